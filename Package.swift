@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// vfiod: lends PCI devices to VMs and containers through Linux VFIO.
+///
+/// No Swift package dependencies: the HTTP layer is libmicrohttpd, the store is the system sqlite3,
+/// and the kernel is reached through Glibc and a small C target.
+let package = Package(
+    name: "vfiod",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "vfiod", targets: ["vfiod"]),
+    ],
+    targets: [
+        // C: system libraries and ioctl numbers.
+        .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "CVFIO"),
+
+        // The kernel: reading sysfs, ioctls, and the simulated host.
+        .target(name: "VFIOCore", dependencies: ["CVFIO"]),
+        .target(name: "VFIOSimulator", dependencies: ["VFIOCore"]),
+
+        // The service: inventory snapshots and policy, the store.
+        .target(name: "Inventory", dependencies: ["VFIOCore"]),
+        .target(name: "Store", dependencies: ["CSQLite"]),
+
+        // HTTP: a libmicrohttpd server that knows nothing of VFIO, and the API on top of it.
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"]),
+        .target(name: "API", dependencies: ["HTTPServer", "Inventory"]),
+
+        // Wiring and the command.
+        .target(name: "App", dependencies: ["API", "HTTPServer", "Inventory", "Store", "VFIOCore", "VFIOSimulator"],
+                resources: [.embedInCode("Resources")]),
+        .executableTarget(name: "vfiod", dependencies: ["App"]),
+
+        // A small blocking HTTP/1.1 client and fixture helpers for the tests and the benchmark.
+        .target(name: "TestSupport", dependencies: ["VFIOCore", "VFIOSimulator"]),
+
+        .testTarget(name: "VFIOCoreTests", dependencies: ["VFIOCore", "CVFIO", "VFIOSimulator", "TestSupport"]),
+        .testTarget(name: "VFIOSimulatorTests", dependencies: ["VFIOSimulator", "VFIOCore"]),
+        .testTarget(name: "InventoryTests", dependencies: ["Inventory", "VFIOCore", "VFIOSimulator", "TestSupport"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Store", "VFIOCore", "VFIOSimulator", "TestSupport"]),
+    ]
+)

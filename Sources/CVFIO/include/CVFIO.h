@@ -1,0 +1,3 @@
+#ifndef CVFIO_H
+#define CVFIO_H
+#endif
