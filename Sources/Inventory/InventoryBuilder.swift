@@ -1,0 +1,81 @@
+public import VFIOCore
+public import Foundation
+
+/// Turns one kernel scan into an inventory snapshot: names, policy, states, group viability.
+public struct InventoryBuilder: Sendable {
+    /// What may ever be lent.
+    public var allowlist: Allowlist
+    /// Names for ids.
+    public var names: any PCINameLookup
+    /// What policy protects.
+    public var protection: ProtectionPolicy
+
+    /// Creates a builder.
+    public init(allowlist: Allowlist, names: any PCINameLookup = NoPCINames(), protection: ProtectionPolicy = ProtectionPolicy()) {
+        self.allowlist = allowlist
+        self.names = names
+        self.protection = protection
+    }
+
+    /// Builds the snapshot for `scan`.
+    public func build(scan: HostScan, backend: String, generation: UInt64, takenAt: Date, scanDuration: Double) -> InventorySnapshot {
+        let protected = protection.protectedDevices(scan.devices, groups: scan.groups)
+        let devices = scan.devices.map { facts in
+            let (state, reason) = state(of: facts, protectedReason: protected[facts.address])
+            return Device(
+                facts: facts,
+                vendorName: names.vendorName(facts.vendorID),
+                deviceName: names.deviceName(vendor: facts.vendorID, device: facts.deviceID),
+                className: names.className(facts.classCode),
+                state: state,
+                stateReason: reason,
+                vfioGroupPresent: facts.iommuGroup.map { scan.host.vfioGroupNodes.contains($0) } ?? false)
+        }
+        let byAddress = Dictionary(devices.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
+        let groups = scan.groups.map { id, members in
+            group(id: id, members: members, devices: byAddress, host: scan.host)
+        }
+        return InventorySnapshot(generation: generation, takenAt: takenAt, scanDuration: scanDuration, host: scan.host,
+                                 backend: backend, devices: devices, groups: groups, notes: scan.notes)
+    }
+
+    private func state(of facts: PCIDeviceFacts, protectedReason: String?) -> (DeviceState, String) {
+        if facts.isBridge {
+            return (.host, "PCI bridge: vfiod never binds bridges; it does not keep its group from being lent")
+        }
+        if let protectedReason {
+            return (.protected, protectedReason)
+        }
+        guard let spec = allowlist.admittingSpec(for: facts) else {
+            return (.host, "not in the allowlist")
+        }
+        guard facts.iommuGroup != nil else {
+            return (.host, "allowed by \(spec), but it has no IOMMU group: VFIO cannot isolate it")
+        }
+        let driverText = facts.driver.map { "on \($0)" } ?? "unbound"
+        return (.available, "allowed by \(spec); \(driverText)")
+    }
+
+    private func group(id: Int, members: [PCIAddress], devices: [PCIAddress: Device], host: HostFacts) -> IOMMUGroup {
+        var blockers: [GroupBlocker] = []
+        var notAvailable: [String] = []
+        for address in members {
+            guard let device = devices[address] else { continue }
+            if !Viability.isSafe(driver: device.facts.driver), let driver = device.facts.driver {
+                blockers.append(GroupBlocker(
+                    device: address, driver: driver,
+                    reason: "bound to host driver \(driver), which does not let userspace own DMA; "
+                        + "the group is viable once it is unbound or bound to vfio-pci"))
+            }
+            if !device.facts.isBridge && device.state != .available {
+                notAvailable.append("\(address) is \(device.state.rawValue): \(device.stateReason)")
+            }
+        }
+        let hasEndpoint = members.contains { devices[$0].map { !$0.facts.isBridge } ?? false }
+        let assignableReason: String? = !hasEndpoint ? "the group has no endpoint to lend (bridges only)"
+            : notAvailable.isEmpty ? nil : notAvailable.joined(separator: "; ")
+        return IOMMUGroup(id: id, devices: members.sorted(), viable: blockers.isEmpty, blockers: blockers,
+                          assignable: assignableReason == nil, assignableReason: assignableReason,
+                          vfioGroupPresent: host.vfioGroupNodes.contains(id))
+    }
+}

@@ -1,0 +1,124 @@
+public import VFIOCore
+import Foundation
+import Synchronization
+
+/// Keeps the current inventory snapshot: built at start, rebuilt on an interval and on request
+/// (kernel uevents, tests), always on its own thread so a slow sysfs never stalls Swift's cooperative pool.
+public final class InventoryService: Sendable {
+    private struct State {
+        var snapshot: InventorySnapshot?
+        var requested: UInt64 = 0
+        var completed: UInt64 = 0
+        var waiters: [(target: UInt64, continuation: CheckedContinuation<InventorySnapshot, Never>)] = []
+        var stopping = false
+        var lastError: String?
+        var failures: UInt64 = 0
+    }
+
+    private let kernel: any HostKernel
+    private let builder: InventoryBuilder
+    private let interval: Double
+    private let onRefresh: @Sendable (InventorySnapshot) -> Void
+    private let state = Mutex(State())
+    private let wakeup = NSCondition()
+
+    /// Creates the service; `onRefresh` is called on the refresh thread after every new snapshot.
+    public init(kernel: any HostKernel, builder: InventoryBuilder, intervalSeconds: Double,
+                onRefresh: @escaping @Sendable (InventorySnapshot) -> Void = { _ in }) {
+        self.kernel = kernel
+        self.builder = builder
+        self.interval = intervalSeconds
+        self.onRefresh = onRefresh
+    }
+
+    /// Builds the first snapshot on the calling thread (a start failure must be reported before
+    /// serving), then starts the refresh thread.
+    public func start() throws {
+        let first = try scan(generation: 1)
+        state.withLock { $0.snapshot = first }
+        onRefresh(first)
+        let thread = Thread { [self] in self.refreshLoop() }
+        thread.name = "vfiod-inventory"
+        thread.start()
+    }
+
+    /// The current snapshot. Call only after `start()` succeeded.
+    public var current: InventorySnapshot {
+        state.withLock { $0.snapshot! }
+    }
+
+    /// The last refresh error, if the most recent refresh failed (the previous snapshot stays).
+    public var lastError: String? { state.withLock { $0.lastError } }
+
+    /// Asks for a refresh soon; returns at once. Requests that arrive during a scan coalesce into one more.
+    public func requestRefresh() {
+        state.withLock { $0.requested += 1 }
+        wakeup.lock()
+        wakeup.signal()
+        wakeup.unlock()
+    }
+
+    /// Refreshes and returns a snapshot whose scan started after this call.
+    public func refresh() async -> InventorySnapshot {
+        await withCheckedContinuation { continuation in
+            state.withLock { state in
+                state.requested += 1
+                state.waiters.append((state.requested, continuation))
+            }
+            wakeup.lock()
+            wakeup.signal()
+            wakeup.unlock()
+        }
+    }
+
+    /// Ends the refresh thread after its current scan.
+    public func stop() {
+        state.withLock { $0.stopping = true }
+        wakeup.lock()
+        wakeup.signal()
+        wakeup.unlock()
+    }
+
+    private func refreshLoop() {
+        while true {
+            wakeup.lock()
+            let deadline = Date(timeIntervalSinceNow: interval)
+            while state.withLock({ !$0.stopping && $0.requested == $0.completed }) {
+                if !wakeup.wait(until: deadline) { break }
+            }
+            wakeup.unlock()
+            let (stopping, target, generation) = state.withLock { state in
+                (state.stopping, state.requested, (state.snapshot?.generation ?? 0) + 1)
+            }
+            if stopping { return }
+            let result = Result { try scan(generation: generation) }
+            let ready: [CheckedContinuation<InventorySnapshot, Never>] = state.withLock { state in
+                state.completed = target
+                switch result {
+                case .success(let snapshot):
+                    state.snapshot = snapshot
+                    state.lastError = nil
+                case .failure(let error):
+                    state.lastError = "\(error)"
+                    state.failures += 1
+                }
+                let done = state.waiters.filter { $0.target <= target }.map(\.continuation)
+                state.waiters.removeAll { $0.target <= target }
+                return done
+            }
+            let snapshot = current
+            if case .success = result { onRefresh(snapshot) }
+            for continuation in ready { continuation.resume(returning: snapshot) }
+        }
+    }
+
+    private func scan(generation: UInt64) throws -> InventorySnapshot {
+        let started = Date()
+        let clock = ContinuousClock.now
+        let scan = try kernel.scan()
+        let elapsed = ContinuousClock.now - clock
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return builder.build(scan: scan, backend: kernel.backend, generation: generation, takenAt: started,
+                             scanDuration: seconds)
+    }
+}

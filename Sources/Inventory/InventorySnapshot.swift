@@ -1,0 +1,74 @@
+public import VFIOCore
+import Foundation
+
+/// An immutable picture of the host's PCI devices and IOMMU groups at one moment.
+///
+/// Built from one scan; requests read it and never touch sysfs. A refresh replaces it whole.
+public struct InventorySnapshot: Sendable {
+    /// Increases by one with every refresh that produced this snapshot.
+    public let generation: UInt64
+    /// When the scan started.
+    public let takenAt: Date
+    /// How long the scan and build took, in seconds.
+    public let scanDuration: Double
+    /// Host-wide facts.
+    public let host: HostFacts
+    /// `linux` or `simulated`.
+    public let backend: String
+    /// Every device, sorted by address.
+    public let devices: [Device]
+    /// Every group, sorted by id.
+    public let groups: [IOMMUGroup]
+    /// What the tree did not tell, tree-wide.
+    public let notes: [String]
+
+    private let deviceIndex: [PCIAddress: Int]
+    private let groupIndex: [Int: Int]
+
+    /// Creates a snapshot; devices and groups are sorted here.
+    public init(generation: UInt64, takenAt: Date, scanDuration: Double, host: HostFacts, backend: String,
+                devices: [Device], groups: [IOMMUGroup], notes: [String]) {
+        self.generation = generation
+        self.takenAt = takenAt
+        self.scanDuration = scanDuration
+        self.host = host
+        self.backend = backend
+        self.devices = devices.sorted { $0.address < $1.address }
+        self.groups = groups.sorted { $0.id < $1.id }
+        self.notes = notes
+        self.deviceIndex = Dictionary(uniqueKeysWithValues: self.devices.enumerated().map { ($1.address, $0) })
+        self.groupIndex = Dictionary(uniqueKeysWithValues: self.groups.enumerated().map { ($1.id, $0) })
+    }
+
+    /// The device at `address`, if the host has it.
+    public func device(_ address: PCIAddress) -> Device? {
+        deviceIndex[address].map { devices[$0] }
+    }
+
+    /// The group with `id`, if the host has it.
+    public func group(_ id: Int) -> IOMMUGroup? {
+        groupIndex[id].map { groups[$0] }
+    }
+
+    /// The position of the device at `address` in `devices`.
+    public func deviceIndex(of address: PCIAddress) -> Int? { deviceIndex[address] }
+
+    /// The position of the group `id` in `groups`.
+    public func groupIndex(of id: Int) -> Int? { groupIndex[id] }
+
+    /// The position of the first device after `address` in `devices` (keyset paging).
+    public func firstDeviceIndex(after address: PCIAddress) -> Int {
+        var low = 0
+        var high = devices.count
+        while low < high {
+            let middle = (low + high) / 2
+            if devices[middle].address <= address { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// How many devices are in each state.
+    public var stateCounts: [DeviceState: Int] {
+        devices.reduce(into: [:]) { $0[$1.state, default: 0] += 1 }
+    }
+}
