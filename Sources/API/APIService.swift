@@ -1,0 +1,97 @@
+public import HTTPServer
+public import Inventory
+import VFIOCore
+import Foundation
+import Synchronization
+
+/// The vfiod API: routes, their handlers, metrics, and the pre-encoded inventory they serve.
+///
+/// Knows HTTP and the inventory model; knows nothing of sysfs. The app builds it, hands it each new
+/// snapshot (`snapshotDidChange`) and mounts `handle` as the HTTP server's handler.
+public final class APIService: Sendable {
+    /// Request metrics.
+    public let metrics = Metrics()
+    let router = Router()
+    let inventory: InventoryService
+    let hostRoot: String
+    let openAPIDocument: [UInt8]
+    let readinessProblems: @Sendable () -> [String]
+    private let encoded = Mutex<EncodedInventory?>(nil)
+
+    /// Creates the API over `inventory`. `readinessProblems` lists what keeps the service from being ready
+    /// (database, refresh failures); empty means ready.
+    public init(inventory: InventoryService, hostRoot: String, openAPIDocument: [UInt8],
+                readinessProblems: @escaping @Sendable () -> [String] = { [] }) {
+        self.inventory = inventory
+        self.hostRoot = hostRoot
+        self.openAPIDocument = openAPIDocument
+        self.readinessProblems = readinessProblems
+        addInventoryRoutes()
+        addOperationalRoutes()
+    }
+
+    /// Encodes a new snapshot; call on the refresh thread so requests only copy bytes.
+    public func snapshotDidChange(_ snapshot: InventorySnapshot) {
+        let next = EncodedInventory(snapshot: snapshot, hostRoot: hostRoot)
+        encoded.withLock { current in
+            if (current?.snapshot.generation ?? 0) < snapshot.generation { current = next }
+        }
+    }
+
+    /// Every route, as `METHOD /pattern`, for the contract test against `openapi/openapi.yaml`.
+    public var routes: [(method: String, pattern: String)] { router.routes }
+
+    /// Answers one request: routing, handlers, metrics.
+    public func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        let started = ContinuousClock.now
+        let label = RouteLabel()
+        let response = await RouteLabel.$current.withValue(label) { await router.handle(request) }
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        metrics.observe(route: label.route ?? "unmatched", method: request.method, status: response.status, seconds: seconds)
+        return response
+    }
+
+    /// The current encoded snapshot.
+    var current: EncodedInventory {
+        get throws(APIError) {
+            guard let current = encoded.withLock({ $0 }) else { throw .notReady("the first inventory scan has not finished") }
+            return current
+        }
+    }
+
+    /// Registers a handler that may throw an `APIError`, which becomes a problem+json response.
+    func route(_ method: String, _ pattern: String,
+               _ handler: @escaping @Sendable (HTTPRequest) async throws(APIError) -> HTTPResponse) {
+        router.add(method, pattern) { request in
+            RouteLabel.current?.route = pattern
+            do throws(APIError) {
+                return try await handler(request)
+            } catch {
+                return Self.problem(error, request)
+            }
+        }
+    }
+
+    static func problem(_ error: APIError, _ request: HTTPRequest) -> HTTPResponse {
+        .problem(Problem(status: error.status, code: error.code, title: error.title, detail: error.detail,
+                         instance: request.path))
+    }
+
+    /// A cached body as `200` with its ETag, or `304` when the client already has it.
+    func conditional(_ body: EncodedBody, _ request: HTTPRequest) -> HTTPResponse {
+        if ETag.matches(request.header("If-None-Match"), body.etag) {
+            return HTTPResponse(status: 304, headers: [("ETag", body.etag)], body: [])
+        }
+        var response = HTTPResponse.json(body.bytes)
+        response.headers.append(("ETag", body.etag))
+        return response
+    }
+}
+
+/// The route pattern a request matched, passed from the route wrapper back to the metrics.
+final class RouteLabel: @unchecked Sendable {
+    // Written once by the route wrapper and read after `router.handle` returned, in the same task.
+    var route: String?
+    @TaskLocal static var current: RouteLabel?
+}

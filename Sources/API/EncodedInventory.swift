@@ -1,0 +1,104 @@
+import Inventory
+import VFIOCore
+import Synchronization
+
+/// A response body encoded once and served many times, with its strong ETag.
+struct EncodedBody: Sendable {
+    let bytes: [UInt8]
+    let etag: String
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        self.etag = ETag.of(bytes)
+    }
+}
+
+/// One snapshot, pre-encoded: every device and group as JSON bytes, and a bounded cache of list pages.
+///
+/// Built on the refresh thread when a snapshot arrives, so requests only copy bytes (DESIGN §3: encode
+/// once per snapshot, not once per request).
+final class EncodedInventory: Sendable {
+    let snapshot: InventorySnapshot
+    let host: EncodedBody
+    let devices: [EncodedBody]
+    let groups: [EncodedBody]
+    private let pages = Mutex<[String: EncodedBody]>([:])
+    private static let pageCacheLimit = 256
+
+    init(snapshot: InventorySnapshot, hostRoot: String) {
+        self.snapshot = snapshot
+        self.host = EncodedBody(InventoryJSON.host(snapshot, hostRoot: hostRoot))
+        self.devices = snapshot.devices.map { EncodedBody(InventoryJSON.device($0)) }
+        self.groups = snapshot.groups.map { EncodedBody(InventoryJSON.group($0)) }
+    }
+
+    /// The cached page for `key`, or builds it with `make` and caches it.
+    func page(_ key: String, make: () -> [UInt8]) -> EncodedBody {
+        if let cached = pages.withLock({ $0[key] }) { return cached }
+        let body = EncodedBody(make())
+        pages.withLock { pages in
+            if pages.count >= Self.pageCacheLimit { pages.removeAll(keepingCapacity: true) }
+            pages[key] = body
+        }
+        return body
+    }
+}
+
+/// `{"items": [...], "nextPageToken": ...}` from pre-encoded items.
+enum ListBody {
+    static func make(items: [[UInt8]], nextPageToken: String?) -> [UInt8] {
+        var size = 40
+        for item in items { size += item.count + 1 }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(size)
+        bytes.append(contentsOf: Array("{\"items\":[".utf8))
+        for (index, item) in items.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            bytes.append(contentsOf: item)
+        }
+        bytes.append(contentsOf: Array("],\"nextPageToken\":".utf8))
+        if let nextPageToken {
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: Array(nextPageToken.utf8))
+            bytes.append(UInt8(ascii: "\""))
+        } else {
+            bytes.append(contentsOf: Array("null".utf8))
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return bytes
+    }
+}
+
+/// Strong entity tags from content: the same bytes give the same tag across refreshes and restarts.
+enum ETag {
+    /// FNV-1a 64 of the body, quoted.
+    static func of(_ bytes: [UInt8]) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return "\"" + Hex.pad(hash, 16) + "\""
+    }
+
+    /// Whether an `If-None-Match` header value matches `etag` (`*`, a list, weak forms included).
+    static func matches(_ header: String?, _ etag: String) -> Bool {
+        guard let header else { return false }
+        for candidate in header.split(separator: ",") {
+            var tag = candidate.trimmingCharacters(in: " \t")
+            if tag == "*" { return true }
+            if tag.hasPrefix("W/") { tag.removeFirst(2) }
+            if tag == etag { return true }
+        }
+        return false
+    }
+}
+
+private extension Substring {
+    func trimmingCharacters(in set: String) -> String {
+        var slice = self
+        while let first = slice.first, set.contains(first) { slice.removeFirst() }
+        while let last = slice.last, set.contains(last) { slice.removeLast() }
+        return String(slice)
+    }
+}

@@ -1,0 +1,125 @@
+import Inventory
+import VFIOCore
+import Foundation
+
+/// The inventory's JSON shapes, as `openapi/openapi.yaml` defines them (`Device`, `Group`, `Host`).
+enum InventoryJSON {
+    static func device(_ device: Device) -> [UInt8] {
+        let facts = device.facts
+        var json = JSONWriter(capacity: 1024)
+        json.beginObject()
+        json.key("address"); json.string(facts.address.description)
+        json.key("vendorId"); json.string(Hex.pad(facts.vendorID, 4))
+        json.key("deviceId"); json.string(Hex.pad(facts.deviceID, 4))
+        json.key("subsystemVendorId"); json.string(facts.subsystemVendorID.map { Hex.pad($0, 4) })
+        json.key("subsystemDeviceId"); json.string(facts.subsystemDeviceID.map { Hex.pad($0, 4) })
+        json.key("revision"); json.string(facts.revision.map { Hex.pad($0, 2) })
+        json.key("classCode"); json.string(Hex.pad(facts.classCode, 6))
+        json.key("vendorName"); json.string(device.vendorName)
+        json.key("deviceName"); json.string(device.deviceName)
+        json.key("className"); json.string(device.className)
+        json.key("driver"); json.string(facts.driver)
+        json.key("driverOverride"); json.string(facts.driverOverride)
+        json.key("iommuGroup"); json.int(facts.iommuGroup)
+        json.key("numaNode"); json.int(facts.numaNode)
+        json.key("totalVfs"); json.int(facts.totalVFs)
+        json.key("numVfs"); json.int(facts.numVFs)
+        json.key("physfn"); json.string(facts.physfn?.description)
+        json.key("virtfns"); json.strings(facts.virtfns.map(\.description))
+        json.key("resetMethods")
+        if let methods = facts.resetMethods { json.strings(methods) } else { json.null() }
+        json.key("bootVga"); json.bool(facts.bootVGA)
+        json.key("isBridge"); json.bool(facts.isBridge)
+        json.key("vfioCdev"); json.string(facts.vfioCdev)
+        json.key("vfioGroupPresent"); json.bool(device.vfioGroupPresent)
+        json.key("serialNumber"); json.string(facts.serialNumber)
+        json.key("state"); json.string(device.state.rawValue)
+        json.key("stateReason"); json.string(device.stateReason)
+        json.key("assignmentId"); json.null()
+        json.key("notes"); json.strings(facts.notes)
+        json.endObject()
+        return json.bytes
+    }
+
+    static func group(_ group: IOMMUGroup) -> [UInt8] {
+        var json = JSONWriter(capacity: 256)
+        json.beginObject()
+        json.key("id"); json.int(group.id)
+        json.key("devices"); json.strings(group.devices.map(\.description))
+        json.key("viable"); json.bool(group.viable)
+        json.key("blockers")
+        json.beginArray()
+        for blocker in group.blockers {
+            json.beginObject()
+            json.key("device"); json.string(blocker.device.description)
+            json.key("driver"); json.string(blocker.driver)
+            json.key("reason"); json.string(blocker.reason)
+            json.endObject()
+        }
+        json.endArray()
+        json.key("assignable"); json.bool(group.assignable)
+        json.key("assignableReason"); json.string(group.assignableReason)
+        json.key("vfioGroupPresent"); json.bool(group.vfioGroupPresent)
+        json.endObject()
+        return json.bytes
+    }
+
+    static func host(_ snapshot: InventorySnapshot, hostRoot: String) -> [UInt8] {
+        let host = snapshot.host
+        let counts = snapshot.stateCounts
+        var json = JSONWriter(capacity: 1024)
+        json.beginObject()
+        json.key("backend"); json.string(snapshot.backend)
+        json.key("hostRoot"); json.string(hostRoot)
+        json.key("kernelRelease"); json.string(host.kernelRelease)
+        json.key("bootId"); json.string(host.bootID)
+        json.key("iommuPresent"); json.bool(host.iommuPresent)
+        json.key("vfioPciLoaded"); json.bool(host.vfioPCILoaded)
+        json.key("vfioContainerPresent"); json.bool(host.vfioContainerPresent)
+        json.key("cdevSupported"); json.bool(host.cdevSupported)
+        json.key("iommufdPresent"); json.bool(host.iommufdPresent)
+        json.key("counts")
+        json.beginObject()
+        json.key("devices"); json.int(snapshot.devices.count)
+        json.key("groups"); json.int(snapshot.groups.count)
+        json.key("byState")
+        json.beginObject()
+        for state in DeviceState.allCases {
+            json.key(state.jsonKey); json.int(counts[state] ?? 0)
+        }
+        json.endObject()
+        json.endObject()
+        json.key("inventory")
+        json.beginObject()
+        json.key("generation"); json.int(snapshot.generation)
+        json.key("takenAt"); json.string(RFC3339.string(snapshot.takenAt))
+        json.key("scanDurationMs"); json.double((snapshot.scanDuration * 1e6).rounded() / 1e3)
+        json.endObject()
+        json.key("notes"); json.strings(snapshot.notes)
+        json.endObject()
+        return json.bytes
+    }
+}
+
+extension DeviceState {
+    /// The state's name as a static JSON key.
+    var jsonKey: StaticString {
+        switch self {
+        case .host: "host"
+        case .available: "available"
+        case .binding: "binding"
+        case .assigned: "assigned"
+        case .releasing: "releasing"
+        case .quarantined: "quarantined"
+        case .protected: "protected"
+        }
+    }
+}
+
+/// RFC 3339 UTC timestamps with milliseconds.
+enum RFC3339 {
+    static func string(_ date: Date) -> String {
+        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true)
+            .timeSeparator(.colon).timeZone(separator: .omitted))
+    }
+}

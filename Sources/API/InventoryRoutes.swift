@@ -1,0 +1,96 @@
+import HTTPServer
+import Inventory
+import VFIOCore
+
+extension APIService {
+    func addInventoryRoutes() {
+        route("GET", "/v1/host") { [self] request throws(APIError) in
+            _ = try QueryParameters(request.query, allowed: [])
+            return conditional(try current.host, request)
+        }
+        route("GET", "/v1/devices") { [self] request throws(APIError) in
+            try listDevices(request)
+        }
+        route("GET", "/v1/devices/{address}") { [self] request throws(APIError) in
+            _ = try QueryParameters(request.query, allowed: [])
+            let text = request.pathParameters["address"] ?? ""
+            guard let address = PCIAddress(text) else { throw .invalidAddress(text) }
+            let encoded = try current
+            guard let index = encoded.snapshot.deviceIndex(of: address) else {
+                throw .deviceNotFound(address.description)
+            }
+            return conditional(encoded.devices[index], request)
+        }
+        route("GET", "/v1/groups") { [self] request throws(APIError) in
+            try listGroups(request)
+        }
+        route("GET", "/v1/groups/{id}") { [self] request throws(APIError) in
+            _ = try QueryParameters(request.query, allowed: [])
+            let text = request.pathParameters["id"] ?? ""
+            guard text.utf8.count <= 10, let id = Int(text), id >= 0 else { throw .invalidGroupID(text) }
+            let encoded = try current
+            guard let index = encoded.snapshot.groupIndex(of: id) else { throw .groupNotFound(id) }
+            return conditional(encoded.groups[index], request)
+        }
+    }
+
+    private func listDevices(_ request: HTTPRequest) throws(APIError) -> HTTPResponse {
+        let query = try QueryParameters(request.query, allowed: DeviceFilter.parameters)
+        let filter = try DeviceFilter(query)
+        let size = try Paging.size(query["pageSize"])
+        var start = 0
+        let encoded = try current
+        let snapshot = encoded.snapshot
+        if let tokenText = query["pageToken"] {
+            let token = try PageToken(decoding: tokenText, kind: "devices", filterKey: filter.key)
+            guard let after = PCIAddress(token.lastKey) else { throw .invalidPageToken("the page token is damaged") }
+            start = snapshot.firstDeviceIndex(after: after)
+        }
+        let body = encoded.page("devices|\(filter.key)|\(start)|\(size)") {
+            var items: [[UInt8]] = []
+            var index = start
+            var last: PCIAddress?
+            while index < snapshot.devices.count, items.count < size {
+                if filter.matches(snapshot.devices[index]) {
+                    items.append(encoded.devices[index].bytes)
+                    last = snapshot.devices[index].address
+                }
+                index += 1
+            }
+            let more = snapshot.devices[index...].contains(where: filter.matches)
+            let next = more ? last.map { PageToken(kind: "devices", lastKey: $0.description, filterKey: filter.key).encoded } : nil
+            return ListBody.make(items: items, nextPageToken: next)
+        }
+        return conditional(body, request)
+    }
+
+    private func listGroups(_ request: HTTPRequest) throws(APIError) -> HTTPResponse {
+        let query = try QueryParameters(request.query, allowed: GroupFilter.parameters)
+        let filter = try GroupFilter(query)
+        let size = try Paging.size(query["pageSize"])
+        var after = -1
+        if let tokenText = query["pageToken"] {
+            let token = try PageToken(decoding: tokenText, kind: "groups", filterKey: filter.key)
+            guard let id = Int(token.lastKey) else { throw .invalidPageToken("the page token is damaged") }
+            after = id
+        }
+        let encoded = try current
+        let groups = encoded.snapshot.groups
+        let body = encoded.page("groups|\(filter.key)|\(after)|\(size)") {
+            var items: [[UInt8]] = []
+            var index = groups.firstIndex { $0.id > after } ?? groups.count
+            var last: Int?
+            while index < groups.count, items.count < size {
+                if filter.matches(groups[index]) {
+                    items.append(encoded.groups[index].bytes)
+                    last = groups[index].id
+                }
+                index += 1
+            }
+            let more = groups[index...].contains(where: filter.matches)
+            let next = more ? last.map { PageToken(kind: "groups", lastKey: "\($0)", filterKey: filter.key).encoded } : nil
+            return ListBody.make(items: items, nextPageToken: next)
+        }
+        return conditional(body, request)
+    }
+}

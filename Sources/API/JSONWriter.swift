@@ -1,0 +1,62 @@
+import Inventory
+
+/// Appends JSON to a byte buffer without Foundation: the inventory is encoded once per snapshot and
+/// JSONEncoder costs ~3× more per byte on this kind of machine (DESIGN §3).
+///
+/// The writer tracks commas itself: call `beginObject`, then `key`/value pairs, then `endObject`.
+struct JSONWriter {
+    private(set) var bytes: [UInt8] = []
+    private var needsComma: [Bool] = [false]
+
+    init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
+
+    mutating func beginObject() { valuePrefix(); bytes.append(UInt8(ascii: "{")); needsComma.append(false) }
+    mutating func endObject() { needsComma.removeLast(); bytes.append(UInt8(ascii: "}")) }
+    mutating func beginArray() { valuePrefix(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
+    mutating func endArray() { needsComma.removeLast(); bytes.append(UInt8(ascii: "]")) }
+
+    /// Writes `"name":`; the next value call completes the member.
+    mutating func key(_ name: StaticString) {
+        valuePrefix()
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        needsComma[needsComma.count - 1] = false
+    }
+
+    mutating func string(_ value: String) { valuePrefix(); appendQuoted(value) }
+    mutating func string(_ value: String?) { if let value { string(value) } else { null() } }
+    mutating func int<T: BinaryInteger>(_ value: T) { valuePrefix(); bytes.append(contentsOf: Array(String(value).utf8)) }
+    mutating func int<T: BinaryInteger>(_ value: T?) { if let value { int(value) } else { null() } }
+    mutating func double(_ value: Double) { valuePrefix(); bytes.append(contentsOf: Array(String(value).utf8)) }
+    mutating func bool(_ value: Bool) { valuePrefix(); bytes.append(contentsOf: Array((value ? "true" : "false").utf8)) }
+    mutating func null() { valuePrefix(); bytes.append(contentsOf: Array("null".utf8)) }
+    mutating func strings(_ values: [String]) { beginArray(); for value in values { string(value) }; endArray() }
+
+    /// Splices an already encoded JSON value.
+    mutating func raw(_ encoded: [UInt8]) { valuePrefix(); bytes.append(contentsOf: encoded) }
+
+    private mutating func valuePrefix() {
+        let last = needsComma.count - 1
+        if needsComma[last] { bytes.append(UInt8(ascii: ",")) }
+        needsComma[last] = true
+    }
+
+    private mutating func appendQuoted(_ value: String) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0..<0x20:
+                bytes.append(contentsOf: Array("\\u00".utf8))
+                bytes.append(contentsOf: Array(Hex.pad(byte, 2).utf8))
+            default: bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+}
