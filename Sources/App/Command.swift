@@ -1,0 +1,121 @@
+import Inventory
+
+/// What `vfiod` was asked to do.
+public enum Command: Sendable {
+    /// Run the service.
+    case serve(Configuration)
+    /// Apply database migrations and exit.
+    case migrate(databasePath: String)
+    /// Print usage.
+    case help
+    /// Print the version.
+    case version
+
+    /// The version `vfiod --version` prints.
+    public static let vfiodVersion = "0.1.0"
+
+    /// Usage text.
+    public static let usage = """
+    vfiod \(vfiodVersion): lends PCI devices to VMs and containers through Linux VFIO.
+
+    Usage:
+      vfiod serve [--listen 127.0.0.1:8460] [--db PATH] [--host-root DIR | --simulate PATH]
+                  [--allow SPEC]... [--pci-ids PATH] [--config FILE] [--refresh-interval SECONDS]
+                  [--no-access-log]
+      vfiod migrate --db PATH
+      vfiod --help | --version
+
+    --allow SPEC   may be repeated: all, an address (0000:41:00.0), vendor:device (10de:2204, 10de:*)
+                   or class:PREFIX (class:03). Nothing is lendable unless allowed.
+    --simulate P   a topology file (JSON, see examples/topologies) or a directory holding a sysfs tree.
+    --config FILE  JSON config (see deploy/vfiod.json); flags given on the command line win.
+    """
+
+    /// Parses `arguments` (without the program name).
+    public static func parse(_ arguments: [String]) throws(ConfigurationError) -> Command {
+        guard let verb = arguments.first else { return .help }
+        switch verb {
+        case "--help", "-h", "help": return .help
+        case "--version", "version": return .version
+        case "migrate":
+            var options = Options(Array(arguments.dropFirst()))
+            guard let db = try options.value("--db") else { throw ConfigurationError("migrate needs --db PATH") }
+            try options.finish()
+            return .migrate(databasePath: db)
+        case "serve":
+            return .serve(try serveConfiguration(Array(arguments.dropFirst())))
+        default:
+            throw ConfigurationError("unknown command \"\(verb)\"; try vfiod --help")
+        }
+    }
+
+    private static func serveConfiguration(_ arguments: [String]) throws(ConfigurationError) -> Configuration {
+        var options = Options(arguments)
+        var configuration = Configuration()
+        if let file = try options.value("--config") {
+            try ConfigFile.load(file).apply(to: &configuration)
+        }
+        if let listen = try options.value("--listen") { try configuration.setListen(listen) }
+        if let db = try options.value("--db") { configuration.databasePath = db }
+        let hostRoot = try options.value("--host-root")
+        let simulate = try options.value("--simulate")
+        if hostRoot != nil, simulate != nil { throw ConfigurationError("--host-root and --simulate exclude each other") }
+        if let hostRoot { configuration.hostRoot = hostRoot; configuration.simulate = nil }
+        if let simulate { configuration.simulate = simulate }
+        for spec in try options.values("--allow") {
+            do { configuration.allowlist.specs.append(try AllowSpec(parsing: spec)) } catch {
+                throw ConfigurationError("--allow: \(error)")
+            }
+        }
+        if let path = try options.value("--pci-ids") { configuration.pciIDsPath = path }
+        if let text = try options.value("--refresh-interval") {
+            guard let seconds = Double(text), seconds >= 1 else {
+                throw ConfigurationError("--refresh-interval: expected seconds ≥ 1, got \(text)")
+            }
+            configuration.refreshIntervalSeconds = seconds
+        }
+        if options.flag("--no-access-log") { configuration.accessLog = false }
+        try options.finish()
+        return configuration
+    }
+}
+
+/// `--name value` and `--name=value` options, consumed as they are read; leftovers are errors.
+private struct Options {
+    private var arguments: [String]
+
+    init(_ arguments: [String]) { self.arguments = arguments }
+
+    mutating func value(_ name: String) throws(ConfigurationError) -> String? {
+        try values(name).last
+    }
+
+    mutating func values(_ name: String) throws(ConfigurationError) -> [String] {
+        var found: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == name {
+                guard index + 1 < arguments.count else { throw ConfigurationError("\(name) needs a value") }
+                found.append(arguments[index + 1])
+                arguments.removeSubrange(index...(index + 1))
+            } else if argument.hasPrefix(name + "=") {
+                found.append(String(argument.dropFirst(name.count + 1)))
+                arguments.remove(at: index)
+            } else {
+                index += 1
+            }
+        }
+        return found
+    }
+
+    mutating func flag(_ name: String) -> Bool {
+        guard let index = arguments.firstIndex(of: name) else { return false }
+        arguments.remove(at: index)
+        return true
+    }
+
+    func finish() throws(ConfigurationError) {
+        if let first = arguments.first { throw ConfigurationError("unexpected argument \"\(first)\"; try vfiod --help") }
+    }
+}

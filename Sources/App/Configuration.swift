@@ -1,0 +1,71 @@
+public import Inventory
+import Foundation
+
+/// Everything `vfiod serve` needs, from the command line and the optional config file.
+public struct Configuration: Sendable {
+    /// Listen address host part (`127.0.0.1`, `::1`, `0.0.0.0`).
+    public var listenHost = "127.0.0.1"
+    /// Listen port; 0 picks a free one (tests).
+    public var listenPort: UInt16 = 8460
+    /// SQLite database file.
+    public var databasePath = "/var/lib/vfiod/vfiod.db"
+    /// The real host's root (`/`), or a tree laid out like it.
+    public var hostRoot = "/"
+    /// A topology file or sysfs tree to simulate instead of the real kernel.
+    public var simulate: String?
+    /// What may ever be lent.
+    public var allowlist = Allowlist()
+    /// pci.ids for names; missing → ids only.
+    public var pciIDsPath = "/usr/share/misc/pci.ids"
+    /// Seconds between inventory refreshes (uevents refresh sooner on Linux).
+    public var refreshIntervalSeconds = 30.0
+    /// Largest request body accepted, in bytes.
+    public var maxBodyBytes = 1 << 20
+    /// Idle connection timeout, in seconds.
+    public var connectionTimeoutSeconds = 30
+    /// Connections allowed from one IP address (0: unlimited).
+    public var connectionsPerIP = 64
+    /// Connections allowed in all.
+    public var connectionLimit = 4096
+    /// HTTP worker threads.
+    public var httpThreads = 2
+    /// Write one JSON line per request to standard error.
+    public var accessLog = true
+
+    /// The defaults.
+    public init() {}
+
+    /// The listen address as `host:port` (IPv6 in brackets).
+    public var listenAddress: String {
+        listenHost.contains(":") ? "[\(listenHost)]:\(listenPort)" : "\(listenHost):\(listenPort)"
+    }
+
+    /// Parses `HOST:PORT` or `[V6]:PORT`.
+    public mutating func setListen(_ text: String) throws(ConfigurationError) {
+        let host: Substring
+        let port: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { throw ConfigurationError("--listen: expected [ADDRESS]:PORT, got \(text)") }
+            port = rest.dropFirst()
+        } else if let colon = text.lastIndex(of: ":") {
+            host = text[..<colon]
+            port = text[text.index(after: colon)...]
+        } else {
+            throw ConfigurationError("--listen: expected HOST:PORT, got \(text)")
+        }
+        guard !host.isEmpty, let value = UInt16(port) else {
+            throw ConfigurationError("--listen: expected HOST:PORT with a port from 0 to 65535, got \(text)")
+        }
+        listenHost = String(host)
+        listenPort = value
+    }
+}
+
+/// A configuration that cannot be used; the message is the one line `vfiod` prints.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    /// What is wrong.
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
