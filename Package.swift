@@ -7,7 +7,6 @@ import PackageDescription
 /// and the kernel is reached through Glibc and a small C target.
 let package = Package(
     name: "vfiod",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "vfiod", targets: ["vfiod"]),
     ],
@@ -31,7 +30,7 @@ let package = Package(
 
         // Wiring and the command.
         .target(name: "App", dependencies: ["API", "HTTPServer", "Inventory", "Store", "VFIOCore", "VFIOSimulator"],
-                resources: [.embedInCode("Resources")]),
+                resources: [.embedInCode("Resources/openapi.yaml")]),
         .executableTarget(name: "vfiod", dependencies: ["App"]),
 
         // A small blocking HTTP/1.1 client and fixture helpers for the tests and the benchmark.
