@@ -97,6 +97,7 @@ public final class Connection {
     /// Runs `body` in a transaction: commits when it returns, rolls back when it (or the commit) throws.
     /// Transactions do not nest: `BEGIN` inside one fails with SQLite's "cannot start a transaction within
     /// a transaction".
+    @discardableResult
     public func transaction<T>(_ kind: TransactionKind = .deferred, _ body: (Connection) throws -> T) throws -> T {
         try execute(kind.beginSQL)
         do {

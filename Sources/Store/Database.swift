@@ -59,6 +59,7 @@ public final class Database: Sendable {
     }
 
     /// Runs `body` with the connection, holding the lock; no transaction is opened.
+    @discardableResult
     public func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
         lock.lock()
         defer { lock.unlock() }
@@ -67,6 +68,7 @@ public final class Database: Sendable {
 
     /// Runs `body` in a transaction, holding the lock: commits when it returns, rolls back when it throws.
     /// Use `.immediate` for transactions that write.
+    @discardableResult
     public func transaction<T>(_ kind: TransactionKind = .deferred, _ body: (Connection) throws -> T) throws -> T {
         try withConnection { try $0.transaction(kind, body) }
     }

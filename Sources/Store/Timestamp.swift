@@ -3,11 +3,15 @@ import Foundation
 /// The store's time format: RFC 3339 in UTC with milliseconds, `2025-01-31T12:00:00.000Z`.
 ///
 /// Fixed width, so text order is time order (for years 0000–9999) and `MAX()`/`ORDER BY` work on the
-/// text. Times are truncated to the millisecond, toward the past.
+/// text. Times are truncated to the millisecond, toward the past (after rounding away floating-point
+/// noise below a microsecond).
 public enum Timestamp {
     /// Formats `date` as `YYYY-MM-DDTHH:MM:SS.mmmZ` in UTC.
     public static func format(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        // Rounded to the microsecond first: a Double such as 1738324800.123 is really …122.99999…, and a
+        // plain floor would print .122. Then truncated to the millisecond.
+        let microseconds = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
+        let milliseconds = microseconds.floorDivided(by: 1000).0
         let (days, millisecondOfDay) = milliseconds.floorDivided(by: 86_400_000)
         let (year, month, day) = civilDate(daysSinceEpoch: days)
         let hour = millisecondOfDay / 3_600_000
@@ -20,7 +24,11 @@ public enum Timestamp {
 
     /// Parses exactly the format `format(_:)` writes; nil for anything else.
     public static func parse(_ text: String) -> Date? {
-        let bytes = Array(text.utf8)
+        var text = text
+        return text.withUTF8(parse(bytes:))
+    }
+
+    private static func parse(bytes: UnsafeBufferPointer<UInt8>) -> Date? {
         guard bytes.count == 24, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
               bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
               bytes[19] == UInt8(ascii: "."), bytes[23] == UInt8(ascii: "Z"),
@@ -35,7 +43,7 @@ public enum Timestamp {
         return Date(timeIntervalSince1970: Double(milliseconds) / 1000)
     }
 
-    private static func number(_ digits: ArraySlice<UInt8>) -> Int64? {
+    private static func number(_ digits: Slice<UnsafeBufferPointer<UInt8>>) -> Int64? {
         var value: Int64 = 0
         for digit in digits {
             guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(digit) else { return nil }
