@@ -79,10 +79,23 @@ public final class Connection {
     /// Runs a statement with parameters to completion and returns how many rows it changed.
     @discardableResult
     public func run(_ sql: String, _ bindings: SQLValue...) throws -> Int {
+        try run(sql, bindings: bindings)
+    }
+
+    /// Runs a statement with parameters to completion and returns how many rows it changed.
+    @discardableResult
+    public func run(_ sql: String, bindings: [SQLValue]) throws -> Int {
         let statement = try cachedStatement(sql)
         try statement.bind(bindings)
         try statement.run()
         return changes
+    }
+
+    /// Runs a query with parameters and maps each row.
+    public func query<T>(_ sql: String, bindings: [SQLValue] = [], map transform: (Row) throws -> T) throws -> [T] {
+        let statement = try cachedStatement(sql)
+        try statement.bind(bindings)
+        return try statement.map(transform)
     }
 
     /// The rowid of the most recent successful `INSERT` on this connection (`sqlite3_last_insert_rowid`).

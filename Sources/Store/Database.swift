@@ -81,20 +81,11 @@ public final class Database: Sendable {
     /// Runs one statement with parameters and returns how many rows it changed.
     @discardableResult
     public func run(_ sql: String, _ bindings: SQLValue...) throws -> Int {
-        try withConnection { connection in
-            let statement = try connection.cachedStatement(sql)
-            try statement.bind(bindings)
-            try statement.run()
-            return connection.changes
-        }
+        try withConnection { try $0.run(sql, bindings: bindings) }
     }
 
     /// Runs a query with parameters and maps each row.
     public func query<T>(_ sql: String, _ bindings: SQLValue..., map transform: (Row) throws -> T) throws -> [T] {
-        try withConnection { connection in
-            let statement = try connection.cachedStatement(sql)
-            try statement.bind(bindings)
-            return try statement.map(transform)
-        }
+        try withConnection { try $0.query(sql, bindings: bindings, map: transform) }
     }
 }

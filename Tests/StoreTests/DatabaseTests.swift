@@ -36,6 +36,19 @@ import Testing
         }
     }
 
+    @Test(.enabled(if: getuid() != 0, "root may write anywhere"))
+    func readOnlyDirectoryGivesClearError() throws {
+        try withTemporaryDirectory { directory in
+            let locked = directory.appendingPathComponent("locked")
+            try FileManager.default.createDirectory(at: locked, withIntermediateDirectories: false,
+                                                    attributes: [.posixPermissions: 0o555])
+            defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: locked.path) }
+            let path = locked.appendingPathComponent("vfiod.db").path
+            let error = #expect(throws: DatabaseError.self) { try Database(path: path) }
+            #expect(error?.description == "cannot open database at \(path): unable to open database file")
+        }
+    }
+
     @Test func transactionCommitsWhenBodyReturns() throws {
         try withTemporaryDirectory { directory in
             let database = try Database(path: databasePath(in: directory))
