@@ -59,6 +59,10 @@ public final class Connection {
                                     message: "more than one statement: use execute(_:) for scripts",
                                     path: path, sql: sql)
             }
+            if code == SQLITE_OK {
+                throw DatabaseError(operation: .prepare, code: SQLITE_MISUSE,
+                                    message: "no statement: the SQL is empty or only comments", path: path, sql: sql)
+            }
             throw error(.prepare, sql: sql)
         }
         return Statement(handle: statement, path: path, sql: sql)

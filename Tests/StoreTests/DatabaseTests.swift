@@ -123,6 +123,10 @@ import Testing
             #expect(throws: DatabaseError.self) {
                 try database.withConnection { _ = try $0.prepare("SELECT 1; SELECT 2") }
             }
+            let empty = #expect(throws: DatabaseError.self) {
+                try database.withConnection { _ = try $0.prepare("  -- nothing") }
+            }
+            #expect(empty?.message == "no statement: the SQL is empty or only comments")
             let values = try database.withConnection { try $0.prepare("SELECT 1;  \n").map { $0.int64(0) } }
             #expect(values == [1])
         }
