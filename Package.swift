@@ -22,7 +22,9 @@ let package = Package(
 
         // The service: inventory snapshots and policy, the store.
         .target(name: "Inventory", dependencies: ["VFIOCore"]),
-        .target(name: "Store", dependencies: ["CSQLite"]),
+        // Store's migrations are the top-level `migrations/` folder, reached through the symlink
+        // Sources/Store/Migrations and compiled into the binary.
+        .target(name: "Store", dependencies: ["CSQLite"], resources: [.embedInCode("Migrations")]),
 
         // HTTP: a libmicrohttpd server that knows nothing of VFIO, and the API on top of it.
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"]),

@@ -1,0 +1,91 @@
+internal import CSQLite
+import Foundation
+
+/// vfiod's SQLite database: one connection, used by one thread at a time.
+///
+/// Any thread may call it: a lock serializes access, and a caller waits for the one before it. Every call
+/// blocks the calling thread (disk I/O, and up to the 5 s busy timeout while another process holds the
+/// write lock), so call it from worker threads, never from tasks on Swift's cooperative pool.
+///
+/// Opening sets `journal_mode=WAL` (readers do not block the writer), `foreign_keys=ON`,
+/// `synchronous=NORMAL` (a commit survives a crash of vfiod; the last commits may be lost on power loss)
+/// and a busy timeout of 5000 ms.
+public final class Database: Sendable {
+    /// The path the database was opened with.
+    public let path: String
+    /// How long a statement waits for another connection's lock before failing with `SQLITE_BUSY`.
+    public static let busyTimeoutMilliseconds: Int32 = 5000
+
+    /// Held while the connection is in use; recursive so that a `Database` call made inside a
+    /// `withConnection` closure on the same thread does not deadlock.
+    private let lock = NSRecursiveLock()
+    /// Only touched while `lock` is held.
+    nonisolated(unsafe) private let connection: Connection
+
+    /// Opens the database at `path`, creating the file if missing (not its directory), and configures the
+    /// connection. Throws `DatabaseError` naming the path and SQLite's message, e.g.
+    /// "cannot open database at /x/y.db: unable to open database file".
+    public init(path: String) throws {
+        self.path = path
+        var handle: OpaquePointer?
+        // FULLMUTEX: SQLite serializes too, so a Statement used outside the lock by mistake cannot corrupt
+        // the connection. The handle is set even when opening fails and must then be closed.
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX
+        let code = sqlite3_open_v2(path, &handle, flags, nil)
+        guard code == SQLITE_OK, let handle else {
+            let error = DatabaseError(.open, connection: handle, path: path, sql: nil)
+            sqlite3_close_v2(handle)
+            throw error
+        }
+        connection = Connection(handle: handle, path: path)
+        try configure()
+    }
+
+    private func configure() throws {
+        sqlite3_extended_result_codes(connection.handle, 1)
+        sqlite3_busy_timeout(connection.handle, Self.busyTimeoutMilliseconds)
+        do {
+            // journal_mode answers with the mode now in force: a file system without shared memory, or a
+            // database another process opened in another mode, can refuse WAL.
+            let mode = try connection.prepare("PRAGMA journal_mode=WAL").map { $0.string(0) }.first
+            guard mode?.lowercased() == "wal" else {
+                throw DatabaseError(operation: .configure, code: SQLITE_ERROR,
+                                    message: "journal_mode is \(mode ?? "unknown"), not wal", path: path)
+            }
+            try connection.execute("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL")
+        } catch let error as DatabaseError where error.operation != .configure {
+            throw DatabaseError(operation: .configure, code: error.code, message: error.message, path: path)
+        }
+    }
+
+    /// Runs `body` with the connection, holding the lock; no transaction is opened.
+    @discardableResult
+    public func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(connection)
+    }
+
+    /// Runs `body` in a transaction, holding the lock: commits when it returns, rolls back when it throws.
+    /// Use `.immediate` for transactions that write.
+    @discardableResult
+    public func transaction<T>(_ kind: TransactionKind = .deferred, _ body: (Connection) throws -> T) throws -> T {
+        try withConnection { try $0.transaction(kind, body) }
+    }
+
+    /// Runs one or more `;`-separated SQL statements without parameters.
+    public func execute(_ sql: String) throws {
+        try withConnection { try $0.execute(sql) }
+    }
+
+    /// Runs one statement with parameters and returns how many rows it changed.
+    @discardableResult
+    public func run(_ sql: String, _ bindings: SQLValue...) throws -> Int {
+        try withConnection { try $0.run(sql, bindings: bindings) }
+    }
+
+    /// Runs a query with parameters and maps each row.
+    public func query<T>(_ sql: String, _ bindings: SQLValue..., map transform: (Row) throws -> T) throws -> [T] {
+        try withConnection { try $0.query(sql, bindings: bindings, map: transform) }
+    }
+}

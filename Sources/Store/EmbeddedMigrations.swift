@@ -1,0 +1,18 @@
+extension Migration {
+    /// The files in the top-level `migrations/` folder, compiled in through the `Sources/Store/Migrations`
+    /// symlink and `.embedInCode` (which names `0001_x.sql` `_001_x_sql`; SwiftPM offers no list of them).
+    ///
+    /// Adding a migration: add the file to `migrations/`, then a line here. `StoreTests` fails when this
+    /// list and the folder differ in names or bytes.
+    static let embeddedFiles: [(fileName: String, contents: [UInt8])] = [
+        ("0001_device_identities.sql", PackageResources._001_device_identities_sql),
+    ]
+
+    /// The migrations compiled into this vfiod, in version order.
+    public static let embedded: [Migration] = embeddedFiles.map { file in
+        guard let migration = Migration(fileName: file.fileName, contents: file.contents) else {
+            preconditionFailure("migration file \(file.fileName) is not named NNNN_name.sql or is not UTF-8")
+        }
+        return migration
+    }.sorted { $0.version < $1.version }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+@testable import Store
+
+@Suite struct DatabaseTests {
+    @Test func openCreatesFileAndSetsPragmas() throws {
+        try withTemporaryDirectory { directory in
+            let path = databasePath(in: directory)
+            let database = try Database(path: path)
+            #expect(FileManager.default.fileExists(atPath: path))
+            #expect(try database.query("PRAGMA journal_mode") { $0.string(0) } == ["wal"])
+            #expect(try database.query("PRAGMA foreign_keys") { $0.int64(0) } == [1])
+            #expect(try database.query("PRAGMA synchronous") { $0.int64(0) } == [1])  // NORMAL
+            #expect(try database.query("PRAGMA busy_timeout") { $0.int64(0) } == [5000])
+        }
+    }
+
+    @Test func missingDirectoryGivesClearError() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.appendingPathComponent("missing/vfiod.db").path
+            let error = #expect(throws: DatabaseError.self) { try Database(path: path) }
+            #expect(error?.operation == .open)
+            #expect(error?.primaryCode == 14)  // SQLITE_CANTOPEN
+            #expect(error?.description == "cannot open database at \(path): unable to open database file")
+        }
+    }
+
+    @Test func pathUnderARegularFileGivesClearError() throws {
+        // Runs as root too: a file is never a directory, whatever the permissions.
+        try withTemporaryDirectory { directory in
+            let file = directory.appendingPathComponent("plain")
+            try Data("x".utf8).write(to: file)
+            let path = file.appendingPathComponent("vfiod.db").path
+            let error = #expect(throws: DatabaseError.self) { try Database(path: path) }
+            #expect(error?.description == "cannot open database at \(path): unable to open database file")
+        }
+    }
+
+    @Test(.enabled(if: getuid() != 0, "root may write anywhere"))
+    func readOnlyDirectoryGivesClearError() throws {
+        try withTemporaryDirectory { directory in
+            let locked = directory.appendingPathComponent("locked")
+            try FileManager.default.createDirectory(at: locked, withIntermediateDirectories: false,
+                                                    attributes: [.posixPermissions: 0o555])
+            defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: locked.path) }
+            let path = locked.appendingPathComponent("vfiod.db").path
+            let error = #expect(throws: DatabaseError.self) { try Database(path: path) }
+            #expect(error?.description == "cannot open database at \(path): unable to open database file")
+        }
+    }
+
+    @Test func transactionCommitsWhenBodyReturns() throws {
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            try database.execute("CREATE TABLE t (x INTEGER)")
+            let id = try database.transaction(.immediate) { connection in
+                try connection.run("INSERT INTO t (x) VALUES (?)", 7)
+                return connection.lastInsertRowID
+            }
+            #expect(id == 1)
+            #expect(try database.query("SELECT x FROM t") { $0.int64(0) } == [7])
+        }
+    }
+
+    @Test func transactionRollsBackWhenBodyThrows() throws {
+        struct Boom: Error {}
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            try database.execute("CREATE TABLE t (x INTEGER)")
+            #expect(throws: Boom.self) {
+                try database.transaction(.immediate) { connection in
+                    try connection.run("INSERT INTO t (x) VALUES (1), (2)")
+                    #expect(connection.changes == 2)
+                    throw Boom()
+                }
+            }
+            #expect(try database.query("SELECT count(*) FROM t") { $0.int64(0) } == [0])
+            try database.withConnection { #expect(!$0.isInTransaction) }
+        }
+    }
+
+    @Test func failedStatementRollsBackTheWholeTransaction() throws {
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            try database.execute("CREATE TABLE t (x INTEGER UNIQUE)")
+            let error = #expect(throws: DatabaseError.self) {
+                try database.transaction(.deferred) { connection in
+                    try connection.run("INSERT INTO t (x) VALUES (1)")
+                    try connection.run("INSERT INTO t (x) VALUES (1)")
+                }
+            }
+            #expect(error?.code == 2067)  // SQLITE_CONSTRAINT_UNIQUE
+            #expect(error?.description.contains("UNIQUE constraint failed: t.x") == true)
+            #expect(try database.query("SELECT count(*) FROM t") { $0.int64(0) } == [0])
+        }
+    }
+
+    @Test func foreignKeysAreEnforced() throws {
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            try database.execute("""
+                CREATE TABLE parent (id INTEGER PRIMARY KEY);
+                CREATE TABLE child (parent_id INTEGER NOT NULL REFERENCES parent (id))
+                """)
+            let error = #expect(throws: DatabaseError.self) { try database.run("INSERT INTO child VALUES (42)") }
+            #expect(error?.code == 787)  // SQLITE_CONSTRAINT_FOREIGNKEY
+        }
+    }
+
+    @Test func badSQLNamesTheStatement() throws {
+        try withTemporaryDirectory { directory in
+            let path = databasePath(in: directory)
+            let database = try Database(path: path)
+            let error = #expect(throws: DatabaseError.self) { try database.execute("SELEKT 1") }
+            #expect(error?.description.hasPrefix("database error at \(path): near \"SELEKT\": syntax error") == true)
+            #expect(error?.sql == "SELEKT 1")
+        }
+    }
+
+    @Test func prepareRefusesMoreThanOneStatement() throws {
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            #expect(throws: DatabaseError.self) {
+                try database.withConnection { _ = try $0.prepare("SELECT 1; SELECT 2") }
+            }
+            let empty = #expect(throws: DatabaseError.self) {
+                try database.withConnection { _ = try $0.prepare("  -- nothing") }
+            }
+            #expect(empty?.message == "no statement: the SQL is empty or only comments")
+            let values = try database.withConnection { try $0.prepare("SELECT 1;  \n").map { $0.int64(0) } }
+            #expect(values == [1])
+        }
+    }
+
+    @Test func writesFromManyThreadsAreSerialized() throws {
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            try database.execute("CREATE TABLE t (thread INTEGER, n INTEGER, UNIQUE (thread, n))")
+            let failures = Failures()
+            DispatchQueue.concurrentPerform(iterations: 4) { thread in
+                for n in 0..<100 {
+                    do {
+                        try database.transaction(.immediate) { connection in
+                            try connection.run("INSERT INTO t VALUES (?, ?)", .integer(Int64(thread)), .integer(Int64(n)))
+                        }
+                    } catch {
+                        failures.add(error)
+                    }
+                }
+            }
+            #expect(failures.count == 0)
+            #expect(try database.query("SELECT count(*) FROM t") { $0.int64(0) } == [400])
+        }
+    }
+
+    @Test func secondConnectionSeesCommittedRows() throws {
+        try withTemporaryDirectory { directory in
+            let path = databasePath(in: directory)
+            let writer = try Database(path: path)
+            let reader = try Database(path: path)
+            try writer.execute("CREATE TABLE t (x TEXT)")
+            try writer.run("INSERT INTO t VALUES (?)", "committed")
+            #expect(try reader.query("SELECT x FROM t") { $0.string(0) } == ["committed"])
+        }
+    }
+}
+
+/// Errors collected from several threads.
+final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [any Error] = []
+
+    func add(_ error: any Error) { lock.withLock { errors.append(error) } }
+    var count: Int { lock.withLock { errors.count } }
+}

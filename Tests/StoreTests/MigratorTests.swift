@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+@testable import Store
+
+@Suite struct MigratorTests {
+    /// The repository's top-level migrations folder, found from this file.
+    static let migrationsFolder = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("migrations")
+
+    @Test func embeddedListMatchesTheMigrationsFolder() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.migrationsFolder.path)
+            .filter { $0.hasSuffix(".sql") }.sorted()
+        #expect(!files.isEmpty)
+        #expect(Migration.embedded.map(\.fileName) == files)
+        for migration in Migration.embedded {
+            let bytes = try Data(contentsOf: Self.migrationsFolder.appendingPathComponent(migration.fileName))
+            #expect(migration.checksum == SHA256.hexDigest(bytes), "\(migration.fileName) differs from the compiled-in copy")
+        }
+        #expect(Migration.embedded.map(\.version) == Array(1...Migration.embedded.count))
+    }
+
+    @Test func appliesOnceAndIsIdempotentOnReopen() throws {
+        try withTemporaryDirectory { directory in
+            let path = databasePath(in: directory)
+            let before = Date()
+            #expect(try Migrator().apply(to: Database(path: path)) == [1])
+
+            let reopened = try Database(path: path)
+            #expect(try Migrator().apply(to: reopened) == [])
+            let rows = try reopened.query("SELECT version, name, applied_at, checksum FROM schema_migrations") { row in
+                (row.int64(0), row.string(1), row.string(2), row.string(3))
+            }
+            #expect(rows.count == 1)
+            #expect(rows.first?.0 == 1)
+            #expect(rows.first?.1 == "device_identities")
+            #expect(rows.first?.3 == Migration.embedded.first?.checksum)
+            let appliedAt = try #require(rows.first.flatMap { Timestamp.parse($0.2) })
+            #expect(appliedAt >= Date(timeIntervalSince1970: (before.timeIntervalSince1970 * 1000).rounded(.down) / 1000))
+            #expect(try reopened.query("SELECT count(*) FROM device_identities") { $0.int64(0) } == [0])
+
+            let status = try Migrator().status(of: reopened)
+            #expect(status.isUpToDate)
+            #expect(status.databaseVersion == 1)
+            #expect(status.knownVersion == 1)
+        }
+    }
+
+    @Test func statusOfANewDatabaseListsEverythingPendingAndWritesNothing() throws {
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            let status = try Migrator().status(of: database)
+            #expect(status.pending.map(\.version) == [1])
+            #expect(status.applied.isEmpty)
+            #expect(!status.isUpToDate)
+            #expect(try database.query("SELECT count(*) FROM sqlite_master") { $0.int64(0) } == [0])
+        }
+    }
+
+    @Test func newerDatabaseIsRefused() throws {
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            try Migrator().apply(to: database)
+            try database.run("INSERT INTO schema_migrations VALUES (7, 'from_the_future', '2030-01-01T00:00:00.000Z', 'x')")
+            let error = #expect(throws: MigrationError.self) { try Migrator().apply(to: database) }
+            #expect(error?.description == "database schema version 7 is newer than this vfiod (knows up to 1); upgrade vfiod")
+            #expect(try Migrator().status(of: database).problems == [.databaseNewer(databaseVersion: 7, knownVersion: 1)])
+        }
+    }
+
+    @Test func changedChecksumIsRefused() throws {
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            let original = Migration(version: 1, name: "widgets", sql: "CREATE TABLE widgets (id INTEGER PRIMARY KEY);")
+            try Migrator(migrations: [original]).apply(to: database)
+            let edited = Migration(version: 1, name: "widgets", sql: "CREATE TABLE widgets (id INTEGER PRIMARY KEY, x);")
+            let next = Migration(version: 2, name: "gadgets", sql: "CREATE TABLE gadgets (id INTEGER PRIMARY KEY);")
+            let error = #expect(throws: MigrationError.self) { try Migrator(migrations: [edited, next]).apply(to: database) }
+            #expect(error == .checksumMismatch(version: 1, name: "widgets", recorded: original.checksum, embedded: edited.checksum))
+            #expect(error?.description.hasPrefix("migration 1 (widgets) was changed after it was applied") == true)
+            // Refused before anything ran: migration 2 did not apply.
+            #expect(try database.query("SELECT count(*) FROM sqlite_master WHERE name = 'gadgets'") { $0.int64(0) } == [0])
+        }
+    }
+
+    @Test func failingMigrationRollsBackEntirelyAndStaysUnrecorded() throws {
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            let good = Migration(version: 1, name: "good", sql: "CREATE TABLE a (x INTEGER);")
+            let broken = Migration(version: 2, name: "broken", sql: """
+                CREATE TABLE b (x INTEGER);
+                INSERT INTO a VALUES (1);
+                INSERT INTO no_such_table VALUES (1);
+                """)
+            let error = #expect(throws: MigrationError.self) { try Migrator(migrations: [good, broken]).apply(to: database) }
+            guard case let .migrationFailed(version, name, underlying) = error else {
+                Issue.record("expected migrationFailed, got \(String(describing: error))")
+                return
+            }
+            #expect(version == 2 && name == "broken")
+            #expect(underlying.message == "no such table: no_such_table")
+            #expect(try database.query("SELECT version FROM schema_migrations") { $0.int64(0) } == [1])
+            #expect(try database.query("SELECT count(*) FROM sqlite_master WHERE name = 'b'") { $0.int64(0) } == [0])
+            #expect(try database.query("SELECT count(*) FROM a") { $0.int64(0) } == [0])
+            #expect(try Migrator(migrations: [good, broken]).status(of: database).pending.map(\.version) == [2])
+        }
+    }
+
+    @Test func migrationThatCommitsItselfIsRejected() throws {
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            let sneaky = Migration(version: 1, name: "sneaky", sql: "CREATE TABLE s (x); COMMIT;")
+            let error = #expect(throws: MigrationError.self) { try Migrator(migrations: [sneaky]).apply(to: database) }
+            #expect(error?.description.contains("ended the transaction itself") == true)
+            #expect(try Migrator(migrations: [sneaky]).status(of: database).applied.isEmpty)
+        }
+    }
+
+    @Test func fileNamesParse() {
+        let migration = Migration(fileName: "0012_add_leases.sql", contents: Array("SELECT 1;".utf8))
+        #expect(migration?.version == 12)
+        #expect(migration?.name == "add_leases")
+        #expect(migration?.fileName == "0012_add_leases.sql")
+        #expect(Migration(fileName: "12_add_leases.sql", contents: []) == nil)
+        #expect(Migration(fileName: "0012_.sql", contents: []) == nil)
+        #expect(Migration(fileName: "0012_add_leases.txt", contents: []) == nil)
+        #expect(Migration(fileName: "0000_zero.sql", contents: []) == nil)
+    }
+}

@@ -1,0 +1,15 @@
+import Foundation
+
+/// A fresh directory under the system temp dir for one test, removed afterwards.
+func withTemporaryDirectory<T>(_ body: (URL) throws -> T) throws -> T {
+    let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("vfiod-store-tests-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    return try body(directory)
+}
+
+/// The path of `name` inside `directory`.
+func databasePath(in directory: URL, _ name: String = "vfiod.db") -> String {
+    directory.appendingPathComponent(name).path
+}
