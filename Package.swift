@@ -10,6 +10,10 @@ let package = Package(
     products: [
         .executable(name: "vfiod", targets: ["vfiod"]),
     ],
+    dependencies: [
+        // Test-only: the contract test reads openapi/openapi.yaml.
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
     targets: [
         // C: system libraries and ioctl numbers.
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
@@ -43,6 +47,7 @@ let package = Package(
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "VFIOCore", "VFIOSimulator", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Store", "VFIOCore", "VFIOSimulator", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Store", "VFIOCore", "VFIOSimulator", "TestSupport",
+                                                          .product(name: "Yams", package: "Yams")]),
     ]
 )

@@ -40,8 +40,9 @@ public struct InventoryBuilder: Sendable {
     }
 
     private func state(of facts: PCIDeviceFacts, protectedReason: String?) -> (DeviceState, String) {
-        if facts.isBridge {
-            return (.host, "PCI bridge: vfiod never binds bridges; it does not keep its group from being lent")
+        if Self.isBridgeClass(facts) {
+            return (.host, "bridge (class \(Hex.pad(facts.classCode >> 8, 4))): vfiod never binds bridges; "
+                + "it does not keep its group from being lent")
         }
         if let protectedReason {
             return (.protected, protectedReason)
@@ -56,6 +57,12 @@ public struct InventoryBuilder: Sendable {
         return (.available, "allowed by \(spec); \(driverText)")
     }
 
+    /// PCI-to-PCI bridges and every other base-class 06 function (host, ISA/LPC, other bridges): part of
+    /// the platform, never lent, and never a reason to refuse lending the endpoints beside them.
+    static func isBridgeClass(_ facts: PCIDeviceFacts) -> Bool {
+        facts.isBridge || facts.classCode >> 16 == 0x06
+    }
+
     private func group(id: Int, members: [PCIAddress], devices: [PCIAddress: Device], host: HostFacts) -> IOMMUGroup {
         var blockers: [GroupBlocker] = []
         var notAvailable: [String] = []
@@ -67,11 +74,11 @@ public struct InventoryBuilder: Sendable {
                     reason: "bound to host driver \(driver), which does not let userspace own DMA; "
                         + "the group is viable once it is unbound or bound to vfio-pci"))
             }
-            if !device.facts.isBridge && device.state != .available {
+            if !Self.isBridgeClass(device.facts) && device.state != .available {
                 notAvailable.append("\(address) is \(device.state.rawValue): \(device.stateReason)")
             }
         }
-        let hasEndpoint = members.contains { devices[$0].map { !$0.facts.isBridge } ?? false }
+        let hasEndpoint = members.contains { devices[$0].map { !Self.isBridgeClass($0.facts) } ?? false }
         let assignableReason: String? = !hasEndpoint ? "the group has no endpoint to lend (bridges only)"
             : notAvailable.isEmpty ? nil : notAvailable.joined(separator: "; ")
         return IOMMUGroup(id: id, devices: members.sorted(), viable: blockers.isEmpty, blockers: blockers,

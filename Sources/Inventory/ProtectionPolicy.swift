@@ -27,10 +27,10 @@ public struct ProtectionPolicy: Sendable {
     /// Every protected device with its reason: direct reasons first, then group-mates of protected devices.
     public func protectedDevices(_ devices: [PCIDeviceFacts], groups: [Int: [PCIAddress]]) -> [PCIAddress: String] {
         var reasons: [PCIAddress: String] = [:]
-        for facts in devices where !facts.isBridge {
+        for facts in devices where !InventoryBuilder.isBridgeClass(facts) {
             if let reason = directReason(facts) { reasons[facts.address] = reason }
         }
-        let bridges = Set(devices.filter(\.isBridge).map(\.address))
+        let bridges = Set(devices.filter(InventoryBuilder.isBridgeClass).map(\.address))
         for (groupID, members) in groups.sorted(by: { $0.key < $1.key }) {
             guard let source = members.first(where: { reasons[$0] != nil && !bridges.contains($0) }),
                   let sourceReason = reasons[source] else { continue }

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Each bad request gets its documented problem, and the server keeps serving.
+@Suite struct BadInputTests {
+    struct Case: Sendable, CustomStringConvertible {
+        let method: String
+        let path: String
+        let status: Int
+        let code: String
+        var description: String { "\(method) \(path) → \(status) \(code)" }
+    }
+
+    static let cases: [Case] = [
+        Case(method: "GET", path: "/v1/devices/0000:41:00.8", status: 400, code: "invalid_address"),
+        Case(method: "GET", path: "/v1/devices/0000:41:0.0", status: 400, code: "invalid_address"),
+        Case(method: "GET", path: "/v1/devices/0000:41:00.0x", status: 400, code: "invalid_address"),
+        Case(method: "GET", path: "/v1/devices/0000:4G:00.0", status: 400, code: "invalid_address"),
+        Case(method: "GET", path: "/v1/devices/0000:41:20.0", status: 400, code: "invalid_address"),
+        Case(method: "GET", path: "/v1/devices/0000:41:00.0%2F..%2F..%2Fetc", status: 400, code: "invalid_address"),
+        Case(method: "GET", path: "/v1/devices/%2e%2e", status: 400, code: "invalid_address"),
+        Case(method: "GET", path: "/v1/devices/..%2F..%2Fkernel", status: 400, code: "invalid_address"),
+        Case(method: "GET", path: "/v1/devices/../../etc/passwd", status: 400, code: "malformed_path"),
+        Case(method: "GET", path: "/v1/devices/0000:41:00.0%", status: 400, code: "malformed_path"),
+        Case(method: "GET", path: "/v1/devices/0000:99:00.0", status: 404, code: "device_not_found"),
+        Case(method: "GET", path: "/v1/devices/123456789:00:00.0", status: 400, code: "invalid_address"),
+        Case(method: "GET", path: "/v1/groups/abc", status: 400, code: "invalid_group_id"),
+        Case(method: "GET", path: "/v1/groups/-1", status: 400, code: "invalid_group_id"),
+        Case(method: "GET", path: "/v1/groups/99999999999999999999", status: 400, code: "invalid_group_id"),
+        Case(method: "GET", path: "/v1/groups/4242", status: 404, code: "group_not_found"),
+        Case(method: "GET", path: "/v1/devices?colour=red", status: 400, code: "unknown_parameter"),
+        Case(method: "GET", path: "/v1/devices?pageSize=0", status: 400, code: "invalid_parameter"),
+        Case(method: "GET", path: "/v1/devices?pageSize=10001", status: 400, code: "invalid_parameter"),
+        Case(method: "GET", path: "/v1/devices?pageSize=99999999999999999999999", status: 400, code: "invalid_parameter"),
+        Case(method: "GET", path: "/v1/devices?pageSize=ten", status: 400, code: "invalid_parameter"),
+        Case(method: "GET", path: "/v1/devices?pageSize=5&pageSize=6", status: 400, code: "invalid_parameter"),
+        Case(method: "GET", path: "/v1/devices?vendorId=nvidia", status: 400, code: "invalid_parameter"),
+        Case(method: "GET", path: "/v1/devices?classCode=3", status: 400, code: "invalid_parameter"),
+        Case(method: "GET", path: "/v1/devices?state=busy", status: 400, code: "invalid_parameter"),
+        Case(method: "GET", path: "/v1/devices?iommuGroup=x", status: 400, code: "invalid_parameter"),
+        Case(method: "GET", path: "/v1/groups?viable=maybe", status: 400, code: "invalid_parameter"),
+        Case(method: "GET", path: "/v1/devices?pageToken=forged", status: 400, code: "invalid_page_token"),
+        Case(method: "GET", path: "/v1/devices?pageToken=Z3JvdXBzfDN8", status: 400, code: "invalid_page_token"),
+        Case(method: "GET", path: "/v1/devices?pageToken=%FF%FE", status: 400, code: "invalid_page_token"),
+        Case(method: "GET", path: "/v1/groups?pageToken=ZGV2aWNlc3wwMDAwOjAwOjAyLjB8", status: 400, code: "invalid_page_token"),
+        Case(method: "GET", path: "/v1/devices?vendorId=%ZZ", status: 400, code: "malformed_query"),
+        Case(method: "GET", path: "/v1/host?verbose=1", status: 400, code: "unknown_parameter"),
+        Case(method: "GET", path: "/v1/nothing", status: 404, code: "route_not_found"),
+        Case(method: "GET", path: "/v2/devices", status: 404, code: "route_not_found"),
+        Case(method: "DELETE", path: "/v1/devices", status: 405, code: "method_not_allowed"),
+        Case(method: "POST", path: "/v1/devices/0000:00:02.0", status: 405, code: "method_not_allowed"),
+        Case(method: "PUT", path: "/healthz", status: 405, code: "method_not_allowed"),
+    ]
+
+    @Test func everyBadRequestGetsItsProblemAndTheServerKeepsServing() async throws {
+        try await withService(try await TestService(host: richHost())) { service in
+            for item in Self.cases {
+                let response = try await service.request(item.method, item.path)
+                #expect(response.status == item.status, "\(item): got \(response.status) \(response.bodyText)")
+                #expect(response.header("Content-Type") == "application/problem+json", "\(item)")
+                let problem = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
+                #expect(problem?["code"] as? String == item.code, "\(item): \(response.bodyText)")
+                #expect(problem?["status"] as? Int == item.status)
+                #expect(problem?["type"] as? String == "urn:vfiod:problem:\(item.code)")
+                #expect((problem?["title"] as? String)?.isEmpty == false)
+                #expect((problem?["detail"] as? String)?.isEmpty == false)
+                #expect(problem?["instance"] is String)
+                #expect(response.header("X-Request-Id") != nil)
+                if item.status == 405 { #expect(response.header("Allow")?.contains("GET") == true) }
+                let health = try await service.get("/healthz")
+                #expect(health.status == 200)
+            }
+        }
+    }
+
+    @Test func aPageTokenOnlyWorksWithTheFiltersItWasIssuedFor() async throws {
+        try await withService(try await TestService(host: richHost())) { service in
+            let page = try await service.json("/v1/devices?pageSize=2&vendorId=8086")
+            let token = try #require(page["nextPageToken"] as? String)
+            let same = try await service.get("/v1/devices?pageSize=2&vendorId=8086&pageToken=\(token)")
+            #expect(same.status == 200)
+            let other = try await service.get("/v1/devices?pageSize=2&pageToken=\(token)")
+            #expect(other.status == 400)
+            #expect(other.bodyText.contains("invalid_page_token"))
+        }
+    }
+
+    @Test func anOversizedBodyIsRefusedWithoutReadingIt() async throws {
+        try await withService(try await TestService(host: richHost())) { service in
+            let port = service.port
+            let response = try await runOnDedicatedThread {
+                let client = HTTPTestClient(port: port)
+                defer { client.close() }
+                // Announce 64 MiB, send none of it: the answer must come anyway.
+                try client.sendRaw(Array("POST /v1/devices HTTP/1.1\r\nHost: x\r\nContent-Length: 67108864\r\n\r\n".utf8))
+                return try client.readResponse(requestMethod: "POST")
+            }
+            #expect(response.status == 413)
+            #expect(response.bodyText.contains("payload_too_large"))
+            #expect(try await service.get("/healthz").status == 200)
+        }
+    }
+}

@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The real `vfiod` binary as an operator runs it.
+@Suite struct ProcessTests {
+    static var binary: String {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vfiod").path,
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("vfiod").path,
+            Bundle.main.bundleURL.appendingPathComponent("vfiod").path,
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
+
+    /// Runs vfiod to completion and returns its status, standard output and standard error.
+    static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    @Test func helpAndVersion() throws {
+        let help = try Self.run(["--help"])
+        #expect(help.status == 0)
+        #expect(help.out.contains("vfiod serve"))
+        let version = try Self.run(["--version"])
+        #expect(version.status == 0)
+        #expect(version.out.hasPrefix("vfiod 0."))
+    }
+
+    @Test(arguments: [
+        (["serve", "--allow", "nvidia"], "invalid allow spec"),
+        (["serve", "--listen", "localhost"], "--listen"),
+        (["serve", "--bogus"], "unexpected argument"),
+        (["serve", "--simulate", "/nonexistent/topology.json", "--db", "/tmp/vfiod-never.db"], "simulated host"),
+        (["serve", "--db", "/proc/vfiod/cannot.db"], "cannot open database"),
+        (["frobnicate"], "unknown command"),
+        (["migrate"], "--db"),
+    ])
+    func aStartFailurePrintsOneClearLineAndExitsNonZero(_ arguments: [String], _ expected: String) throws {
+        let result = try Self.run(arguments)
+        #expect(result.status != 0)
+        let lines = result.err.split(separator: "\n").filter { !$0.contains("warning:") }
+        #expect(lines.count == 1, "\(result.err)")
+        #expect(result.err.contains(expected), "\(result.err)")
+    }
+
+    @Test func aPortInUseIsAStartFailure() async throws {
+        let directory = try TemporaryDirectory(prefix: "vfiod-port")
+        defer { directory.remove() }
+        let service = try await TestService(simulate: Fixtures.topologyDirectory + "/workstation.json")
+        let port = service.port
+        let result = try Self.run(["serve", "--listen", "127.0.0.1:\(port)", "--db", directory.path + "/db",
+                                   "--simulate", Fixtures.topologyDirectory + "/workstation.json"])
+        await service.stop()
+        #expect(result.status == 1)
+        #expect(result.err.contains("cannot listen on 127.0.0.1:\(port)"), "\(result.err)")
+    }
+
+    @Test func migrateCreatesAndThenKeepsTheSchema() throws {
+        let directory = try TemporaryDirectory(prefix: "vfiod-migrate")
+        defer { directory.remove() }
+        let first = try Self.run(["migrate", "--db", directory.path + "/v.db"])
+        #expect(first.status == 0, "\(first.err)")
+        #expect(first.out.contains("applied migrations 1"))
+        let second = try Self.run(["migrate", "--db", directory.path + "/v.db"])
+        #expect(second.status == 0)
+        #expect(second.out.contains("up to date"))
+    }
+
+    @Test func sigtermWithClientsConnectedExitsCleanly() async throws {
+        let directory = try TemporaryDirectory(prefix: "vfiod-sigterm")
+        defer { directory.remove() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--db", directory.path + "/v.db", "--allow", "all",
+                             "--simulate", Fixtures.topologyDirectory + "/gpu-server.json"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // The service says where it listens on its first line.
+        let port: UInt16 = try await runOnDedicatedThread {
+            var buffer = Data()
+            while !buffer.contains(UInt8(ascii: "\n")) {
+                let chunk = err.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+            }
+            let line = String(decoding: buffer, as: UTF8.self)
+            guard let range = line.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
+                  let port = UInt16(line[range].split(separator: ":").last!) else {
+                throw FixtureError("no listen line in \(line)")
+            }
+            return port
+        }
+        // Two idle keep-alive clients and one that has just been answered stay connected across the signal.
+        let clients = (0..<3).map { _ in HTTPTestClient(port: port) }
+        for client in clients {
+            let response = try await runOnDedicatedThread { try client.request(path: "/v1/devices?pageSize=5") }
+            #expect(response.status == 200)
+        }
+        kill(process.processIdentifier, SIGTERM)
+        let status: Int32 = try await runOnDedicatedThread {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        for client in clients { client.close() }
+        #expect(status == 0)
+        #expect(process.terminationReason == .exit)
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import App
+import Inventory
+import TestSupport
+import VFIOCore
+import VFIOSimulator
+
+/// A real vfiod, in process, on 127.0.0.1 port 0 with a fresh SQLite file, and a way to talk to it.
+final class TestService: @unchecked Sendable {
+    let service: VFIOD
+    let directory: TemporaryDirectory
+    private var tree: TemporaryDirectory?
+
+    /// Serves a simulated host from a topology file or sysfs directory.
+    convenience init(simulate source: String, allow: [String] = ["all"]) async throws {
+        var configuration = Configuration()
+        configuration.simulate = source
+        try await self.init(configuration, allow: allow)
+    }
+
+    /// Serves a fake tree written from `host` with the kernel's layout, read as a real host root.
+    convenience init(host: HostSpec, allow: [String] = ["all"]) async throws {
+        let tree = try FakeSysfs.make(host)
+        var configuration = Configuration()
+        configuration.hostRoot = tree.path
+        try await self.init(configuration, allow: allow)
+        self.tree = tree
+    }
+
+    /// Serves an existing host root (a snapshot, or the machine's own `/`).
+    convenience init(hostRoot: String, allow: [String] = ["all"]) async throws {
+        var configuration = Configuration()
+        configuration.hostRoot = hostRoot
+        try await self.init(configuration, allow: allow)
+    }
+
+    init(_ base: Configuration, allow: [String]) async throws {
+        directory = try TemporaryDirectory(prefix: "vfiod-e2e")
+        var configuration = base
+        configuration.listenHost = "127.0.0.1"
+        configuration.listenPort = 0
+        configuration.databasePath = directory.path + "/vfiod.db"
+        configuration.accessLog = false
+        configuration.refreshIntervalSeconds = 3600
+        configuration.allowlist = Allowlist(try allow.map { try AllowSpec(parsing: $0) })
+        service = try VFIOD(configuration: configuration)
+        try service.start()
+    }
+
+    var port: UInt16 { service.port }
+
+    /// One request on a fresh connection, made on a dedicated thread (the client blocks).
+    func get(_ path: String, headers: [(String, String)] = []) async throws -> TestResponse {
+        try await request("GET", path, headers: headers)
+    }
+
+    func request(_ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = []) async throws -> TestResponse {
+        let port = port
+        return try await runOnDedicatedThread {
+            let client = HTTPTestClient(port: port)
+            defer { client.close() }
+            return try client.request(method: method, path: path, headers: headers, body: body)
+        }
+    }
+
+    /// The body as a JSON object.
+    func json(_ path: String) async throws -> [String: Any] {
+        let response = try await get(path)
+        #expect(response.status == 200, "\(path): \(response.status) \(response.bodyText)")
+        return try #require(JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
+    }
+
+    /// Every item of a list route, following page tokens.
+    func items(_ path: String) async throws -> [[String: Any]] {
+        var items: [[String: Any]] = []
+        var next: String? = nil
+        repeat {
+            let separator = path.contains("?") ? "&" : "?"
+            let page = try await json(path + (next.map { "\(separator)pageToken=\($0)" } ?? ""))
+            items += try #require(page["items"] as? [[String: Any]])
+            next = page["nextPageToken"] as? String
+        } while next != nil
+        return items
+    }
+
+    func stop() async {
+        await service.shutdown(timeout: .seconds(5))
+        directory.remove()
+        tree?.remove()
+    }
+}
+
+/// Runs `body` against a started service and always stops it.
+func withService<T>(_ service: TestService, _ body: (TestService) async throws -> T) async throws -> T {
+    do {
+        let result = try await body(service)
+        await service.stop()
+        return result
+    } catch {
+        await service.stop()
+        throw error
+    }
+}
