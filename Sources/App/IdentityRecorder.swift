@@ -6,7 +6,8 @@ import Foundation
 /// Records every snapshot's device identities in the store, so drift (a different device at a known
 /// address) has history to be compared with.
 enum IdentityRecorder {
-    static func record(_ snapshot: InventorySnapshot, into store: DeviceIdentityStore) {
+    /// Records the snapshot; returns what went wrong, or `nil`.
+    static func record(_ snapshot: InventorySnapshot, into store: DeviceIdentityStore) -> String? {
         let identities = snapshot.devices.map { device in
             DeviceIdentity(address: device.address.description, vendorID: device.facts.vendorID,
                            deviceID: device.facts.deviceID, subsystemVendorID: device.facts.subsystemVendorID,
@@ -15,10 +16,12 @@ enum IdentityRecorder {
         do {
             let result = try store.record(identities, at: snapshot.takenAt)
             for change in result.changed {
-                Log.warning("device identity changed at \(change.address): \(change)")
+                Log.warning("device identity changed at \(change.address): \(change.previous.identity) → \(change.current)")
             }
+            return nil
         } catch {
             Log.warning("cannot record device identities: \(error)")
+            return "\(error)"
         }
     }
 }

@@ -28,7 +28,6 @@ public enum VFIODMain {
     private static func migrate(_ path: String) -> Int32 {
         do {
             let database = try Database(path: path)
-            defer { database.close() }
             let applied = try Migrator().apply(to: database)
             print(applied.isEmpty ? "vfiod: \(path) is up to date" : "vfiod: applied migrations \(applied.map(String.init).joined(separator: ", ")) to \(path)")
             return 0

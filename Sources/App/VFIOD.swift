@@ -38,17 +38,18 @@ public final class VFIOD: Sendable {
         let names = PCINames.load(path: configuration.pciIDsPath)
         let builder = InventoryBuilder(allowlist: configuration.allowlist, names: names)
         let identities = DeviceIdentityStore(database: database)
+        let storeProblem = Mutex<String?>(nil)
         let apiBox = Mutex<APIService?>(nil)
         inventory = InventoryService(kernel: kernel, builder: builder,
                                      intervalSeconds: configuration.refreshIntervalSeconds) { snapshot in
             apiBox.withLock { $0 }?.snapshotDidChange(snapshot)
-            IdentityRecorder.record(snapshot, into: identities)
+            let problem = IdentityRecorder.record(snapshot, into: identities)
+            storeProblem.withLock { $0 = problem }
         }
-        let database = database
         let inventory = inventory
         api = APIService(inventory: inventory, hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
                          openAPIDocument: Array(PackageResources.openapi_yaml)) {
-            database.isHealthy ? [] : ["the database is not answering"]
+            storeProblem.withLock { $0 }.map { ["the database is failing: \($0)"] } ?? []
         }
         apiBox.withLock { $0 = api }
         let log = configuration.accessLog
@@ -84,7 +85,6 @@ public final class VFIOD: Sendable {
         uevents.withLock { $0?.stop(); $0 = nil }
         inventory.stop()
         (kernel as? SimulatedKernel)?.close()
-        database.close()
     }
 }
 
