@@ -108,6 +108,7 @@ public final class HTTPServer: Sendable {
         shutdownSignal.fire()
 
         if await !core.tracking.wait(until: .noRequestsInFlight, timeout: timeout) {
+            core.refusing.store(true, ordering: .sequentiallyConsistent)
             for state in core.tracking.suspendedRequests {
                 core.deliver(.problem(.shuttingDown), to: state)
             }

@@ -9,6 +9,8 @@ final class ServerCore: Sendable {
     let tracking = RequestTracking()
     /// Set when shutdown begins: responses then carry `Connection: close`.
     let draining = Atomic<Bool>(false)
+    /// Set when shutdown gave up waiting: new requests get 503 instead of a handler.
+    let refusing = Atomic<Bool>(false)
 
     /// Body bytes read and thrown away after the cap was passed before the connection is dropped.
     var discardLimit: Int { max(configuration.maxBodyBytes, 1 << 20) * 8 }
@@ -97,6 +99,12 @@ final class ServerCore: Sendable {
         state.phase = .suspended
         state.isRegisteredSuspended = true
         tracking.suspended(state)
+        // Checked after registering, so a forced shutdown either sees this request in its snapshot
+        // or this check sees `refusing` (both atomics are sequentially consistent).
+        if refusing.load(ordering: .sequentiallyConsistent) {
+            deliver(.problem(.shuttingDown), to: state)
+            return
+        }
         let request = state.makeRequest()
         state.body = []
         let handler = self.handler
