@@ -43,7 +43,7 @@ struct vfiod_mhd_settings {
  * function and a closure argument, MHD reads the function from `value` and the closure from
  * `ptr_value`. Returns NULL on failure. */
 static inline struct MHD_Daemon *vfiod_mhd_start(const struct vfiod_mhd_settings *s) {
-  struct MHD_OptionItem ops[12];
+  struct MHD_OptionItem ops[10];
   int n = 0;
   ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, (intptr_t) s->listen_fd, NULL };
   if (s->thread_pool_size > 1)
@@ -57,9 +57,13 @@ static inline struct MHD_Daemon *vfiod_mhd_start(const struct vfiod_mhd_settings
   ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
                                       (intptr_t) s->request_completed, s->request_completed_cls };
   ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t) s->uri_log, s->uri_log_cls };
-  if (s->error_log != NULL)
-    ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t) s->error_log, s->error_log_cls };
   ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+  /* The logger must be the very first option (not inside the array), or libmicrohttpd complains
+   * through its default logger. */
+  if (s->error_log != NULL)
+    return MHD_start_daemon(s->flags, 0, NULL, NULL, s->access_handler, s->access_handler_cls,
+                            MHD_OPTION_EXTERNAL_LOGGER, s->error_log, s->error_log_cls,
+                            MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
   return MHD_start_daemon(s->flags, 0, NULL, NULL, s->access_handler, s->access_handler_cls,
                           MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
 }

@@ -42,7 +42,11 @@ import Testing
     }
 
     @Test func perIPConnectionLimitIsEnforced() async throws {
-        try await withServer(configure: { $0.connectionsPerIP = 2 }) { server in
+        let (messages, messageContinuation) = AsyncStream<String>.makeStream()
+        try await withServer(configure: {
+            $0.connectionsPerIP = 2
+            $0.errorLog = { messageContinuation.yield($0) }
+        }) { server in
             let port = server.port
             let (kept, refused) = try await runOnDedicatedThread {
                 let first = HTTPTestClient(port: port)
@@ -64,6 +68,10 @@ import Testing
             }
             #expect(refused)
             #expect(kept == [200, 200])
+            // libmicrohttpd says why it closed the third connection, formatted through the logger.
+            var iterator = messages.makeAsyncIterator()
+            let message = try #require(await iterator.next())
+            #expect(message == "Server reached connection limit. Closing inbound connection.")
         }
     }
 
