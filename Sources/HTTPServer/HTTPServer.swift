@@ -1,6 +1,6 @@
 internal import CMicroHTTPD
 internal import Glibc
-import Synchronization
+internal import Synchronization
 
 /// An HTTP/1.1 server on libmicrohttpd that hands every request to one async handler (usually
 /// `Router.handle`). It knows nothing of what the handler does.
@@ -8,6 +8,8 @@ import Synchronization
 /// libmicrohttpd's threads read the request; the handler runs in a Swift task while the connection is
 /// suspended; the response is queued when the task is done. Bodies larger than
 /// `maxBodyBytes` get 413, malformed paths and queries 400, and every response carries `X-Request-Id`.
+///
+/// Always call `shutdown(timeout:)`: a started server that is merely released keeps its threads.
 public final class HTTPServer: Sendable {
     /// A daemon pointer that may cross threads: libmicrohttpd's daemon functions are thread-safe.
     private struct Daemon: @unchecked Sendable {
@@ -86,13 +88,14 @@ public final class HTTPServer: Sendable {
             MHD_stop_daemon(daemon)
             retained.release()
             close(fd)
-            throw HTTPServerError("server already started")
+            throw HTTPServerError("cannot start: this server was already started")
         }
     }
 
     /// Stops gracefully: stops accepting (new connections are refused), fires `shutdownSignal`, waits up
     /// to `timeout` for requests in flight, answers still-running handlers with 503 `shutting_down`,
-    /// then stops libmicrohttpd and closes every connection. Safe to call more than once.
+    /// then stops libmicrohttpd and closes every connection. A second call (or one before `start()`)
+    /// returns at once without waiting for the first.
     public func shutdown(timeout: Duration = .seconds(10)) async {
         let taken: Daemon? = lifecycle.withLock { state in
             guard case .running(let daemon, let port) = state else { return nil }

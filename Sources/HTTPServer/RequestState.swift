@@ -1,5 +1,5 @@
 internal import CMicroHTTPD
-import Synchronization
+internal import Synchronization
 
 /// What the server keeps for one request while libmicrohttpd works on it, from the URI log callback to
 /// the completion callback (which releases it).

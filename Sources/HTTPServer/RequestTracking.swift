@@ -1,4 +1,4 @@
-import Synchronization
+internal import Synchronization
 
 /// Counts requests in flight and suspended connections, and lets shutdown wait for either to reach
 /// zero (with a deadline) without polling.

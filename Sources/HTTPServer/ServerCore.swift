@@ -1,5 +1,5 @@
 internal import CMicroHTTPD
-import Synchronization
+internal import Synchronization
 
 /// The part of the server libmicrohttpd's callbacks reach (through `cls`): reads requests, runs the
 /// handler in a task while the connection is suspended, queues responses, counts what is in flight.

@@ -1,4 +1,4 @@
-import Synchronization
+internal import Synchronization
 
 /// Tells long-lived work (future Server-Sent Event streams, long polls) that the server is stopping.
 ///

@@ -1,4 +1,4 @@
-import Glibc
+internal import Glibc
 
 /// Runs blocking work (an `HTTPTestClient` session) on a new thread and awaits its result, so async
 /// tests never block Swift's cooperative pool (which also runs the server's handlers).

@@ -1,4 +1,4 @@
-import Glibc
+internal import Glibc
 
 /// A response read by `HTTPTestClient`.
 public struct TestResponse: Sendable {

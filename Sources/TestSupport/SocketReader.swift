@@ -1,4 +1,4 @@
-import Glibc
+internal import Glibc
 
 /// Buffered reading of HTTP/1.1 responses from a blocking socket, for `HTTPTestClient`.
 struct SocketReader {
