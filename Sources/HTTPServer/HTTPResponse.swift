@@ -1,0 +1,87 @@
+/// What a handler answers: status, headers and body. The server adds `Content-Length`, `Date`,
+/// `Server`, `X-Request-Id`, and a `Content-Type` when the handler set none.
+public struct HTTPResponse: Sendable {
+    /// How the body is produced. Only fixed bytes today; a streaming case (for Server-Sent Events) is
+    /// meant to join later, which is why this is an enum.
+    public enum Body: Sendable {
+        /// The whole body, sent without copying (the bytes are kept alive until libmicrohttpd is done).
+        case bytes([UInt8])
+    }
+
+    /// The status code.
+    public var status: Int
+    /// Response headers in order; names are sent as written.
+    public var headers: [(String, String)]
+    /// The body as produced by the handler.
+    public var payload: Body
+    /// Set by `problem(_:)` so the server can fill in the request path and ID before sending.
+    public var problem: Problem?
+
+    /// The body bytes (for `.bytes`); setting replaces the payload with `.bytes`.
+    public var body: [UInt8] {
+        get {
+            switch payload {
+            case .bytes(let bytes): return bytes
+            }
+        }
+        set { payload = .bytes(newValue) }
+    }
+
+    /// Makes a response with a byte body.
+    public init(status: Int, headers: [(String, String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.payload = .bytes(body)
+        self.problem = nil
+    }
+
+    /// The value of the first header called `name` (ASCII case-insensitive), or nil.
+    public func header(_ name: String) -> String? {
+        for (key, value) in headers where asciiCaseInsensitiveEquals(key, name) {
+            return value
+        }
+        return nil
+    }
+
+    /// Pre-encoded JSON (`application/json`). Pass bytes encoded once and reused: they are not copied.
+    public static func json(_ bytes: [UInt8], status: Int = 200, headers: [(String, String)] = []) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "application/json")] + headers, body: bytes)
+    }
+
+    /// Plain UTF-8 text (`text/plain; charset=utf-8`).
+    public static func text(_ text: String, status: Int = 200, headers: [(String, String)] = []) -> HTTPResponse {
+        HTTPResponse(status: status, headers: [("Content-Type", "text/plain; charset=utf-8")] + headers,
+                     body: Array(text.utf8))
+    }
+
+    /// An `application/problem+json` error with the problem's status.
+    public static func problem(_ problem: Problem, headers: [(String, String)] = []) -> HTTPResponse {
+        var response = HTTPResponse(
+            status: problem.status,
+            headers: [("Content-Type", "application/problem+json")] + headers,
+            body: problem.jsonBytes)
+        response.problem = problem
+        return response
+    }
+
+    /// `304 Not Modified` carrying the current `ETag` (no body).
+    public static func notModified(etag: String) -> HTTPResponse {
+        HTTPResponse(status: 304, headers: [("ETag", etag)])
+    }
+
+    /// `204 No Content`.
+    public static func noContent(headers: [(String, String)] = []) -> HTTPResponse {
+        HTTPResponse(status: 204, headers: headers)
+    }
+
+    /// The response with the problem (if any) completed from the request and re-rendered.
+    func fillingProblem(path: String, requestID: String) -> HTTPResponse {
+        guard var problem, problem.instance == nil || problem.requestID == nil else { return self }
+        if problem.instance == nil { problem.instance = path }
+        if problem.requestID == nil { problem.requestID = requestID }
+        var copy = self
+        copy.problem = problem
+        copy.payload = .bytes(problem.jsonBytes)
+        return copy
+    }
+}

@@ -1,0 +1,131 @@
+internal import CMicroHTTPD
+internal import Glibc
+internal import Synchronization
+
+/// An HTTP/1.1 server on libmicrohttpd that hands every request to one async handler (usually
+/// `Router.handle`). It knows nothing of what the handler does.
+///
+/// libmicrohttpd's threads read the request; the handler runs in a Swift task while the connection is
+/// suspended; the response is queued when the task is done. Bodies larger than
+/// `maxBodyBytes` get 413, malformed paths and queries 400, and every response carries `X-Request-Id`.
+///
+/// Always call `shutdown(timeout:)`: a started server that is merely released keeps its threads.
+public final class HTTPServer: Sendable {
+    /// A daemon pointer that may cross threads: libmicrohttpd's daemon functions are thread-safe.
+    private struct Daemon: @unchecked Sendable {
+        let pointer: OpaquePointer
+        let listenFD: Int32
+        let core: Unmanaged<ServerCore>
+    }
+
+    private enum Lifecycle {
+        case idle
+        case running(Daemon, port: UInt16)
+        case stopping(port: UInt16)
+        case stopped
+    }
+
+    private let core: ServerCore
+    private let lifecycle = Mutex(Lifecycle.idle)
+    /// Fired once when shutdown begins, for long-lived responses.
+    public let shutdownSignal: ShutdownSignal
+
+    /// A server that will answer with `handler`; call `start()` to listen.
+    public init(configuration: HTTPServerConfiguration, shutdownSignal: ShutdownSignal = ShutdownSignal(),
+                handler: @escaping HTTPHandler) {
+        self.core = ServerCore(configuration: configuration, handler: handler)
+        self.shutdownSignal = shutdownSignal
+    }
+
+    /// The configuration the server was made with.
+    public var configuration: HTTPServerConfiguration { core.configuration }
+
+    /// The port being listened on (the chosen one when configured with 0); 0 before `start()`.
+    public var port: UInt16 {
+        lifecycle.withLock { state in
+            switch state {
+            case .running(_, let port), .stopping(let port): return port
+            case .idle, .stopped: return 0
+            }
+        }
+    }
+
+    /// Requests between their first byte of headers and their completion.
+    public var inFlight: Int { core.tracking.inFlight }
+
+    /// Opens the socket and starts libmicrohttpd's threads. Throws `HTTPServerError`
+    /// (e.g. `cannot listen on 127.0.0.1:8460: address already in use`). Call once.
+    public func start() throws(HTTPServerError) {
+        let configuration = core.configuration
+        let fd = try ListenSocket.open(host: configuration.host, port: configuration.port)
+        let retained = Unmanaged.passRetained(core)
+        let cls = retained.toOpaque()
+        var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue
+            | MHD_ALLOW_SUSPEND_RESUME.rawValue
+        if configuration.errorLog != nil { flags |= MHD_USE_ERROR_LOG.rawValue }
+        var settings = vfiod_mhd_settings(
+            flags: UInt32(flags), listen_fd: fd,
+            thread_pool_size: UInt32(max(1, configuration.threadPoolSize)),
+            connection_limit: UInt32(max(1, configuration.connectionLimit)),
+            per_ip_connection_limit: UInt32(max(0, configuration.connectionsPerIP)),
+            connection_timeout_seconds: UInt32(max(0, configuration.connectionTimeoutSeconds)),
+            access_handler: accessHandler, access_handler_cls: cls,
+            request_completed: requestCompleted, request_completed_cls: cls,
+            uri_log: uriLogged, uri_log_cls: cls,
+            error_log: configuration.errorLog == nil ? nil : errorLogged, error_log_cls: cls)
+        guard let daemon = vfiod_mhd_start(&settings) else {
+            retained.release()
+            close(fd)
+            throw HTTPServerError("cannot start libmicrohttpd on \(configuration.host):\(configuration.port)")
+        }
+        let port = vfiod_mhd_bound_port(daemon)
+        let started = lifecycle.withLock { state -> Bool in
+            guard case .idle = state else { return false }
+            state = .running(Daemon(pointer: daemon, listenFD: fd, core: retained), port: port)
+            return true
+        }
+        if !started {
+            MHD_stop_daemon(daemon)
+            retained.release()
+            close(fd)
+            throw HTTPServerError("cannot start: this server was already started")
+        }
+    }
+
+    /// Stops gracefully: stops accepting (new connections are refused), fires `shutdownSignal`, waits up
+    /// to `timeout` for requests in flight, answers still-running handlers with 503 `shutting_down`,
+    /// then stops libmicrohttpd and closes every connection. A second call (or one before `start()`)
+    /// returns at once without waiting for the first.
+    public func shutdown(timeout: Duration = .seconds(10)) async {
+        let taken: Daemon? = lifecycle.withLock { state in
+            guard case .running(let daemon, let port) = state else { return nil }
+            state = .stopping(port: port)
+            return daemon
+        }
+        guard let daemon = taken else { return }
+        core.draining.store(true, ordering: .relaxed)
+        // MHD_quiesce_daemon stops polling the listen socket and gives it back to us; shutting it down
+        // makes the kernel refuse new connections (and reset queued ones) right away.
+        let listenFD = MHD_quiesce_daemon(daemon.pointer)
+        if listenFD >= 0 { _ = Glibc.shutdown(listenFD, Int32(SHUT_RDWR)) }
+        shutdownSignal.fire()
+
+        if await !core.tracking.wait(until: .noRequestsInFlight, timeout: timeout) {
+            core.refusing.store(true, ordering: .sequentiallyConsistent)
+            for state in core.tracking.suspendedRequests {
+                core.deliver(.problem(.shuttingDown), to: state)
+            }
+        }
+        // MHD_stop_daemon aborts the process if a connection is still suspended: wait until every
+        // resumed connection has been back through the access handler (that is prompt once resumed).
+        _ = await core.tracking.wait(until: .noSuspendedConnections, timeout: .seconds(3600))
+        let pointer = daemon
+        await DedicatedThread.run {
+            MHD_stop_daemon(pointer.pointer)
+        }
+        // After MHD_stop_daemon no thread uses the socket any more: it is ours to close.
+        close(listenFD >= 0 ? listenFD : daemon.listenFD)
+        daemon.core.release()
+        lifecycle.withLock { $0 = .stopped }
+    }
+}

@@ -1,0 +1,27 @@
+/// How an `HTTPServer` listens and what it tolerates.
+public struct HTTPServerConfiguration: Sendable {
+    /// The listen address: an IPv4 or IPv6 literal (`127.0.0.1`, `::1`, `0.0.0.0`, `::`). No host names.
+    public var host: String = "127.0.0.1"
+    /// The TCP port; 0 picks a free one (read it back from `HTTPServer.port`).
+    public var port: UInt16 = 0
+    /// libmicrohttpd polling threads (each runs epoll over its share of the connections).
+    public var threadPoolSize: Int = 2
+    /// The largest request body accepted; larger bodies get 413 `payload_too_large`.
+    public var maxBodyBytes: Int = 1 << 20
+    /// An idle connection is closed after this many seconds (0: never).
+    public var connectionTimeoutSeconds: Int = 30
+    /// Concurrent connections allowed from one IP address (0: unlimited); more are closed at once.
+    public var connectionsPerIP: Int = 64
+    /// Concurrent connections in total, suspended ones (handlers still running) included.
+    public var connectionLimit: Int = 4096
+    /// Called once per finished request, on a libmicrohttpd thread: keep it quick and non-blocking.
+    public var accessLog: (@Sendable (AccessLogEntry) -> Void)?
+    /// libmicrohttpd's own error messages (a refused connection, a broken socket…); nil: dropped.
+    public var errorLog: (@Sendable (String) -> Void)?
+
+    /// The defaults, with any field overridable afterwards.
+    public init(host: String = "127.0.0.1", port: UInt16 = 0) {
+        self.host = host
+        self.port = port
+    }
+}

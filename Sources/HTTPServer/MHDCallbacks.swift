@@ -1,0 +1,60 @@
+internal import CMicroHTTPD
+internal import Glibc
+
+// libmicrohttpd's callbacks. Each is a plain global function (a closure stored elsewhere crashed when a
+// libmicrohttpd thread called it); `cls` is the `ServerCore`, retained by `HTTPServer` for the life of
+// the daemon, and `req_cls` the `RequestState`, retained from `uriLogged` to `requestCompleted`.
+
+/// MHD_OPTION_URI_LOG_CALLBACK: called once per request with the raw target (`/path?query`, before any
+/// unescaping). Its result becomes the request's `req_cls`.
+func uriLogged(_ cls: UnsafeMutableRawPointer?, _ uri: UnsafePointer<CChar>?,
+               _ connection: OpaquePointer?) -> UnsafeMutableRawPointer? {
+    guard let cls, let connection else { return nil }
+    let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
+    // `uri` is a NUL-terminated string in the connection's read buffer, valid for this call.
+    let raw: [UInt8] = uri.map { Array(UnsafeRawBufferPointer(start: $0, count: strlen($0))) } ?? []
+    let state = RequestState(connection: connection, rawTarget: raw)
+    core.tracking.requestBegan()
+    return Unmanaged.passRetained(state).toOpaque()
+}
+
+/// MHD_AccessHandlerCallback: called on the headers, on each body chunk, on the end of the body, and
+/// once more after the connection is resumed.
+func accessHandler(
+    _ cls: UnsafeMutableRawPointer?, _ connection: OpaquePointer?, _ url: UnsafePointer<CChar>?,
+    _ method: UnsafePointer<CChar>?, _ version: UnsafePointer<CChar>?,
+    _ uploadData: UnsafePointer<CChar>?, _ uploadDataSize: UnsafeMutablePointer<Int>?,
+    _ reqCls: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+) -> MHD_Result {
+    guard let cls, let uploadDataSize, let stored = reqCls?.pointee else { return .NO }
+    let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
+    // `req_cls` holds the RequestState retained by `uriLogged`; borrowing it here is balanced by the
+    // release in `requestCompleted`.
+    let state = Unmanaged<RequestState>.fromOpaque(stored).takeUnretainedValue()
+    let methodText = method.map { String(cString: $0) } ?? ""
+    return core.access(state, method: methodText, uploadData: uploadData, uploadDataSize: uploadDataSize)
+        ? .YES : .NO
+}
+
+/// MHD_OPTION_NOTIFY_COMPLETED: the request is over (sent, or the connection broke). Releases the state.
+func requestCompleted(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePointer?,
+                      _ reqCls: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                      _ termination: MHD_RequestTerminationCode) {
+    guard let cls, let reqCls, let stored = reqCls.pointee else { return }
+    reqCls.pointee = nil
+    let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
+    // Takes back the reference `uriLogged` passed to libmicrohttpd.
+    let state = Unmanaged<RequestState>.fromOpaque(stored).takeRetainedValue()
+    core.completed(state, ok: termination == .REQUEST_TERMINATED_COMPLETED_OK)
+}
+
+/// MHD_LogCallback: formats libmicrohttpd's message and passes it to the configured error log.
+func errorLogged(_ cls: UnsafeMutableRawPointer?, _ format: UnsafePointer<CChar>?, _ arguments: CVaListPointer?) {
+    guard let cls, let format, let arguments else { return }
+    let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
+    var buffer = [CChar](repeating: 0, count: 1024)
+    // vsnprintf writes at most buffer.count bytes including the terminating NUL.
+    _ = vsnprintf(&buffer, buffer.count, format, arguments)
+    let message = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    core.configuration.errorLog?(message.hasSuffix("\n") ? String(message.dropLast()) : message)
+}

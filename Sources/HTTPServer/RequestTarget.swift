@@ -1,0 +1,102 @@
+/// The request target (`/path?query`) split, checked and decoded.
+///
+/// Rules: the path starts with `/`, has no empty segment (`//`), no `.` or `..` segment (raw or
+/// percent-encoded), no NUL or control byte, only valid percent-encoding, and decodes to UTF-8. The query
+/// is `name=value` pairs joined by `&`, `+` meaning space, valid percent-encoding and UTF-8, no NUL.
+public struct RequestTarget: Sendable {
+    /// The raw path (not decoded).
+    public var path: String
+    /// The decoded query parameters in order.
+    public var query: [(name: String, value: String)]
+
+    /// Why a target was refused.
+    public enum Failure: Error, Sendable, Equatable {
+        /// The path broke one of the rules.
+        case malformedPath
+        /// The query broke one of the rules.
+        case malformedQuery
+    }
+
+    /// Splits and checks a raw request target.
+    public static func parse(_ raw: some Collection<UInt8>) -> Result<RequestTarget, Failure> {
+        let bytes = Array(raw)
+        let question = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex
+        let rawPath = bytes[..<question]
+        guard pathSegments(rawPath) != nil else { return .failure(.malformedPath) }
+        var query: [(name: String, value: String)] = []
+        if question < bytes.endIndex {
+            guard let parsed = parseQuery(bytes[(question + 1)...]) else { return .failure(.malformedQuery) }
+            query = parsed
+        }
+        return .success(RequestTarget(path: String(decoding: rawPath, as: UTF8.self), query: query))
+    }
+
+    /// The percent-decoded segments of a raw path (`/` gives none), or nil when the path is malformed.
+    public static func pathSegments(_ rawPath: some Collection<UInt8>) -> [String]? {
+        guard rawPath.first == UInt8(ascii: "/") else { return nil }
+        let rest = rawPath.dropFirst()
+        if rest.isEmpty { return [] }
+        var segments: [String] = []
+        for raw in rest.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
+            guard !raw.isEmpty, raw.allSatisfy({ $0 > 0x20 && $0 != 0x7F }),
+                  let decoded = percentDecode(raw, plusIsSpace: false),
+                  !decoded.contains(0),
+                  let text = String(validating: decoded, as: UTF8.self),
+                  text != ".", text != ".."
+            else { return nil }
+            segments.append(text)
+        }
+        return segments
+    }
+
+    /// Decoded `name=value` pairs, or nil when the query is malformed. Empty pieces (`a=1&&b=2`) are
+    /// skipped; a piece without `=` has an empty value.
+    static func parseQuery(_ raw: some Collection<UInt8>) -> [(name: String, value: String)]? {
+        var items: [(name: String, value: String)] = []
+        for piece in raw.split(separator: UInt8(ascii: "&")) {
+            let equals = piece.firstIndex(of: UInt8(ascii: "=")) ?? piece.endIndex
+            let rawValue = equals < piece.endIndex ? piece[piece.index(after: equals)...] : piece[equals...]
+            guard let name = decodeQueryComponent(piece[..<equals]),
+                  let value = decodeQueryComponent(rawValue)
+            else { return nil }
+            items.append((name: name, value: value))
+        }
+        return items
+    }
+
+    private static func decodeQueryComponent(_ raw: some Collection<UInt8>) -> String? {
+        guard raw.allSatisfy({ $0 > 0x20 && $0 != 0x7F }),
+              let decoded = percentDecode(raw, plusIsSpace: true), !decoded.contains(0)
+        else { return nil }
+        return String(validating: decoded, as: UTF8.self)
+    }
+
+    /// Percent-decodes bytes; nil when a `%` is not followed by two hex digits.
+    static func percentDecode(_ raw: some Collection<UInt8>, plusIsSpace: Bool) -> [UInt8]? {
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count)
+        var iterator = raw.makeIterator()
+        while let byte = iterator.next() {
+            switch byte {
+            case UInt8(ascii: "%"):
+                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue)
+                else { return nil }
+                out.append(high << 4 | low)
+            case UInt8(ascii: "+") where plusIsSpace:
+                out.append(UInt8(ascii: " "))
+            default:
+                out.append(byte)
+            }
+        }
+        return out
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}

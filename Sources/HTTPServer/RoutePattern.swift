@@ -1,0 +1,49 @@
+/// A parsed route pattern such as `/v1/devices/{address}/reset`.
+struct RoutePattern: Sendable {
+    enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+    }
+
+    /// The pattern as written.
+    let text: String
+    let segments: [Segment]
+
+    /// Parses a pattern; it must start with `/`. Literal segments are compared with decoded path segments.
+    init(_ text: String) {
+        precondition(text.hasPrefix("/"), "route pattern must start with '/': \(text)")
+        self.text = text
+        segments = text.dropFirst().split(separator: "/", omittingEmptySubsequences: false).compactMap { part in
+            if part.isEmpty { return nil }
+            if part.hasPrefix("{") && part.hasSuffix("}") && part.count > 2 {
+                return .parameter(String(part.dropFirst().dropLast()))
+            }
+            return .literal(String(part))
+        }
+    }
+
+    /// The parameters when `path` (decoded segments) matches, else nil.
+    func match(_ path: [String]) -> [String: String]? {
+        guard path.count == segments.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (segment, value) in zip(segments, path) {
+            switch segment {
+            case .literal(let literal): if literal != value { return nil }
+            case .parameter(let name): parameters[name] = value
+            }
+        }
+        return parameters
+    }
+
+    /// True when, at the first position where the two differ in kind, this one has the literal.
+    func isMoreSpecific(than other: RoutePattern) -> Bool {
+        for (mine, theirs) in zip(segments, other.segments) {
+            switch (mine, theirs) {
+            case (.literal, .parameter): return true
+            case (.parameter, .literal): return false
+            default: continue
+            }
+        }
+        return false
+    }
+}

@@ -1,0 +1,75 @@
+/// A request handler: takes a request, answers a response. Errors are answered as responses too.
+public typealias HTTPHandler = @Sendable (HTTPRequest) async -> HTTPResponse
+
+/// Dispatches requests by method and path pattern (`/v1/devices/{address}`).
+///
+/// - Unknown path: 404 `route_not_found`. Known path, other method: 405 `method_not_allowed` with `Allow`.
+/// - `HEAD` runs the `GET` handler (libmicrohttpd drops the body and keeps the full `Content-Length`).
+/// - `OPTIONS` answers 204 with `Allow`.
+/// - A malformed path answers 400 `malformed_path` (the server checks this before routing, too).
+/// - Literal segments win over `{parameters}`: `/v1/audit/verify` beats `/v1/audit/{id}`.
+///
+/// Build it once, then hand `handle` to the server; it is a value and never changes while serving.
+public struct Router: Sendable {
+    private struct Route: Sendable {
+        let method: String
+        let pattern: RoutePattern
+        let handler: HTTPHandler
+    }
+
+    private var table: [Route] = []
+
+    /// An empty router.
+    public init() {}
+
+    /// Adds a route. `method` is upper-cased; `pattern` segments are literals or `{name}`.
+    /// A duplicate method and pattern is a programming error.
+    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping HTTPHandler) {
+        let method = method.uppercased()
+        let parsed = RoutePattern(pattern)
+        precondition(!table.contains { $0.method == method && $0.pattern.text == parsed.text },
+                     "duplicate route \(method) \(pattern)")
+        table.append(Route(method: method, pattern: parsed, handler: handler))
+    }
+
+    /// The routes in the order they were added (a contract test compares them with the OpenAPI document).
+    public var routes: [(method: String, pattern: String)] {
+        table.map { (method: $0.method, pattern: $0.pattern.text) }
+    }
+
+    /// Answers one request.
+    public func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        guard let segments = RequestTarget.pathSegments(request.path.utf8) else {
+            return .problem(.malformedPath)
+        }
+        // The best-matching pattern, then every route sharing it.
+        var best: (pattern: RoutePattern, parameters: [String: String])?
+        for route in table {
+            guard let parameters = route.pattern.match(segments) else { continue }
+            if let current = best, !route.pattern.isMoreSpecific(than: current.pattern) { continue }
+            best = (route.pattern, parameters)
+        }
+        guard let best else { return .problem(.routeNotFound(path: request.path)) }
+        let candidates = table.filter { $0.pattern.text == best.pattern.text }
+        let lookup = request.method == "HEAD" ? "GET" : request.method
+        if let route = candidates.first(where: { $0.method == lookup }) {
+            var routed = request
+            routed.pathParameters = best.parameters
+            return await route.handler(routed)
+        }
+        let allowed = Router.allowHeader(candidates.map(\.method))
+        if request.method == "OPTIONS" {
+            return HTTPResponse(status: 204, headers: [("Allow", allowed.joined(separator: ", "))])
+        }
+        return .problem(.methodNotAllowed(method: request.method, allowed: allowed),
+                        headers: [("Allow", allowed.joined(separator: ", "))])
+    }
+
+    /// The methods for `Allow`: the routes' methods, `HEAD` when `GET` is there, and `OPTIONS`.
+    private static func allowHeader(_ methods: [String]) -> [String] {
+        var result = methods
+        if result.contains("GET") && !result.contains("HEAD") { result.append("HEAD") }
+        if !result.contains("OPTIONS") { result.append("OPTIONS") }
+        return result
+    }
+}
