@@ -10,32 +10,27 @@ import Synchronization
 /// snapshot (`snapshotDidChange`) and mounts `handle` as the HTTP server's handler.
 public final class APIService: Sendable {
     /// Request metrics.
-    public let metrics = Metrics()
-    let router = Router()
-    let inventory: InventoryService
-    let hostRoot: String
-    let openAPIDocument: [UInt8]
-    let readinessProblems: @Sendable () -> [String]
-    private let encoded = Mutex<EncodedInventory?>(nil)
+    public let metrics: Metrics
+    private let router: Router
+    private let context: APIContext
 
     /// Creates the API over `inventory`. `readinessProblems` lists what keeps the service from being ready
     /// (database, refresh failures); empty means ready.
     public init(inventory: InventoryService, hostRoot: String, openAPIDocument: [UInt8],
                 readinessProblems: @escaping @Sendable () -> [String] = { [] }) {
-        self.inventory = inventory
-        self.hostRoot = hostRoot
-        self.openAPIDocument = openAPIDocument
-        self.readinessProblems = readinessProblems
-        addInventoryRoutes()
-        addOperationalRoutes()
+        let context = APIContext(inventory: inventory, hostRoot: hostRoot, openAPIDocument: openAPIDocument,
+                                 readinessProblems: readinessProblems)
+        var routes = RouteTable(context: context)
+        routes.addInventoryRoutes()
+        routes.addOperationalRoutes()
+        self.context = context
+        self.metrics = context.metrics
+        self.router = routes.router
     }
 
     /// Encodes a new snapshot; call on the refresh thread so requests only copy bytes.
     public func snapshotDidChange(_ snapshot: InventorySnapshot) {
-        let next = EncodedInventory(snapshot: snapshot, hostRoot: hostRoot)
-        encoded.withLock { current in
-            if (current?.snapshot.generation ?? 0) < snapshot.generation { current = next }
-        }
+        context.snapshotDidChange(snapshot)
     }
 
     /// Every route, as `METHOD /pattern`, for the contract test against `openapi/openapi.yaml`.
@@ -51,25 +46,37 @@ public final class APIService: Sendable {
         metrics.observe(route: label.route ?? "unmatched", method: request.method, status: response.status, seconds: seconds)
         return response
     }
+}
+
+/// What the handlers share: the inventory, its encoded form, metrics and the contract document.
+final class APIContext: Sendable {
+    let metrics = Metrics()
+    let inventory: InventoryService
+    let hostRoot: String
+    let openAPIDocument: [UInt8]
+    let readinessProblems: @Sendable () -> [String]
+    private let encoded = Mutex<EncodedInventory?>(nil)
+
+    init(inventory: InventoryService, hostRoot: String, openAPIDocument: [UInt8],
+         readinessProblems: @escaping @Sendable () -> [String]) {
+        self.inventory = inventory
+        self.hostRoot = hostRoot
+        self.openAPIDocument = openAPIDocument
+        self.readinessProblems = readinessProblems
+    }
+
+    func snapshotDidChange(_ snapshot: InventorySnapshot) {
+        let next = EncodedInventory(snapshot: snapshot, hostRoot: hostRoot)
+        encoded.withLock { current in
+            if (current?.snapshot.generation ?? 0) < snapshot.generation { current = next }
+        }
+    }
 
     /// The current encoded snapshot.
     var current: EncodedInventory {
         get throws(APIError) {
             guard let current = encoded.withLock({ $0 }) else { throw .notReady("the first inventory scan has not finished") }
             return current
-        }
-    }
-
-    /// Registers a handler that may throw an `APIError`, which becomes a problem+json response.
-    func route(_ method: String, _ pattern: String,
-               _ handler: @escaping @Sendable (HTTPRequest) async throws(APIError) -> HTTPResponse) {
-        router.add(method, pattern) { request in
-            RouteLabel.current?.route = pattern
-            do throws(APIError) {
-                return try await handler(request)
-            } catch {
-                return Self.problem(error, request)
-            }
         }
     }
 
@@ -87,6 +94,26 @@ public final class APIService: Sendable {
         response.headers.append(("ETag", body.etag))
         return response
     }
+}
+
+/// Collects the routes while the API is assembled.
+struct RouteTable {
+    let context: APIContext
+    var router = Router()
+
+    /// Registers a handler that may throw an `APIError`, which becomes a problem+json response.
+    mutating func route(_ method: String, _ pattern: String,
+               _ handler: @escaping @Sendable (HTTPRequest) async throws(APIError) -> HTTPResponse) {
+        router.add(method, pattern) { request in
+            RouteLabel.current?.route = pattern
+            do throws(APIError) {
+                return try await handler(request)
+            } catch {
+                return APIContext.problem(error, request)
+            }
+        }
+    }
+
 }
 
 /// The route pattern a request matched, passed from the route wrapper back to the metrics.

@@ -2,39 +2,42 @@ import HTTPServer
 import Inventory
 import VFIOCore
 
-extension APIService {
-    func addInventoryRoutes() {
-        route("GET", "/v1/host") { [self] request throws(APIError) in
+extension RouteTable {
+    mutating func addInventoryRoutes() {
+        route("GET", "/v1/host") { [context] request throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
-            return conditional(try current.host, request)
+            return context.conditional(try context.current.host, request)
         }
-        route("GET", "/v1/devices") { [self] request throws(APIError) in
-            try listDevices(request)
+        route("GET", "/v1/devices") { [context] request throws(APIError) in
+            try context.listDevices(request)
         }
-        route("GET", "/v1/devices/{address}") { [self] request throws(APIError) in
+        route("GET", "/v1/devices/{address}") { [context] request throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
             let text = request.pathParameters["address"] ?? ""
             guard let address = PCIAddress(text) else { throw .invalidAddress(text) }
-            let encoded = try current
+            let encoded = try context.current
             guard let index = encoded.snapshot.deviceIndex(of: address) else {
                 throw .deviceNotFound(address.description)
             }
-            return conditional(encoded.devices[index], request)
+            return context.conditional(encoded.devices[index], request)
         }
-        route("GET", "/v1/groups") { [self] request throws(APIError) in
-            try listGroups(request)
+        route("GET", "/v1/groups") { [context] request throws(APIError) in
+            try context.listGroups(request)
         }
-        route("GET", "/v1/groups/{id}") { [self] request throws(APIError) in
+        route("GET", "/v1/groups/{id}") { [context] request throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
             let text = request.pathParameters["id"] ?? ""
             guard text.utf8.count <= 10, let id = Int(text), id >= 0 else { throw .invalidGroupID(text) }
-            let encoded = try current
+            let encoded = try context.current
             guard let index = encoded.snapshot.groupIndex(of: id) else { throw .groupNotFound(id) }
-            return conditional(encoded.groups[index], request)
+            return context.conditional(encoded.groups[index], request)
         }
     }
 
-    private func listDevices(_ request: HTTPRequest) throws(APIError) -> HTTPResponse {
+}
+
+extension APIContext {
+    func listDevices(_ request: HTTPRequest) throws(APIError) -> HTTPResponse {
         let query = try QueryParameters(request.query, allowed: DeviceFilter.parameters)
         let filter = try DeviceFilter(query)
         let size = try Paging.size(query["pageSize"])
@@ -64,7 +67,7 @@ extension APIService {
         return conditional(body, request)
     }
 
-    private func listGroups(_ request: HTTPRequest) throws(APIError) -> HTTPResponse {
+    func listGroups(_ request: HTTPRequest) throws(APIError) -> HTTPResponse {
         let query = try QueryParameters(request.query, allowed: GroupFilter.parameters)
         let filter = try GroupFilter(query)
         let size = try Paging.size(query["pageSize"])
