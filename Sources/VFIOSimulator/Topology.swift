@@ -27,25 +27,41 @@ public struct Topology: Codable, Sendable {
 
     /// One device entry. Ids and class are hex strings (`"0x10de"`).
     public struct Device: Codable, Sendable {
+        /// `dddd:bb:ss.f`.
         public var address: String
+        /// Vendor id, hex.
         public var vendor: String
+        /// Device id, hex.
         public var device: String
+        /// Subsystem vendor id, hex.
         public var subsystemVendor: String?
+        /// Subsystem device id, hex.
         public var subsystemDevice: String?
+        /// 24-bit class code, hex.
         public var `class`: String
+        /// Revision, hex.
         public var revision: String?
+        /// Bound driver; `null` for none.
         public var driver: String?
+        /// `driver_override`.
         public var driverOverride: String?
+        /// IOMMU group number.
         public var iommuGroup: Int?
+        /// NUMA node; omitted means -1.
         public var numaNode: Int?
+        /// The firmware console GPU.
         public var bootVga: Bool?
+        /// `reset_method` words.
         public var resetMethods: [String]?
         /// The bridge this function sits below.
         public var parent: String?
         /// For a VF listed by hand: its physical function.
         public var physfn: String?
+        /// SR-IOV capability of a physical function.
         public var sriov: SRIOV?
+        /// Disks below the function.
         public var blockDevices: [Block]?
+        /// Network interfaces below the function.
         public var netInterfaces: [Net]?
         /// `xx-xx-xx-xx-xx-xx-xx-xx`; repeated entries add the instance number.
         public var serialNumber: String?
@@ -55,7 +71,9 @@ public struct Topology: Codable, Sendable {
 
     /// SR-IOV on a physical function; VFs are generated unless devices list this PF as `physfn`.
     public struct SRIOV: Codable, Sendable {
+        /// `sriov_totalvfs`.
         public var totalVfs: Int
+        /// `sriov_numvfs`.
         public var numVfs: Int
         /// VF device id (defaults to the PF's).
         public var vfDevice: String?
@@ -63,6 +81,7 @@ public struct Topology: Codable, Sendable {
         public var vfDriver: String?
         /// First VF Offset and VF Stride, in routing ids (bus << 8 | devfn), as in the SR-IOV capability.
         public var vfOffset: Int?
+        /// VF Stride (routing ids).
         public var vfStride: Int?
         /// Group of the first VF, the next ones follow; default: after the highest group in the file.
         public var firstVfGroup: Int?
@@ -70,22 +89,29 @@ public struct Topology: Codable, Sendable {
 
     /// A disk below the device.
     public struct Block: Codable, Sendable {
+        /// Kernel name.
         public var name: String
+        /// Mount point; omitted: not mounted.
         public var mountPoint: String?
+        /// A dm device stacked on the disk, mounted instead.
         public var deviceMapper: String?
     }
 
     /// A network interface below the device.
     public struct Net: Codable, Sendable {
+        /// Kernel name.
         public var name: String
+        /// Carries the default route.
         public var defaultRoute: Bool?
     }
 
     /// One level of repetition: `count` instances, the address advancing by `stride` units of `step`.
     public struct Repeat: Codable, Sendable {
+        /// Instances of this level.
         public var count: Int
         /// `function`, `slot` or `bus` (carries into the next field, like counting).
         public var step: String?
+        /// Units of `step` between instances (default 1).
         public var stride: Int?
         /// How the parent address advances per instance of this level (`slot`, `bus`, `function`); none: fixed.
         public var parentStep: String?
@@ -95,11 +121,14 @@ public struct Topology: Codable, Sendable {
 
     /// `repeat` as one object or an array of levels.
     public struct RepeatLevels: Codable, Sendable {
+        /// The levels, outermost first.
         public var levels: [Repeat]
+        /// Decodes one object or an array.
         public init(from decoder: any Decoder) throws {
             let container = try decoder.singleValueContainer()
             if let many = try? container.decode([Repeat].self) { levels = many } else { levels = [try container.decode(Repeat.self)] }
         }
+        /// Encodes the levels as an array.
         public func encode(to encoder: any Encoder) throws {
             var container = encoder.singleValueContainer()
             try container.encode(levels)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-public import VFIOCore
+import VFIOCore
 
 /// Low-level writes into a fake host tree: files, directories, relative symbolic links. Paths are relative
 /// to the tree's root (`sys/devices/pci0000:00`), which keeps link arithmetic independent of where it lives.
