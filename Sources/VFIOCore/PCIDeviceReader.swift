@@ -1,0 +1,130 @@
+/// Reads every fact about one PCI function from its sysfs directory.
+///
+/// One `readdir` of the directory says which attributes exist, so absent ones cost nothing and produce a
+/// note only where their absence means something. A bad attribute never throws: the fact stays `nil`.
+struct PCIDeviceReader {
+    /// Host-wide context shared by every device of one scan.
+    let mounts: MountedBlockDevices
+    /// Interfaces that carry a default route.
+    let defaultRoute: DefaultRoute
+
+    /// Reads the function at `address` whose `sys/bus/pci/devices` entry is `busEntry`.
+    func read(address: PCIAddress, busEntry: String, busDirectory: String) -> PCIDeviceFacts {
+        var notes: [String] = []
+        // The bus entry is a relative symlink into sys/devices; folding it textually costs one readlink
+        // instead of realpath's lstat per component.
+        let path: String
+        if let target = try? SysfsFiles.readLink(busEntry) {
+            path = SysfsFiles.resolve(link: target, in: busDirectory)
+        } else {
+            path = busEntry
+        }
+        let names: Set<String>
+        do {
+            names = Set(try SysfsFiles.listDirectory(path))
+        } catch {
+            notes.append("sysfs directory unreadable: \(error)")
+            names = []
+        }
+
+        func number(_ name: String, required: Bool) -> UInt64? {
+            guard names.contains(name) else {
+                if required { notes.append("no \(name) file") }
+                return nil
+            }
+            do {
+                guard let value = SysfsText.hex(try SysfsFiles.readBytes(path + "/" + name, limit: 64)) else {
+                    notes.append("\(name) is not a hex number"); return nil
+                }
+                return value
+            } catch {
+                notes.append("\(name) unreadable: \(error)"); return nil
+            }
+        }
+        func decimal(_ name: String) -> Int? {
+            guard names.contains(name), let bytes = try? SysfsFiles.readBytes(path + "/" + name, limit: 64) else {
+                return nil
+            }
+            return SysfsText.decimal(bytes)
+        }
+        func text(_ name: String) -> String? {
+            guard names.contains(name), let bytes = try? SysfsFiles.readBytes(path + "/" + name) else { return nil }
+            return SysfsText.trimmed(bytes)
+        }
+        func linkName(_ name: String) -> String? {
+            guard names.contains(name), let target = try? SysfsFiles.readLink(path + "/" + name) else { return nil }
+            return target.split(separator: "/").last.map(String.init)
+        }
+
+        let vendor = number("vendor", required: true)
+        let device = number("device", required: true)
+        let classCode = number("class", required: true)
+        var facts = PCIDeviceFacts(address: address,
+                                   vendorID: UInt16(truncatingIfNeeded: vendor ?? 0xffff),
+                                   deviceID: UInt16(truncatingIfNeeded: device ?? 0xffff),
+                                   classCode: UInt32(truncatingIfNeeded: classCode ?? 0),
+                                   sysfsPath: path)
+        facts.subsystemVendorID = number("subsystem_vendor", required: true).map { UInt16(truncatingIfNeeded: $0) }
+        facts.subsystemDeviceID = number("subsystem_device", required: true).map { UInt16(truncatingIfNeeded: $0) }
+        facts.revision = number("revision", required: true).map { UInt8(truncatingIfNeeded: $0) }
+
+        if let driver = linkName("driver") {
+            if SysfsFiles.exists(path + "/driver") {
+                facts.driver = driver
+            } else {
+                notes.append("driver link dangles (to \(driver))")
+            }
+        }
+        if let override = text("driver_override"), !override.isEmpty, override != "(null)" {
+            facts.driverOverride = override
+        }
+        if names.contains("iommu_group") {
+            if let group = linkName("iommu_group").flatMap({ Int($0) }) {
+                facts.iommuGroup = group
+            } else {
+                notes.append("iommu_group link unreadable")
+            }
+        } else {
+            notes.append("no iommu_group link")
+        }
+        if let node = decimal("numa_node"), node >= 0 { facts.numaNode = node }
+        facts.totalVFs = decimal("sriov_totalvfs")
+        facts.numVFs = decimal("sriov_numvfs")
+        facts.physfn = linkName("physfn").flatMap { PCIAddress($0) }
+        facts.virtfns = Self.virtualFunctions(names: names, path: path)
+        if names.contains("reset_method") {
+            facts.resetMethods = (text("reset_method") ?? "").split(separator: " ").map(String.init)
+        } else {
+            notes.append("no reset_method file")
+        }
+        facts.bootVGA = decimal("boot_vga") == 1
+        let baseAndSub = facts.classCode >> 8
+        facts.isBridge = baseAndSub == 0x0604 || baseAndSub == 0x0609
+        if names.contains("vfio-dev"), let entries = try? SysfsFiles.listDirectory(path + "/vfio-dev") {
+            facts.vfioCdev = entries.filter { $0.hasPrefix("vfio") }.sorted().first
+        }
+        if names.contains("config") {
+            facts.serialNumber = PCIConfigSpace.serialNumber(configPath: path + "/config")
+        }
+        facts.mountedBlockDevices = mounts.below(path)
+        if names.contains("net") {
+            facts.netInterfaces = ((try? SysfsFiles.listDirectory(path + "/net")) ?? []).sorted()
+            facts.carriesDefaultRoute = facts.netInterfaces.contains { defaultRoute.interfaces.contains($0) }
+        }
+        facts.notes = notes
+        return facts
+    }
+
+    /// The `virtfnN` links in N order, resolved to addresses.
+    private static func virtualFunctions(names: Set<String>, path: String) -> [PCIAddress] {
+        var numbered: [(Int, PCIAddress)] = []
+        for name in names where name.hasPrefix("virtfn") {
+            guard let index = Int(name.dropFirst(6)),
+                  let target = try? SysfsFiles.readLink(path + "/" + name),
+                  let last = target.split(separator: "/").last,
+                  let address = PCIAddress(last) else { continue }
+            numbered.append((index, address))
+        }
+        return numbered.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+}

@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads a whole host's PCI tree from sysfs beneath a ``HostPaths`` root: every function under
+/// `sys/bus/pci/devices`, the IOMMU groups, and the host-wide VFIO facts.
+///
+/// Partial trees (snapshots, containers) are read as far as they go: a missing file makes a `nil` fact and
+/// a note, never a throw. Only a missing `sys/bus/pci/devices` directory throws.
+public struct SysfsScanner: Sendable {
+    /// Where `sys/`, `dev/` and `proc/` are.
+    public let paths: HostPaths
+
+    /// Creates a scanner for the tree beneath `paths`.
+    public init(paths: HostPaths) {
+        self.paths = paths
+    }
+
+    /// Reads everything. Blocking file I/O: call it off Swift's cooperative pool.
+    /// Throws ``KernelError`` when `sys/bus/pci/devices` cannot be listed.
+    public func scan() throws -> HostScan {
+        let busDirectory = paths.sys("bus/pci/devices")
+        let entries = try SysfsFiles.listDirectory(busDirectory)
+        let mounts = MountedBlockDevices(paths: paths)
+        let reader = PCIDeviceReader(mounts: mounts, defaultRoute: DefaultRoute(paths: paths))
+        var notes = mounts.notes
+        var devices: [PCIDeviceFacts] = []
+        devices.reserveCapacity(entries.count)
+        for entry in entries {
+            guard let address = PCIAddress(entry) else {
+                notes.append("ignored sys/bus/pci/devices entry \(entry.debugDescription): not a PCI address")
+                continue
+            }
+            devices.append(reader.read(address: address, busEntry: busDirectory + "/" + entry,
+                                       busDirectory: busDirectory))
+        }
+        devices.sort { $0.address < $1.address }
+        let groups = readGroups(devices: devices, notes: &notes)
+        var host = readHostFacts()
+        host.iommuPresent = !groups.isEmpty
+        return HostScan(host: host, devices: devices, groups: groups, notes: notes)
+    }
+
+    /// Group → members: from `sys/kernel/iommu_groups/N/devices` when present, else from device links.
+    private func readGroups(devices: [PCIDeviceFacts], notes: inout [String]) -> [Int: [PCIAddress]] {
+        var groups: [Int: [PCIAddress]] = [:]
+        if let names = try? SysfsFiles.listDirectory(paths.sys("kernel/iommu_groups")) {
+            for name in names {
+                guard let group = Int(name) else { continue }
+                let members = (try? SysfsFiles.listDirectory(paths.sys("kernel/iommu_groups/\(name)/devices"))) ?? []
+                groups[group] = members.compactMap { PCIAddress($0) }.sorted()
+            }
+            for device in devices {
+                if let group = device.iommuGroup, groups[group]?.contains(device.address) != true {
+                    notes.append("\(device.address) links to group \(group), which does not list it")
+                }
+            }
+            return groups
+        }
+        for device in devices {
+            if let group = device.iommuGroup { groups[group, default: []].append(device.address) }
+        }
+        if groups.isEmpty {
+            notes.append("no IOMMU groups: sys/kernel/iommu_groups is missing and no device has an iommu_group link")
+        } else {
+            notes.append("sys/kernel/iommu_groups is missing; groups derived from device links")
+        }
+        return groups.mapValues { $0.sorted() }
+    }
+
+    /// Kernel release, boot id and the VFIO device nodes.
+    private func readHostFacts() -> HostFacts {
+        var host = HostFacts()
+        host.kernelRelease = try? SysfsFiles.readString(paths.proc("sys/kernel/osrelease"))
+        if host.kernelRelease == nil, paths.root.isEmpty {
+            var names = utsname()
+            // uname(2) fills fixed-size C char arrays; `release` is NUL-terminated.
+            if uname(&names) == 0 {
+                host.kernelRelease = withUnsafeBytes(of: names.release) { raw in
+                    String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+                }
+            }
+        }
+        host.bootID = try? SysfsFiles.readString(paths.proc("sys/kernel/random/boot_id"))
+        host.vfioPCILoaded = SysfsFiles.isDirectory(paths.sys("bus/pci/drivers/vfio-pci"))
+        host.cdevSupported = SysfsFiles.isDirectory(paths.dev("vfio/devices"))
+        host.iommufdPresent = SysfsFiles.exists(paths.dev("iommu"))
+        host.vfioContainerPresent = SysfsFiles.exists(paths.dev("vfio/vfio"))
+        let nodes = (try? SysfsFiles.listDirectory(paths.dev("vfio"))) ?? []
+        host.vfioGroupNodes = Set(nodes.compactMap { Int($0) })
+        return host
+    }
+}

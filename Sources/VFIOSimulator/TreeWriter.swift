@@ -1,0 +1,101 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import VFIOCore
+
+/// Low-level writes into a fake host tree: files, directories, relative symbolic links. Paths are relative
+/// to the tree's root (`sys/devices/pci0000:00`), which keeps link arithmetic independent of where it lives.
+struct TreeWriter {
+    /// The absolute root, without a trailing slash.
+    let root: String
+    /// Directories known to exist, to skip repeated `mkdir` calls while building thousands of devices.
+    private var made: Set<String> = [""]
+
+    init(root: String) {
+        var trimmed = root
+        while trimmed.count > 1, trimmed.hasSuffix("/") { trimmed.removeLast() }
+        self.root = trimmed
+    }
+
+    /// The absolute path of `relative`.
+    func absolute(_ relative: String) -> String { root + "/" + relative }
+
+    /// `mkdir -p`. Throws ``KernelError``.
+    mutating func directory(_ relative: String) throws {
+        guard !made.contains(relative) else { return }
+        if let slash = relative.lastIndex(of: "/") { try directory(String(relative[..<slash])) }
+        if mkdir(absolute(relative), 0o755) != 0 && errno != EEXIST {
+            throw KernelError(call: "mkdir", path: absolute(relative), errno: errno)
+        }
+        made.insert(relative)
+    }
+
+    /// Writes `text` to a file, creating its directory. Throws ``KernelError``.
+    mutating func file(_ relative: String, _ text: String) throws {
+        try file(relative, bytes: Array(text.utf8))
+    }
+
+    /// Writes bytes to a file, creating its directory. Throws ``KernelError``.
+    mutating func file(_ relative: String, bytes: [UInt8]) throws {
+        if let slash = relative.lastIndex(of: "/") { try directory(String(relative[..<slash])) }
+        let path = absolute(relative)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw KernelError(call: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        var written = 0
+        while written < bytes.count {
+            // write(2) the remaining tail of `bytes`.
+            let count = bytes.withUnsafeBytes { raw in write(fd, raw.baseAddress! + written, raw.count - written) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw KernelError(call: "write", path: path, errno: errno)
+            }
+            written += count
+        }
+    }
+
+    /// Creates the symbolic link `relative` pointing at `target` (both root-relative) with a relative
+    /// target text, as sysfs does (`../../../bus/pci/drivers/nvme`). Replaces an existing link.
+    mutating func link(_ relative: String, to target: String) throws {
+        let directoryPart = relative.lastIndex(of: "/").map { String(relative[..<$0]) } ?? ""
+        try directory(directoryPart)
+        let text = Self.relativePath(from: directoryPart, to: target)
+        let path = absolute(relative)
+        if symlink(text, path) != 0 {
+            guard errno == EEXIST else { throw KernelError(call: "symlink", path: path, errno: errno) }
+            unlink(path)
+            guard symlink(text, path) == 0 else { throw KernelError(call: "symlink", path: path, errno: errno) }
+        }
+    }
+
+    /// Removes a file or link; a missing one is fine.
+    func remove(_ relative: String) {
+        unlink(absolute(relative))
+    }
+
+    /// Removes a directory tree (used for `vfio-dev/`); a missing one is fine.
+    func removeTree(_ relative: String) {
+        let path = absolute(relative)
+        if let names = try? SysfsFiles.listDirectory(path) {
+            for name in names {
+                if SysfsFiles.isDirectory(path + "/" + name) && !SysfsFiles.isSymbolicLink(path + "/" + name) {
+                    removeTree(relative + "/" + name)
+                } else {
+                    unlink(path + "/" + name)
+                }
+            }
+        }
+        rmdir(path)
+    }
+
+    /// The relative path from directory `from` to `to`, both root-relative: `sys/bus/pci/devices` →
+    /// `sys/devices/pci0000:00/0000:00:02.0` gives `../../../devices/pci0000:00/0000:00:02.0`.
+    static func relativePath(from: String, to: String) -> String {
+        let fromParts = from.split(separator: "/")
+        let toParts = to.split(separator: "/")
+        var common = 0
+        while common < fromParts.count, common < toParts.count, fromParts[common] == toParts[common] { common += 1 }
+        let ups = Array(repeating: "..", count: fromParts.count - common)
+        return (ups + toParts[common...].map(String.init)).joined(separator: "/")
+    }
+}
