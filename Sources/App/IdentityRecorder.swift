@@ -48,4 +48,4 @@ enum PCINames {
     }
 }
 
-extension PCIIDDatabase: @retroactive PCINameLookup {}
+extension PCIIDDatabase: PCINameLookup {}

@@ -47,20 +47,23 @@ public final class VFIOD: Sendable {
             storeProblem.withLock { $0 = problem }
         }
         let inventory = inventory
-        api = APIService(inventory: inventory, hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
+        let api = APIService(inventory: inventory, hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
                          openAPIDocument: Array(PackageResources.openapi_yaml)) {
             storeProblem.withLock { $0 }.map { ["the database is failing: \($0)"] } ?? []
         }
         apiBox.withLock { $0 = api }
-        let log = configuration.accessLog
-        let api = api
-        server = HTTPServer(configuration: HTTPServerConfiguration(
-            host: configuration.listenHost, port: configuration.listenPort,
-            threadPoolSize: configuration.httpThreads, maxBodyBytes: configuration.maxBodyBytes,
-            connectionTimeoutSeconds: configuration.connectionTimeoutSeconds,
-            connectionsPerIP: configuration.connectionsPerIP, connectionLimit: configuration.connectionLimit,
-            accessLog: log ? { entry in FileHandle.standardError.write(Data((entry.jsonLine + "\n").utf8)) } : nil
-        )) { request in await api.handle(request) }
+        self.api = api
+        var http = HTTPServerConfiguration(host: configuration.listenHost, port: configuration.listenPort)
+        http.threadPoolSize = configuration.httpThreads
+        http.maxBodyBytes = configuration.maxBodyBytes
+        http.connectionTimeoutSeconds = configuration.connectionTimeoutSeconds
+        http.connectionsPerIP = configuration.connectionsPerIP
+        http.connectionLimit = configuration.connectionLimit
+        if configuration.accessLog {
+            http.accessLog = { entry in FileHandle.standardError.write(Data((entry.jsonLine + "\n").utf8)) }
+        }
+        http.errorLog = { message in Log.warning("http: \(message)") }
+        server = HTTPServer(configuration: http) { request in await api.handle(request) }
     }
 
     /// Scans the host, then starts serving. Throws `StartError` with one printable line.

@@ -35,3 +35,12 @@ extension Problem {
         status: 503, code: "shutting_down", title: "Shutting down",
         detail: "The server is shutting down and did not finish this request; retry elsewhere or later.")
 }
+
+/// The codes the HTTP layer answers with itself, for contract tests against the API document.
+public enum StandardProblems {
+    /// Every code with its status.
+    public static let catalog: [(code: String, status: Int)] = [
+        ("route_not_found", 404), ("method_not_allowed", 405), ("malformed_path", 400),
+        ("malformed_query", 400), ("payload_too_large", 413), ("shutting_down", 503),
+    ]
+}

@@ -107,7 +107,8 @@ struct OpenAPIDocument {
             return array.enumerated().flatMap { violations(of: $1, against: items, at: "\(path)[\($0)]") }
         }
         if let number = value as? NSNumber {
-            let isBool = CFGetTypeID(number) == CFBooleanGetTypeID()
+            // JSONSerialization returns booleans as NSNumbers whose Objective-C type is `c` (char).
+            let isBool = String(cString: number.objCType) == "c"
             if isBool { return types.isEmpty || types.contains("boolean") ? [] : ["\(path): boolean where \(types) is required"] }
             let isInteger = number.doubleValue.rounded() == number.doubleValue
             let ok = types.isEmpty || types.contains("number") || (isInteger && types.contains("integer"))

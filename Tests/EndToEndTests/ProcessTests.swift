@@ -104,9 +104,9 @@ import TestSupport
             return port
         }
         // Two idle keep-alive clients and one that has just been answered stay connected across the signal.
-        let clients = (0..<3).map { _ in HTTPTestClient(port: port) }
-        for client in clients {
-            let response = try await runOnDedicatedThread { try client.request(path: "/v1/devices?pageSize=5") }
+        let clients = (0..<3).map { _ in ClientBox(HTTPTestClient(port: port)) }
+        for box in clients {
+            let response = try await runOnDedicatedThread { try box.client.request(path: "/v1/devices?pageSize=5") }
             #expect(response.status == 200)
         }
         kill(process.processIdentifier, SIGTERM)
@@ -114,8 +114,14 @@ import TestSupport
             process.waitUntilExit()
             return process.terminationStatus
         }
-        for client in clients { client.close() }
+        for box in clients { box.client.close() }
         #expect(status == 0)
         #expect(process.terminationReason == .exit)
     }
+}
+
+/// Hands one blocking client to the dedicated threads that use it, one at a time.
+private final class ClientBox: @unchecked Sendable {
+    let client: HTTPTestClient
+    init(_ client: HTTPTestClient) { self.client = client }
 }

@@ -73,7 +73,7 @@ private func build(_ devices: [PCIDeviceFacts], allow: [String] = ["all"], vfioN
         device("0000:07:00.0", driver: "mlx5_vfio_pci", group: 8),
         device("0000:08:00.0", driver: "pci-stub", group: 9),
     ], vfioNodes: [7])
-    #expect(snapshot.groups.allSatisfy(\.viable))
+    #expect(snapshot.groups.allSatisfy { $0.viable })
     #expect(snapshot.group(7)?.vfioGroupPresent == true)
     #expect(snapshot.group(8)?.vfioGroupPresent == false)
     #expect(snapshot.device(PCIAddress("0000:06:00.0")!)?.vfioGroupPresent == true)
