@@ -30,12 +30,15 @@ let package = Package(
         // Sources/Store/Migrations and compiled into the binary.
         .target(name: "Store", dependencies: ["CSQLite"], resources: [.embedInCode("Migrations")]),
 
+        // Leases: assignments through the journaled worker pool, recovery, audit.
+        .target(name: "Leases", dependencies: ["Inventory", "Store", "VFIOCore", "Workers"]),
+
         // HTTP: a libmicrohttpd server that knows nothing of VFIO, and the API on top of it.
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"]),
-        .target(name: "API", dependencies: ["HTTPServer", "Inventory"]),
+        .target(name: "API", dependencies: ["HTTPServer", "Inventory", "Leases", "Store", "VFIOCore"]),
 
         // Wiring and the command.
-        .target(name: "App", dependencies: ["API", "HTTPServer", "Inventory", "Store", "VFIOCore", "VFIOSimulator"],
+        .target(name: "App", dependencies: ["API", "HTTPServer", "Inventory", "Leases", "Store", "VFIOCore", "VFIOSimulator", "Workers"],
                 resources: [.embedInCode("Resources/openapi.yaml")]),
         .executableTarget(name: "vfiod", dependencies: ["App"]),
 
@@ -46,6 +49,7 @@ let package = Package(
         .testTarget(name: "VFIOSimulatorTests", dependencies: ["VFIOSimulator", "VFIOCore"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "VFIOCore", "VFIOSimulator", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "LeasesTests", dependencies: ["Leases", "Inventory", "Store", "VFIOCore", "VFIOSimulator", "Workers", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Store", "VFIOCore", "VFIOSimulator", "TestSupport",
                                                           .product(name: "Yams", package: "Yams")]),

@@ -1,3 +1,5 @@
+import HTTPServer
+
 /// A failure a handler reports to the client as `application/problem+json`.
 ///
 /// `code` is stable: clients switch on it. Every code is listed in `APIError.catalog` and in
@@ -11,12 +13,19 @@ public struct APIError: Error, Sendable {
     public let title: String
     /// What went wrong this time, in words.
     public let detail: String
+    /// Extra members of the problem object (`blockers`, `assignmentId` …).
+    var extensions: [(name: String, value: Problem.Value)] = []
+    /// Extra response headers (`Retry-After` …).
+    var headers: [(String, String)] = []
 
-    init(_ status: Int, _ code: String, _ title: String, _ detail: String) {
+    init(_ status: Int, _ code: String, _ title: String, _ detail: String,
+         extensions: [(name: String, value: Problem.Value)] = [], headers: [(String, String)] = []) {
         self.status = status
         self.code = code
         self.title = title
         self.detail = detail
+        self.extensions = extensions
+        self.headers = headers
     }
 
     static func invalidAddress(_ text: String) -> APIError {

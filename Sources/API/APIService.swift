@@ -1,8 +1,11 @@
 public import HTTPServer
 public import Inventory
+public import Leases
 import VFIOCore
 import Foundation
 import Synchronization
+import Leases
+public import Store
 
 /// The vfiod API: routes, their handlers, metrics, and the pre-encoded inventory they serve.
 ///
@@ -16,13 +19,17 @@ public final class APIService: Sendable {
 
     /// Creates the API over `inventory`. `readinessProblems` lists what keeps the service from being ready
     /// (database, refresh failures); empty means ready.
-    public init(inventory: InventoryService, hostRoot: String, openAPIDocument: [UInt8],
+    public init(inventory: InventoryService, leases: LeaseService, database: Database, hostRoot: String,
+                openAPIDocument: [UInt8], authentication: AuthenticationMode,
                 readinessProblems: @escaping @Sendable () -> [String] = { [] }) {
-        let context = APIContext(inventory: inventory, hostRoot: hostRoot, openAPIDocument: openAPIDocument,
+        let context = APIContext(inventory: inventory, leases: leases, database: database, hostRoot: hostRoot,
+                                 openAPIDocument: openAPIDocument, authentication: authentication,
                                  readinessProblems: readinessProblems)
         var routes = RouteTable(context: context)
         routes.addInventoryRoutes()
         routes.addOperationalRoutes()
+        routes.addAssignmentRoutes()
+        routes.addAuditRoutes()
         self.context = context
         self.metrics = context.metrics
         self.router = routes.router
@@ -52,14 +59,21 @@ public final class APIService: Sendable {
 final class APIContext: Sendable {
     let metrics = Metrics()
     let inventory: InventoryService
+    let leases: LeaseService
+    let database: Database
+    let authentication: AuthenticationMode
     let hostRoot: String
     let openAPIDocument: [UInt8]
     let readinessProblems: @Sendable () -> [String]
     private let encoded = Mutex<EncodedInventory?>(nil)
 
-    init(inventory: InventoryService, hostRoot: String, openAPIDocument: [UInt8],
+    init(inventory: InventoryService, leases: LeaseService, database: Database, hostRoot: String,
+         openAPIDocument: [UInt8], authentication: AuthenticationMode,
          readinessProblems: @escaping @Sendable () -> [String]) {
         self.inventory = inventory
+        self.leases = leases
+        self.database = database
+        self.authentication = authentication
         self.hostRoot = hostRoot
         self.openAPIDocument = openAPIDocument
         self.readinessProblems = readinessProblems
@@ -81,8 +95,12 @@ final class APIContext: Sendable {
     }
 
     static func problem(_ error: APIError, _ request: HTTPRequest) -> HTTPResponse {
-        .problem(Problem(status: error.status, code: error.code, title: error.title, detail: error.detail,
-                         instance: request.path))
+        var problem = Problem(status: error.status, code: error.code, title: error.title, detail: error.detail,
+                              instance: request.path)
+        problem.extensions = error.extensions
+        var headers = error.headers
+        if error.status == 401 { headers.append(("WWW-Authenticate", "Bearer realm=\"vfiod\"")) }
+        return .problem(problem, headers: headers)
     }
 
     /// A cached body as `200` with its ETag, or `304` when the client already has it.
@@ -102,12 +120,15 @@ struct RouteTable {
     var router = Router()
 
     /// Registers a handler that may throw an `APIError`, which becomes a problem+json response.
-    mutating func route(_ method: String, _ pattern: String,
-               _ handler: @escaping @Sendable (HTTPRequest) async throws(APIError) -> HTTPResponse) {
+    /// The request is authenticated and checked against `permission` first.
+    mutating func route(_ method: String, _ pattern: String, _ permission: Permission,
+                        _ handler: @escaping @Sendable (HTTPRequest, Principal) async throws(APIError) -> HTTPResponse) {
+        let context = context
         router.add(method, pattern) { request in
             RouteLabel.current?.route = pattern
             do throws(APIError) {
-                return try await handler(request)
+                let principal = try await context.authenticate(request, permission)
+                return try await handler(request, principal)
             } catch {
                 return APIContext.problem(error, request)
             }

@@ -35,7 +35,7 @@ enum InventoryJSON {
         json.key("serialNumber"); json.string(facts.serialNumber)
         json.key("state"); json.string(device.state.rawValue)
         json.key("stateReason"); json.string(device.stateReason)
-        json.key("assignmentId"); json.null()
+        json.key("assignmentId"); json.string(device.assignmentID)
         json.key("notes"); json.strings(facts.notes)
         json.endObject()
         return json.bytes

@@ -4,14 +4,14 @@ import VFIOCore
 
 extension RouteTable {
     mutating func addInventoryRoutes() {
-        route("GET", "/v1/host") { [context] request throws(APIError) in
+        route("GET", "/v1/host", .read) { [context] request, _ throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
             return context.conditional(try context.current.host, request)
         }
-        route("GET", "/v1/devices") { [context] request throws(APIError) in
+        route("GET", "/v1/devices", .read) { [context] request, _ throws(APIError) in
             try context.listDevices(request)
         }
-        route("GET", "/v1/devices/{address}") { [context] request throws(APIError) in
+        route("GET", "/v1/devices/{address}", .read) { [context] request, _ throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
             let text = request.pathParameters["address"] ?? ""
             guard let address = PCIAddress(text) else { throw .invalidAddress(text) }
@@ -21,10 +21,10 @@ extension RouteTable {
             }
             return context.conditional(encoded.devices[index], request)
         }
-        route("GET", "/v1/groups") { [context] request throws(APIError) in
+        route("GET", "/v1/groups", .read) { [context] request, _ throws(APIError) in
             try context.listGroups(request)
         }
-        route("GET", "/v1/groups/{id}") { [context] request throws(APIError) in
+        route("GET", "/v1/groups/{id}", .read) { [context] request, _ throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
             let text = request.pathParameters["id"] ?? ""
             guard text.utf8.count <= 10, let id = Int(text), id >= 0 else { throw .invalidGroupID(text) }

@@ -24,6 +24,14 @@ struct JSONWriter {
         needsComma[needsComma.count - 1] = false
     }
 
+    /// Writes `"name":` for a key known only at run time (escaped like any string).
+    mutating func dynamicKey(_ name: String) {
+        valuePrefix()
+        appendQuoted(name)
+        bytes.append(UInt8(ascii: ":"))
+        needsComma[needsComma.count - 1] = false
+    }
+
     mutating func string(_ value: String) { valuePrefix(); appendQuoted(value) }
     mutating func string(_ value: String?) { if let value { string(value) } else { null() } }
     mutating func int<T: BinaryInteger>(_ value: T) { valuePrefix(); bytes.append(contentsOf: Array(String(value).utf8)) }
@@ -58,5 +66,12 @@ struct JSONWriter {
             }
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A JSON array of strings.
+    static func stringArray(_ values: [String]) -> [UInt8] {
+        var json = JSONWriter()
+        json.strings(values)
+        return json.bytes
     }
 }

@@ -6,6 +6,8 @@ public enum Command: Sendable {
     case serve(Configuration)
     /// Apply database migrations and exit.
     case migrate(databasePath: String)
+    /// Create an API token and print it once.
+    case createToken(databasePath: String, name: String, role: String, tenant: String?)
     /// Print usage.
     case help
     /// Print the version.
@@ -21,14 +23,17 @@ public enum Command: Sendable {
     Usage:
       vfiod serve [--listen 127.0.0.1:8460] [--db PATH] [--host-root DIR | --simulate PATH]
                   [--allow SPEC]... [--pci-ids PATH] [--config FILE] [--refresh-interval SECONDS]
-                  [--no-access-log]
+                  [--no-access-log] [--no-auth] [--workers N] [--simulate-in-place DIR]
       vfiod migrate --db PATH
+      vfiod token create --db PATH --name NAME --role viewer|operator|auditor|admin [--tenant T]
       vfiod --help | --version
 
     --allow SPEC   may be repeated: all, an address (0000:41:00.0), vendor:device (10de:2204, 10de:*)
                    or class:PREFIX (class:03). Nothing is lendable unless allowed.
     --simulate P   a topology file (JSON, see examples/topologies) or a directory holding a sysfs tree.
     --config FILE  JSON config (see deploy/vfiod.json); flags given on the command line win.
+    --no-auth      serve without bearer tokens: refused unless --listen is a loopback address.
+    --simulate-in-place DIR  simulate on DIR itself (state survives restarts; for tests and labs).
     """
 
     /// Parses `arguments` (without the program name).
@@ -44,6 +49,15 @@ public enum Command: Sendable {
             return .migrate(databasePath: db)
         case "serve":
             return .serve(try serveConfiguration(Array(arguments.dropFirst())))
+        case "token":
+            guard arguments.count > 1, arguments[1] == "create" else { throw ConfigurationError("usage: vfiod token create --db PATH --name NAME --role ROLE [--tenant T]") }
+            var options = Options(Array(arguments.dropFirst(2)))
+            guard let db = try options.value("--db") else { throw ConfigurationError("token create needs --db PATH") }
+            guard let name = try options.value("--name") else { throw ConfigurationError("token create needs --name NAME") }
+            guard let role = try options.value("--role") else { throw ConfigurationError("token create needs --role viewer|operator|auditor|admin") }
+            let tenant = try options.value("--tenant")
+            try options.finish()
+            return .createToken(databasePath: db, name: name, role: role, tenant: tenant)
         default:
             throw ConfigurationError("unknown command \"\(verb)\"; try vfiod --help")
         }
@@ -62,6 +76,18 @@ public enum Command: Sendable {
         if hostRoot != nil, simulate != nil { throw ConfigurationError("--host-root and --simulate exclude each other") }
         if let hostRoot { configuration.hostRoot = hostRoot; configuration.simulate = nil }
         if let simulate { configuration.simulate = simulate }
+        if let inPlace = try options.value("--simulate-in-place") {
+            guard hostRoot == nil, simulate == nil else {
+                throw ConfigurationError("--simulate-in-place excludes --host-root and --simulate")
+            }
+            configuration.simulate = inPlace
+            configuration.simulateInPlace = true
+        }
+        if options.flag("--no-auth") { configuration.authDisabled = true }
+        if let text = try options.value("--workers") {
+            guard let count = Int(text), (1...64).contains(count) else { throw ConfigurationError("--workers: expected 1 to 64, got \(text)") }
+            configuration.workerThreads = count
+        }
         for spec in try options.values("--allow") {
             do { configuration.allowlist.specs.append(try AllowSpec(parsing: spec)) } catch {
                 throw ConfigurationError("--allow: \(error)")

@@ -31,6 +31,21 @@ public struct Configuration: Sendable {
     public var httpThreads = 2
     /// Write one JSON line per request to standard error.
     public var accessLog = true
+    /// Operate on the `simulate` directory itself instead of a private copy (tests that restart vfiod).
+    public var simulateInPlace = false
+    /// Turn authentication off. Refused unless the listener is a loopback address.
+    public var authDisabled = false
+    /// Threads that run kernel writes (binds, releases).
+    public var workerThreads = 4
+    /// Operations that may wait for a worker before requests get 503.
+    public var workerQueueLimit = 1024
+    /// Longest lease a request may ask for, in seconds.
+    public var maxTTLSeconds = 30 * 24 * 3600
+
+    /// Whether the listen address is loopback (127.0.0.0/8 or ::1).
+    public var listensOnLoopback: Bool {
+        listenHost == "::1" || listenHost.hasPrefix("127.") || listenHost == "localhost"
+    }
 
     /// The defaults.
     public init() {}

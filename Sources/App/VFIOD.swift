@@ -1,55 +1,85 @@
 public import Inventory
 import API
 import HTTPServer
+import Leases
 import Store
 import VFIOCore
 import VFIOSimulator
+import Workers
 import Foundation
 import Synchronization
 
-/// One running vfiod: store, kernel, inventory, API and HTTP server, wired from a configuration.
+/// One running vfiod: store, kernel, inventory, leases, API and HTTP server, wired from a configuration.
 ///
-/// Start order: database (migrated) → kernel → first inventory scan → HTTP server → uevents.
-/// Shutdown runs in reverse. Tests create one in-process with `listenPort` 0 and read `port` back.
+/// Start order: database (migrated) → kernel → recovery of interrupted operations → first inventory
+/// scan → HTTP server → uevents and lease expiry. Shutdown runs in reverse. Tests create one in-process
+/// with `listenPort` 0 and read `port` back.
 public final class VFIOD: Sendable {
     /// The configuration it runs with.
     public let configuration: Configuration
     /// The inventory service (tests force refreshes through it).
     public let inventory: InventoryService
+    /// The lease service.
+    public let leases: LeaseService
+    /// The kernel it drives (tests reach the simulator's faults through it).
+    public let kernel: any HostKernel
     private let database: Database
-    private let kernel: any HostKernel
     private let api: APIService
     private let server: HTTPServer
+    private let workers: WorkerPool
+    private let storeExecutor: WorkerPool
     private let uevents = Mutex<UeventMonitor?>(nil)
+    private let expiry = Mutex<Task<Void, Never>?>(nil)
 
     /// Opens the database, the kernel and pci.ids. Throws `StartError` with one printable line.
     public init(configuration: Configuration) throws(StartError) {
         self.configuration = configuration
+        if configuration.authDisabled && !configuration.listensOnLoopback {
+            throw StartError(description: "--no-auth is only allowed on a loopback listener, not \(configuration.listenAddress)")
+        }
         database = try StartError.wrap("cannot open database \(configuration.databasePath)") {
             let database = try Database(path: configuration.databasePath)
             _ = try Migrator().apply(to: database)
             return database
         }
         let kernel: any HostKernel = try StartError.wrap("cannot load simulated host \(configuration.simulate ?? "")") {
-            if let source = configuration.simulate { return try SimulatedKernel(source: source) }
+            if let source = configuration.simulate {
+                return try SimulatedKernel(source: source, inPlace: configuration.simulateInPlace)
+            }
             return LinuxKernel(paths: HostPaths(root: configuration.hostRoot))
         }
         self.kernel = kernel
+        workers = WorkerPool(name: "vfiod-kernel", threads: configuration.workerThreads,
+                             queueLimit: configuration.workerQueueLimit, stuckAfterSeconds: 30, maxExtraThreads: 16)
+        storeExecutor = WorkerPool(name: "vfiod-store", threads: 1, queueLimit: 65536, stuckAfterSeconds: 30,
+                                   maxExtraThreads: 0)
         let names = PCINames.load(path: configuration.pciIDsPath)
         let builder = InventoryBuilder(allowlist: configuration.allowlist, names: names)
         let identities = DeviceIdentityStore(database: database)
+        let drift = DriftObserver(database: database)
         let storeProblem = Mutex<String?>(nil)
         let apiBox = Mutex<APIService?>(nil)
-        inventory = InventoryService(kernel: kernel, builder: builder,
-                                     intervalSeconds: configuration.refreshIntervalSeconds) { snapshot in
+        let leasesBox = Mutex<LeaseService?>(nil)
+        inventory = InventoryService(kernel: kernel, builder: builder, intervalSeconds: configuration.refreshIntervalSeconds,
+                                     leaseMarks: { leasesBox.withLock { $0 }?.leaseMarks ?? [:] }) { snapshot in
             apiBox.withLock { $0 }?.snapshotDidChange(snapshot)
             let problem = IdentityRecorder.record(snapshot, into: identities)
             storeProblem.withLock { $0 = problem }
+            drift.observe(snapshot)
         }
-        let inventory = inventory
-        let api = APIService(inventory: inventory, hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
-                         openAPIDocument: Array(PackageResources.openapi_yaml)) {
-            storeProblem.withLock { $0 }.map { ["the database is failing: \($0)"] } ?? []
+        leases = LeaseService(database: database, kernel: kernel, inventory: inventory, workers: workers,
+                              storeExecutor: storeExecutor, maxTTLSeconds: configuration.maxTTLSeconds)
+        leasesBox.withLock { $0 = leases }
+        let authentication: AuthenticationMode = configuration.authDisabled
+            ? .disabled : .tokens(StoreTokenVerifier(database: database, executor: storeExecutor))
+        let workers = workers
+        let api = APIService(inventory: inventory, leases: leases, database: database,
+                             hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
+                             openAPIDocument: Array(PackageResources.openapi_yaml), authentication: authentication) {
+            var problems = storeProblem.withLock { $0 }.map { ["the database is failing: \($0)"] } ?? []
+            let stuck = workers.stats.stuckJobs
+            if !stuck.isEmpty { problems.append("kernel operations stuck: " + stuck.map(\.label).joined(separator: ", ")) }
+            return problems
         }
         apiBox.withLock { $0 = api }
         self.api = api
@@ -66,13 +96,27 @@ public final class VFIOD: Sendable {
         server = HTTPServer(configuration: http) { request in await api.handle(request) }
     }
 
-    /// Scans the host, then starts serving. Throws `StartError` with one printable line.
+    /// Recovers interrupted operations, scans the host, then starts serving.
+    /// Throws `StartError` with one printable line.
     public func start() throws(StartError) {
+        let report = try StartError.wrap("cannot recover interrupted operations") { try leases.recover() }
+        if report != RecoveryReport() {
+            Log.info("recovery: completed \(report.completed), rolled back \(report.rolledBack), resumed \(report.resumed), lost \(report.lost)")
+        }
         try StartError.wrap("cannot read the host's PCI devices") { try inventory.start() }
         try StartError.wrap("cannot listen on \(configuration.listenAddress)") { try server.start() }
         if kernel.backend == "linux" {
             let monitor = UeventMonitor { [inventory] _ in inventory.requestRefresh() }
             if (try? monitor.start()) != nil { uevents.withLock { $0 = monitor } }
+        }
+        let leases = leases
+        expiry.withLock { task in
+            task = Task.detached {
+                while !Task.isCancelled {
+                    await leases.expireDue()
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
         }
     }
 
@@ -83,9 +127,14 @@ public final class VFIOD: Sendable {
     public var routes: [(method: String, pattern: String)] { api.routes }
 
     /// Stops accepting, lets in-flight requests finish (up to `timeout`), then stops everything.
+    /// A kernel write stuck in the kernel is reported and abandoned, never waited on forever.
     public func shutdown(timeout: Duration = .seconds(10)) async {
         await server.shutdown(timeout: timeout)
+        expiry.withLock { $0?.cancel(); $0 = nil }
         uevents.withLock { $0?.stop(); $0 = nil }
+        let stuck = await workers.shutdown(timeout: timeout)
+        if !stuck.isEmpty { Log.warning("abandoned kernel operations stuck at shutdown: \(stuck.joined(separator: ", "))") }
+        _ = await storeExecutor.shutdown(timeout: timeout)
         inventory.stop()
         (kernel as? SimulatedKernel)?.close()
     }

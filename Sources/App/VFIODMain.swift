@@ -20,6 +20,8 @@ public enum VFIODMain {
             return 0
         case .migrate(let path):
             return migrate(path)
+        case .createToken(let path, let name, let role, let tenant):
+            return createToken(path, name: name, role: role, tenant: tenant)
         case .serve(let configuration):
             return await serve(configuration)
         }
@@ -33,6 +35,22 @@ public enum VFIODMain {
             return 0
         } catch {
             printError("vfiod: cannot migrate \(path): \(error)")
+            return 1
+        }
+    }
+
+    /// Prints the new token alone on standard output, once; the store keeps only its hash.
+    private static func createToken(_ path: String, name: String, role: String, tenant: String?) -> Int32 {
+        do {
+            let database = try Database(path: path)
+            _ = try Migrator().apply(to: database)
+            let (token, record) = try TokenStore(database: database).create(name: name, role: role, tenant: tenant)
+            _ = try AuditLog.append(AuditEntry(actor: "cli", action: "token.created", tenant: record.tenant,
+                                               detail: "token \(record.name) (\(record.role))"), to: database)
+            print(token)
+            return 0
+        } catch {
+            printError("vfiod: cannot create token: \(error)")
             return 1
         }
     }

@@ -16,13 +16,15 @@ public struct Device: Sendable, Hashable {
     public var stateReason: String
     /// `/dev/vfio/<group>` exists for its group.
     public var vfioGroupPresent: Bool
+    /// The live assignment holding the device's group, if any.
+    public var assignmentID: String?
 
     /// The function's address.
     public var address: PCIAddress { facts.address }
 
     /// Creates a device entry.
     public init(facts: PCIDeviceFacts, vendorName: String?, deviceName: String?, className: String?,
-                state: DeviceState, stateReason: String, vfioGroupPresent: Bool) {
+                state: DeviceState, stateReason: String, vfioGroupPresent: Bool, assignmentID: String? = nil) {
         self.facts = facts
         self.vendorName = vendorName
         self.deviceName = deviceName
@@ -30,6 +32,7 @@ public struct Device: Sendable, Hashable {
         self.state = state
         self.stateReason = stateReason
         self.vfioGroupPresent = vfioGroupPresent
+        self.assignmentID = assignmentID
     }
 }
 
@@ -53,4 +56,18 @@ public struct NoPCINames: PCINameLookup {
     public func deviceName(vendor: UInt16, device: UInt16) -> String? { nil }
     /// Always `nil`.
     public func className(_ classCode: UInt32) -> String? { nil }
+}
+
+/// A live lease's mark on a device: which assignment holds it and the state that gives the device.
+public struct LeaseMark: Sendable, Hashable {
+    /// The assignment.
+    public var assignmentID: String
+    /// `binding`, `assigned` or `releasing`.
+    public var state: DeviceState
+
+    /// Creates a mark.
+    public init(assignmentID: String, state: DeviceState) {
+        self.assignmentID = assignmentID
+        self.state = state
+    }
 }

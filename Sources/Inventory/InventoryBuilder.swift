@@ -18,10 +18,16 @@ public struct InventoryBuilder: Sendable {
     }
 
     /// Builds the snapshot for `scan`.
-    public func build(scan: HostScan, backend: String, generation: UInt64, takenAt: Date, scanDuration: Double) -> InventorySnapshot {
+    public func build(scan: HostScan, backend: String, generation: UInt64, takenAt: Date, scanDuration: Double,
+                      leases: [PCIAddress: LeaseMark] = [:]) -> InventorySnapshot {
         let protected = protection.protectedDevices(scan.devices, groups: scan.groups)
         let devices = scan.devices.map { facts in
-            let (state, reason) = state(of: facts, protectedReason: protected[facts.address])
+            var (state, reason) = state(of: facts, protectedReason: protected[facts.address])
+            let lease = leases[facts.address]
+            if let lease {
+                state = lease.state
+                reason = "\(lease.state.rawValue) under assignment \(lease.assignmentID)"
+            }
             return Device(
                 facts: facts,
                 vendorName: names.vendorName(facts.vendorID),
@@ -29,7 +35,8 @@ public struct InventoryBuilder: Sendable {
                 className: names.className(facts.classCode),
                 state: state,
                 stateReason: reason,
-                vfioGroupPresent: facts.iommuGroup.map { scan.host.vfioGroupNodes.contains($0) } ?? false)
+                vfioGroupPresent: facts.iommuGroup.map { scan.host.vfioGroupNodes.contains($0) } ?? false,
+                assignmentID: lease?.assignmentID)
         }
         let byAddress = Dictionary(devices.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
         let groups = scan.groups.map { id, members in

@@ -7,6 +7,8 @@ import Synchronization
 public final class InventoryService: Sendable {
     private struct State {
         var snapshot: InventorySnapshot?
+        var lastScan: (scan: HostScan, takenAt: Date, duration: Double)?
+        var republishRequested = false
         var requested: UInt64 = 0
         var completed: UInt64 = 0
         var waiters: [(target: UInt64, continuation: CheckedContinuation<InventorySnapshot, Never>)] = []
@@ -19,13 +21,16 @@ public final class InventoryService: Sendable {
     private let builder: InventoryBuilder
     private let interval: Double
     private let onRefresh: @Sendable (InventorySnapshot) -> Void
+    private let leaseMarks: @Sendable () -> [PCIAddress: LeaseMark]
     private let state = Mutex(State())
     private let wakeup = NSCondition()
 
     /// Creates the service; `onRefresh` is called on the refresh thread after every new snapshot.
     public init(kernel: any HostKernel, builder: InventoryBuilder, intervalSeconds: Double,
+                leaseMarks: @escaping @Sendable () -> [PCIAddress: LeaseMark] = { [:] },
                 onRefresh: @escaping @Sendable (InventorySnapshot) -> Void = { _ in }) {
         self.kernel = kernel
+        self.leaseMarks = leaseMarks
         self.builder = builder
         self.interval = intervalSeconds
         self.onRefresh = onRefresh
@@ -58,6 +63,15 @@ public final class InventoryService: Sendable {
         wakeup.unlock()
     }
 
+    /// Rebuilds the snapshot from the last scan with the current lease marks, without rescanning:
+    /// lease state changes reach the API at once, kernel changes with the next scan.
+    public func republish() {
+        state.withLock { $0.republishRequested = true }
+        wakeup.lock()
+        wakeup.signal()
+        wakeup.unlock()
+    }
+
     /// Refreshes and returns a snapshot whose scan started after this call.
     public func refresh() async -> InventorySnapshot {
         await withCheckedContinuation { continuation in
@@ -80,18 +94,23 @@ public final class InventoryService: Sendable {
     }
 
     private func refreshLoop() {
+        var deadline = Date(timeIntervalSinceNow: interval)
         while true {
             wakeup.lock()
-            let deadline = Date(timeIntervalSinceNow: interval)
-            while state.withLock({ !$0.stopping && $0.requested == $0.completed }) {
+            while state.withLock({ !$0.stopping && $0.requested == $0.completed && !$0.republishRequested }) {
                 if !wakeup.wait(until: deadline) { break }
             }
             wakeup.unlock()
+            if let republished = republishIfOnlyThatWasAsked() {
+                onRefresh(republished)
+                continue
+            }
             let (stopping, target, generation) = state.withLock { state in
                 (state.stopping, state.requested, (state.snapshot?.generation ?? 0) + 1)
             }
             if stopping { return }
             let result = Result { try scan(generation: generation) }
+            deadline = Date(timeIntervalSinceNow: interval)
             let ready: [CheckedContinuation<InventorySnapshot, Never>] = state.withLock { state in
                 state.completed = target
                 switch result {
@@ -118,7 +137,23 @@ public final class InventoryService: Sendable {
         let scan = try kernel.scan()
         let elapsed = ContinuousClock.now - clock
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        state.withLock { $0.lastScan = (scan, started, seconds); $0.republishRequested = false }
         return builder.build(scan: scan, backend: kernel.backend, generation: generation, takenAt: started,
-                             scanDuration: seconds)
+                             scanDuration: seconds, leases: leaseMarks())
+    }
+
+    /// When only a republish is pending (no scan requested), rebuilds from the last scan.
+    private func republishIfOnlyThatWasAsked() -> InventorySnapshot? {
+        let job = state.withLock { state -> (HostScan, Date, Double, UInt64)? in
+            guard state.republishRequested, state.requested == state.completed, !state.stopping,
+                  let last = state.lastScan else { return nil }
+            state.republishRequested = false
+            return (last.scan, last.takenAt, last.duration, (state.snapshot?.generation ?? 0) + 1)
+        }
+        guard let (scan, takenAt, duration, generation) = job else { return nil }
+        let snapshot = builder.build(scan: scan, backend: kernel.backend, generation: generation, takenAt: takenAt,
+                                     scanDuration: duration, leases: leaseMarks())
+        state.withLock { $0.snapshot = snapshot }
+        return snapshot
     }
 }

@@ -1,0 +1,146 @@
+import Foundation
+import HTTPServer
+import Leases
+import VFIOCore
+
+extension RouteTable {
+    mutating func addAssignmentRoutes() {
+        route("POST", "/v1/assignments", .lease) { [context] request, principal throws(APIError) in
+            try await context.createAssignment(request, principal)
+        }
+        route("GET", "/v1/assignments", .read) { [context] request, principal throws(APIError) in
+            try await context.listAssignments(request, principal)
+        }
+        route("GET", "/v1/assignments/{id}", .read) { [context] request, principal throws(APIError) in
+            _ = try QueryParameters(request.query, allowed: [])
+            let assignment = try await context.lease { try await $0.assignment(request.pathParameters["id"] ?? "", caller: context.caller(request, principal)) }
+            return context.assignmentResponse(assignment, status: 200, request)
+        }
+        route("POST", "/v1/assignments/{id}/renew", .lease) { [context] request, principal throws(APIError) in
+            _ = try QueryParameters(request.query, allowed: [])
+            var ttl: Int?
+            if !request.body.isEmpty {
+                let object = try JSONObject.parse(request.body)
+                if object.keys.contains(where: { $0 != "ttlSeconds" }) { throw AssignmentBody.invalid("renew takes only ttlSeconds") }
+                if let value = object["ttlSeconds"] {
+                    guard let number = value as? NSNumber, !JSONObject.isBool(number), number.intValue >= 1,
+                          number.doubleValue == Double(number.intValue) else {
+                        throw AssignmentBody.invalid("ttlSeconds must be a whole number of seconds ≥ 1")
+                    }
+                    ttl = number.intValue
+                }
+            }
+            let generation = try AssignmentETag.generation(ifMatch: request.header("If-Match"))
+            let id = request.pathParameters["id"] ?? ""
+            let caller = context.caller(request, principal)
+            let renewed = try await context.lease { try await $0.renew(id, ttlSeconds: ttl, ifMatch: generation, caller: caller) }
+            return context.assignmentResponse(renewed, status: 200, request)
+        }
+        route("DELETE", "/v1/assignments/{id}", .lease) { [context] request, principal throws(APIError) in
+            _ = try QueryParameters(request.query, allowed: [])
+            let id = request.pathParameters["id"] ?? ""
+            let caller = context.caller(request, principal)
+            let (assignment, operation) = try await context.lease { try await $0.release(id, caller: caller) }
+            var response = context.assignmentResponse(assignment, status: 202, request)
+            response.headers.append(("Operation-Location", "/v1/operations/\(operation.id)"))
+            return response
+        }
+        route("GET", "/v1/operations/{id}", .read) { [context] request, principal throws(APIError) in
+            let query = try QueryParameters(request.query, allowed: ["wait"])
+            var wait = 0.0
+            if let text = query["wait"] {
+                guard let seconds = Double(text), seconds >= 0, seconds <= 60 else {
+                    throw .invalidParameter("wait", "must be seconds from 0 to 60")
+                }
+                wait = seconds
+            }
+            let id = request.pathParameters["id"] ?? ""
+            let caller = context.caller(request, principal)
+            let operation = try await context.lease { try await $0.operation(id, caller: caller, waitSeconds: wait) }
+            return .json(LeaseJSON.operation(operation))
+        }
+    }
+}
+
+extension APIContext {
+    /// The lease service's view of who is asking.
+    func caller(_ request: HTTPRequest, _ principal: Principal) -> Caller {
+        Caller(name: principal.name, tenant: principal.role == .operator ? principal.tenant : nil, requestID: request.requestID)
+    }
+
+    /// Runs a lease call, mapping its errors to problems.
+    func lease<T>(_ body: (LeaseService) async throws -> T) async throws(APIError) -> T {
+        do { return try await body(leases) } catch { throw .store(error) }
+    }
+
+    func assignmentResponse(_ assignment: Assignment, status: Int, _ request: HTTPRequest) -> HTTPResponse {
+        var response = HTTPResponse.json(LeaseJSON.assignment(assignment), status: status)
+        response.headers.append(("ETag", AssignmentETag.of(generation: assignment.generation)))
+        return response
+    }
+
+    func createAssignment(_ request: HTTPRequest, _ principal: Principal) async throws(APIError) -> HTTPResponse {
+        _ = try QueryParameters(request.query, allowed: [])
+        if let type = request.header("Content-Type"), !type.lowercased().hasPrefix("application/json") {
+            throw APIError(415, "unsupported_media_type", "Unsupported media type", "send the body as application/json")
+        }
+        let body = try AssignmentBody.parse(request.body)
+        let key = request.header("Idempotency-Key")
+        if let key, key.isEmpty || key.utf8.count > 128 {
+            throw APIError(400, "invalid_header", "Invalid header", "Idempotency-Key must be 1–128 characters")
+        }
+        let caller = caller(request, principal)
+        let stored = try await lease { service in
+            try await service.create(body, caller: caller, idempotencyKey: key, requestHash: AssignmentBody.hash(body)) { result in
+                switch result {
+                case .success(let (assignment, operation)):
+                    return StoredResponse(status: 202, body: LeaseJSON.assignment(assignment),
+                                          assignmentID: assignment.id + "|" + operation.id)
+                case .failure(let error):
+                    let problem = APIContext.problem(.of(error), request)
+                    return StoredResponse(status: problem.status, body: problem.body, assignmentID: nil)
+                }
+            }
+        }
+        if stored.status != 202 {
+            var response = HTTPResponse(status: stored.status, headers: [("Content-Type", "application/problem+json")], body: stored.body)
+            if stored.status == 503 { response.headers.append(("Retry-After", "1")) }
+            return response
+        }
+        var response = HTTPResponse.json(stored.body, status: 202)
+        let ids = (stored.assignmentID ?? "").split(separator: "|").map(String.init)
+        if ids.count == 2 {
+            response.headers.append(("Location", "/v1/assignments/\(ids[0])"))
+            response.headers.append(("Operation-Location", "/v1/operations/\(ids[1])"))
+        }
+        return response
+    }
+
+    func listAssignments(_ request: HTTPRequest, _ principal: Principal) async throws(APIError) -> HTTPResponse {
+        let query = try QueryParameters(request.query, allowed: ["state", "holder", "tenant", "device", "pageSize", "pageToken"])
+        var filter = AssignmentFilter()
+        if let text = query["state"] {
+            guard let state = AssignmentState(rawValue: text) else {
+                throw .invalidParameter("state", "must be one of " + AssignmentState.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            filter.state = state
+        }
+        filter.holder = query["holder"]
+        filter.tenant = query["tenant"]
+        if let device = query["device"] {
+            guard PCIAddress(device) != nil else { throw .invalidAddress(device) }
+            filter.device = device
+        }
+        let size = try Paging.size(query["pageSize"])
+        let key = [filter.state?.rawValue, filter.holder, filter.tenant, filter.device].map { $0 ?? "" }.joined(separator: ",")
+        var after: String?
+        if let text = query["pageToken"] {
+            after = try PageToken(decoding: text, kind: "assignments", filterKey: key).lastKey
+        }
+        let caller = caller(request, principal)
+        let page = try await lease { try await $0.assignments(filter, after: after, limit: size + 1, caller: caller) }
+        let items = Array(page.prefix(size))
+        let next = page.count > size ? items.last.map { PageToken(kind: "assignments", lastKey: $0.id, filterKey: key).encoded } : nil
+        return .json(LeaseJSON.list(items, nextPageToken: next))
+    }
+}

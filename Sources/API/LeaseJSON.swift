@@ -1,0 +1,125 @@
+import Foundation
+import Inventory
+import Leases
+import Store
+
+/// The JSON shapes of assignments, operations and audit records (`openapi/openapi.yaml`).
+enum LeaseJSON {
+    static func assignment(_ assignment: Assignment) -> [UInt8] {
+        var json = JSONWriter(capacity: 768)
+        write(assignment, to: &json)
+        return json.bytes
+    }
+
+    static func write(_ a: Assignment, to json: inout JSONWriter) {
+        json.beginObject()
+        json.key("id"); json.string(a.id)
+        json.key("group"); json.int(a.groupID)
+        json.key("devices")
+        json.beginArray()
+        for device in a.devices {
+            json.beginObject()
+            json.key("address"); json.string(device.address)
+            json.key("originalDriver"); json.string(device.originalDriver)
+            json.key("isBridge"); json.bool(device.isBridge)
+            json.endObject()
+        }
+        json.endArray()
+        json.key("holder")
+        json.beginObject()
+        json.key("id"); json.string(a.holder.id)
+        json.key("tenant"); json.string(a.holder.tenant)
+        json.endObject()
+        json.key("state"); json.string(a.state.rawValue)
+        json.key("ttlSeconds"); json.int(a.ttlSeconds)
+        json.key("expiresAt"); json.string(RFC3339.string(a.expiresAt))
+        json.key("resetOnRelease"); json.bool(a.resetOnRelease)
+        json.key("generation"); json.int(a.generation)
+        json.key("createdAt"); json.string(RFC3339.string(a.createdAt))
+        json.key("updatedAt"); json.string(RFC3339.string(a.updatedAt))
+        json.key("createdBy"); json.string(a.createdBy)
+        json.key("failure"); json.string(a.failure)
+        json.key("releaseReason"); json.string(a.releaseReason)
+        json.key("devicePaths"); json.strings(a.devicePaths)
+        json.endObject()
+    }
+
+    static func list(_ assignments: [Assignment], nextPageToken: String?) -> [UInt8] {
+        ListBody.make(items: assignments.map(assignment), nextPageToken: nextPageToken)
+    }
+
+    static func operation(_ op: Operation) -> [UInt8] {
+        var json = JSONWriter(capacity: 1024)
+        json.beginObject()
+        json.key("id"); json.string(op.id)
+        json.key("kind"); json.string(op.kind.rawValue)
+        json.key("assignment"); json.string(op.assignmentID)
+        json.key("group"); json.int(op.groupID)
+        json.key("state"); json.string(op.state.rawValue)
+        json.key("reason"); json.string(op.reason)
+        json.key("createdAt"); json.string(RFC3339.string(op.createdAt))
+        json.key("startedAt"); json.string(op.startedAt.map(RFC3339.string))
+        json.key("finishedAt"); json.string(op.finishedAt.map(RFC3339.string))
+        json.key("error"); json.string(op.error)
+        json.key("requestId"); json.string(op.requestID)
+        json.key("actor"); json.string(op.actor)
+        json.key("steps")
+        json.beginArray()
+        for step in op.steps {
+            json.beginObject()
+            json.key("seq"); json.int(step.seq)
+            json.key("action"); json.string(step.action)
+            json.key("device"); json.string(step.device)
+            json.key("originalDriver"); json.string(step.originalDriver)
+            json.key("expected"); json.string(step.expected)
+            json.key("state"); json.string(step.state.rawValue)
+            json.key("startedAt"); json.string(RFC3339.string(step.startedAt))
+            json.key("finishedAt"); json.string(step.finishedAt.map(RFC3339.string))
+            json.key("durationMs")
+            if let finished = step.finishedAt {
+                json.double((finished.timeIntervalSince(step.startedAt) * 1e6).rounded() / 1e3)
+            } else {
+                json.null()
+            }
+            json.key("error"); json.string(step.error)
+            json.endObject()
+        }
+        json.endArray()
+        json.endObject()
+        return json.bytes
+    }
+
+    static func audit(_ record: AuditRecord) -> [UInt8] {
+        let entry = record.entry
+        var json = JSONWriter(capacity: 512)
+        json.beginObject()
+        json.key("seq"); json.int(record.seq)
+        json.key("time"); json.string(RFC3339.string(entry.time))
+        json.key("actor"); json.string(entry.actor)
+        json.key("requestId"); json.string(entry.requestID)
+        json.key("action"); json.string(entry.action)
+        json.key("device"); json.string(entry.device)
+        json.key("group"); json.int(entry.group)
+        json.key("assignment"); json.string(entry.assignment)
+        json.key("holder"); json.string(entry.holder)
+        json.key("tenant"); json.string(entry.tenant)
+        json.key("before"); stringMap(entry.before, &json)
+        json.key("after"); stringMap(entry.after, &json)
+        json.key("detail"); json.string(entry.detail)
+        json.key("error"); json.string(entry.error)
+        json.key("prevHash"); json.string(record.prevHash)
+        json.key("hash"); json.string(record.hash)
+        json.endObject()
+        return json.bytes
+    }
+
+    private static func stringMap(_ map: [String: String]?, _ json: inout JSONWriter) {
+        guard let map else { json.null(); return }
+        json.beginObject()
+        for (key, value) in map.sorted(by: { $0.key < $1.key }) {
+            json.dynamicKey(key)
+            json.string(value)
+        }
+        json.endObject()
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Store
+
+/// Assignments in SQLite: rows in, rows out. Every function runs inside the caller's transaction, so a
+/// change and its audit entry commit together.
+enum AssignmentRecords {
+    static let columns = """
+        id, group_id, holder_id, tenant, state, ttl_seconds, expires_at, reset_on_release, generation,
+        created_at, updated_at, created_by, failure, release_reason, device_paths
+        """
+
+    /// Inserts a new assignment; the unique partial index refuses a second live one for the group.
+    static func insert(_ assignment: Assignment, in connection: Connection) throws {
+        try connection.run("""
+            INSERT INTO assignments (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, bindings: values(assignment))
+        for device in assignment.devices {
+            try connection.run("""
+                INSERT INTO assignment_devices (assignment_id, address, original_driver, is_bridge) VALUES (?, ?, ?, ?)
+                """, bindings: [.text(assignment.id), .text(device.address), SQLValue(device.originalDriver),
+                                .integer(device.isBridge ? 1 : 0)])
+        }
+    }
+
+    /// Writes every mutable column of `assignment` back (generation included: callers bump it).
+    static func update(_ assignment: Assignment, in connection: Connection) throws {
+        try connection.run("""
+            UPDATE assignments SET state = ?, expires_at = ?, generation = ?, updated_at = ?, failure = ?,
+                release_reason = ?, device_paths = ? WHERE id = ?
+            """, bindings: [.text(assignment.state.rawValue), .text(Timestamp.format(assignment.expiresAt)),
+                            .integer(assignment.generation), .text(Timestamp.format(assignment.updatedAt)),
+                            SQLValue(assignment.failure), SQLValue(assignment.releaseReason),
+                            .text(JSONStrings.encode(assignment.devicePaths)), .text(assignment.id)])
+        for device in assignment.devices {
+            try connection.run("UPDATE assignment_devices SET original_driver = ? WHERE assignment_id = ? AND address = ?",
+                               bindings: [SQLValue(device.originalDriver), .text(assignment.id), .text(device.address)])
+        }
+    }
+
+    static func get(_ id: String, in connection: Connection) throws -> Assignment? {
+        try list(where: "id = ?", [.text(id)], in: connection).first
+    }
+
+    /// The live assignment of a group, if any.
+    static func live(group: Int, in connection: Connection) throws -> Assignment? {
+        try list(where: "group_id = ? AND state IN ('binding', 'active', 'releasing')", [.integer(Int64(group))],
+                 in: connection).first
+    }
+
+    /// Assignments matching a SQL condition, ordered by id, with their devices.
+    static func list(where condition: String, _ bindings: [SQLValue], limit: Int = -1,
+                     in connection: Connection) throws -> [Assignment] {
+        var assignments = try connection.query(
+            "SELECT \(columns) FROM assignments WHERE \(condition) ORDER BY id LIMIT \(limit)",
+            bindings: bindings, map: row)
+        for index in assignments.indices {
+            assignments[index].devices = try connection.query("""
+                SELECT address, original_driver, is_bridge FROM assignment_devices WHERE assignment_id = ? ORDER BY address
+                """, bindings: [.text(assignments[index].id)]) { row in
+                AssignmentDevice(address: row.string(0), originalDriver: row.nullableString(1), isBridge: row.int64(2) != 0)
+            }
+        }
+        return assignments
+    }
+
+    private static func values(_ a: Assignment) -> [SQLValue] {
+        [.text(a.id), .integer(Int64(a.groupID)), .text(a.holder.id), .text(a.holder.tenant), .text(a.state.rawValue),
+         .integer(Int64(a.ttlSeconds)), .text(Timestamp.format(a.expiresAt)), .integer(a.resetOnRelease ? 1 : 0),
+         .integer(a.generation), .text(Timestamp.format(a.createdAt)), .text(Timestamp.format(a.updatedAt)),
+         .text(a.createdBy), SQLValue(a.failure), SQLValue(a.releaseReason), .text(JSONStrings.encode(a.devicePaths))]
+    }
+
+    private static func row(_ row: Row) throws -> Assignment {
+        guard let state = AssignmentState(rawValue: row.string(4)),
+              let expiresAt = Timestamp.parse(row.string(6)),
+              let createdAt = Timestamp.parse(row.string(9)),
+              let updatedAt = Timestamp.parse(row.string(10)) else {
+            throw LeaseError.corruptRow("assignment \(row.string(0))")
+        }
+        return Assignment(
+            id: row.string(0), groupID: Int(row.int64(1)), devices: [],
+            holder: Holder(id: row.string(2), tenant: row.string(3)), state: state, ttlSeconds: Int(row.int64(5)),
+            expiresAt: expiresAt, resetOnRelease: row.int64(7) != 0, generation: row.int64(8), createdAt: createdAt,
+            updatedAt: updatedAt, createdBy: row.string(11), failure: row.nullableString(12),
+            releaseReason: row.nullableString(13), devicePaths: JSONStrings.decode(row.string(14)))
+    }
+}
+
+/// A JSON array of strings in one TEXT column.
+enum JSONStrings {
+    static func encode(_ values: [String]) -> String {
+        let data = try? JSONSerialization.data(withJSONObject: values)
+        return data.map { String(decoding: $0, as: UTF8.self) } ?? "[]"
+    }
+
+    static func decode(_ text: String) -> [String] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String] ?? []
+    }
+}

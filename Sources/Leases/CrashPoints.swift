@@ -1,0 +1,21 @@
+import Foundation
+import Synchronization
+
+/// Test-only crash injection for the journal: with `VFIOD_TEST_CRASH_AT=N`, the process kills itself
+/// with SIGKILL at the N-th crash point. Each journaled kernel write has two: after its intent row is
+/// committed (before the write), and after the write (before its outcome is committed).
+///
+/// Unset in production; the crash-at-every-step test walks N = 1, 2, … until a run finishes.
+enum CrashPoints {
+    private static let target: Int? = ProcessInfo.processInfo.environment["VFIOD_TEST_CRASH_AT"].flatMap(Int.init)
+    private static let count = Atomic<Int>(0)
+
+    static func pass(_ label: String) {
+        guard let target else { return }
+        let reached = count.add(1, ordering: .sequentiallyConsistent).newValue
+        if reached == target {
+            FileHandle.standardError.write(Data("vfiod: test crash at point \(reached) (\(label))\n".utf8))
+            kill(getpid(), SIGKILL)
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import Inventory
+import Store
+import Synchronization
+import VFIOCore
+
+/// Notices driver changes vfiod did not make: each inventory refresh is compared with the driver vfiod
+/// expects every device to have (what it last saw, or what its own binds and releases left), and a
+/// difference is audited as `device.driver_changed_outside`, once.
+public final class DriftObserver: Sendable {
+    private let expected = Mutex<[PCIAddress: String]?>(nil)
+    private let database: Database
+
+    /// Creates an observer writing to `database`'s audit history.
+    public init(database: Database) { self.database = database }
+
+    /// Compares `snapshot` with the expectations; devices inside a bind or release are skipped (their
+    /// drivers are moving on purpose) and become the new expectation once it ends.
+    public func observe(_ snapshot: InventorySnapshot) {
+        let drivers = Dictionary(uniqueKeysWithValues: snapshot.devices.map { ($0.address, $0.facts.driver ?? "none") })
+        let moving = Set(snapshot.devices.filter { $0.state == .binding || $0.state == .releasing }.map(\.address))
+        let changes: [(Device, String)] = expected.withLock { expected in
+            guard let previous = expected else {
+                expected = drivers
+                return []
+            }
+            var changes: [(Device, String)] = []
+            for device in snapshot.devices where !moving.contains(device.address) {
+                let now = drivers[device.address] ?? "none"
+                if let was = previous[device.address], was != now, !Self.isVfiodsOwnChange(device, from: was, to: now) {
+                    changes.append((device, was))
+                }
+            }
+            expected = drivers
+            return changes
+        }
+        guard !changes.isEmpty else { return }
+        _ = try? database.transaction(.immediate) { connection in
+            for (device, was) in changes {
+                let now = device.facts.driver ?? "none"
+                _ = try AuditLog.append(AuditEntry(
+                    actor: "system", action: "device.driver_changed_outside", device: device.address.description,
+                    group: device.facts.iommuGroup, assignment: device.assignmentID, before: ["driver": was],
+                    after: ["driver": now],
+                    detail: device.assignmentID.map { "leased device left vfio-pci outside vfiod (assignment \($0))" }
+                        ?? "driver changed outside vfiod"), in: connection)
+            }
+        }
+    }
+
+    /// A device that vfiod just bound (now assigned on vfio-pci) or gave back (no lease, left vfio-pci).
+    private static func isVfiodsOwnChange(_ device: Device, from was: String, to now: String) -> Bool {
+        (device.state == .assigned && now == "vfio-pci") || (device.assignmentID == nil && was == "vfio-pci" && device.state != .assigned)
+    }
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Inventory
+import VFIOCore
+
+/// Takes a group's endpoints to vfio-pci and gives them back, the deterministic way: `driver_override`,
+/// unbind, `drivers_probe`, then check the `driver` link. Never `new_id`. Bridges are left alone.
+///
+/// Runs on a worker thread: every call here may block in the kernel.
+struct GroupBinder {
+    static let vfio = "vfio-pci"
+    let kernel: any HostKernel
+
+    /// Binds every endpoint; on a failure, restores what it touched (journaled too) and rethrows.
+    /// Returns the endpoints with the drivers they had before.
+    func bind(_ assignment: Assignment, journal: Journal) throws -> [AssignmentDevice] {
+        var devices = assignment.devices
+        var touched: [AssignmentDevice] = []
+        do {
+            for index in devices.indices where !devices[index].isBridge {
+                guard let address = PCIAddress(devices[index].address) else { continue }
+                let original = kernel.driver(of: address)
+                devices[index].originalDriver = original
+                touched.append(devices[index])
+                try bindOne(address, original: original, journal: journal)
+            }
+            try checkGroup(assignment.groupID, journal: journal)
+            return devices
+        } catch {
+            for device in touched.reversed() {
+                try? restoreOne(device, journal: journal)
+            }
+            throw error
+        }
+    }
+
+    /// Gives every endpoint back to its original driver (or none). Keeps going past a failed device so
+    /// every other device is restored; throws the first failure at the end.
+    func restore(_ devices: [AssignmentDevice], journal: Journal) throws {
+        var firstFailure: Error?
+        for device in devices.reversed() where !device.isBridge {
+            do { try restoreOne(device, journal: journal) } catch { firstFailure = firstFailure ?? error }
+        }
+        if let firstFailure { throw firstFailure }
+    }
+
+    private func bindOne(_ address: PCIAddress, original: String?, journal: Journal) throws {
+        try journal.write("set_override", device: address, originalDriver: original, expected: Self.vfio,
+                          before: original ?? "none", after: { original ?? "none" }) { () throws(KernelError) in
+            try kernel.setDriverOverride(address, to: Self.vfio)
+        }
+        if let original, original != Self.vfio {
+            try journal.write("unbind", device: address, originalDriver: original, expected: "none",
+                              before: original, after: { kernel.driver(of: address) ?? "none" }) { () throws(KernelError) in
+                try kernel.unbind(address, from: original)
+            }
+        }
+        if kernel.driver(of: address) != Self.vfio {
+            try journal.write("probe", device: address, originalDriver: original, expected: Self.vfio,
+                              before: kernel.driver(of: address) ?? "none",
+                              after: { kernel.driver(of: address) ?? "none" }) { () throws(KernelError) in
+                try kernel.probe(address)
+            }
+        }
+        try journal.check("verify_driver", device: address, expected: Self.vfio) {
+            let driver = kernel.driver(of: address)
+            return (driver == Self.vfio, driver ?? "none")
+        }
+    }
+
+    private func checkGroup(_ group: Int, journal: Journal) throws {
+        try journal.check("verify_group", device: nil, expected: "/dev/vfio/\(group) present, group viable") {
+            guard kernel.groupDeviceExists(group) else { return (false, "no /dev/vfio/\(group)") }
+            let blockers = kernel.groupMembers(group).compactMap { member -> String? in
+                let driver = kernel.driver(of: member)
+                return Viability.isSafe(driver: driver) ? nil : "\(member) on \(driver ?? "none")"
+            }
+            return (blockers.isEmpty, blockers.isEmpty ? "viable" : "not viable: " + blockers.joined(separator: ", "))
+        }
+    }
+
+    private func restoreOne(_ device: AssignmentDevice, journal: Journal) throws {
+        guard let address = PCIAddress(device.address) else { return }
+        let original = device.originalDriver
+        let current = kernel.driver(of: address)
+        try journal.write("clear_override", device: address, originalDriver: original, expected: "none",
+                          before: current ?? "none", after: { kernel.driver(of: address) ?? "none" }) { () throws(KernelError) in
+            try kernel.setDriverOverride(address, to: nil)
+        }
+        if original == Self.vfio { return }
+        if let bound = kernel.driver(of: address), bound != original {
+            try journal.write("unbind", device: address, originalDriver: original, expected: "none",
+                              before: bound, after: { kernel.driver(of: address) ?? "none" }) { () throws(KernelError) in
+                try kernel.unbind(address, from: bound)
+            }
+        }
+        if let original, kernel.driver(of: address) != original {
+            try journal.write("probe", device: address, originalDriver: original, expected: original,
+                              before: kernel.driver(of: address) ?? "none",
+                              after: { kernel.driver(of: address) ?? "none" }) { () throws(KernelError) in
+                try kernel.probe(address)
+            }
+            if kernel.driver(of: address) == nil {
+                try journal.write("bind", device: address, originalDriver: original, expected: original,
+                                  before: "none", after: { kernel.driver(of: address) ?? "none" }) { () throws(KernelError) in
+                    try kernel.bind(address, to: original)
+                }
+            }
+        }
+        try journal.check("verify_driver", device: address, expected: original ?? "none") {
+            let driver = kernel.driver(of: address)
+            return (driver == original, driver ?? "none")
+        }
+    }
+}

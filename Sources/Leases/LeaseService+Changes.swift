@@ -1,0 +1,93 @@
+import Foundation
+import Store
+import VFIOCore
+
+extension LeaseService {
+    /// Extends an active (or binding) lease by `ttlSeconds` from now. `ifMatch` is the generation the
+    /// caller last saw; an older one throws `staleGeneration`.
+    public func renew(_ id: String, ttlSeconds: Int?, ifMatch: Int64?, caller: Caller) async throws -> Assignment {
+        let current = try await assignment(id, caller: caller)
+        let at = now()
+        let maxTTL = maxTTLSeconds
+        let renewed = try await store { database in
+            try database.transaction(.immediate) { connection -> Assignment in
+                guard var assignment = try AssignmentRecords.get(id, in: connection) else { throw LeaseError.notFound(id) }
+                if let ifMatch, ifMatch != assignment.generation { throw LeaseError.staleGeneration(current: assignment.generation) }
+                guard assignment.state == .active || assignment.state == .binding else {
+                    throw LeaseError.wrongState(id, assignment.state)
+                }
+                if let ttlSeconds { assignment.ttlSeconds = min(ttlSeconds, maxTTL) }
+                assignment.expiresAt = at.addingTimeInterval(Double(assignment.ttlSeconds))
+                assignment.generation += 1
+                assignment.updatedAt = at
+                try AssignmentRecords.update(assignment, in: connection)
+                try connection.run("UPDATE assignments SET ttl_seconds = ? WHERE id = ?",
+                                   bindings: [.integer(Int64(assignment.ttlSeconds)), .text(id)])
+                try Audit.assignment("assignment.renewed", assignment, caller: caller, before: current.state,
+                                     detail: "expires at \(Timestamp.format(assignment.expiresAt))", in: connection)
+                return assignment
+            }
+        }
+        return renewed
+    }
+
+    /// Starts giving the group back: `releasing` now, original drivers restored by a worker.
+    /// `reason` is `requested` for a DELETE, `expired` for an expiry.
+    public func release(_ id: String, caller: Caller, reason: String = "requested") async throws -> (Assignment, Operation) {
+        _ = try await assignment(id, caller: caller)
+        let at = now()
+        let (assignment, operation) = try await store { database in
+            try database.transaction(.immediate) { connection -> (Assignment, Operation) in
+                guard var assignment = try AssignmentRecords.get(id, in: connection) else { throw LeaseError.notFound(id) }
+                if assignment.state == .releasing,
+                   let pending = try OperationRecords.list(where: "assignment_id = ? AND kind = 'release'", [.text(id)],
+                                                           in: connection).last {
+                    return (assignment, pending)
+                }
+                guard assignment.state == .active || assignment.state == .binding else {
+                    throw LeaseError.wrongState(id, assignment.state)
+                }
+                let before = assignment.state
+                assignment.state = .releasing
+                assignment.releaseReason = reason
+                assignment.generation += 1
+                assignment.updatedAt = at
+                let operation = Operation(id: Identifier.make("op", at: at), kind: .release, assignmentID: id,
+                                          groupID: assignment.groupID, state: .queued, reason: reason, createdAt: at,
+                                          requestID: caller.requestID, actor: caller.name, steps: [])
+                try AssignmentRecords.update(assignment, in: connection)
+                try OperationRecords.insert(operation, in: connection)
+                let action = reason == "expired" ? "lease.expired" : "assignment.releasing"
+                try Audit.assignment(action, assignment, caller: caller, before: before,
+                                     detail: "release \(operation.id) queued (\(reason))", in: connection)
+                return (assignment, operation)
+            }
+        }
+        live.set(assignment)
+        inventory.republish()
+        do {
+            try submit(operation, for: assignment)
+        } catch {
+            // The release stays recorded and queued: recovery or the next expiry pass resubmits it.
+            throw LeaseError.busy
+        }
+        return (assignment, operation)
+    }
+
+    /// Starts a release for every active lease past its `expiresAt`. Returns how many it started.
+    @discardableResult
+    public func expireDue() async -> Int {
+        let at = Timestamp.format(now())
+        let due = (try? await store { database in
+            try database.withConnection { connection in
+                try connection.query("SELECT id FROM assignments WHERE state = 'active' AND expires_at <= ? ORDER BY expires_at",
+                                     bindings: [.text(at)]) { $0.string(0) }
+            }
+        }) ?? []
+        var started = 0
+        for id in due where (try? await release(id, caller: .system, reason: "expired")) != nil {
+            started += 1
+        }
+        return started
+    }
+}

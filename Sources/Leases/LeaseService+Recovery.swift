@@ -1,0 +1,138 @@
+import Foundation
+import Store
+import VFIOCore
+
+/// What `recover()` found and did.
+public struct RecoveryReport: Sendable, Hashable {
+    /// Operations finished from the kernel state a dead vfiod left.
+    public var completed: [String] = []
+    /// Operations undone.
+    public var rolledBack: [String] = []
+    /// Queued operations run now.
+    public var resumed: [String] = []
+    /// Leases found broken after a reboot.
+    public var lost: [String] = []
+    /// The boot id changed since the last run.
+    public var rebooted = false
+}
+
+extension LeaseService {
+    /// Before serving: re-verifies leases if the host rebooted, rolls every interrupted operation forward
+    /// or back from the real kernel state (journaled and audited), runs queued ones, and loads the live
+    /// leases. Runs on the calling thread (startup), which may block in the kernel.
+    public func recover() throws -> RecoveryReport {
+        var report = RecoveryReport()
+        try reverifyAfterReboot(&report)
+        let unfinished = try database.withConnection { try OperationRecords.unfinished(in: $0) }
+        for operation in unfinished {
+            if operation.state == .queued {
+                run(operationID: operation.id)
+                report.resumed.append(operation.id)
+            } else {
+                try resolveInterrupted(operation, &report)
+            }
+        }
+        let liveAssignments = try database.withConnection {
+            try AssignmentRecords.list(where: "state IN ('binding', 'active', 'releasing')", [], in: $0)
+        }
+        for assignment in liveAssignments { live.set(assignment) }
+        return report
+    }
+
+    private func resolveInterrupted(_ operation: Operation, _ report: inout RecoveryReport) throws {
+        guard let (_, assignment) = try load(operation.id) else { return }
+        try database.transaction(.immediate) { connection in
+            try Audit.operation("operation.interrupted", operation, assignment: assignment, caller: .system,
+                                error: "vfiod stopped during \(operation.kind.rawValue) \(operation.id)", in: connection)
+        }
+        // The drivers each endpoint had before the bind: the first step that recorded one wins.
+        var devices = assignment.devices
+        for index in devices.indices {
+            if let recorded = operation.steps.first(where: { $0.device == devices[index].address && $0.originalDriver != nil }) {
+                devices[index].originalDriver = recorded.originalDriver
+            }
+        }
+        let journal = Journal(database: database, operation: operation, assignment: assignment, actor: "system", now: now)
+        let binder = GroupBinder(kernel: kernel)
+        let allBound = devices.filter { !$0.isBridge }.allSatisfy { device in
+            PCIAddress(device.address).map { kernel.driver(of: $0) == GroupBinder.vfio } ?? false
+        } && kernel.groupDeviceExists(assignment.groupID)
+        var updated = assignment
+        updated.devices = devices
+        let outcome: OperationState
+        var failure: String?
+        if operation.kind == .bind && allBound && assignment.state == .binding {
+            updated.state = .active
+            updated.devicePaths = devicePaths(updated)
+            outcome = .completedOnRecovery
+        } else if operation.kind == .bind && assignment.state == .binding {
+            do { try binder.restore(devices, journal: journal) } catch { failure = "\(error)" }
+            updated.state = .failed
+            updated.failure = "vfiod stopped during the bind; it was rolled back" + (failure.map { " (restore: \($0))" } ?? "")
+            outcome = .rolledBack
+        } else {
+            // A release, or a bind whose lease was meanwhile asked to release: finish giving it back.
+            if updated.state == .releasing {
+                do { try binder.restore(devices, journal: journal) } catch { failure = "\(error)" }
+                if failure == nil { updated.state = .released; updated.devicePaths = [] } else { updated.failure = "restore failed: \(failure!)" }
+            }
+            outcome = .completedOnRecovery
+        }
+        let at = now()
+        updated.generation += 1
+        updated.updatedAt = at
+        let final = updated
+        try database.transaction(.immediate) { connection in
+            try OperationRecords.setState(operation.id, failure != nil && outcome == .completedOnRecovery ? .failed : outcome,
+                                          error: failure, at: at, in: connection)
+            try AssignmentRecords.update(final, in: connection)
+            try Audit.operation("operation.\(outcome.rawValue)", operation, assignment: final, caller: .system,
+                                error: failure, in: connection)
+            if final.state != assignment.state {
+                try Audit.assignment("assignment.\(final.state.rawValue)", final, caller: .system, before: assignment.state,
+                                     detail: "recovered after an interrupted \(operation.kind.rawValue)", in: connection)
+            }
+        }
+        if outcome == .rolledBack { report.rolledBack.append(operation.id) } else { report.completed.append(operation.id) }
+        // A release queued behind the interrupted bind runs next, as `recover()` walks the queue in order.
+    }
+
+    private func reverifyAfterReboot(_ report: inout RecoveryReport) throws {
+        guard let bootID = kernel.bootID() else { return }
+        let stored = try database.withConnection { connection in
+            try connection.query("SELECT value FROM host_state WHERE name = 'boot_id'") { $0.string(0) }.first
+        }
+        defer {
+            _ = try? database.run("INSERT INTO host_state (name, value) VALUES ('boot_id', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                                  .text(bootID))
+        }
+        guard let stored, stored != bootID else { return }
+        report.rebooted = true
+        let active = try database.withConnection {
+            try AssignmentRecords.list(where: "state = 'active'", [], in: $0)
+        }
+        for assignment in active {
+            let off = assignment.endpoints.filter { device in
+                PCIAddress(device.address).map { kernel.driver(of: $0) != GroupBinder.vfio } ?? true
+            }
+            let at = now()
+            try database.transaction(.immediate) { connection in
+                var updated = assignment
+                if off.isEmpty {
+                    try Audit.assignment("lease.reverified", assignment, caller: .system, before: assignment.state,
+                                         detail: "host rebooted (boot id \(stored) → \(bootID)); still on vfio-pci", in: connection)
+                    return
+                }
+                updated.state = .lost
+                updated.failure = "host rebooted (boot id \(stored) → \(bootID)); "
+                    + off.map { "\($0.address) on \(PCIAddress($0.address).flatMap { kernel.driver(of: $0) } ?? "none")" }.joined(separator: ", ")
+                updated.generation += 1
+                updated.updatedAt = at
+                try AssignmentRecords.update(updated, in: connection)
+                try Audit.assignment("lease.lost", updated, caller: .system, before: assignment.state,
+                                     detail: "re-verified after a reboot", in: connection)
+            }
+            if !off.isEmpty { report.lost.append(assignment.id) }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Store
+import VFIOCore
+
+extension LeaseService {
+    /// Queues an operation on the worker pool, serialised with every other operation on its group.
+    func submit(_ operation: Operation, for assignment: Assignment) throws {
+        try workers.submit(key: "group-\(assignment.groupID)", label: "\(operation.kind.rawValue) \(operation.id)") { [self] in
+            run(operationID: operation.id)
+        }
+    }
+
+    /// Runs one operation to its end. On a worker thread: may block in the kernel.
+    func run(operationID: String) {
+        do {
+            guard let (operation, assignment) = try load(operationID), !operation.state.isFinished else { return }
+            try markRunning(operation, assignment)
+            switch operation.kind {
+            case .bind: try runBind(operation, assignment)
+            case .release: try runRelease(operation, assignment)
+            }
+        } catch {
+            // The database refused the journal: the operation stays unfinished and recovery takes it
+            // up on the next start. Say so loudly rather than guess.
+            FileHandle.standardError.write(Data("vfiod: operation \(operationID) stopped: \(error)\n".utf8))
+        }
+        waiters.finished(operationID)
+        inventory.requestRefresh()
+    }
+
+    func load(_ operationID: String) throws -> (Operation, Assignment)? {
+        try database.withConnection { connection in
+            guard let operation = try OperationRecords.get(operationID, in: connection),
+                  let assignment = try AssignmentRecords.get(operation.assignmentID, in: connection) else { return nil }
+            return (operation, assignment)
+        }
+    }
+
+    private func markRunning(_ operation: Operation, _ assignment: Assignment) throws {
+        let at = now()
+        try database.transaction(.immediate) { connection in
+            try OperationRecords.setState(operation.id, .running, at: at, in: connection)
+            try Audit.operation("operation.running", operation, assignment: assignment, caller: caller(of: operation),
+                                error: nil, in: connection)
+        }
+    }
+
+    private func runBind(_ operation: Operation, _ assignment: Assignment) throws {
+        let journal = Journal(database: database, operation: operation, assignment: assignment,
+                              actor: operation.actor, now: now)
+        let binder = GroupBinder(kernel: kernel)
+        let result = Result { try binder.bind(assignment, journal: journal) }
+        let at = now()
+        let updated = try database.transaction(.immediate) { connection -> Assignment in
+            guard var current = try AssignmentRecords.get(assignment.id, in: connection) else { throw LeaseError.notFound(assignment.id) }
+            let before = current.state
+            switch result {
+            case .success(let devices):
+                current.devices = devices
+                current.devicePaths = devicePaths(current)
+                if current.state == .binding { current.state = .active }
+                try OperationRecords.setState(operation.id, .succeeded, at: at, in: connection)
+            case .failure(let error):
+                current.failure = "bind failed and was undone: \(error)"
+                if current.state == .binding || current.state == .releasing { current.state = .failed }
+                try OperationRecords.setState(operation.id, .failed, error: "\(error)", at: at, in: connection)
+            }
+            current.generation += 1
+            current.updatedAt = at
+            try AssignmentRecords.update(current, in: connection)
+            try Audit.operation(result.isSuccess ? "operation.succeeded" : "operation.failed", operation,
+                                assignment: current, caller: caller(of: operation), error: result.errorText, in: connection)
+            if current.state != before {
+                try Audit.assignment("assignment.\(current.state.rawValue)", current, caller: caller(of: operation),
+                                     before: before, detail: current.devicePaths.joined(separator: " "), in: connection)
+            }
+            return current
+        }
+        live.set(updated)
+    }
+
+    private func runRelease(_ operation: Operation, _ assignment: Assignment) throws {
+        var result: Result<Void, Error> = .success(())
+        if assignment.state == .releasing {
+            let journal = Journal(database: database, operation: operation, assignment: assignment,
+                                  actor: operation.actor, now: now)
+            result = Result { try GroupBinder(kernel: kernel).restore(assignment.devices, journal: journal) }
+        }
+        let at = now()
+        let updated = try database.transaction(.immediate) { connection -> Assignment in
+            guard var current = try AssignmentRecords.get(assignment.id, in: connection) else { throw LeaseError.notFound(assignment.id) }
+            let before = current.state
+            switch result {
+            case .success:
+                if current.state == .releasing {
+                    current.state = .released
+                    current.devicePaths = []
+                }
+                try OperationRecords.setState(operation.id, .succeeded, at: at, in: connection)
+            case .failure(let error):
+                current.failure = "restore failed: \(error)"
+                try OperationRecords.setState(operation.id, .failed, error: "\(error)", at: at, in: connection)
+            }
+            current.generation += 1
+            current.updatedAt = at
+            try AssignmentRecords.update(current, in: connection)
+            try Audit.operation(result.isSuccess ? "operation.succeeded" : "operation.failed", operation,
+                                assignment: current, caller: caller(of: operation), error: result.errorText, in: connection)
+            if current.state != before {
+                try Audit.assignment("assignment.\(current.state.rawValue)", current, caller: caller(of: operation),
+                                     before: before, detail: current.releaseReason, in: connection)
+            }
+            return current
+        }
+        live.set(updated)
+    }
+
+    /// `/dev/vfio/<group>`, then each endpoint's cdev where the kernel made one.
+    func devicePaths(_ assignment: Assignment) -> [String] {
+        var paths = ["/dev/vfio/\(assignment.groupID)"]
+        for device in assignment.endpoints {
+            if let address = PCIAddress(device.address), let cdev = kernel.vfioCdev(of: address) {
+                paths.append("/dev/vfio/devices/\(cdev)")
+            }
+        }
+        return paths
+    }
+
+    func caller(of operation: Operation) -> Caller {
+        Caller(name: operation.actor, tenant: nil, requestID: operation.requestID)
+    }
+}
+
+extension Result {
+    var isSuccess: Bool { if case .success = self { true } else { false } }
+    var errorText: String? { if case .failure(let error) = self { "\(error)" } else { nil } }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Inventory
+import Store
+import VFIOCore
+import Workers
+
+/// Lends IOMMU groups: accepts assignments, runs binds and releases on the worker pool through the
+/// journal, renews, expires, and answers reads. The HTTP layer calls it; it knows nothing of HTTP.
+///
+/// SQLite calls run on `storeExecutor` (one dedicated thread) and kernel writes on `workers` (keyed by
+/// group, so one group's operations never overlap): nothing here blocks Swift's cooperative pool.
+public final class LeaseService: Sendable {
+    let database: Database
+    let kernel: any HostKernel
+    let inventory: InventoryService
+    let workers: WorkerPool
+    let storeExecutor: WorkerPool
+    let live = LiveLeases()
+    let waiters = OperationWaiters()
+    let now: @Sendable () -> Date
+    let maxTTLSeconds: Int
+
+    /// Creates the service. Call `recover()` before serving.
+    public init(database: Database, kernel: any HostKernel, inventory: InventoryService, workers: WorkerPool,
+                storeExecutor: WorkerPool, maxTTLSeconds: Int = 30 * 24 * 3600,
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        self.database = database
+        self.kernel = kernel
+        self.inventory = inventory
+        self.workers = workers
+        self.storeExecutor = storeExecutor
+        self.maxTTLSeconds = maxTTLSeconds
+        self.now = now
+    }
+
+    /// Device marks for the inventory builder.
+    public var leaseMarks: [PCIAddress: LeaseMark] { live.marks }
+
+    /// Runs `body` on the store thread.
+    func store<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        let database = database
+        return try await storeExecutor.run(key: nil) { try body(database) }
+    }
+
+    // MARK: Reads
+
+    /// One assignment, if the caller may see it.
+    public func assignment(_ id: String, caller: Caller) async throws -> Assignment {
+        guard Identifier.isWellFormed(id, prefix: "asg") else { throw LeaseError.notFound(id) }
+        let found = try await store { database in
+            try database.withConnection { try AssignmentRecords.get(id, in: $0) }
+        }
+        guard let found, caller.sees(found) else { throw LeaseError.notFound(id) }
+        return found
+    }
+
+    /// A page of assignments after `afterID`, in id (creation) order, limited to the caller's tenant.
+    public func assignments(_ filter: AssignmentFilter, after afterID: String?, limit: Int, caller: Caller) async throws -> [Assignment] {
+        var conditions = ["1 = 1"]
+        var bindings: [SQLValue] = []
+        if let state = filter.state { conditions.append("state = ?"); bindings.append(.text(state.rawValue)) }
+        if let holder = filter.holder { conditions.append("holder_id = ?"); bindings.append(.text(holder)) }
+        if let tenant = filter.tenant { conditions.append("tenant = ?"); bindings.append(.text(tenant)) }
+        if let tenant = caller.tenant { conditions.append("tenant = ?"); bindings.append(.text(tenant)) }
+        if let device = filter.device {
+            conditions.append("id IN (SELECT assignment_id FROM assignment_devices WHERE address = ?)")
+            bindings.append(.text(device))
+        }
+        if let afterID { conditions.append("id > ?"); bindings.append(.text(afterID)) }
+        let condition = conditions.joined(separator: " AND ")
+        let frozen = bindings
+        return try await store { database in
+            try database.withConnection { try AssignmentRecords.list(where: condition, frozen, limit: limit, in: $0) }
+        }
+    }
+
+    /// One operation, if the caller may see its assignment.
+    public func operation(_ id: String, caller: Caller) async throws -> Operation {
+        guard Identifier.isWellFormed(id, prefix: "op") else { throw LeaseError.notFound(id) }
+        let found = try await store { database in
+            try database.withConnection { connection -> (Operation, Assignment)? in
+                guard let operation = try OperationRecords.get(id, in: connection),
+                      let assignment = try AssignmentRecords.get(operation.assignmentID, in: connection) else { return nil }
+                return (operation, assignment)
+            }
+        }
+        guard let (operation, assignment) = found, caller.sees(assignment) else { throw LeaseError.notFound(id) }
+        return operation
+    }
+
+    /// The operation once it finished, or as it stands after `seconds` (long-poll).
+    public func operation(_ id: String, caller: Caller, waitSeconds: Double) async throws -> Operation {
+        let first = try await operation(id, caller: caller)
+        guard !first.state.isFinished, waitSeconds > 0 else { return first }
+        await waiters.wait(for: id, seconds: waitSeconds) { [self] in
+            (try? await operation(id, caller: caller).state.isFinished) ?? true
+        }
+        return try await operation(id, caller: caller)
+    }
+
+    /// The operations of an assignment, oldest first.
+    public func operations(ofAssignment id: String) async throws -> [Operation] {
+        try await store { database in
+            try database.withConnection { try OperationRecords.list(where: "assignment_id = ?", [.text(id)], in: $0) }
+        }
+    }
+}

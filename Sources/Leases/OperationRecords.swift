@@ -1,0 +1,78 @@
+import Foundation
+import Store
+
+/// Operations and their journaled steps in SQLite.
+enum OperationRecords {
+    static func insert(_ operation: Operation, in connection: Connection) throws {
+        try connection.run("""
+            INSERT INTO operations (id, kind, assignment_id, group_id, state, reason, created_at, request_id, actor)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, bindings: [.text(operation.id), .text(operation.kind.rawValue), .text(operation.assignmentID),
+                            .integer(Int64(operation.groupID)), .text(operation.state.rawValue), SQLValue(operation.reason),
+                            .text(Timestamp.format(operation.createdAt)), SQLValue(operation.requestID),
+                            .text(operation.actor)])
+    }
+
+    static func setState(_ id: String, _ state: OperationState, error: String? = nil, at date: Date,
+                         in connection: Connection) throws {
+        let column = state == .running ? "started_at" : "finished_at"
+        try connection.run("UPDATE operations SET state = ?, error = COALESCE(?, error), \(column) = ? WHERE id = ?",
+                           bindings: [.text(state.rawValue), SQLValue(error), .text(Timestamp.format(date)), .text(id)])
+    }
+
+    /// Commits an intent row; returns its seq.
+    static func addStep(_ operationID: String, action: String, device: String?, originalDriver: String?,
+                        expected: String?, at date: Date, in connection: Connection) throws -> Int {
+        let next = try connection.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM operation_steps WHERE operation_id = ?",
+                                        bindings: [.text(operationID)]) { Int($0.int64(0)) }.first ?? 1
+        try connection.run("""
+            INSERT INTO operation_steps (operation_id, seq, action, device, original_driver, expected, state, started_at)
+            VALUES (?, ?, ?, ?, ?, ?, 'intent', ?)
+            """, bindings: [.text(operationID), .integer(Int64(next)), .text(action), SQLValue(device),
+                            SQLValue(originalDriver), SQLValue(expected), .text(Timestamp.format(date))])
+        return next
+    }
+
+    static func finishStep(_ operationID: String, seq: Int, error: String?, at date: Date, in connection: Connection) throws {
+        try connection.run("""
+            UPDATE operation_steps SET state = ?, error = ?, finished_at = ? WHERE operation_id = ? AND seq = ?
+            """, bindings: [.text(error == nil ? "done" : "failed"), SQLValue(error), .text(Timestamp.format(date)),
+                            .text(operationID), .integer(Int64(seq))])
+    }
+
+    static func get(_ id: String, in connection: Connection) throws -> Operation? {
+        try list(where: "id = ?", [.text(id)], in: connection).first
+    }
+
+    static func unfinished(in connection: Connection) throws -> [Operation] {
+        try list(where: "state IN ('queued', 'running')", [], in: connection)
+    }
+
+    static func list(where condition: String, _ bindings: [SQLValue], in connection: Connection) throws -> [Operation] {
+        var operations = try connection.query("""
+            SELECT id, kind, assignment_id, group_id, state, reason, created_at, started_at, finished_at, error,
+                   request_id, actor FROM operations WHERE \(condition) ORDER BY id
+            """, bindings: bindings) { row -> Operation in
+            guard let kind = OperationKind(rawValue: row.string(1)), let state = OperationState(rawValue: row.string(4)),
+                  let created = Timestamp.parse(row.string(6)) else { throw LeaseError.corruptRow("operation \(row.string(0))") }
+            return Operation(id: row.string(0), kind: kind, assignmentID: row.string(2), groupID: Int(row.int64(3)),
+                             state: state, reason: row.nullableString(5), createdAt: created,
+                             startedAt: row.nullableString(7).flatMap(Timestamp.parse),
+                             finishedAt: row.nullableString(8).flatMap(Timestamp.parse), error: row.nullableString(9),
+                             requestID: row.nullableString(10), actor: row.string(11), steps: [])
+        }
+        for index in operations.indices {
+            operations[index].steps = try connection.query("""
+                SELECT seq, action, device, original_driver, expected, state, started_at, finished_at, error
+                FROM operation_steps WHERE operation_id = ? ORDER BY seq
+                """, bindings: [.text(operations[index].id)]) { row in
+                OperationStep(seq: Int(row.int64(0)), action: row.string(1), device: row.nullableString(2),
+                              originalDriver: row.nullableString(3), expected: row.nullableString(4),
+                              state: OperationStep.State(rawValue: row.string(5)) ?? .failed,
+                              startedAt: Timestamp.parse(row.string(6)) ?? Date(timeIntervalSince1970: 0),
+                              finishedAt: row.nullableString(7).flatMap(Timestamp.parse), error: row.nullableString(8))
+            }
+        }
+        return operations
+    }
+}
