@@ -34,6 +34,9 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"]),
         .target(name: "API", dependencies: ["HTTPServer", "Inventory"]),
 
+        // Dedicated threads for blocking work (sysfs writes, SQLite), off Swift's cooperative pool.
+        .target(name: "Workers"),
+
         // Wiring and the command.
         .target(name: "App", dependencies: ["API", "HTTPServer", "Inventory", "Store", "VFIOCore", "VFIOSimulator"],
                 resources: [.embedInCode("Resources/openapi.yaml")]),
@@ -47,6 +50,7 @@ let package = Package(
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "VFIOCore", "VFIOSimulator", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
+        .testTarget(name: "WorkersTests", dependencies: ["Workers"]),
         .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Store", "VFIOCore", "VFIOSimulator", "TestSupport",
                                                           .product(name: "Yams", package: "Yams")]),
     ]
