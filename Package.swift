@@ -37,6 +37,9 @@ let package = Package(
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"]),
         .target(name: "API", dependencies: ["HTTPServer", "Inventory", "Leases", "Store", "VFIOCore"]),
 
+        // Dedicated threads for blocking work (sysfs writes, SQLite), off Swift's cooperative pool.
+        .target(name: "Workers"),
+
         // Wiring and the command.
         .target(name: "App", dependencies: ["API", "HTTPServer", "Inventory", "Leases", "Store", "VFIOCore", "VFIOSimulator", "Workers"],
                 resources: [.embedInCode("Resources/openapi.yaml")]),
@@ -51,6 +54,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "LeasesTests", dependencies: ["Leases", "Inventory", "Store", "VFIOCore", "VFIOSimulator", "Workers", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
+        .testTarget(name: "WorkersTests", dependencies: ["Workers"]),
         .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Store", "VFIOCore", "VFIOSimulator", "TestSupport",
                                                           .product(name: "Yams", package: "Yams")]),
     ]

@@ -1,0 +1,74 @@
+import Foundation
+import Synchronization
+
+/// A gate worker threads block on until the test opens it. Only ever waited on from pool threads,
+/// never from a task on the cooperative pool.
+final class Gate: Sendable {
+    private let condition = NSCondition()
+    nonisolated(unsafe) private var isOpen = false
+
+    /// Lets every waiter through, now and later.
+    func open() {
+        condition.lock()
+        isOpen = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Blocks the calling thread until the gate is open.
+    func wait() {
+        condition.lock()
+        while !isOpen { condition.wait() }
+        condition.unlock()
+    }
+}
+
+/// A counter tasks can await without blocking a thread: `wait(for:)` returns once it reaches a value.
+final class AsyncCounter: Sendable {
+    private struct State {
+        var count = 0
+        var waiters: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// Adds one, from any thread, and wakes the waiters whose target is reached.
+    func increment() {
+        let ready = state.withLock { state in
+            state.count += 1
+            let count = state.count
+            let ready = state.waiters.filter { $0.target <= count }.map(\.continuation)
+            state.waiters.removeAll { $0.target <= count }
+            return ready
+        }
+        for continuation in ready { continuation.resume() }
+    }
+
+    /// The current count.
+    var value: Int { state.withLock { $0.count } }
+
+    /// Returns once the count is at least `target`.
+    func wait(for target: Int) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let reached = state.withLock { state in
+                if state.count >= target { return true }
+                state.waiters.append((target, continuation))
+                return false
+            }
+            if reached { continuation.resume() }
+        }
+    }
+}
+
+/// A list any thread may append to.
+final class Recorder<Element: Sendable>: Sendable {
+    private let items = Mutex<[Element]>([])
+
+    /// Appends `item`.
+    func record(_ item: Element) {
+        items.withLock { $0.append(item) }
+    }
+
+    /// Everything recorded so far, in order.
+    var all: [Element] { items.withLock { $0 } }
+}
