@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import VFIOCore
+
+/// The kernel's reactions to the four sysfs writes a bind and a restore are made of. Errors are
+/// ``KernelError`` with call `write` and the path the real write would have used, with the `errno` the
+/// kernel gives: `ENOENT` (no such driver: the attribute file does not exist), `ENODEV` (no such device,
+/// not bound to that driver, or no match), `EBUSY` (already bound; or an `unbindBusy` fault), `EINVAL`
+/// (a driver name that is not a plain name).
+extension SimulatedKernel {
+    /// Writes `driver_override`: `<name>\n`, or `(null)\n` when cleared, as the kernel shows it. The
+    /// binding does not change.
+    public func setDriverOverride(_ address: PCIAddress, to driver: String?) throws(KernelError) {
+        let path = paths.pciDevice(address) + "/driver_override"
+        if let driver { try requirePlainName(driver, path) }
+        try locked(path) { _ in
+            guard let directory = tree.directory(of: address) else { throw Self.failure(path, ENOENT) }
+            try tree.writeOverride(driver, directory: directory)
+        }
+    }
+
+    /// Unbinds the device from `driver`: `ENODEV` unless bound to it; then the `unbindBusy` (`EBUSY`) and
+    /// `unbindBlocks` (hold the calling thread, and only it, until released) faults; then the `driver` link
+    /// and the driver's `<address>` link go, and leaving vfio-pci also `vfio-dev/vfioN` and, with the last
+    /// group member on vfio-pci, `dev/vfio/<group>`.
+    public func unbind(_ address: PCIAddress, from driver: String) throws(KernelError) {
+        let path = paths.sys("bus/pci/drivers/\(driver)/unbind")
+        try requirePlainName(driver, path)
+        guard tree.driverExists(driver) else { throw Self.failure(path, ENOENT) }
+        try locked(path) { _ in
+            guard tree.queries.driver(of: address) == driver else { throw Self.failure(path, ENODEV) }
+        }
+        let faults = stateDirectory.readFaults() ?? SimulatorFaults()
+        if faults.unbindBusy.contains(address) { throw Self.failure(path, EBUSY) }
+        if faults.unbindBlocks.contains(address) {
+            stateDirectory.markBlocked(address, true)
+            // An unparseable file keeps the thread held: only a readable file without the fault releases it.
+            blocked.hold(address) { stateDirectory.readFaults()?.unbindBlocks.contains(address) ?? true }
+            stateDirectory.markBlocked(address, false)
+        }
+        try locked(path) { _ in
+            guard let directory = tree.directory(of: address), tree.queries.driver(of: address) == driver else {
+                throw Self.failure(path, ENODEV)
+            }
+            tree.detach(address, directory: directory, driver: driver)
+        }
+    }
+
+    /// `drivers_probe`: nothing when the device is bound (or a `probeLeavesDriverless` fault is set); with
+    /// `driver_override` set, binds that driver when it is loaded (`sys/bus/pci/drivers/<name>` exists)
+    /// and else leaves the device unbound; without one, binds the device's native driver (none: unbound).
+    /// vfio-pci refuses a device without an IOMMU group or a bridge: it stays unbound. `ENODEV` for a
+    /// device that does not exist.
+    public func probe(_ address: PCIAddress) throws(KernelError) {
+        let path = paths.sys("bus/pci/drivers_probe")
+        try locked(path) { state in
+            guard let directory = tree.directory(of: address) else { throw Self.failure(path, ENODEV) }
+            guard tree.queries.driver(of: address) == nil else { return }
+            if stateDirectory.readFaults()?.probeLeavesDriverless.contains(address) == true { return }
+            let candidate: String
+            if let override = tree.queries.driverOverride(of: address) {
+                guard SysfsFiles.isPlainDriverName(override), tree.driverExists(override) else { return }
+                candidate = override
+            } else {
+                guard let native = state.nativeDrivers[address.description] else { return }
+                candidate = native
+            }
+            if candidate == "vfio-pci", tree.vfioRefuses(address, directory: directory) { return }
+            try attach(address, directory: directory, driver: candidate, state: &state)
+        }
+    }
+
+    /// `bind`: `ENOENT` when the driver is not loaded, `ENODEV` when the device does not exist or its
+    /// `driver_override` names another driver (the kernel's match fails) or vfio-pci refuses it (no
+    /// group, a bridge), `EBUSY` when it is bound already. Id tables are not modelled: without an override
+    /// any loaded driver matches.
+    public func bind(_ address: PCIAddress, to driver: String) throws(KernelError) {
+        let path = paths.sys("bus/pci/drivers/\(driver)/bind")
+        try requirePlainName(driver, path)
+        guard tree.driverExists(driver) else { throw Self.failure(path, ENOENT) }
+        try locked(path) { state in
+            guard let directory = tree.directory(of: address) else { throw Self.failure(path, ENODEV) }
+            if let override = tree.queries.driverOverride(of: address), override != driver {
+                throw Self.failure(path, ENODEV)
+            }
+            guard tree.queries.driver(of: address) == nil else { throw Self.failure(path, EBUSY) }
+            if driver == "vfio-pci", tree.vfioRefuses(address, directory: directory) { throw Self.failure(path, ENODEV) }
+            try attach(address, directory: directory, driver: driver, state: &state)
+        }
+    }
+
+    /// Binds with the lock held: a cdev number for vfio-pci when the host has cdevs, the native driver
+    /// remembered for a non-VFIO driver; the state is saved before the tree changes, so a crash never
+    /// reuses a cdev number.
+    func attach(_ address: PCIAddress, directory: String, driver: String, state: inout SimulatorState) throws {
+        var cdev: Int?
+        var changed = false
+        if driver == "vfio-pci", tree.cdevSupported {
+            cdev = state.nextCdev
+            state.nextCdev += 1
+            changed = true
+        }
+        if !Self.isVFIODriver(driver), state.nativeDrivers[address.description] != driver {
+            state.nativeDrivers[address.description] = driver
+            changed = true
+        }
+        if changed { try stateDirectory.writeState(state) }
+        try tree.attach(address, directory: directory, driver: driver, cdev: cdev)
+    }
+
+    /// Runs `body` with the tree lock held; a file-system error that is not a ``KernelError`` becomes one
+    /// (`EIO` on `path`).
+    func locked<Result>(_ path: String, _ body: (inout SimulatorState) throws -> Result) throws(KernelError) -> Result {
+        do {
+            return try state.withLock { state in try body(&state) }
+        } catch let error as KernelError {
+            throw error
+        } catch {
+            throw Self.failure(path, EIO)
+        }
+    }
+
+    /// A failed write of `path`.
+    static func failure(_ path: String, _ code: Int32) -> KernelError {
+        KernelError(call: "write", path: path, errno: code)
+    }
+
+    /// `EINVAL` for a driver name that is not a plain file name.
+    private func requirePlainName(_ driver: String, _ path: String) throws(KernelError) {
+        guard SysfsFiles.isPlainDriverName(driver) else { throw Self.failure(path, EINVAL) }
+    }
+}
