@@ -6,6 +6,7 @@ extension Migration {
     /// list and the folder differ in names or bytes.
     static let embeddedFiles: [(fileName: String, contents: [UInt8])] = [
         ("0001_device_identities.sql", PackageResources._001_device_identities_sql),
+        ("0002_audit_and_tokens.sql", PackageResources._002_audit_and_tokens_sql),
     ]
 
     /// The migrations compiled into this vfiod, in version order.

@@ -24,14 +24,14 @@ import Testing
         try withTemporaryDirectory { directory in
             let path = databasePath(in: directory)
             let before = Date()
-            #expect(try Migrator().apply(to: Database(path: path)) == [1])
+            #expect(try Migrator().apply(to: Database(path: path)) == Migration.embedded.map(\.version))
 
             let reopened = try Database(path: path)
             #expect(try Migrator().apply(to: reopened) == [])
-            let rows = try reopened.query("SELECT version, name, applied_at, checksum FROM schema_migrations") { row in
+            let rows = try reopened.query("SELECT version, name, applied_at, checksum FROM schema_migrations ORDER BY version") { row in
                 (row.int64(0), row.string(1), row.string(2), row.string(3))
             }
-            #expect(rows.count == 1)
+            #expect(rows.count == Migration.embedded.count)
             #expect(rows.first?.0 == 1)
             #expect(rows.first?.1 == "device_identities")
             #expect(rows.first?.3 == Migration.embedded.first?.checksum)
@@ -41,8 +41,8 @@ import Testing
 
             let status = try Migrator().status(of: reopened)
             #expect(status.isUpToDate)
-            #expect(status.databaseVersion == 1)
-            #expect(status.knownVersion == 1)
+            #expect(status.databaseVersion == Migration.embedded.count)
+            #expect(status.knownVersion == Migration.embedded.count)
         }
     }
 
@@ -50,7 +50,7 @@ import Testing
         try withTemporaryDirectory { directory in
             let database = try Database(path: databasePath(in: directory))
             let status = try Migrator().status(of: database)
-            #expect(status.pending.map(\.version) == [1])
+            #expect(status.pending.map(\.version) == Migration.embedded.map(\.version))
             #expect(status.applied.isEmpty)
             #expect(!status.isUpToDate)
             #expect(try database.query("SELECT count(*) FROM sqlite_master") { $0.int64(0) } == [0])
@@ -63,8 +63,8 @@ import Testing
             try Migrator().apply(to: database)
             try database.run("INSERT INTO schema_migrations VALUES (7, 'from_the_future', '2030-01-01T00:00:00.000Z', 'x')")
             let error = #expect(throws: MigrationError.self) { try Migrator().apply(to: database) }
-            #expect(error?.description == "database schema version 7 is newer than this vfiod (knows up to 1); upgrade vfiod")
-            #expect(try Migrator().status(of: database).problems == [.databaseNewer(databaseVersion: 7, knownVersion: 1)])
+            #expect(error?.description == "database schema version 7 is newer than this vfiod (knows up to \(Migration.embedded.count)); upgrade vfiod")
+            #expect(try Migrator().status(of: database).problems == [.databaseNewer(databaseVersion: 7, knownVersion: Migration.embedded.count)])
         }
     }
 

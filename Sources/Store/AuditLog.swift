@@ -1,0 +1,100 @@
+import Foundation
+
+/// The audit history (table `audit`, migration 0002): append-only, hash-chained rows of who held what.
+///
+/// A state change and its audit row commit together: append inside the transaction that makes the
+/// change,
+///
+///     try database.transaction(.immediate) { connection in
+///         try connection.run("UPDATE …")
+///         try AuditLog.append(AuditEntry(actor: "ops", action: "assignment.created", …), in: connection)
+///     }
+///
+/// and a rolled-back transaction leaves neither. Rows are numbered 1, 2, 3, …; each row's hash covers the
+/// previous row's hash and the row's canonical form (`StoredAuditRow`), so `verify(_:)` finds a row
+/// edited or deleted behind vfiod's back. Every call blocks the calling thread (see `Database`).
+public enum AuditLog {
+    /// Appends `entry` after the current head inside the caller's transaction (use `.immediate`: the
+    /// head is read and the row inserted under the write lock, so concurrent writers cannot fork the
+    /// chain). Throws `AuditLogError.notInTransaction` outside a transaction.
+    @discardableResult
+    public static func append(_ entry: AuditEntry, in connection: Connection) throws -> AuditRecord {
+        guard connection.isInTransaction else { throw AuditLogError.notInTransaction }
+        guard !entry.actor.isEmpty else { throw AuditLogError.invalidEntry("the actor is empty") }
+        guard !entry.action.isEmpty else { throw AuditLogError.invalidEntry("the action is empty") }
+        let head = try connection.cachedStatement("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        var seq: Int64 = 1
+        var prevHash = StoredAuditRow.genesisHash
+        try head.forEachRow { row in
+            seq = row.int64(0) + 1
+            prevHash = row.string(1)
+        }
+        let row = StoredAuditRow(seq: seq, entry: entry, prevHash: prevHash)
+        let placeholders = Array(repeating: "?", count: StoredAuditRow.columns.count + 1).joined(separator: ", ")
+        try connection.run("INSERT INTO audit (\(StoredAuditRow.selectList)) VALUES (\(placeholders))",
+                           bindings: row.values + [.text(row.hash)])
+        return try row.record()
+    }
+
+    /// Appends `entry` in a transaction of its own, for events that change nothing else.
+    @discardableResult
+    public static func append(_ entry: AuditEntry, to database: Database) throws -> AuditRecord {
+        try database.transaction(.immediate) { try append(entry, in: $0) }
+    }
+
+    /// The rows matching `query`, in seq order (a keyset page when `afterSeq`/`limit` are set).
+    public static func list(_ query: AuditQuery, in database: Database) throws -> [AuditRecord] {
+        if let limit = query.limit, limit < 1 { throw AuditLogError.invalidQuery("limit \(limit) is below 1") }
+        let (sql, bindings) = query.selectStatement(afterSeq: query.afterSeq, limit: query.limit)
+        return try database.withConnection { connection in
+            try connection.query(sql, bindings: bindings) { try StoredAuditRow($0).record() }
+        }
+    }
+
+    /// The newest row's seq and hash: `(0, 64 zeros)` for an empty history. Publish or store the head
+    /// elsewhere to detect a history cut short (deleting the newest rows leaves a valid shorter chain).
+    public static func head(in database: Database) throws -> (seq: Int64, hash: String) {
+        try database.withConnection { connection in
+            let rows = try connection.query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1") {
+                ($0.int64(0), $0.string(1))
+            }
+            return rows.first ?? (0, StoredAuditRow.genesisHash)
+        }
+    }
+}
+
+extension StoredAuditRow {
+    /// The row as the public type; throws `AuditLogError.invalidRow` when a column does not fit it.
+    func record() throws -> AuditRecord {
+        func text(_ index: Int) -> String? {
+            switch values[index] {
+            case .text(let text): text
+            case .integer(let number): String(number)
+            case .real(let number): String(number)
+            case .blob(let bytes): String(decoding: bytes, as: UTF8.self)
+            case .null: nil
+            }
+        }
+        func object(_ index: Int) throws -> [String: String]? {
+            guard let json = text(index) else { return nil }
+            guard let object = JSONText.decodeObject(json) else {
+                throw AuditLogError.invalidRow(seq: seq, reason: "\(Self.columns[index]) is not a JSON object of strings")
+            }
+            return object
+        }
+        guard let timeText = text(1), let time = Timestamp.parse(timeText) else {
+            throw AuditLogError.invalidRow(seq: seq, reason: "time \(text(1) ?? "NULL") is not RFC 3339 UTC with milliseconds")
+        }
+        var group: Int?
+        switch values[6] {
+        case .null: group = nil
+        case .integer(let number) where Int(exactly: number) != nil: group = Int(number)
+        default: throw AuditLogError.invalidRow(seq: seq, reason: "group_id is not an integer")
+        }
+        let entry = AuditEntry(time: time, actor: text(2) ?? "", requestID: text(3), action: text(4) ?? "",
+                               device: text(5), group: group, assignment: text(7), holder: text(8),
+                               tenant: text(9), before: try object(10), after: try object(11), detail: text(12),
+                               error: text(13))
+        return AuditRecord(seq: seq, entry: entry, prevHash: prevHash, hash: hash)
+    }
+}
