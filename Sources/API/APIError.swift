@@ -69,5 +69,10 @@ public struct APIError: Error, Sendable {
         ("invalid_address", 400), ("device_not_found", 404), ("invalid_group_id", 400),
         ("group_not_found", 404), ("unknown_parameter", 400), ("invalid_parameter", 400),
         ("invalid_page_token", 400), ("not_ready", 503),
+        ("unauthenticated", 401), ("forbidden", 403), ("invalid_body", 400), ("malformed_body", 400),
+        ("unsupported_media_type", 415), ("invalid_header", 400), ("group_not_assignable", 409),
+        ("group_assigned", 409), ("assignment_not_found", 404), ("precondition_failed", 412),
+        ("invalid_state", 409), ("queue_full", 503), ("idempotency_key_reused", 422),
+        ("idempotency_key_in_progress", 409), ("internal_error", 500),
     ]
 }

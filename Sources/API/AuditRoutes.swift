@@ -31,7 +31,7 @@ extension RouteTable {
             json.key("count"); json.int(result.count)
             json.key("headHash"); json.string(result.headHash)
             json.key("firstBrokenSeq"); json.int(result.firstBrokenSeq)
-            json.key("reason"); json.string(result.reason)
+            json.key("reason"); json.string(result.reason?.description)
             json.endObject()
             return .json(json.bytes)
         }

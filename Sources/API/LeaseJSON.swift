@@ -48,7 +48,7 @@ enum LeaseJSON {
         ListBody.make(items: assignments.map(assignment), nextPageToken: nextPageToken)
     }
 
-    static func operation(_ op: Operation) -> [UInt8] {
+    static func operation(_ op: GroupOperation) -> [UInt8] {
         var json = JSONWriter(capacity: 1024)
         json.beginObject()
         json.key("id"); json.string(op.id)

@@ -23,7 +23,7 @@ final class StoreTokenVerifier: TokenVerifier {
         if let cached = cache.withLock({ $0[token] }), cached.until > now { return cached.principal }
         let database = database
         let record = try? await executor.run(key: nil) { try TokenStore(database: database).lookup(token: token) }
-        guard let record = record ?? nil, let role = Role(rawValue: record.role) else {
+        guard let record = record ?? nil, let role = Role(rawValue: record.role.rawValue) else {
             cache.withLock { $0[token] = nil }
             return nil
         }

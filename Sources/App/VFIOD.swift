@@ -67,8 +67,9 @@ public final class VFIOD: Sendable {
             storeProblem.withLock { $0 = problem }
             drift.observe(snapshot)
         }
-        leases = LeaseService(database: database, kernel: kernel, inventory: inventory, workers: workers,
-                              storeExecutor: storeExecutor, maxTTLSeconds: configuration.maxTTLSeconds)
+        let leases = LeaseService(database: database, kernel: kernel, inventory: inventory, workers: workers,
+                                  storeExecutor: storeExecutor, maxTTLSeconds: configuration.maxTTLSeconds)
+        self.leases = leases
         leasesBox.withLock { $0 = leases }
         let authentication: AuthenticationMode = configuration.authDisabled
             ? .disabled : .tokens(StoreTokenVerifier(database: database, executor: storeExecutor))
@@ -99,6 +100,7 @@ public final class VFIOD: Sendable {
     /// Recovers interrupted operations, scans the host, then starts serving.
     /// Throws `StartError` with one printable line.
     public func start() throws(StartError) {
+        let leases = leases
         let report = try StartError.wrap("cannot recover interrupted operations") { try leases.recover() }
         if report != RecoveryReport() {
             Log.info("recovery: completed \(report.completed), rolled back \(report.rolledBack), resumed \(report.resumed), lost \(report.lost)")
@@ -109,7 +111,6 @@ public final class VFIOD: Sendable {
             let monitor = UeventMonitor { [inventory] _ in inventory.requestRefresh() }
             if (try? monitor.start()) != nil { uevents.withLock { $0 = monitor } }
         }
-        let leases = leases
         expiry.withLock { task in
             task = Task.detached {
                 while !Task.isCancelled {

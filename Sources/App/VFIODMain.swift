@@ -44,9 +44,13 @@ public enum VFIODMain {
         do {
             let database = try Database(path: path)
             _ = try Migrator().apply(to: database)
-            let (token, record) = try TokenStore(database: database).create(name: name, role: role, tenant: tenant)
+            guard let tokenRole = TokenRole(rawValue: role) else {
+                printError("vfiod: cannot create token: --role must be viewer, operator, auditor or admin")
+                return 2
+            }
+            let (token, record) = try TokenStore(database: database).create(name: name, role: tokenRole, tenant: tenant)
             _ = try AuditLog.append(AuditEntry(actor: "cli", action: "token.created", tenant: record.tenant,
-                                               detail: "token \(record.name) (\(record.role))"), to: database)
+                                               detail: "token \(record.name) (\(record.role.rawValue))"), to: database)
             print(token)
             return 0
         } catch {

@@ -66,7 +66,7 @@ public struct InventoryBuilder: Sendable {
 
     /// PCI-to-PCI bridges and every other base-class 06 function (host, ISA/LPC, other bridges): part of
     /// the platform, never lent, and never a reason to refuse lending the endpoints beside them.
-    static func isBridgeClass(_ facts: PCIDeviceFacts) -> Bool {
+    public static func isBridgeClass(_ facts: PCIDeviceFacts) -> Bool {
         facts.isBridge || facts.classCode >> 16 == 0x06
     }
 

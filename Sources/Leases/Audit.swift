@@ -15,7 +15,7 @@ enum Audit {
     }
 
     /// An operation changed state.
-    static func operation(_ action: String, _ operation: Operation, assignment: Assignment, caller: Caller,
+    static func operation(_ action: String, _ operation: GroupOperation, assignment: Assignment, caller: Caller,
                           error: String?, in connection: Connection) throws {
         _ = try AuditLog.append(AuditEntry(
             time: Date(), actor: caller.name, requestID: caller.requestID, action: action,

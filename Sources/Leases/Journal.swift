@@ -6,7 +6,7 @@ import VFIOCore
 /// its audit entry) committed after it. No transaction is held across a kernel write.
 struct Journal {
     let database: Database
-    let operation: Operation
+    let operation: GroupOperation
     let assignment: Assignment
     let actor: String
     let now: @Sendable () -> Date

@@ -33,11 +33,11 @@ extension LeaseService {
 
     /// Starts giving the group back: `releasing` now, original drivers restored by a worker.
     /// `reason` is `requested` for a DELETE, `expired` for an expiry.
-    public func release(_ id: String, caller: Caller, reason: String = "requested") async throws -> (Assignment, Operation) {
+    public func release(_ id: String, caller: Caller, reason: String = "requested") async throws -> (Assignment, GroupOperation) {
         _ = try await assignment(id, caller: caller)
         let at = now()
         let (assignment, operation) = try await store { database in
-            try database.transaction(.immediate) { connection -> (Assignment, Operation) in
+            try database.transaction(.immediate) { connection -> (Assignment, GroupOperation) in
                 guard var assignment = try AssignmentRecords.get(id, in: connection) else { throw LeaseError.notFound(id) }
                 if assignment.state == .releasing,
                    let pending = try OperationRecords.list(where: "assignment_id = ? AND kind = 'release'", [.text(id)],
@@ -52,7 +52,7 @@ extension LeaseService {
                 assignment.releaseReason = reason
                 assignment.generation += 1
                 assignment.updatedAt = at
-                let operation = Operation(id: Identifier.make("op", at: at), kind: .release, assignmentID: id,
+                let operation = GroupOperation(id: Identifier.make("op", at: at), kind: .release, assignmentID: id,
                                           groupID: assignment.groupID, state: .queued, reason: reason, createdAt: at,
                                           requestID: caller.requestID, actor: caller.name, steps: [])
                 try AssignmentRecords.update(assignment, in: connection)

@@ -10,12 +10,12 @@ extension LeaseService {
     /// another body with the same key throws `idempotencyMismatch`, and a duplicate that arrives while
     /// the first is still being answered throws `idempotencyInProgress`.
     public func create(_ request: CreateAssignmentRequest, caller: Caller, idempotencyKey: String?, requestHash: String,
-                       render: @escaping @Sendable (Result<(Assignment, Operation), LeaseError>) -> StoredResponse)
+                       render: @escaping @Sendable (Result<(Assignment, GroupOperation), LeaseError>) -> StoredResponse)
         async throws -> StoredResponse {
         if let key = idempotencyKey, let replay = try await reserve(key: key, hash: requestHash, caller: caller) {
             return replay
         }
-        let result: Result<(Assignment, Operation), LeaseError>
+        let result: Result<(Assignment, GroupOperation), LeaseError>
         do {
             result = .success(try await createAssignment(request, caller: caller))
         } catch let error as LeaseError {
@@ -33,7 +33,7 @@ extension LeaseService {
         return response
     }
 
-    private func createAssignment(_ request: CreateAssignmentRequest, caller: Caller) async throws -> (Assignment, Operation) {
+    private func createAssignment(_ request: CreateAssignmentRequest, caller: Caller) async throws -> (Assignment, GroupOperation) {
         if let tenant = caller.tenant, tenant != request.holder.tenant { throw LeaseError.tenantMismatch(tenant) }
         let snapshot = inventory.current
         let group = try resolveGroup(request.target, in: snapshot)
@@ -53,7 +53,7 @@ extension LeaseService {
             holder: request.holder, state: .binding, ttlSeconds: ttl, expiresAt: created.addingTimeInterval(Double(ttl)),
             resetOnRelease: request.resetOnRelease, generation: 1, createdAt: created, updatedAt: created,
             createdBy: caller.name, failure: nil, releaseReason: nil, devicePaths: [])
-        let operation = Operation(id: Identifier.make("op", at: created), kind: .bind, assignmentID: assignment.id,
+        let operation = GroupOperation(id: Identifier.make("op", at: created), kind: .bind, assignmentID: assignment.id,
                                   groupID: group.id, state: .queued, reason: "requested", createdAt: created,
                                   requestID: caller.requestID, actor: caller.name, steps: [])
         try await store { database in
@@ -95,7 +95,7 @@ extension LeaseService {
     }
 
     /// Marks an accepted assignment failed when its operation could not even be queued.
-    func finishWithoutRunning(_ assignment: Assignment, _ operation: Operation, reason: String) async throws -> Assignment {
+    func finishWithoutRunning(_ assignment: Assignment, _ operation: GroupOperation, reason: String) async throws -> Assignment {
         var failed = assignment
         failed.state = .failed
         failed.failure = reason

@@ -14,6 +14,9 @@ public struct RecoveryReport: Sendable, Hashable {
     public var lost: [String] = []
     /// The boot id changed since the last run.
     public var rebooted = false
+
+    /// An empty report.
+    public init() {}
 }
 
 extension LeaseService {
@@ -39,7 +42,7 @@ extension LeaseService {
         return report
     }
 
-    private func resolveInterrupted(_ operation: Operation, _ report: inout RecoveryReport) throws {
+    private func resolveInterrupted(_ operation: GroupOperation, _ report: inout RecoveryReport) throws {
         guard let (_, assignment) = try load(operation.id) else { return }
         try database.transaction(.immediate) { connection in
             try Audit.operation("operation.interrupted", operation, assignment: assignment, caller: .system,

@@ -4,7 +4,7 @@ import VFIOCore
 
 extension LeaseService {
     /// Queues an operation on the worker pool, serialised with every other operation on its group.
-    func submit(_ operation: Operation, for assignment: Assignment) throws {
+    func submit(_ operation: GroupOperation, for assignment: Assignment) throws {
         try workers.submit(key: "group-\(assignment.groupID)", label: "\(operation.kind.rawValue) \(operation.id)") { [self] in
             run(operationID: operation.id)
         }
@@ -28,7 +28,7 @@ extension LeaseService {
         inventory.requestRefresh()
     }
 
-    func load(_ operationID: String) throws -> (Operation, Assignment)? {
+    func load(_ operationID: String) throws -> (GroupOperation, Assignment)? {
         try database.withConnection { connection in
             guard let operation = try OperationRecords.get(operationID, in: connection),
                   let assignment = try AssignmentRecords.get(operation.assignmentID, in: connection) else { return nil }
@@ -36,7 +36,7 @@ extension LeaseService {
         }
     }
 
-    private func markRunning(_ operation: Operation, _ assignment: Assignment) throws {
+    private func markRunning(_ operation: GroupOperation, _ assignment: Assignment) throws {
         let at = now()
         try database.transaction(.immediate) { connection in
             try OperationRecords.setState(operation.id, .running, at: at, in: connection)
@@ -45,7 +45,7 @@ extension LeaseService {
         }
     }
 
-    private func runBind(_ operation: Operation, _ assignment: Assignment) throws {
+    private func runBind(_ operation: GroupOperation, _ assignment: Assignment) throws {
         let journal = Journal(database: database, operation: operation, assignment: assignment,
                               actor: operation.actor, now: now)
         let binder = GroupBinder(kernel: kernel)
@@ -79,7 +79,7 @@ extension LeaseService {
         live.set(updated)
     }
 
-    private func runRelease(_ operation: Operation, _ assignment: Assignment) throws {
+    private func runRelease(_ operation: GroupOperation, _ assignment: Assignment) throws {
         var result: Result<Void, Error> = .success(())
         if assignment.state == .releasing {
             let journal = Journal(database: database, operation: operation, assignment: assignment,
@@ -126,7 +126,7 @@ extension LeaseService {
         return paths
     }
 
-    func caller(of operation: Operation) -> Caller {
+    func caller(of operation: GroupOperation) -> Caller {
         Caller(name: operation.actor, tenant: nil, requestID: operation.requestID)
     }
 }

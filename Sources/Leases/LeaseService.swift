@@ -14,7 +14,8 @@ public final class LeaseService: Sendable {
     let kernel: any HostKernel
     let inventory: InventoryService
     let workers: WorkerPool
-    let storeExecutor: WorkerPool
+    /// The one thread that runs SQLite calls for async callers.
+    public let storeExecutor: WorkerPool
     let live = LiveLeases()
     let waiters = OperationWaiters()
     let now: @Sendable () -> Date
@@ -75,10 +76,10 @@ public final class LeaseService: Sendable {
     }
 
     /// One operation, if the caller may see its assignment.
-    public func operation(_ id: String, caller: Caller) async throws -> Operation {
+    public func operation(_ id: String, caller: Caller) async throws -> GroupOperation {
         guard Identifier.isWellFormed(id, prefix: "op") else { throw LeaseError.notFound(id) }
         let found = try await store { database in
-            try database.withConnection { connection -> (Operation, Assignment)? in
+            try database.withConnection { connection -> (GroupOperation, Assignment)? in
                 guard let operation = try OperationRecords.get(id, in: connection),
                       let assignment = try AssignmentRecords.get(operation.assignmentID, in: connection) else { return nil }
                 return (operation, assignment)
@@ -89,7 +90,7 @@ public final class LeaseService: Sendable {
     }
 
     /// The operation once it finished, or as it stands after `seconds` (long-poll).
-    public func operation(_ id: String, caller: Caller, waitSeconds: Double) async throws -> Operation {
+    public func operation(_ id: String, caller: Caller, waitSeconds: Double) async throws -> GroupOperation {
         let first = try await operation(id, caller: caller)
         guard !first.state.isFinished, waitSeconds > 0 else { return first }
         await waiters.wait(for: id, seconds: waitSeconds) { [self] in
@@ -99,7 +100,7 @@ public final class LeaseService: Sendable {
     }
 
     /// The operations of an assignment, oldest first.
-    public func operations(ofAssignment id: String) async throws -> [Operation] {
+    public func operations(ofAssignment id: String) async throws -> [GroupOperation] {
         try await store { database in
             try database.withConnection { try OperationRecords.list(where: "assignment_id = ?", [.text(id)], in: $0) }
         }

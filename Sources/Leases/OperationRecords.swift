@@ -3,7 +3,7 @@ import Store
 
 /// Operations and their journaled steps in SQLite.
 enum OperationRecords {
-    static func insert(_ operation: Operation, in connection: Connection) throws {
+    static func insert(_ operation: GroupOperation, in connection: Connection) throws {
         try connection.run("""
             INSERT INTO operations (id, kind, assignment_id, group_id, state, reason, created_at, request_id, actor)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -40,22 +40,22 @@ enum OperationRecords {
                             .text(operationID), .integer(Int64(seq))])
     }
 
-    static func get(_ id: String, in connection: Connection) throws -> Operation? {
+    static func get(_ id: String, in connection: Connection) throws -> GroupOperation? {
         try list(where: "id = ?", [.text(id)], in: connection).first
     }
 
-    static func unfinished(in connection: Connection) throws -> [Operation] {
+    static func unfinished(in connection: Connection) throws -> [GroupOperation] {
         try list(where: "state IN ('queued', 'running')", [], in: connection)
     }
 
-    static func list(where condition: String, _ bindings: [SQLValue], in connection: Connection) throws -> [Operation] {
+    static func list(where condition: String, _ bindings: [SQLValue], in connection: Connection) throws -> [GroupOperation] {
         var operations = try connection.query("""
             SELECT id, kind, assignment_id, group_id, state, reason, created_at, started_at, finished_at, error,
                    request_id, actor FROM operations WHERE \(condition) ORDER BY id
-            """, bindings: bindings) { row -> Operation in
+            """, bindings: bindings) { row -> GroupOperation in
             guard let kind = OperationKind(rawValue: row.string(1)), let state = OperationState(rawValue: row.string(4)),
                   let created = Timestamp.parse(row.string(6)) else { throw LeaseError.corruptRow("operation \(row.string(0))") }
-            return Operation(id: row.string(0), kind: kind, assignmentID: row.string(2), groupID: Int(row.int64(3)),
+            return GroupOperation(id: row.string(0), kind: kind, assignmentID: row.string(2), groupID: Int(row.int64(3)),
                              state: state, reason: row.nullableString(5), createdAt: created,
                              startedAt: row.nullableString(7).flatMap(Timestamp.parse),
                              finishedAt: row.nullableString(8).flatMap(Timestamp.parse), error: row.nullableString(9),

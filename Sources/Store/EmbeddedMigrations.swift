@@ -7,6 +7,7 @@ extension Migration {
     static let embeddedFiles: [(fileName: String, contents: [UInt8])] = [
         ("0001_device_identities.sql", PackageResources._001_device_identities_sql),
         ("0002_audit_and_tokens.sql", PackageResources._002_audit_and_tokens_sql),
+        ("0003_assignments_and_journal.sql", PackageResources._003_assignments_and_journal_sql),
     ]
 
     /// The migrations compiled into this vfiod, in version order.

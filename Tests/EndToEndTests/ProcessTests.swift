@@ -82,7 +82,7 @@ import TestSupport
         defer { directory.remove() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--db", directory.path + "/v.db", "--allow", "all",
+        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--db", directory.path + "/v.db", "--allow", "all", "--no-auth",
                              "--simulate", Fixtures.topologyDirectory + "/gpu-server.json"]
         let err = Pipe()
         process.standardError = err

@@ -13,10 +13,10 @@ final class TestService: @unchecked Sendable {
     private var tree: TemporaryDirectory?
 
     /// Serves a simulated host from a topology file or sysfs directory.
-    convenience init(simulate source: String, allow: [String] = ["all"]) async throws {
+    convenience init(simulate source: String, allow: [String] = ["all"], auth: Bool = false) async throws {
         var configuration = Configuration()
         configuration.simulate = source
-        try await self.init(configuration, allow: allow)
+        try await self.init(configuration, allow: allow, auth: auth)
     }
 
     /// Serves a fake tree written from `host` with the kernel's layout, read as a real host root.
@@ -35,7 +35,9 @@ final class TestService: @unchecked Sendable {
         try await self.init(configuration, allow: allow)
     }
 
-    init(_ base: Configuration, allow: [String]) async throws {
+    /// Starts the service; `auth` keeps bearer tokens on (tests of access control), otherwise every
+    /// request is an anonymous admin on this loopback listener.
+    init(_ base: Configuration, allow: [String], auth: Bool = false) async throws {
         directory = try TemporaryDirectory(prefix: "vfiod-e2e")
         var configuration = base
         configuration.listenHost = "127.0.0.1"
@@ -44,8 +46,15 @@ final class TestService: @unchecked Sendable {
         configuration.accessLog = false
         configuration.refreshIntervalSeconds = 3600
         configuration.allowlist = Allowlist(try allow.map { try AllowSpec(parsing: $0) })
-        service = try VFIOD(configuration: configuration)
-        try service.start()
+        configuration.authDisabled = !auth
+        // Building the simulated tree and the first scan block: keep them off the cooperative pool,
+        // which the servers of tests running in parallel need.
+        let frozen = configuration
+        service = try await runOnDedicatedThread {
+            let service = try VFIOD(configuration: frozen)
+            try service.start()
+            return service
+        }
     }
 
     var port: UInt16 { service.port }

@@ -60,7 +60,7 @@ public struct OperationStep: Sendable, Hashable {
 }
 
 /// A bind or release of one group: the unit the worker pool runs and the journal records.
-public struct Operation: Sendable, Hashable {
+public struct GroupOperation: Sendable, Hashable {
     /// Time-ordered id (`op_…`).
     public var id: String
     /// Bind or release.
