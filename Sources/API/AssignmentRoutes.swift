@@ -42,7 +42,7 @@ extension RouteTable {
             let caller = context.caller(request, principal)
             let (assignment, operation) = try await context.lease { try await $0.release(id, caller: caller) }
             var response = context.assignmentResponse(assignment, status: 202, request)
-            response.headers.append(("GroupOperation-Location", "/v1/operations/\(operation.id)"))
+            response.headers.append(("Operation-Location", "/v1/operations/\(operation.id)"))
             return response
         }
         route("GET", "/v1/operations/{id}", .read) { [context] request, principal throws(APIError) in
@@ -111,7 +111,7 @@ extension APIContext {
         let ids = (stored.assignmentID ?? "").split(separator: "|").map(String.init)
         if ids.count == 2 {
             response.headers.append(("Location", "/v1/assignments/\(ids[0])"))
-            response.headers.append(("GroupOperation-Location", "/v1/operations/\(ids[1])"))
+            response.headers.append(("Operation-Location", "/v1/operations/\(ids[1])"))
         }
         return response
     }

@@ -11,7 +11,7 @@ public final class InventoryService: Sendable {
         var republishRequested = false
         var requested: UInt64 = 0
         var completed: UInt64 = 0
-        var waiters: [(target: UInt64, continuation: CheckedContinuation<InventorySnapshot, Never>)] = []
+        var waiters: [(target: UInt64, resume: @Sendable (InventorySnapshot) -> Void)] = []
         var stopping = false
         var lastError: String?
         var failures: UInt64 = 0
@@ -75,14 +75,32 @@ public final class InventoryService: Sendable {
     /// Refreshes and returns a snapshot whose scan started after this call.
     public func refresh() async -> InventorySnapshot {
         await withCheckedContinuation { continuation in
-            state.withLock { state in
-                state.requested += 1
-                state.waiters.append((state.requested, continuation))
-            }
-            wakeup.lock()
-            wakeup.signal()
-            wakeup.unlock()
+            enqueueRefresh { continuation.resume(returning: $0) }
         }
+    }
+
+    /// Refreshes and blocks the calling thread until a snapshot whose scan started after this call is
+    /// published. For worker threads (never the cooperative pool): an operation is reported finished
+    /// only once the inventory shows what it did.
+    public func refreshAndWait() {
+        // Before `start()` (recovery) and after `stop()` nobody reads snapshots: nothing to wait for.
+        guard state.withLock({ $0.snapshot != nil && !$0.stopping }) else { return }
+        let done = DispatchSemaphore(value: 0)
+        enqueueRefresh { _ in done.signal() }
+        done.wait()
+    }
+
+    private func enqueueRefresh(_ resume: @escaping @Sendable (InventorySnapshot) -> Void) {
+        let stopped = state.withLock { state -> InventorySnapshot? in
+            if state.stopping, let snapshot = state.snapshot { return snapshot }
+            state.requested += 1
+            state.waiters.append((state.requested, resume))
+            return nil
+        }
+        if let stopped { resume(stopped); return }
+        wakeup.lock()
+        wakeup.signal()
+        wakeup.unlock()
     }
 
     /// Ends the refresh thread after its current scan.
@@ -108,10 +126,18 @@ public final class InventoryService: Sendable {
             let (stopping, target, generation) = state.withLock { state in
                 (state.stopping, state.requested, (state.snapshot?.generation ?? 0) + 1)
             }
-            if stopping { return }
+            if stopping {
+                // Wake whoever still waits: they get the last snapshot rather than hang.
+                let waiting = state.withLock { state in
+                    defer { state.waiters.removeAll() }
+                    return state.waiters.map(\.resume)
+                }
+                if let last = state.withLock({ $0.snapshot }) { for resume in waiting { resume(last) } }
+                return
+            }
             let result = Result { try scan(generation: generation) }
             deadline = Date(timeIntervalSinceNow: interval)
-            let ready: [CheckedContinuation<InventorySnapshot, Never>] = state.withLock { state in
+            let ready: [@Sendable (InventorySnapshot) -> Void] = state.withLock { state in
                 state.completed = target
                 switch result {
                 case .success(let snapshot):
@@ -121,13 +147,13 @@ public final class InventoryService: Sendable {
                     state.lastError = "\(error)"
                     state.failures += 1
                 }
-                let done = state.waiters.filter { $0.target <= target }.map(\.continuation)
+                let done = state.waiters.filter { $0.target <= target }.map(\.resume)
                 state.waiters.removeAll { $0.target <= target }
                 return done
             }
             let snapshot = current
             if case .success = result { onRefresh(snapshot) }
-            for continuation in ready { continuation.resume(returning: snapshot) }
+            for resume in ready { resume(snapshot) }
         }
     }
 

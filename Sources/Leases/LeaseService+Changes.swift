@@ -76,8 +76,8 @@ extension LeaseService {
 
     /// Starts a release for every active lease past its `expiresAt`. Returns how many it started.
     @discardableResult
-    public func expireDue() async -> Int {
-        let at = Timestamp.format(now())
+    public func expireDue(asOf time: Date? = nil) async -> Int {
+        let at = Timestamp.format(time ?? now())
         let due = (try? await store { database in
             try database.withConnection { connection in
                 try connection.query("SELECT id FROM assignments WHERE state = 'active' AND expires_at <= ? ORDER BY expires_at",

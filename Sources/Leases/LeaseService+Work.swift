@@ -24,8 +24,9 @@ extension LeaseService {
             // up on the next start. Say so loudly rather than guess.
             FileHandle.standardError.write(Data("vfiod: operation \(operationID) stopped: \(error)\n".utf8))
         }
+        // Publish what the kernel now looks like before anyone hears the operation finished.
+        inventory.refreshAndWait()
         waiters.finished(operationID)
-        inventory.requestRefresh()
     }
 
     func load(_ operationID: String) throws -> (GroupOperation, Assignment)? {

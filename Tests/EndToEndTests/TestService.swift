@@ -5,6 +5,7 @@ import Inventory
 import TestSupport
 import VFIOCore
 import VFIOSimulator
+import Store
 
 /// A real vfiod, in process, on 127.0.0.1 port 0 with a fresh SQLite file, and a way to talk to it.
 final class TestService: @unchecked Sendable {
@@ -27,6 +28,19 @@ final class TestService: @unchecked Sendable {
         try await self.init(configuration, allow: allow)
         self.tree = tree
     }
+
+    /// Serves a simulated host written from `host`, in place, so tests can look at the tree it changes.
+    convenience init(simulatedHost host: HostSpec, allow: [String] = ["all"], auth: Bool = false) async throws {
+        let tree = try FakeSysfs.make(host)
+        var configuration = Configuration()
+        configuration.simulate = tree.path
+        configuration.simulateInPlace = true
+        try await self.init(configuration, allow: allow, auth: auth)
+        self.tree = tree
+    }
+
+    /// The simulated kernel, when there is one.
+    var simulator: SimulatedKernel? { service.kernel as? SimulatedKernel }
 
     /// Serves an existing host root (a snapshot, or the machine's own `/`).
     convenience init(hostRoot: String, allow: [String] = ["all"]) async throws {
@@ -71,6 +85,28 @@ final class TestService: @unchecked Sendable {
             defer { client.close() }
             return try client.request(method: method, path: path, headers: headers, body: body)
         }
+    }
+
+    /// A request with a JSON body; the response body parsed when it is JSON.
+    func send(_ method: String, _ path: String, json: Any? = nil, headers: [(String, String)] = [],
+              token: String? = nil) async throws -> (response: TestResponse, body: [String: Any]) {
+        var all = headers
+        if json != nil { all.append(("Content-Type", "application/json")) }
+        if let token { all.append(("Authorization", "Bearer \(token)")) }
+        let bytes = try json.map { Array(try JSONSerialization.data(withJSONObject: $0)) } ?? []
+        let response = try await request(method, path, headers: all, body: bytes)
+        let body = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+        return (response, body)
+    }
+
+    /// Follows an operation to its end (long-poll) and returns it.
+    func finish(operation location: String?, token: String? = nil) async throws -> [String: Any] {
+        let path = try #require(location, "an Operation-Location header")
+        for _ in 0..<20 {
+            let (_, operation) = try await send("GET", path + "?wait=30", token: token)
+            if let state = operation["state"] as? String, state != "queued", state != "running" { return operation }
+        }
+        throw FixtureError("operation \(path) did not finish")
     }
 
     /// The body as a JSON object.

@@ -1,0 +1,224 @@
+import Foundation
+import Testing
+import Store
+import TestSupport
+import VFIOCore
+import VFIOSimulator
+
+@Suite struct LeaseEndToEndTests {
+    struct RoundTrip: Sendable, CustomStringConvertible {
+        let name: String
+        let target: [String: Any & Sendable]
+        let group: Int
+        let endpoints: [String: String?]
+        let untouched: [String]
+        var description: String { name }
+    }
+
+    static let roundTrips: [RoundTrip] = [
+        RoundTrip(name: "single-device group", target: ["device": "0000:05:00.0"], group: 10,
+                  endpoints: ["0000:05:00.0": nil], untouched: []),
+        RoundTrip(name: "two endpoints behind a bridge, one on a host driver", target: ["group": 11], group: 11,
+                  endpoints: ["0000:06:00.0": "e1000", "0000:06:01.0": nil], untouched: ["0000:00:1c.0"]),
+        RoundTrip(name: "an SR-IOV virtual function", target: ["device": "0000:07:01.1"], group: 14,
+                  endpoints: ["0000:07:01.1": "iavf"], untouched: ["0000:07:00.0", "0000:07:01.0"]),
+    ]
+
+    @Test(arguments: roundTrips)
+    func leaseRenewReleaseGivesEveryDeviceBack(_ trip: RoundTrip) async throws {
+        try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
+            let kernel = try #require(service.simulator)
+            let untouchedBefore = trip.untouched.map { TreeState(kernel, $0).driver }
+            var body: [String: Any] = ["holder": ["id": "vm-1", "tenant": "t1"], "ttlSeconds": 600]
+            for (key, value) in trip.target { body[key] = value }
+            let (created, assignment) = try await service.send("POST", "/v1/assignments", json: body)
+            #expect(created.status == 202, "\(created.bodyText)")
+            #expect(assignment["state"] as? String == "binding")
+            let id = try #require(assignment["id"] as? String)
+            #expect(created.header("Location") == "/v1/assignments/\(id)")
+            let bind = try await service.finish(operation: created.header("Operation-Location"))
+            #expect(bind["state"] as? String == "succeeded", "\(bind)")
+
+            let (_, active) = try await service.send("GET", "/v1/assignments/\(id)")
+            #expect(active["state"] as? String == "active")
+            #expect((active["devicePaths"] as? [String])?.first == "/dev/vfio/\(trip.group)")
+            for (address, _) in trip.endpoints {
+                #expect(TreeState(kernel, address) == TreeState(driver: "vfio-pci", driverOverride: "vfio-pci", groupNode: true), "\(address)")
+                let (_, device) = try await service.send("GET", "/v1/devices/\(address)")
+                #expect(device["assignmentId"] as? String == id)
+            }
+            #expect(trip.untouched.map { TreeState(kernel, $0).driver } == untouchedBefore)
+
+            let etag = try #require(try await service.send("GET", "/v1/assignments/\(id)").response.header("ETag"))
+            let stale = try await service.send("POST", "/v1/assignments/\(id)/renew", json: ["ttlSeconds": 900],
+                                               headers: [("If-Match", "\"g1\"")])
+            #expect(stale.response.status == 412)
+            #expect(stale.body["code"] as? String == "precondition_failed")
+            let renewed = try await service.send("POST", "/v1/assignments/\(id)/renew", json: ["ttlSeconds": 900],
+                                                 headers: [("If-Match", etag)])
+            #expect(renewed.response.status == 200, "\(renewed.response.bodyText)")
+            #expect((renewed.body["generation"] as? Int ?? 0) > (active["generation"] as? Int ?? 0))
+            #expect(renewed.body["ttlSeconds"] as? Int == 900)
+
+            let (released, releasing) = try await service.send("DELETE", "/v1/assignments/\(id)")
+            #expect(released.status == 202)
+            #expect(releasing["state"] as? String == "releasing")
+            let release = try await service.finish(operation: released.header("Operation-Location"))
+            #expect(release["state"] as? String == "succeeded", "\(release)")
+            let (_, done) = try await service.send("GET", "/v1/assignments/\(id)")
+            #expect(done["state"] as? String == "released")
+            for (address, original) in trip.endpoints {
+                let state = TreeState(kernel, address)
+                #expect(state.driver == original, "\(address): \(state)")
+                #expect(state.driverOverride == nil, "\(address): \(state)")
+                let (_, device) = try await service.send("GET", "/v1/devices/\(address)")
+                #expect(device["state"] as? String == "available")
+                #expect(device["assignmentId"] is NSNull)
+            }
+            #expect(TreeState(kernel, trip.endpoints.keys.first!).groupNode == false)
+            let (_, verify) = try await service.send("GET", "/v1/audit/verify")
+            #expect(verify["ok"] as? Bool == true)
+        }
+    }
+
+    @Test func sixtyFourClientsRaceForOneGroupAndExactlyOneWins() async throws {
+        try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
+            let statuses = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+                for index in 0..<64 {
+                    group.addTask {
+                        let (response, body) = try await service.send(
+                            "POST", "/v1/assignments",
+                            json: ["group": 11, "holder": ["id": "vm-\(index)", "tenant": "t1"]])
+                        return (response.status, body["code"] as? String)
+                    }
+                }
+                return try await group.reduce(into: [(Int, String?)]()) { $0.append($1) }
+            }
+            #expect(statuses.filter { $0.0 == 202 }.count == 1)
+            #expect(statuses.filter { $0.0 == 409 }.count == 63)
+            #expect(statuses.allSatisfy { $0.0 == 202 || ["group_assigned", "group_not_assignable"].contains($0.1) })
+            let (_, live) = try await service.send("GET", "/v1/assignments?state=binding")
+            let (_, active) = try await service.send("GET", "/v1/assignments?state=active")
+            #expect(((live["items"] as? [Any])?.count ?? 0) + ((active["items"] as? [Any])?.count ?? 0) == 1)
+        }
+    }
+
+    @Test func refusalsNameWhatBlocksAndChangeNothing() async throws {
+        try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
+            let kernel = try #require(service.simulator)
+            let holder = ["id": "vm-1", "tenant": "t1"]
+            let protected = try await service.send("POST", "/v1/assignments", json: ["device": "0000:00:02.0", "holder": holder])
+            #expect(protected.response.status == 409)
+            #expect(protected.body["code"] as? String == "group_not_assignable")
+            #expect((protected.body["blockers"] as? [String])?.first?.contains("0000:00:02.0 is protected") == true)
+            let outsider = try await service.send("POST", "/v1/assignments", json: ["device": "0000:08:00.0", "holder": holder])
+            #expect(outsider.body["code"] as? String == "group_not_assignable")
+            #expect(outsider.response.bodyText.contains("not in the allowlist"))
+            let unknown = try await service.send("POST", "/v1/assignments", json: ["device": "0000:99:00.0", "holder": holder])
+            #expect(unknown.response.status == 404)
+
+            let first = try await service.send("POST", "/v1/assignments", json: ["device": "0000:06:01.0", "holder": holder])
+            #expect(first.response.status == 202)
+            _ = try await service.finish(operation: first.response.header("Operation-Location"))
+            let member = try await service.send("POST", "/v1/assignments", json: ["device": "0000:06:00.0", "holder": holder])
+            #expect(member.response.status == 409)
+            #expect(member.body["code"] as? String == "group_assigned")
+            #expect(member.body["assignmentId"] as? String == first.body["id"] as? String)
+            #expect(TreeState(kernel, "0000:00:02.0").driver == "i915")
+            #expect(TreeState(kernel, "0000:08:00.0").driver == "r8169")
+
+            for bad: [String: Any] in [["holder": holder], ["device": "0000:05:00.0", "group": 10, "holder": holder],
+                                       ["device": "0000:05:00.0", "holder": ["id": "vm 1", "tenant": "t1"]],
+                                       ["device": "0000:05:00.0", "holder": holder, "ttlSeconds": 0],
+                                       ["device": "0000:05:00.0", "holder": holder, "colour": "red"]] {
+                let response = try await service.send("POST", "/v1/assignments", json: bad)
+                #expect(response.response.status == 400, "\(bad)")
+                #expect(response.body["code"] as? String == "invalid_body")
+            }
+            let malformed = try await service.request("POST", "/v1/assignments", headers: [("Content-Type", "application/json")],
+                                                      body: Array("{not json".utf8))
+            #expect(malformed.status == 400)
+            #expect(malformed.bodyText.contains("malformed_body"))
+            #expect(TreeState(kernel, "0000:05:00.0").driver == nil)
+        }
+    }
+
+    @Test func anIdempotencyKeyReplaysTheFirstAnswerAndRefusesAnotherBody() async throws {
+        try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
+            let body: [String: Any] = ["device": "0000:05:00.0", "holder": ["id": "vm-1", "tenant": "t1"]]
+            let first = try await service.send("POST", "/v1/assignments", json: body, headers: [("Idempotency-Key", "k-1")])
+            let again = try await service.send("POST", "/v1/assignments", json: body, headers: [("Idempotency-Key", "k-1")])
+            #expect(first.response.status == 202)
+            #expect(again.response.status == 202)
+            #expect(again.response.body == first.response.body)
+            let other = try await service.send("POST", "/v1/assignments", json: ["device": "0000:07:01.0", "holder": ["id": "vm-1", "tenant": "t1"]],
+                                               headers: [("Idempotency-Key", "k-1")])
+            #expect(other.response.status == 422)
+            #expect(other.body["code"] as? String == "idempotency_key_reused")
+            let (_, list) = try await service.send("GET", "/v1/assignments")
+            #expect((list["items"] as? [Any])?.count == 1)
+        }
+    }
+
+    @Test func aFailedBindIsUndoneAndSaysWhy() async throws {
+        try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
+            let kernel = try #require(service.simulator)
+            try kernel.injectFault(.probeLeavesDriverless(PCIAddress("0000:06:01.0")!))
+            let created = try await service.send("POST", "/v1/assignments", json: ["group": 11, "holder": ["id": "vm-1", "tenant": "t1"]])
+            let bind = try await service.finish(operation: created.response.header("Operation-Location"))
+            #expect(bind["state"] as? String == "failed")
+            let id = try #require(created.body["id"] as? String)
+            let (_, failed) = try await service.send("GET", "/v1/assignments/\(id)")
+            #expect(failed["state"] as? String == "failed")
+            #expect((failed["failure"] as? String)?.contains("verify_driver") == true, "\(failed)")
+            #expect(TreeState(kernel, "0000:06:00.0") == TreeState(driver: "e1000", driverOverride: nil, groupNode: false))
+            #expect(TreeState(kernel, "0000:06:01.0").driverOverride == nil)
+            try kernel.clearFaults()
+            let retry = try await service.send("POST", "/v1/assignments", json: ["group": 11, "holder": ["id": "vm-1", "tenant": "t1"]])
+            #expect(retry.response.status == 202, "a failed lease frees its group")
+        }
+    }
+
+    @Test func anExpiredLeaseIsReleasedAndAudited() async throws {
+        try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
+            let created = try await service.send("POST", "/v1/assignments", json: ["device": "0000:07:01.0", "holder": ["id": "vm-1", "tenant": "t1"], "ttlSeconds": 30])
+            _ = try await service.finish(operation: created.response.header("Operation-Location"))
+            let id = try #require(created.body["id"] as? String)
+            #expect(await service.service.leases.expireDue(asOf: Date().addingTimeInterval(3600)) == 1)
+            let operations = try await service.service.leases.operations(ofAssignment: id)
+            let release = try #require(operations.last)
+            #expect(release.kind == .release)
+            _ = try await service.finish(operation: "/v1/operations/\(release.id)")
+            let (_, expired) = try await service.send("GET", "/v1/assignments/\(id)")
+            #expect(expired["state"] as? String == "released")
+            #expect(expired["releaseReason"] as? String == "expired")
+            let (_, audit) = try await service.send("GET", "/v1/audit?assignment=\(id)&action=lease.expired")
+            #expect((audit["items"] as? [Any])?.count == 1)
+            #expect(TreeState(kernel: service, "0000:07:01.0").driver == "iavf")
+        }
+    }
+
+    @Test func auditVerifyFindsATamperedRow() async throws {
+        try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
+            let created = try await service.send("POST", "/v1/assignments", json: ["device": "0000:05:00.0", "holder": ["id": "vm-1", "tenant": "t1"]])
+            _ = try await service.finish(operation: created.response.header("Operation-Location"))
+            let (_, before) = try await service.send("GET", "/v1/audit/verify")
+            #expect(before["ok"] as? Bool == true)
+            let database = try Database(path: service.service.configuration.databasePath)
+            try database.execute("DROP TRIGGER audit_no_update")
+            _ = try database.run("UPDATE audit SET holder = 'someone-else' WHERE seq = 3")
+            let (_, after) = try await service.send("GET", "/v1/audit/verify")
+            #expect(after["ok"] as? Bool == false)
+            #expect(after["firstBrokenSeq"] as? Int == 3)
+            let export = try await service.request("GET", "/v1/audit/export?format=csv")
+            #expect(export.status == 200)
+            #expect(export.bodyText.hasPrefix("seq,time,actor"))
+        }
+    }
+}
+
+extension TreeState {
+    init(kernel service: TestService, _ address: String) {
+        self.init(service.service.kernel, address)
+    }
+}
