@@ -24,9 +24,20 @@ extension LeaseService {
             // up on the next start. Say so loudly rather than guess.
             FileHandle.standardError.write(Data("vfiod: operation \(operationID) stopped: \(error)\n".utf8))
         }
-        // Publish what the kernel now looks like before anyone hears the operation finished.
-        inventory.refreshAndWait()
         waiters.finished(operationID)
+    }
+
+    /// Publishes the assignment's new state (in memory and in the inventory, rescanned), then records
+    /// the operation's end: whoever sees the operation finished also sees what it did.
+    private func publish(_ assignment: Assignment, finishing operation: GroupOperation, error: String?) throws {
+        live.set(assignment)
+        inventory.refreshAndWait()
+        let at = now()
+        try database.transaction(.immediate) { connection in
+            try OperationRecords.setState(operation.id, error == nil ? .succeeded : .failed, error: error, at: at, in: connection)
+            try Audit.operation(error == nil ? "operation.succeeded" : "operation.failed", operation,
+                                assignment: assignment, caller: caller(of: operation), error: error, in: connection)
+        }
     }
 
     func load(_ operationID: String) throws -> (GroupOperation, Assignment)? {
@@ -60,24 +71,20 @@ extension LeaseService {
                 current.devices = devices
                 current.devicePaths = devicePaths(current)
                 if current.state == .binding { current.state = .active }
-                try OperationRecords.setState(operation.id, .succeeded, at: at, in: connection)
             case .failure(let error):
                 current.failure = "bind failed and was undone: \(error)"
                 if current.state == .binding || current.state == .releasing { current.state = .failed }
-                try OperationRecords.setState(operation.id, .failed, error: "\(error)", at: at, in: connection)
             }
             current.generation += 1
             current.updatedAt = at
             try AssignmentRecords.update(current, in: connection)
-            try Audit.operation(result.isSuccess ? "operation.succeeded" : "operation.failed", operation,
-                                assignment: current, caller: caller(of: operation), error: result.errorText, in: connection)
             if current.state != before {
                 try Audit.assignment("assignment.\(current.state.rawValue)", current, caller: caller(of: operation),
                                      before: before, detail: current.devicePaths.joined(separator: " "), in: connection)
             }
             return current
         }
-        live.set(updated)
+        try publish(updated, finishing: operation, error: result.errorText)
     }
 
     private func runRelease(_ operation: GroupOperation, _ assignment: Assignment) throws {
@@ -97,23 +104,19 @@ extension LeaseService {
                     current.state = .released
                     current.devicePaths = []
                 }
-                try OperationRecords.setState(operation.id, .succeeded, at: at, in: connection)
             case .failure(let error):
                 current.failure = "restore failed: \(error)"
-                try OperationRecords.setState(operation.id, .failed, error: "\(error)", at: at, in: connection)
             }
             current.generation += 1
             current.updatedAt = at
             try AssignmentRecords.update(current, in: connection)
-            try Audit.operation(result.isSuccess ? "operation.succeeded" : "operation.failed", operation,
-                                assignment: current, caller: caller(of: operation), error: result.errorText, in: connection)
             if current.state != before {
                 try Audit.assignment("assignment.\(current.state.rawValue)", current, caller: caller(of: operation),
                                      before: before, detail: current.releaseReason, in: connection)
             }
             return current
         }
-        live.set(updated)
+        try publish(updated, finishing: operation, error: result.errorText)
     }
 
     /// `/dev/vfio/<group>`, then each endpoint's cdev where the kernel made one.
