@@ -1,0 +1,91 @@
+import Foundation
+import Testing
+import Store
+import TestSupport
+import VFIOCore
+import VFIOSimulator
+
+/// Kills the real vfiod with SIGKILL at every journaled step of a lease's bind and release, restarts it
+/// on the same database and the same simulated kernel, and checks that nothing was lost: every device is
+/// on vfio-pci under an active lease, or on its original driver with an empty driver_override; the audit
+/// shows the interruption and how it was resolved; the hash chain holds.
+@Suite(.serialized) struct CrashRecoveryTests {
+    static let originals: [String: String?] = ["0000:06:00.0": "e1000", "0000:06:01.0": nil]
+
+    @Test func killingVfiodAtEveryJournaledStepLosesNothing() async throws {
+        var crashesSeen = 0
+        var resolutions: Set<String> = []
+        var point = 1
+        while point < 200 {
+            let tree = try FakeSysfs.make(leaseHost())
+            let database = tree.path + "/vfiod.db"
+            defer { tree.remove() }
+            let arguments = ["--db", database, "--simulate-in-place", tree.path, "--no-auth", "--allow", "all"]
+
+            // Run the lease lifecycle until the process kills itself at crash point `point`.
+            let doomed = try VFIODProcess(arguments: arguments, environment: ["VFIOD_TEST_CRASH_AT": "\(point)"])
+            #expect(try await doomed.waitUntilListening(), "\(doomed.output)")
+            let completed = await Self.lifecycle(doomed)
+            if completed {
+                await doomed.terminate()
+                break
+            }
+            let exit = try await doomed.waitForExit()
+            #expect(exit.signaled && exit.status == SIGKILL, "crash point \(point): \(exit)")
+            crashesSeen += 1
+
+            // Restart without the crash and check the invariants.
+            let survivor = try VFIODProcess(arguments: arguments)
+            #expect(try await survivor.waitUntilListening(), "restart after crash point \(point): \(survivor.output)")
+            resolutions.formUnion(try await Self.checkInvariants(survivor, tree: tree.path, point: point))
+            await survivor.terminate()
+            point += 1
+        }
+        #expect(crashesSeen >= 10, "the bind and release of two endpoints have at least ten crash points")
+        #expect(resolutions == ["operation.completed_on_recovery", "operation.rolled_back"],
+                "some crashes were rolled back, others completed: \(resolutions)")
+    }
+
+    /// Leases group 11 (two endpoints behind a bridge) and releases it. Returns false when the process died.
+    static func lifecycle(_ vfiod: VFIODProcess) async -> Bool {
+        do {
+            let created = try await vfiod.send("POST", "/v1/assignments", json: ["group": 11, "holder": ["id": "vm", "tenant": "t"]])
+            guard created.status == 202, let bind = created.headers.header("Operation-Location") else { return false }
+            let bound = try await vfiod.send("GET", bind + "?wait=30")
+            guard bound.body["state"] as? String == "succeeded", let id = created.body["id"] as? String else { return false }
+            let released = try await vfiod.send("DELETE", "/v1/assignments/\(id)")
+            guard let release = released.headers.header("Operation-Location") else { return false }
+            let done = try await vfiod.send("GET", release + "?wait=30")
+            return done.body["state"] as? String == "succeeded"
+        } catch {
+            return false
+        }
+    }
+
+    /// Returns the recovery resolutions the audit shows.
+    static func checkInvariants(_ vfiod: VFIODProcess, tree: String, point: Int) async throws -> Set<String> {
+        let kernel = try SimulatedKernel(source: tree, inPlace: true)
+        let (_, list, _) = try await vfiod.send("GET", "/v1/assignments")
+        let assignments = list["items"] as? [[String: Any]] ?? []
+        let active = assignments.filter { $0["state"] as? String == "active" }
+        #expect(!assignments.contains { ["binding", "releasing"].contains($0["state"] as? String) },
+                "crash point \(point): nothing is left half done: \(assignments.map { $0["state"] ?? "" })")
+        for (address, original) in originals {
+            let state = TreeState(kernel, address)
+            if active.isEmpty {
+                #expect(state.driver == original && state.driverOverride == nil, "crash point \(point): \(address) \(state)")
+            } else {
+                #expect(state.driver == "vfio-pci" && state.driverOverride == "vfio-pci", "crash point \(point): \(address) \(state)")
+            }
+        }
+        let (_, audit, _) = try await vfiod.send("GET", "/v1/audit?pageSize=1000")
+        let actions = (audit["items"] as? [[String: Any]] ?? []).compactMap { $0["action"] as? String }
+        if actions.contains("operation.interrupted") {
+            #expect(actions.contains("operation.completed_on_recovery") || actions.contains("operation.rolled_back"),
+                    "crash point \(point): the interruption's resolution is audited: \(actions)")
+        }
+        let (_, verify, _) = try await vfiod.send("GET", "/v1/audit/verify")
+        #expect(verify["ok"] as? Bool == true, "crash point \(point): \(verify)")
+        return Set(actions.filter { $0 == "operation.completed_on_recovery" || $0 == "operation.rolled_back" })
+    }
+}
