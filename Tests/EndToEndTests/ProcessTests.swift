@@ -13,6 +13,9 @@ import TestSupport
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
 
+    /// A database path for start failures that get past opening the database.
+    static let scratchDatabase = NSTemporaryDirectory() + "vfiod-start-failure-\(ProcessInfo.processInfo.processIdentifier).db"
+
     /// Runs vfiod to completion and returns its status, standard output and standard error.
     static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
@@ -41,12 +44,15 @@ import TestSupport
         (["serve", "--allow", "nvidia"], "invalid allow spec"),
         (["serve", "--listen", "localhost"], "--listen"),
         (["serve", "--bogus"], "unexpected argument"),
-        (["serve", "--simulate", "/nonexistent/topology.json", "--db", "/tmp/vfiod-never.db"], "simulated host"),
+        (["serve", "--simulate", "/nonexistent/topology.json", "--db", "/proc/vfiod-never.db"], "cannot open database"),
+        (["serve", "--simulate", "/nonexistent/topology.json", "--db", scratchDatabase], "simulated host"),
+        (["serve", "--listen", "0.0.0.0:0", "--no-auth", "--db", "/proc/never.db"], "loopback"),
         (["serve", "--db", "/proc/vfiod/cannot.db"], "cannot open database"),
         (["frobnicate"], "unknown command"),
         (["migrate"], "--db"),
     ])
     func aStartFailurePrintsOneClearLineAndExitsNonZero(_ arguments: [String], _ expected: String) throws {
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: Self.scratchDatabase + suffix) } }
         let result = try Self.run(arguments)
         #expect(result.status != 0)
         let lines = result.err.split(separator: "\n").filter { !$0.contains("warning:") }
@@ -66,12 +72,28 @@ import TestSupport
         #expect(result.err.contains("cannot listen on 127.0.0.1:\(port)"), "\(result.err)")
     }
 
+    @Test func tokenCreatePrintsTheTokenAloneOnce() throws {
+        let directory = try TemporaryDirectory(prefix: "vfiod-token")
+        defer { directory.remove() }
+        let created = try Self.run(["token", "create", "--db", directory.path + "/v.db", "--name", "orch", "--role", "operator", "--tenant", "t1"])
+        #expect(created.status == 0, "\(created.err)")
+        let lines = created.out.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(lines.first?.hasPrefix("vfiod_") == true)
+        let again = try Self.run(["token", "create", "--db", directory.path + "/v.db", "--name", "orch", "--role", "viewer"])
+        #expect(again.status != 0, "names are unique")
+        let noTenant = try Self.run(["token", "create", "--db", directory.path + "/v.db", "--name", "o2", "--role", "operator"])
+        #expect(noTenant.status != 0, "an operator needs a tenant")
+        let badRole = try Self.run(["token", "create", "--db", directory.path + "/v.db", "--name", "o3", "--role", "root"])
+        #expect(badRole.status != 0)
+    }
+
     @Test func migrateCreatesAndThenKeepsTheSchema() throws {
         let directory = try TemporaryDirectory(prefix: "vfiod-migrate")
         defer { directory.remove() }
         let first = try Self.run(["migrate", "--db", directory.path + "/v.db"])
         #expect(first.status == 0, "\(first.err)")
-        #expect(first.out.contains("applied migrations 1"))
+        #expect(first.out.contains("applied migrations 1, 2, 3"))
         let second = try Self.run(["migrate", "--db", directory.path + "/v.db"])
         #expect(second.status == 0)
         #expect(second.out.contains("up to date"))

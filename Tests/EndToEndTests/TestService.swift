@@ -30,11 +30,13 @@ final class TestService: @unchecked Sendable {
     }
 
     /// Serves a simulated host written from `host`, in place, so tests can look at the tree it changes.
-    convenience init(simulatedHost host: HostSpec, allow: [String] = ["all"], auth: Bool = false) async throws {
+    convenience init(simulatedHost host: HostSpec, allow: [String] = ["all"], auth: Bool = false,
+                     configure: (inout Configuration) -> Void = { _ in }) async throws {
         let tree = try FakeSysfs.make(host)
         var configuration = Configuration()
         configuration.simulate = tree.path
         configuration.simulateInPlace = true
+        configure(&configuration)
         try await self.init(configuration, allow: allow, auth: auth)
         self.tree = tree
     }
