@@ -21,10 +21,11 @@ public final class APIService: Sendable {
     /// (database, refresh failures); empty means ready.
     public init(inventory: InventoryService, leases: LeaseService, database: Database, hostRoot: String,
                 openAPIDocument: [UInt8], authentication: AuthenticationMode,
+                extraMetrics: @escaping @Sendable () -> String = { "" },
                 readinessProblems: @escaping @Sendable () -> [String] = { [] }) {
         let context = APIContext(inventory: inventory, leases: leases, database: database, hostRoot: hostRoot,
                                  openAPIDocument: openAPIDocument, authentication: authentication,
-                                 readinessProblems: readinessProblems)
+                                 extraMetrics: extraMetrics, readinessProblems: readinessProblems)
         var routes = RouteTable(context: context)
         routes.addInventoryRoutes()
         routes.addOperationalRoutes()
@@ -65,11 +66,14 @@ final class APIContext: Sendable {
     let hostRoot: String
     let openAPIDocument: [UInt8]
     let readinessProblems: @Sendable () -> [String]
+    let extraMetrics: @Sendable () -> String
     private let encoded = Mutex<EncodedInventory?>(nil)
 
     init(inventory: InventoryService, leases: LeaseService, database: Database, hostRoot: String,
          openAPIDocument: [UInt8], authentication: AuthenticationMode,
+         extraMetrics: @escaping @Sendable () -> String,
          readinessProblems: @escaping @Sendable () -> [String]) {
+        self.extraMetrics = extraMetrics
         self.inventory = inventory
         self.leases = leases
         self.database = database

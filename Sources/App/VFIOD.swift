@@ -76,7 +76,8 @@ public final class VFIOD: Sendable {
         let workers = workers
         let api = APIService(inventory: inventory, leases: leases, database: database,
                              hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
-                             openAPIDocument: Array(PackageResources.openapi_yaml), authentication: authentication) {
+                             openAPIDocument: Array(PackageResources.openapi_yaml), authentication: authentication,
+                             extraMetrics: { WorkerMetrics.render(workers.stats) }) {
             var problems = storeProblem.withLock { $0 }.map { ["the database is failing: \($0)"] } ?? []
             let stuck = workers.stats.stuckJobs
             if !stuck.isEmpty { problems.append("kernel operations stuck: " + stuck.map(\.label).joined(separator: ", ")) }

@@ -1,0 +1,29 @@
+import Workers
+
+/// The kernel worker pool in Prometheus text: queue, busy and stuck threads (an unbind the kernel
+/// holds because userspace still has the device open shows up here).
+enum WorkerMetrics {
+    static func render(_ stats: WorkerPoolStats) -> String {
+        """
+        # HELP vfiod_worker_threads Threads of the kernel worker pool, stand-ins for stuck threads included.
+        # TYPE vfiod_worker_threads gauge
+        vfiod_worker_threads \(stats.threads)
+        # HELP vfiod_worker_busy Worker threads inside a kernel operation now.
+        # TYPE vfiod_worker_busy gauge
+        vfiod_worker_busy \(stats.busy)
+        # HELP vfiod_worker_queue_depth Operations accepted and waiting for a worker.
+        # TYPE vfiod_worker_queue_depth gauge
+        vfiod_worker_queue_depth \(stats.queued)
+        # HELP vfiod_worker_stuck_jobs Kernel operations running longer than the stuck threshold.
+        # TYPE vfiod_worker_stuck_jobs gauge
+        vfiod_worker_stuck_jobs \(stats.stuckJobs.count)
+        # HELP vfiod_worker_rejected_total Operations refused because the queue was full.
+        # TYPE vfiod_worker_rejected_total counter
+        vfiod_worker_rejected_total \(stats.rejected)
+        # HELP vfiod_worker_completed_total Kernel operations finished.
+        # TYPE vfiod_worker_completed_total counter
+        vfiod_worker_completed_total \(stats.completed)
+
+        """
+    }
+}
