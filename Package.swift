@@ -48,6 +48,9 @@ let package = Package(
         // A small blocking HTTP/1.1 client and fixture helpers for the tests and the benchmark.
         .target(name: "TestSupport", dependencies: ["VFIOCore", "VFIOSimulator"]),
 
+        // The benchmark's load generator (bench/run), not part of the service.
+        .executableTarget(name: "vfiod-bench", dependencies: ["Store", "TestSupport"], path: "bench/Sources/vfiod-bench"),
+
         .testTarget(name: "VFIOCoreTests", dependencies: ["VFIOCore", "CVFIO", "VFIOSimulator", "TestSupport"]),
         .testTarget(name: "VFIOSimulatorTests", dependencies: ["VFIOSimulator", "VFIOCore"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "VFIOCore", "VFIOSimulator", "TestSupport"]),
