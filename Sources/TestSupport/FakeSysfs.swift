@@ -10,6 +10,12 @@ public enum FakeSysfs {
         return directory
     }
 
+    /// Writes the topology file at `path` (`examples/topologies/…json`) into a new temporary directory, for
+    /// a simulator used in place (`SimulatedKernel(source:inPlace: true)`, `vfiod --simulate-in-place`).
+    public static func make(topology path: String) throws -> TemporaryDirectory {
+        try make(Topology.load(path: path))
+    }
+
     /// A function description in one call: `device("0000:01:00.0", 0x10de, 0x2684, 0x030000, driver: "nvidia")`.
     public static func device(_ address: String, _ vendor: UInt16, _ device: UInt16, _ classCode: UInt32,
                               driver: String? = nil, group: Int? = nil, parent: String? = nil) -> DeviceSpec {

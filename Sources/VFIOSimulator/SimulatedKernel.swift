@@ -22,7 +22,9 @@ public final class SimulatedKernel: HostKernel {
     public let backend = "simulated"
     /// The tree's root.
     public let paths: HostPaths
-    /// The builder that wrote the tree; ``SysfsTreeBuilder/setDriver(_:for:)`` moves driver links by hand.
+    /// The builder that wrote the tree; ``SysfsTreeBuilder/setDriver(_:for:)`` moves driver links by hand,
+    /// bypassing the kernel rules and the simulator's state (native drivers, cdev numbering): prefer the
+    /// ``HostKernel`` operations.
     public let builder: SysfsTreeBuilder
     /// The host the tree was built from; `nil` for a directory source.
     public let host: HostSpec?
