@@ -19,7 +19,7 @@ CREATE TABLE audit (
     detail        TEXT,
     error         TEXT,
     prev_hash     TEXT    NOT NULL CHECK (length(prev_hash) = 64),
-    hash          TEXT    NOT NULL UNIQUE CHECK (length(hash) = 64)
+    hash          TEXT    NOT NULL CHECK (length(hash) = 64)
 );
 
 -- Filters of the audit listing; each is walked in seq order (the rowid is the last key of every index),

@@ -33,7 +33,9 @@ public enum AuditLog {
         let placeholders = Array(repeating: "?", count: StoredAuditRow.columns.count + 1).joined(separator: ", ")
         try connection.run("INSERT INTO audit (\(StoredAuditRow.selectList)) VALUES (\(placeholders))",
                            bindings: row.values + [.text(row.hash)])
-        return try row.record()
+        var stored = entry
+        if case .text(let time) = row.values[1], let date = Timestamp.parse(time) { stored.time = date }
+        return AuditRecord(seq: seq, entry: stored, prevHash: prevHash, hash: row.hash)
     }
 
     /// Appends `entry` in a transaction of its own, for events that change nothing else.

@@ -15,6 +15,21 @@ import Testing
         }
     }
 
+    @Test func verifyReadsCommittedRowsThroughItsOwnConnection() throws {
+        try withAuditDatabase { database, _ in
+            let records = try appendSample(2, to: database)
+            // Inside a write transaction on the shared connection: verify neither waits for it nor sees
+            // its uncommitted row.
+            let during = try database.transaction(.immediate) { connection in
+                try AuditLog.append(AuditEntry(actor: "system", action: "x"), in: connection)
+                return try AuditLog.verify(database)
+            }
+            #expect(during == AuditVerification(count: 2, headHash: records[1].hash))
+            let after = try AuditLog.verify(database)
+            #expect(after.ok && after.count == 3)
+        }
+    }
+
     @Test func triggersRefuseUpdateAndDelete() throws {
         try withAuditDatabase { database, _ in
             let records = try appendSample(2, to: database)
