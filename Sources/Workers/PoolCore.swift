@@ -56,6 +56,7 @@ final class PoolCore: @unchecked Sendable {
                          seconds: Double(now &- $0.startedNanoseconds) / 1e9)
             }
             return WorkerPoolStats(name: name, threads: state.alive, baseThreads: state.baseThreads,
+                                   queueLimit: state.queueLimit, maxExtraThreads: state.maxExtraThreads,
                                    busy: state.running.count, queued: state.queued,
                                    waitingKeys: state.waitingByKey, stuckJobs: stuck,
                                    extraThreads: state.extraThreads, extraThreadsStarted: state.extraThreadsStarted,

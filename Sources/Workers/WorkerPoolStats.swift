@@ -20,6 +20,10 @@ public struct WorkerPoolStats: Sendable, Equatable {
     public let threads: Int
     /// The number of threads the pool was created with.
     public let baseThreads: Int
+    /// How many jobs may wait; `queued == queueLimit` means the next submission is refused.
+    public let queueLimit: Int
+    /// How many threads may be alive beyond `baseThreads`.
+    public let maxExtraThreads: Int
     /// Threads inside a job now.
     public let busy: Int
     /// Jobs accepted and not yet started (the queue depth `queueLimit` bounds).

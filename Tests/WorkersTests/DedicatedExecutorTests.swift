@@ -28,7 +28,7 @@ import Workers
         }
         await started.wait(for: 1)
         try executor.submit {}
-        while executor.stats.stuckJobs.isEmpty { await Task.yield() }
+        while executor.stats.stuckJobs.isEmpty && !Task.isCancelled { await Task.yield() }
         #expect(executor.stats.threads == 1)
         #expect(executor.stats.queued == 1)
         forever.open()

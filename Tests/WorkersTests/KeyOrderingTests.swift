@@ -88,7 +88,7 @@ import Testing
         #expect(secondRan.value == 0)
         #expect(pool.waitingKeys == ["group-7": 1])
         #expect(pool.queueDepth == 1)
-        #expect(pool.stats.busy == 1)
+        #expect(pool.stats.busy >= 1)
         gate.open()
         await secondRan.wait(for: 1)
         #expect(await pool.shutdown(timeout: .seconds(30)) == [])

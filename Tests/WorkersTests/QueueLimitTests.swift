@@ -28,6 +28,7 @@ import Workers
             try await pool.run(key: nil) { ran.record(98) }
         }
         #expect(pool.stats.queued == 3)
+        #expect(pool.stats.queueLimit == 3)
         #expect(pool.stats.rejected == 2)
         gate.open()
         await done.wait(for: 4)

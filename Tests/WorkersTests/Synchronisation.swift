@@ -23,11 +23,20 @@ final class Gate: Sendable {
     }
 }
 
-/// A counter tasks can await without blocking a thread: `wait(for:)` returns once it reaches a value.
+/// A counter tasks can await without blocking a thread: `wait(for:)` returns once it reaches a value,
+/// or when the waiting task is cancelled (a test's time limit), so a broken pool fails a test instead
+/// of hanging the run.
 final class AsyncCounter: Sendable {
+    private struct Waiter {
+        let id: Int
+        let target: Int
+        let continuation: CheckedContinuation<Void, Never>
+    }
+
     private struct State {
         var count = 0
-        var waiters: [(target: Int, continuation: CheckedContinuation<Void, Never>)] = []
+        var nextID = 0
+        var waiters: [Waiter] = []
     }
 
     private let state = Mutex(State())
@@ -47,15 +56,28 @@ final class AsyncCounter: Sendable {
     /// The current count.
     var value: Int { state.withLock { $0.count } }
 
-    /// Returns once the count is at least `target`.
+    /// Returns once the count is at least `target`, or the task is cancelled.
     func wait(for target: Int) async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let reached = state.withLock { state in
-                if state.count >= target { return true }
-                state.waiters.append((target, continuation))
-                return false
+        let id = state.withLock { state in
+            state.nextID += 1
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state in
+                    if state.count >= target || Task.isCancelled { return true }
+                    state.waiters.append(Waiter(id: id, target: target, continuation: continuation))
+                    return false
+                }
+                if resumeNow { continuation.resume() }
             }
-            if reached { continuation.resume() }
+        } onCancel: {
+            let cancelled = state.withLock { state in
+                let cancelled = state.waiters.filter { $0.id == id }.map(\.continuation)
+                state.waiters.removeAll { $0.id == id }
+                return cancelled
+            }
+            for continuation in cancelled { continuation.resume() }
         }
     }
 }
