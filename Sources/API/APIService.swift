@@ -84,7 +84,8 @@ final class APIContext: Sendable {
     }
 
     func snapshotDidChange(_ snapshot: InventorySnapshot) {
-        let next = EncodedInventory(snapshot: snapshot, hostRoot: hostRoot)
+        let previous = encoded.withLock { $0 }
+        let next = EncodedInventory(snapshot: snapshot, hostRoot: hostRoot, previous: previous)
         encoded.withLock { current in
             if (current?.snapshot.generation ?? 0) < snapshot.generation { current = next }
         }

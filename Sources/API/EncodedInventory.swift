@@ -25,11 +25,20 @@ final class EncodedInventory: Sendable {
     private let pages = Mutex<[String: EncodedBody]>([:])
     private static let pageCacheLimit = 256
 
-    init(snapshot: InventorySnapshot, hostRoot: String) {
+    /// Encodes `snapshot`, reusing `previous`'s bytes for every device and group that did not change
+    /// (a bind touches a few devices; the other thousands keep their bytes and ETags).
+    init(snapshot: InventorySnapshot, hostRoot: String, previous: EncodedInventory? = nil) {
         self.snapshot = snapshot
         self.host = EncodedBody(InventoryJSON.host(snapshot, hostRoot: hostRoot))
-        self.devices = snapshot.devices.map { EncodedBody(InventoryJSON.device($0)) }
-        self.groups = snapshot.groups.map { EncodedBody(InventoryJSON.group($0)) }
+        let old = previous?.snapshot
+        self.devices = snapshot.devices.enumerated().map { index, device in
+            if let old, let previous, index < old.devices.count, old.devices[index] == device { return previous.devices[index] }
+            return EncodedBody(InventoryJSON.device(device))
+        }
+        self.groups = snapshot.groups.enumerated().map { index, group in
+            if let old, let previous, index < old.groups.count, old.groups[index] == group { return previous.groups[index] }
+            return EncodedBody(InventoryJSON.group(group))
+        }
     }
 
     /// The cached page for `key`, or builds it with `make` and caches it.

@@ -61,11 +61,15 @@ public final class VFIOD: Sendable {
         let apiBox = Mutex<APIService?>(nil)
         let leasesBox = Mutex<LeaseService?>(nil)
         inventory = InventoryService(kernel: kernel, builder: builder, intervalSeconds: configuration.refreshIntervalSeconds,
-                                     leaseMarks: { leasesBox.withLock { $0 }?.leaseMarks ?? [:] }) { snapshot in
+                                     leaseMarks: { leasesBox.withLock { $0 }?.leaseMarks ?? [:] }) { snapshot, fullScan in
             apiBox.withLock { $0 }?.snapshotDidChange(snapshot)
-            let problem = IdentityRecorder.record(snapshot, into: identities)
-            storeProblem.withLock { $0 = problem }
             drift.observe(snapshot)
+            // Identities change only when hardware does: record them from full scans, not from the
+            // patches every bind and release publishes.
+            if fullScan {
+                let problem = IdentityRecorder.record(snapshot, into: identities)
+                storeProblem.withLock { $0 = problem }
+            }
         }
         let leases = LeaseService(database: database, kernel: kernel, inventory: inventory, workers: workers,
                                   storeExecutor: storeExecutor, maxTTLSeconds: configuration.maxTTLSeconds)

@@ -2,33 +2,48 @@ public import VFIOCore
 import Foundation
 import Synchronization
 
-/// Keeps the current inventory snapshot: built at start, rebuilt on an interval and on request
-/// (kernel uevents, tests), always on its own thread so a slow sysfs never stalls Swift's cooperative pool.
+/// Keeps the current inventory snapshot: built at start, rebuilt on an interval and on request (kernel
+/// uevents, tests), and patched by operations for the few devices they changed. Full scans run on the
+/// service's own thread so a slow sysfs never stalls Swift's cooperative pool.
+///
+/// Every snapshot is built and published under one lock, in generation order. A full scan that ran
+/// while operations patched devices re-reads those devices before it is published, so it never
+/// brings back a driver an operation already changed.
 public final class InventoryService: Sendable {
     private struct State {
         var snapshot: InventorySnapshot?
-        var lastScan: (scan: HostScan, takenAt: Date, duration: Double)?
-        var republishRequested = false
         var requested: UInt64 = 0
         var completed: UInt64 = 0
         var waiters: [(target: UInt64, resume: @Sendable (InventorySnapshot) -> Void)] = []
         var stopping = false
+        var republishRequested = false
         var lastError: String?
-        var failures: UInt64 = 0
+    }
+
+    /// What only the publisher touches (under `publishLock`).
+    private final class Published: @unchecked Sendable {
+        var scan: HostScan?
+        var takenAt = Date()
+        var duration = 0.0
+        var patchSerial: UInt64 = 0
+        var patches: [(serial: UInt64, addresses: [PCIAddress])] = []
     }
 
     private let kernel: any HostKernel
     private let builder: InventoryBuilder
     private let interval: Double
-    private let onRefresh: @Sendable (InventorySnapshot) -> Void
+    private let onRefresh: @Sendable (InventorySnapshot, _ fullScan: Bool) -> Void
     private let leaseMarks: @Sendable () -> [PCIAddress: LeaseMark]
     private let state = Mutex(State())
     private let wakeup = NSCondition()
+    private let publishLock = NSLock()
+    private let published = Published()
 
-    /// Creates the service; `onRefresh` is called on the refresh thread after every new snapshot.
+    /// Creates the service; `onRefresh` is called, in generation order, after every new snapshot, with
+    /// whether it came from a full scan.
     public init(kernel: any HostKernel, builder: InventoryBuilder, intervalSeconds: Double,
                 leaseMarks: @escaping @Sendable () -> [PCIAddress: LeaseMark] = { [:] },
-                onRefresh: @escaping @Sendable (InventorySnapshot) -> Void = { _ in }) {
+                onRefresh: @escaping @Sendable (InventorySnapshot, _ fullScan: Bool) -> Void = { _, _ in }) {
         self.kernel = kernel
         self.leaseMarks = leaseMarks
         self.builder = builder
@@ -39,55 +54,60 @@ public final class InventoryService: Sendable {
     /// Builds the first snapshot on the calling thread (a start failure must be reported before
     /// serving), then starts the refresh thread.
     public func start() throws {
-        let first = try scan(generation: 1)
-        state.withLock { $0.snapshot = first }
-        onRefresh(first)
+        _ = try fullScan()
         let thread = Thread { [self] in self.refreshLoop() }
         thread.name = "vfiod-inventory"
         thread.start()
     }
 
     /// The current snapshot. Call only after `start()` succeeded.
-    public var current: InventorySnapshot {
-        state.withLock { $0.snapshot! }
-    }
+    public var current: InventorySnapshot { state.withLock { $0.snapshot! } }
 
-    /// The last refresh error, if the most recent refresh failed (the previous snapshot stays).
+    /// The last refresh error, if the most recent full scan failed (the previous snapshot stays).
     public var lastError: String? { state.withLock { $0.lastError } }
 
-    /// Asks for a refresh soon; returns at once. Requests that arrive during a scan coalesce into one more.
+    /// Asks for a full scan soon; returns at once. Requests during a scan coalesce into one more.
     public func requestRefresh() {
         state.withLock { $0.requested += 1 }
-        wakeup.lock()
-        wakeup.signal()
-        wakeup.unlock()
+        signal()
     }
 
-    /// Rebuilds the snapshot from the last scan with the current lease marks, without rescanning:
-    /// lease state changes reach the API at once, kernel changes with the next scan.
+    /// Rebuilds the snapshot from the last scan with the current lease marks, without reading sysfs.
     public func republish() {
         state.withLock { $0.republishRequested = true }
-        wakeup.lock()
-        wakeup.signal()
-        wakeup.unlock()
+        signal()
     }
 
-    /// Refreshes and returns a snapshot whose scan started after this call.
+    /// Scans the whole host and returns a snapshot whose scan started after this call.
     public func refresh() async -> InventorySnapshot {
         await withCheckedContinuation { continuation in
             enqueueRefresh { continuation.resume(returning: $0) }
         }
     }
 
-    /// Refreshes and blocks the calling thread until a snapshot whose scan started after this call is
-    /// published. For worker threads (never the cooperative pool): an operation is reported finished
-    /// only once the inventory shows what it did.
-    public func refreshAndWait() {
-        // Before `start()` (recovery) and after `stop()` nobody reads snapshots: nothing to wait for.
-        guard state.withLock({ $0.snapshot != nil && !$0.stopping }) else { return }
-        let done = DispatchSemaphore(value: 0)
-        enqueueRefresh { _ in done.signal() }
-        done.wait()
+    /// Re-reads `addresses` (and `/dev/vfio`) on the calling thread and publishes the result before
+    /// returning: an operation is reported finished only once the inventory shows what it did. Blocks on
+    /// sysfs: worker threads only. Before `start()` (recovery) there is nothing to publish.
+    public func refreshDevices(_ addresses: [PCIAddress]) {
+        publishLock.lock()
+        defer { publishLock.unlock() }
+        guard let base = published.scan else { return }
+        published.patchSerial += 1
+        published.patches.append((published.patchSerial, addresses))
+        published.scan = kernel.rescan(addresses, in: base)
+        publish(fullScan: false)
+    }
+
+    /// Ends the refresh thread after its current scan.
+    public func stop() {
+        state.withLock { $0.stopping = true }
+        signal()
+    }
+
+    private func signal() {
+        wakeup.lock()
+        wakeup.signal()
+        wakeup.unlock()
     }
 
     private func enqueueRefresh(_ resume: @escaping @Sendable (InventorySnapshot) -> Void) {
@@ -97,18 +117,7 @@ public final class InventoryService: Sendable {
             state.waiters.append((state.requested, resume))
             return nil
         }
-        if let stopped { resume(stopped); return }
-        wakeup.lock()
-        wakeup.signal()
-        wakeup.unlock()
-    }
-
-    /// Ends the refresh thread after its current scan.
-    public func stop() {
-        state.withLock { $0.stopping = true }
-        wakeup.lock()
-        wakeup.signal()
-        wakeup.unlock()
+        if let stopped { resume(stopped) } else { signal() }
     }
 
     private func refreshLoop() {
@@ -119,67 +128,68 @@ public final class InventoryService: Sendable {
                 if !wakeup.wait(until: deadline) { break }
             }
             wakeup.unlock()
-            if let republished = republishIfOnlyThatWasAsked() {
-                onRefresh(republished)
+            let (stopping, target, onlyRepublish) = state.withLock { state in
+                defer { state.republishRequested = false }
+                return (state.stopping, state.requested,
+                        state.republishRequested && state.requested == state.completed && Date() < deadline)
+            }
+            if stopping { return wakeEveryone() }
+            if onlyRepublish {
+                publishLock.lock()
+                publish(fullScan: false)
+                publishLock.unlock()
                 continue
             }
-            let (stopping, target, generation) = state.withLock { state in
-                (state.stopping, state.requested, (state.snapshot?.generation ?? 0) + 1)
-            }
-            if stopping {
-                // Wake whoever still waits: they get the last snapshot rather than hang.
-                let waiting = state.withLock { state in
-                    defer { state.waiters.removeAll() }
-                    return state.waiters.map(\.resume)
-                }
-                if let last = state.withLock({ $0.snapshot }) { for resume in waiting { resume(last) } }
-                return
-            }
-            let result = Result { try scan(generation: generation) }
+            let result = Result { try fullScan() }
             deadline = Date(timeIntervalSinceNow: interval)
-            let ready: [@Sendable (InventorySnapshot) -> Void] = state.withLock { state in
-                state.completed = target
-                switch result {
-                case .success(let snapshot):
-                    state.snapshot = snapshot
-                    state.lastError = nil
-                case .failure(let error):
-                    state.lastError = "\(error)"
-                    state.failures += 1
-                }
+            let ready = state.withLock { state -> [@Sendable (InventorySnapshot) -> Void] in
+                state.completed = max(state.completed, target)
+                if case .failure(let error) = result { state.lastError = "\(error)" } else { state.lastError = nil }
                 let done = state.waiters.filter { $0.target <= target }.map(\.resume)
                 state.waiters.removeAll { $0.target <= target }
                 return done
             }
             let snapshot = current
-            if case .success = result { onRefresh(snapshot) }
             for resume in ready { resume(snapshot) }
         }
     }
 
-    private func scan(generation: UInt64) throws -> InventorySnapshot {
-        let started = Date()
-        let clock = ContinuousClock.now
-        let scan = try kernel.scan()
-        let elapsed = ContinuousClock.now - clock
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        state.withLock { $0.lastScan = (scan, started, seconds); $0.republishRequested = false }
-        return builder.build(scan: scan, backend: kernel.backend, generation: generation, takenAt: started,
-                             scanDuration: seconds, leases: leaseMarks())
+    /// Wakes whoever still waits at shutdown: they get the last snapshot rather than hang.
+    private func wakeEveryone() {
+        let (waiting, last) = state.withLock { state in
+            defer { state.waiters.removeAll() }
+            return (state.waiters.map(\.resume), state.snapshot)
+        }
+        if let last { for resume in waiting { resume(last) } }
     }
 
-    /// When only a republish is pending (no scan requested), rebuilds from the last scan.
-    private func republishIfOnlyThatWasAsked() -> InventorySnapshot? {
-        let job = state.withLock { state -> (HostScan, Date, Double, UInt64)? in
-            guard state.republishRequested, state.requested == state.completed, !state.stopping,
-                  let last = state.lastScan else { return nil }
-            state.republishRequested = false
-            return (last.scan, last.takenAt, last.duration, (state.snapshot?.generation ?? 0) + 1)
-        }
-        guard let (scan, takenAt, duration, generation) = job else { return nil }
-        let snapshot = builder.build(scan: scan, backend: kernel.backend, generation: generation, takenAt: takenAt,
-                                     scanDuration: duration, leases: leaseMarks())
+    /// Scans everything (outside the publish lock), re-reads what operations patched meanwhile, publishes.
+    private func fullScan() throws -> InventorySnapshot {
+        let serialAtStart = publishLock.withLock { published.patchSerial }
+        let started = Date()
+        let clock = ContinuousClock.now
+        var scan = try kernel.scan()
+        let elapsed = ContinuousClock.now - clock
+        publishLock.lock()
+        defer { publishLock.unlock() }
+        let patchedSince = published.patches.filter { $0.serial > serialAtStart }.flatMap(\.addresses)
+        scan = kernel.rescan(patchedSince, in: scan)
+        published.patches.removeAll { $0.serial <= published.patchSerial }
+        published.scan = scan
+        published.takenAt = started
+        published.duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return publish(fullScan: true)
+    }
+
+    /// Builds a snapshot from the published scan and the lease marks and hands it out. Caller holds
+    /// `publishLock`, so snapshots leave in generation order.
+    @discardableResult
+    private func publish(fullScan: Bool) -> InventorySnapshot {
+        let generation = (state.withLock { $0.snapshot?.generation } ?? 0) + 1
+        let snapshot = builder.build(scan: published.scan!, backend: kernel.backend, generation: generation,
+                                     takenAt: published.takenAt, scanDuration: published.duration, leases: leaseMarks())
         state.withLock { $0.snapshot = snapshot }
+        onRefresh(snapshot, fullScan)
         return snapshot
     }
 }

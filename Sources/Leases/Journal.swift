@@ -32,11 +32,20 @@ struct Journal {
     }
 
     /// Journals a check (no kernel write, no crash point): `holds` says whether it passed.
+    /// A check writes nothing to the kernel, so its row and outcome commit in one transaction.
     func check(_ action: String, device: PCIAddress?, expected: String, _ holds: () -> (Bool, String)) throws {
-        let seq = try intent(action, device: device, originalDriver: nil, expected: expected)
         let (ok, found) = holds()
         let error = ok ? nil : "expected \(expected), found \(found)"
-        try outcome(seq, action, device: device, error: error, before: nil, after: nil)
+        try database.transaction(.immediate) { connection in
+            let seq = try OperationRecords.addStep(operation.id, action: action, device: device?.description,
+                                                   originalDriver: nil, expected: expected, at: now(), in: connection)
+            try OperationRecords.finishStep(operation.id, seq: seq, error: error, at: now(), in: connection)
+            try Audit.append(action: "operation.step", actor: actor, requestID: operation.requestID,
+                             assignment: assignment, device: device?.description, before: nil,
+                             after: ["check": ok ? "passed" : "failed"],
+                             detail: "\(operation.kind.rawValue) \(operation.id) step \(seq) \(action): found \(found)",
+                             error: error, at: now(), in: connection)
+        }
         if let error { throw StepFailure(action: action, device: device?.description, reason: error) }
     }
 

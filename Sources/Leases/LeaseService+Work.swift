@@ -31,7 +31,7 @@ extension LeaseService {
     /// the operation's end: whoever sees the operation finished also sees what it did.
     private func publish(_ assignment: Assignment, finishing operation: GroupOperation, error: String?) throws {
         live.set(assignment)
-        inventory.refreshAndWait()
+        inventory.refreshDevices(assignment.devices.compactMap { PCIAddress($0.address) })
         let at = now()
         try database.transaction(.immediate) { connection in
             try OperationRecords.setState(operation.id, error == nil ? .succeeded : .failed, error: error, at: at, in: connection)

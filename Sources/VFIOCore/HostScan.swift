@@ -160,3 +160,11 @@ public protocol HostKernel: Sendable {
     /// `proc/sys/kernel/random/boot_id`.
     func bootID() -> String?
 }
+
+extension HostKernel {
+    /// Re-reads only `addresses` and the host-wide VFIO facts on top of `previous` (see
+    /// ``SysfsScanner/rescan(_:in:)``): how an operation publishes what it changed without a full scan.
+    public func rescan(_ addresses: [PCIAddress], in previous: HostScan) -> HostScan {
+        SysfsScanner(paths: paths).rescan(addresses, in: previous)
+    }
+}

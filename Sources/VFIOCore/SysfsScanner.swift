@@ -41,6 +41,25 @@ public struct SysfsScanner: Sendable {
         return HostScan(host: host, devices: devices, groups: groups, notes: notes)
     }
 
+    /// Re-reads only `addresses` (after vfiod bound or released them) and the host-wide VFIO facts
+    /// (`/dev/vfio/N` nodes come and go with binds), keeping everything else of `previous`. Group
+    /// membership does not change with driver binds, so groups are kept too.
+    public func rescan(_ addresses: [PCIAddress], in previous: HostScan) -> HostScan {
+        guard !addresses.isEmpty else { return previous }
+        let busDirectory = paths.sys("bus/pci/devices")
+        let reader = PCIDeviceReader(mounts: MountedBlockDevices(paths: paths), defaultRoute: DefaultRoute(paths: paths))
+        var scan = previous
+        let wanted = Set(addresses)
+        for index in scan.devices.indices where wanted.contains(scan.devices[index].address) {
+            let address = scan.devices[index].address
+            scan.devices[index] = reader.read(address: address, busEntry: busDirectory + "/\(address)", busDirectory: busDirectory)
+        }
+        let iommuPresent = scan.host.iommuPresent
+        scan.host = readHostFacts()
+        scan.host.iommuPresent = iommuPresent
+        return scan
+    }
+
     /// Group → members: from `sys/kernel/iommu_groups/N/devices` when present, else from device links.
     private func readGroups(devices: [PCIDeviceFacts], notes: inout [String]) -> [Int: [PCIAddress]] {
         var groups: [Int: [PCIAddress]] = [:]
