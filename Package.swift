@@ -55,7 +55,6 @@ let package = Package(
         .testTarget(name: "VFIOSimulatorTests", dependencies: ["VFIOSimulator", "VFIOCore"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "VFIOCore", "VFIOSimulator", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
-        .testTarget(name: "LeasesTests", dependencies: ["Leases", "Inventory", "Store", "VFIOCore", "VFIOSimulator", "Workers", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"]),
         .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Store", "VFIOCore", "VFIOSimulator", "TestSupport",

@@ -1,17 +1,10 @@
 import HTTPServer
+public import Store
 
-/// What a token may do. Roles are cumulative only where listed: an auditor reads and reads the audit;
-/// an operator reads and changes its own tenant's assignments; an admin does everything.
-public enum Role: String, Sendable, CaseIterable, Hashable {
-    /// Reads the inventory and assignments.
-    case viewer
-    /// Reads, and creates, renews and releases its tenant's assignments.
-    case `operator`
-    /// Reads, and reads the audit history.
-    case auditor
-    /// Everything.
-    case admin
-}
+/// What a token may do: `viewer` reads the inventory and assignments; `operator` also creates, renews
+/// and releases its own tenant's assignments; `auditor` reads and reads the audit history; `admin` does
+/// everything. The store keeps the same four names with each token's hash.
+public typealias Role = TokenRole
 
 /// The authenticated caller of one request.
 public struct Principal: Sendable, Hashable {

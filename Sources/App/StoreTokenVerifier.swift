@@ -20,17 +20,19 @@ final class StoreTokenVerifier: TokenVerifier {
 
     func principal(for token: String) async -> Principal? {
         let now = Date()
-        if let cached = cache.withLock({ $0[token] }), cached.until > now { return cached.principal }
+        // Remember tokens by their hash, so the process memory holds no more secrets than the database.
+        let key = SHA256.hexDigest(Array(token.utf8))
+        if let cached = cache.withLock({ $0[key] }), cached.until > now { return cached.principal }
         let database = database
         let record = try? await executor.run(key: nil) { try TokenStore(database: database).lookup(token: token) }
-        guard let record = record ?? nil, let role = Role(rawValue: record.role.rawValue) else {
-            cache.withLock { $0[token] = nil }
+        guard let record = record ?? nil else {
+            cache.withLock { $0[key] = nil }
             return nil
         }
-        let principal = Principal(name: record.name, role: role, tenant: record.tenant)
+        let principal = Principal(name: record.name, role: record.role, tenant: record.tenant)
         cache.withLock { cache in
             if cache.count > 1024 { cache.removeAll() }
-            cache[token] = (principal, now.addingTimeInterval(Self.cacheSeconds))
+            cache[key] = (principal, now.addingTimeInterval(Self.cacheSeconds))
         }
         return principal
     }
