@@ -157,6 +157,25 @@ import VFIOSimulator
             #expect(other.body["code"] as? String == "idempotency_key_reused")
             let (_, list) = try await service.send("GET", "/v1/assignments")
             #expect((list["items"] as? [Any])?.count == 1)
+
+            // Eight copies of one request at once: one creates, the rest replay it or are told it is in progress.
+            let answers = try await withThrowingTaskGroup(of: (Int, [UInt8], String?).self) { group in
+                for _ in 0..<8 {
+                    group.addTask {
+                        let racing: [String: Any] = ["device": "0000:07:01.0", "holder": ["id": "vm-2", "tenant": "t1"]]
+                        let (response, body) = try await service.send("POST", "/v1/assignments", json: racing,
+                                                                      headers: [("Idempotency-Key", "k-race")])
+                        return (response.status, response.body, body["code"] as? String)
+                    }
+                }
+                return try await group.reduce(into: [(Int, [UInt8], String?)]()) { $0.append($1) }
+            }
+            let created = answers.filter { $0.0 == 202 }
+            #expect(!created.isEmpty)
+            #expect(Set(created.map(\.1)).count == 1, "every 202 is the same first response")
+            #expect(answers.allSatisfy { $0.0 == 202 || ($0.0 == 409 && $0.2 == "idempotency_key_in_progress") })
+            let (_, after) = try await service.send("GET", "/v1/assignments?holder=vm-2")
+            #expect((after["items"] as? [Any])?.count == 1, "one assignment, however many copies raced")
         }
     }
 
