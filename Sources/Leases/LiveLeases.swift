@@ -45,9 +45,4 @@ final class LiveLeases: Sendable {
             return marks
         }
     }
-
-    /// Every live assignment id with its devices, for drift checks.
-    var devicesByAssignment: [String: [String]] {
-        entries.withLock { Dictionary(uniqueKeysWithValues: $0.values.map { ($0.assignmentID, $0.devices) }) }
-    }
 }
