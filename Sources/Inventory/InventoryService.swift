@@ -38,6 +38,20 @@ public final class InventoryService: Sendable {
     private let wakeup = NSCondition()
     private let publishLock = NSLock()
     private let published = Published()
+    private let patches = PatchQueue()
+
+    /// Operations waiting for their devices to be published; guarded by its own condition.
+    private final class PatchQueue: @unchecked Sendable {
+        let condition = NSCondition()
+        func lock() { condition.lock() }
+        func unlock() { condition.unlock() }
+        func wait() { condition.wait() }
+        func broadcast() { condition.broadcast() }
+        var pending: [PCIAddress] = []
+        var enqueued: UInt64 = 0
+        var publishedUpTo: UInt64 = 0
+        var publishing = false
+    }
 
     /// Creates the service; `onRefresh` is called, in generation order, after every new snapshot, with
     /// whether it came from a full scan.
@@ -88,7 +102,34 @@ public final class InventoryService: Sendable {
     /// Re-reads `addresses` (and `/dev/vfio`) on the calling thread and publishes the result before
     /// returning: an operation is reported finished only once the inventory shows what it did. Blocks on
     /// sysfs: worker threads only. Before `start()` (recovery) there is nothing to publish.
+    ///
+    /// Concurrent callers share builds: whoever finds no build running takes every pending address
+    /// into one rescan and one snapshot, and everyone whose addresses it covered returns with it.
     public func refreshDevices(_ addresses: [PCIAddress]) {
+        patches.lock()
+        patches.enqueued += 1
+        let ticket = patches.enqueued
+        patches.pending.append(contentsOf: addresses)
+        while patches.publishedUpTo < ticket {
+            if patches.publishing {
+                patches.wait()
+                continue
+            }
+            patches.publishing = true
+            let batch = patches.pending
+            let upTo = patches.enqueued
+            patches.pending = []
+            patches.unlock()
+            publishPatch(batch)
+            patches.lock()
+            patches.publishing = false
+            patches.publishedUpTo = upTo
+            patches.broadcast()
+        }
+        patches.unlock()
+    }
+
+    private func publishPatch(_ addresses: [PCIAddress]) {
         publishLock.lock()
         defer { publishLock.unlock() }
         guard let base = published.scan else { return }
