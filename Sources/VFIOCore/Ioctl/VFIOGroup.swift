@@ -51,6 +51,9 @@ public struct VFIOGroup: ~Copyable {
         return VFIODevice(VFIOFileDescriptor(adopting: fd, path: descriptor.path + "#" + address.description))
     }
 
+    /// Closes the group now; dropping it does the same at the end of its scope.
+    public consuming func close() {}
+
     /// Opens the device `address` of this group, runs `body`, then closes the device: the device fd is
     /// always closed before the group can be, whether `body` returns or throws.
     public func withDevice<Result>(
@@ -58,5 +61,29 @@ public struct VFIOGroup: ~Copyable {
     ) throws -> Result {
         let device = try deviceFD(address: address)
         return try body(device)
+    }
+}
+
+extension VFIOGroup {
+    /// Opens every group in `groupIDs` and runs `body` with their raw fds, in the same order, then closes
+    /// them all (last opened first), whether `body` returns or throws and also when a later open fails.
+    ///
+    /// For the legacy `hotReset(groupFDs:)`, which needs every group in the reset's scope held open.
+    public static func withOpenGroups<Result>(
+        _ groupIDs: [Int], paths: HostPaths, _ body: ([Int32]) throws -> Result
+    ) throws -> Result {
+        try openRemaining(groupIDs[...], paths: paths, opened: [], body)
+    }
+
+    /// Opens the first of `remaining`, recurses with the rest, closes it when the recursion unwinds.
+    private static func openRemaining<Result>(
+        _ remaining: ArraySlice<Int>, paths: HostPaths, opened: [Int32], _ body: ([Int32]) throws -> Result
+    ) throws -> Result {
+        guard let first = remaining.first else { return try body(opened) }
+        let group = try VFIOGroup(first, paths: paths)
+        let result = try openRemaining(remaining.dropFirst(), paths: paths, opened: opened + [group.descriptor.rawValue], body)
+        // Used after the recursion so its lifetime spans it; on a throw it is destroyed while unwinding.
+        group.close()
+        return result
     }
 }
