@@ -21,6 +21,16 @@ import Testing
         try expectFailure(group, root: root, status: 3, errorLine: "error op=open-container errno=2 (ENOENT)")
     }
 
+    @Test(arguments: [
+        ["--on-request", "close"], ["--on-request", "ignore"], ["--hold-seconds", "0"], ["--hold-seconds", "600"],
+        ["--on-request", "ignore", "--hold-seconds", "30"],
+    ])
+    func everyValidOptionGetsPastTheCommandLine(_ options: [String]) throws {
+        let root = try FakeHostRoot()
+        defer { root.remove() }
+        try expectFailure(group + options, root: root, status: 3, errorLine: "error op=open-container errno=2 (ENOENT)")
+    }
+
     @Test func aMissingGroupFailsAtOpeningTheGroup() throws {
         let root = try FakeHostRoot()
         defer { root.remove() }
