@@ -51,12 +51,18 @@ let package = Package(
         // The benchmark's load generator (bench/run), not part of the service.
         .executableTarget(name: "vfiod-bench", dependencies: ["Store", "TestSupport"], path: "bench/Sources/vfiod-bench"),
 
+        // Test support for the QEMU lab: a small C program that holds one device through VFIO and answers the
+        // kernel's device request (cooperative unbind). Not part of the service; see Sources/vfio-holder/README.md.
+        .executableTarget(name: "vfio-holder", dependencies: ["CVFIO"]),
+
         .testTarget(name: "VFIOCoreTests", dependencies: ["VFIOCore", "CVFIO", "VFIOSimulator", "TestSupport"]),
         .testTarget(name: "VFIOSimulatorTests", dependencies: ["VFIOSimulator", "VFIOCore"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "VFIOCore", "VFIOSimulator", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"]),
+        // Runs the built vfio-holder binary (found next to the test bundle); `swift build` builds it.
+        .testTarget(name: "HolderTests"),
         .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Store", "VFIOCore", "VFIOSimulator", "TestSupport",
                                                           .product(name: "Yams", package: "Yams")]),
     ]

@@ -1,0 +1,47 @@
+import Foundation
+
+/// The built `vfio-holder` binary, run to completion with its output captured.
+enum HolderProcess {
+    /// Where SwiftPM put the binary: next to the test bundle (or the test runner) in the build directory.
+    static var binary: String {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vfio-holder").path,
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("vfio-holder").path,
+            Bundle.main.bundleURL.appendingPathComponent("vfio-holder").path,
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
+
+    /// What one run produced.
+    struct Result {
+        /// The exit status.
+        let status: Int32
+        /// Everything written to standard output.
+        let out: String
+        /// Everything written to standard error.
+        let err: String
+
+        /// Standard output's lines, without empty ones.
+        var outLines: [String] { out.split(separator: "\n").map(String.init) }
+        /// Standard error's lines, without empty ones.
+        var errLines: [String] { err.split(separator: "\n").map(String.init) }
+    }
+
+    /// Runs the holder with `arguments` until it exits. Only for runs that end on their own (no device here).
+    static func run(_ arguments: [String]) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        // The holder writes a few short lines at most, so reading one pipe to its end cannot block the other.
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
+                      err: String(decoding: errData, as: UTF8.self))
+    }
+}

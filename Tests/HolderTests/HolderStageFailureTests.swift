@@ -1,0 +1,78 @@
+import Testing
+
+/// Each setup stage fails with its own `error op=… errno=… (NAME)` line and exit status. There are no VFIO
+/// devices here, so the host root is a temporary directory: missing files fail the open, and empty regular
+/// files open but answer every ioctl with ENOTTY.
+@Suite struct HolderStageFailureTests {
+    /// Runs the holder against `root` and checks the one error line, the exit status and the final stdout line.
+    private func expectFailure(_ arguments: [String], root: FakeHostRoot, status: Int32, errorLine: String) throws {
+        let result = try HolderProcess.run(arguments + ["--host-root", root.path])
+        #expect(result.status == status)
+        #expect(result.errLines == [errorLine], "\(result.err)")
+        #expect(result.outLines == ["exit reason=error code=\(status)"], "\(result.out)")
+    }
+
+    private let group = ["--group", "7", "--device", "0000:00:03.0"]
+    private let cdev = ["--cdev", "/dev/vfio/devices/vfio0"]
+
+    @Test func anEmptyHostRootFailsAtOpeningTheContainer() throws {
+        let root = try FakeHostRoot()
+        defer { root.remove() }
+        try expectFailure(group, root: root, status: 3, errorLine: "error op=open-container errno=2 (ENOENT)")
+    }
+
+    @Test(arguments: [
+        ["--on-request", "close"], ["--on-request", "ignore"], ["--hold-seconds", "0"], ["--hold-seconds", "600"],
+        ["--on-request", "ignore", "--hold-seconds", "30"],
+    ])
+    func everyValidOptionGetsPastTheCommandLine(_ options: [String]) throws {
+        let root = try FakeHostRoot()
+        defer { root.remove() }
+        try expectFailure(group + options, root: root, status: 3, errorLine: "error op=open-container errno=2 (ENOENT)")
+    }
+
+    @Test func aMissingGroupFailsAtOpeningTheGroup() throws {
+        let root = try FakeHostRoot()
+        defer { root.remove() }
+        try root.addRegularFile("/dev/vfio/vfio")
+        try expectFailure(group, root: root, status: 4, errorLine: "error op=open-group errno=2 (ENOENT)")
+    }
+
+    @Test func aContainerThatIsNotVFIOFailsTheAPIVersionCheck() throws {
+        let root = try FakeHostRoot()
+        defer { root.remove() }
+        try root.addRegularFile("/dev/vfio/vfio")
+        try root.addRegularFile("/dev/vfio/7")
+        try expectFailure(group, root: root, status: 3, errorLine: "error op=VFIO_GET_API_VERSION errno=25 (ENOTTY)")
+    }
+
+    @Test func aTrailingSlashOnTheHostRootIsIgnored() throws {
+        let root = try FakeHostRoot()
+        defer { root.remove() }
+        try root.addRegularFile("/dev/vfio/vfio")
+        let result = try HolderProcess.run(group + ["--host-root", root.path + "//"])
+        #expect(result.status == 4)
+        #expect(result.errLines == ["error op=open-group errno=2 (ENOENT)"], "\(result.err)")
+    }
+
+    @Test func aMissingCdevFailsAtOpeningTheDevice() throws {
+        let root = try FakeHostRoot()
+        defer { root.remove() }
+        try expectFailure(cdev, root: root, status: 6, errorLine: "error op=open-cdev errno=2 (ENOENT)")
+    }
+
+    @Test func aMissingIommufdFailsInTheIOMMUStage() throws {
+        let root = try FakeHostRoot()
+        defer { root.remove() }
+        try root.addRegularFile("/dev/vfio/devices/vfio0")
+        try expectFailure(cdev, root: root, status: 5, errorLine: "error op=open-iommufd errno=2 (ENOENT)")
+    }
+
+    @Test func aCdevThatIsNotVFIOFailsTheBind() throws {
+        let root = try FakeHostRoot()
+        defer { root.remove() }
+        try root.addRegularFile("/dev/vfio/devices/vfio0")
+        try root.addRegularFile("/dev/iommu")
+        try expectFailure(cdev, root: root, status: 6, errorLine: "error op=VFIO_DEVICE_BIND_IOMMUFD errno=25 (ENOTTY)")
+    }
+}
