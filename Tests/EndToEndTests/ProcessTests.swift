@@ -13,9 +13,6 @@ import TestSupport
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
     }
 
-    /// A database path for start failures that get past opening the database.
-    static let scratchDatabase = NSTemporaryDirectory() + "vfiod-start-failure-\(ProcessInfo.processInfo.processIdentifier).db"
-
     /// Runs vfiod to completion and returns its status, standard output and standard error.
     static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
         let process = Process()
@@ -45,15 +42,17 @@ import TestSupport
         (["serve", "--listen", "localhost"], "--listen"),
         (["serve", "--bogus"], "unexpected argument"),
         (["serve", "--simulate", "/nonexistent/topology.json", "--db", "/proc/vfiod-never.db"], "cannot open database"),
-        (["serve", "--simulate", "/nonexistent/topology.json", "--db", scratchDatabase], "simulated host"),
+        (["serve", "--simulate", "/nonexistent/topology.json", "--db", "SCRATCH"], "simulated host"),
         (["serve", "--listen", "0.0.0.0:0", "--no-auth", "--db", "/proc/never.db"], "loopback"),
         (["serve", "--db", "/proc/vfiod/cannot.db"], "cannot open database"),
         (["frobnicate"], "unknown command"),
         (["migrate"], "--db"),
     ])
     func aStartFailurePrintsOneClearLineAndExitsNonZero(_ arguments: [String], _ expected: String) throws {
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: Self.scratchDatabase + suffix) } }
-        let result = try Self.run(arguments)
+        // "SCRATCH" stands for a database path of this case's own, for failures that get past opening it.
+        let directory = try TemporaryDirectory(prefix: "vfiod-start-failure")
+        defer { directory.remove() }
+        let result = try Self.run(arguments.map { $0 == "SCRATCH" ? directory.path + "/v.db" : $0 })
         #expect(result.status != 0)
         let lines = result.err.split(separator: "\n").filter { !$0.contains("warning:") }
         #expect(lines.count == 1, "\(result.err)")
