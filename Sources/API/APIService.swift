@@ -103,6 +103,8 @@ final class APIContext: Sendable {
         var problem = Problem(status: error.status, code: error.code, title: error.title, detail: error.detail,
                               instance: request.path)
         problem.extensions = error.extensions
+        // Set here, not left to the server: a stored idempotent response carries its body as bytes.
+        problem.requestID = request.requestID
         var headers = error.headers
         if error.status == 401 { headers.append(("WWW-Authenticate", "Bearer realm=\"vfiod\"")) }
         return .problem(problem, headers: headers)

@@ -66,6 +66,46 @@ import TestSupport
         }
     }
 
+    @Test func leaseAndAuditResponsesMatchTheirSchemas() async throws {
+        let document = try OpenAPIDocument()
+        try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
+            let created = try await service.send("POST", "/v1/assignments", json: ["group": 11, "holder": ["id": "vm", "tenant": "t"]])
+            #expect(created.response.status == 202)
+            let operationPath = try #require(created.response.header("Operation-Location"))
+            _ = try await service.finish(operation: operationPath)
+            let id = try #require(created.body["id"] as? String)
+            let checks: [(method: String, pattern: String, status: Int, path: String, body: [String: Any]?)] = [
+                ("POST", "/v1/assignments", 202, "", nil),
+                ("GET", "/v1/assignments/{id}", 200, "/v1/assignments/\(id)", nil),
+                ("GET", "/v1/assignments", 200, "/v1/assignments?pageSize=1", nil),
+                ("GET", "/v1/operations/{id}", 200, operationPath, nil),
+                ("POST", "/v1/assignments/{id}/renew", 200, "/v1/assignments/\(id)/renew", ["ttlSeconds": 60]),
+                ("GET", "/v1/audit", 200, "/v1/audit?pageSize=5", nil),
+                ("GET", "/v1/audit/verify", 200, "/v1/audit/verify", nil),
+                ("DELETE", "/v1/assignments/{id}", 202, "/v1/assignments/\(id)", nil),
+            ]
+            for check in checks {
+                let schema = try #require(document.responseSchema(check.method, check.pattern, status: check.status),
+                                          "\(check.method) \(check.pattern) documents a JSON \(check.status)")
+                let value: Any
+                if check.path.isEmpty {
+                    value = created.body
+                } else {
+                    let (response, _) = try await service.send(check.method, check.path, json: check.body)
+                    #expect(response.status == check.status, "\(check.method) \(check.path): \(response.bodyText)")
+                    value = try JSONSerialization.jsonObject(with: Data(response.body))
+                }
+                let problems = document.violations(of: value, against: schema)
+                #expect(problems.isEmpty, "\(check.method) \(check.pattern): \(problems.prefix(5))")
+            }
+            let conflict = try await service.send("POST", "/v1/assignments", json: ["device": "0000:00:02.0", "holder": ["id": "vm", "tenant": "t"]])
+            let problemSchema = try #require(document.responseSchema("POST", "/v1/assignments", status: 409,
+                                                                     mediaType: "application/problem+json"))
+            #expect(document.violations(of: conflict.body, against: problemSchema).isEmpty)
+            #expect(document.problemCodes("POST", "/v1/assignments", status: 409).contains("group_not_assignable"))
+        }
+    }
+
     @Test func theServedDocumentIsTheRepositorysFile() async throws {
         let file = try Data(contentsOf: URL(fileURLWithPath: Fixtures.repositoryRoot() + "/openapi/openapi.yaml"))
         try await withService(try await TestService(host: richHost())) { service in
