@@ -115,6 +115,9 @@ public final class HTTPServer: Sendable {
             for state in core.tracking.suspendedRequests {
                 core.deliver(.problem(.shuttingDown), to: state)
             }
+            // Let those 503s reach their clients before the daemon stops (bounded: a client that does
+            // not read must not hold the shutdown).
+            _ = await core.tracking.wait(until: .noRequestsInFlight, timeout: .seconds(2))
         }
         // MHD_stop_daemon aborts the process if a connection is still suspended: wait until every
         // resumed connection has been back through the access handler (that is prompt once resumed).
