@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"]),
         // Runs the built vfio-holder binary (found next to the test bundle); `swift build` builds it.
-        .testTarget(name: "HolderTests"),
+        .testTarget(name: "HolderTests", dependencies: ["TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Store", "VFIOCore", "VFIOSimulator", "TestSupport",
                                                           .product(name: "Yams", package: "Yams")]),
     ]

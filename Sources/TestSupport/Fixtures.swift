@@ -16,6 +16,16 @@ public enum Fixtures {
     /// `Tests/Fixtures/sysfs-snapshots`.
     public static var snapshotDirectory: String { repositoryRoot() + "/Tests/Fixtures/sysfs-snapshots" }
 
+    /// A product SwiftPM built beside the test bundle (`vfiod`, `vfio-holder`).
+    public static func builtExecutable(_ name: String) -> String {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path,
+            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent(name).path,
+            Bundle.main.bundleURL.appendingPathComponent(name).path,
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+    }
+
     /// `examples/topologies`.
     public static var topologyDirectory: String { repositoryRoot() + "/examples/topologies" }
 

@@ -5,12 +5,7 @@ import TestSupport
 /// The real `vfiod` binary as an operator runs it.
 @Suite struct ProcessTests {
     static var binary: String {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vfiod").path,
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("vfiod").path,
-            Bundle.main.bundleURL.appendingPathComponent("vfiod").path,
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+        Fixtures.builtExecutable("vfiod")
     }
 
     /// Runs vfiod to completion and returns its status, standard output and standard error.

@@ -1,15 +1,11 @@
 import Foundation
+import TestSupport
 
 /// The built `vfio-holder` binary, run to completion with its output captured.
 enum HolderProcess {
     /// Where SwiftPM put the binary: next to the test bundle (or the test runner) in the build directory.
     static var binary: String {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vfio-holder").path,
-            Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("vfio-holder").path,
-            Bundle.main.bundleURL.appendingPathComponent("vfio-holder").path,
-        ]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates[0]
+        Fixtures.builtExecutable("vfio-holder")
     }
 
     /// What one run produced.
