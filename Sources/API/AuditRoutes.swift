@@ -58,10 +58,7 @@ extension RouteTable {
 extension APIContext {
     /// Runs a store call on the store thread, mapping failures to a 500 problem.
     func storeCall<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(APIError) -> T {
-        do {
-            let database = database
-            return try await leases.storeExecutor.run(key: nil) { try body(database) }
-        } catch { throw .store(error) }
+        do { return try await leases.store(body) } catch { throw .store(error) }
     }
 }
 

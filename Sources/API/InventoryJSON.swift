@@ -1,6 +1,7 @@
 import Inventory
 import VFIOCore
 import Foundation
+import Store
 
 /// The inventory's JSON shapes, as `openapi/openapi.yaml` defines them (`Device`, `Group`, `Host`).
 enum InventoryJSON {
@@ -92,7 +93,7 @@ enum InventoryJSON {
         json.key("inventory")
         json.beginObject()
         json.key("generation"); json.int(snapshot.generation)
-        json.key("takenAt"); json.string(RFC3339.string(snapshot.takenAt))
+        json.key("takenAt"); json.string(Timestamp.format(snapshot.takenAt))
         json.key("scanDurationMs"); json.double((snapshot.scanDuration * 1e6).rounded() / 1e3)
         json.endObject()
         json.key("notes"); json.strings(snapshot.notes)
@@ -113,13 +114,5 @@ extension DeviceState {
         case .quarantined: "quarantined"
         case .protected: "protected"
         }
-    }
-}
-
-/// RFC 3339 UTC timestamps with milliseconds.
-enum RFC3339 {
-    static func string(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().dateSeparator(.dash).time(includingFractionalSeconds: true)
-            .timeSeparator(.colon).timeZone(separator: .omitted))
     }
 }

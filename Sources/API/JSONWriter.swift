@@ -1,3 +1,4 @@
+import HTTPServer
 import Inventory
 
 /// Appends JSON to a byte buffer without Foundation: the inventory is encoded once per snapshot and
@@ -50,22 +51,9 @@ struct JSONWriter {
         needsComma[last] = true
     }
 
+    /// Escaping is the HTTP layer's: one set of JSON string rules in the project.
     private mutating func appendQuoted(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case UInt8(ascii: "\n"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case UInt8(ascii: "\r"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case UInt8(ascii: "\t"): bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0..<0x20:
-                bytes.append(contentsOf: Array("\\u00".utf8))
-                bytes.append(contentsOf: Array(Hex.pad(byte, 2).utf8))
-            default: bytes.append(byte)
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        JSONText.appendQuoted(value, to: &bytes)
     }
 
     /// A JSON array of strings.

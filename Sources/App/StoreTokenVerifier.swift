@@ -9,11 +9,11 @@ import Workers
 /// within that time.
 final class StoreTokenVerifier: TokenVerifier {
     private let database: Database
-    private let executor: WorkerPool
+    private let executor: DedicatedExecutor
     private let cache = Mutex<[String: (principal: Principal, until: Date)]>([:])
     private static let cacheSeconds = 5.0
 
-    init(database: Database, executor: WorkerPool) {
+    init(database: Database, executor: DedicatedExecutor) {
         self.database = database
         self.executor = executor
     }
@@ -24,7 +24,7 @@ final class StoreTokenVerifier: TokenVerifier {
         let key = SHA256.hexDigest(Array(token.utf8))
         if let cached = cache.withLock({ $0[key] }), cached.until > now { return cached.principal }
         let database = database
-        let record = try? await executor.run(key: nil) { try TokenStore(database: database).lookup(token: token) }
+        let record = try? await executor.run(label: "token lookup") { try TokenStore(database: database).lookup(token: token) }
         guard let record = record ?? nil else {
             cache.withLock { $0[key] = nil }
             return nil

@@ -27,7 +27,7 @@ public final class VFIOD: Sendable {
     private let api: APIService
     private let server: HTTPServer
     private let workers: WorkerPool
-    private let storeExecutor: WorkerPool
+    private let storeExecutor: DedicatedExecutor
     private let uevents = Mutex<UeventMonitor?>(nil)
     private let expiry = Mutex<Task<Void, Never>?>(nil)
 
@@ -51,8 +51,7 @@ public final class VFIOD: Sendable {
         self.kernel = kernel
         workers = WorkerPool(name: "vfiod-kernel", threads: configuration.workerThreads,
                              queueLimit: configuration.workerQueueLimit, stuckAfterSeconds: 30, maxExtraThreads: 16)
-        storeExecutor = WorkerPool(name: "vfiod-store", threads: 1, queueLimit: 65536, stuckAfterSeconds: 30,
-                                   maxExtraThreads: 0)
+        storeExecutor = DedicatedExecutor(name: "vfiod-sqlite", queueLimit: 65536, stuckAfterSeconds: 30)
         let names = PCINames.load(path: configuration.pciIDsPath)
         let builder = InventoryBuilder(allowlist: configuration.allowlist, names: names)
         let identities = DeviceIdentityStore(database: database)

@@ -6,12 +6,16 @@ extension LeaseService {
     /// Extends an active (or binding) lease by `ttlSeconds` from now. `ifMatch` is the generation the
     /// caller last saw; an older one throws `staleGeneration`.
     public func renew(_ id: String, ttlSeconds: Int?, ifMatch: Int64?, caller: Caller) async throws -> Assignment {
-        let current = try await assignment(id, caller: caller)
+        guard Identifier.isWellFormed(id, prefix: "asg") else { throw LeaseError.notFound(id) }
         let at = now()
         let maxTTL = maxTTLSeconds
         let renewed = try await store { database in
             try database.transaction(.immediate) { connection -> Assignment in
-                guard var assignment = try AssignmentRecords.get(id, in: connection) else { throw LeaseError.notFound(id) }
+                // Read, check and change in one transaction: another tenant's assignment is "not found".
+                guard var assignment = try AssignmentRecords.get(id, in: connection), caller.sees(assignment) else {
+                    throw LeaseError.notFound(id)
+                }
+                let before = assignment.state
                 if let ifMatch, ifMatch != assignment.generation { throw LeaseError.staleGeneration(current: assignment.generation) }
                 guard assignment.state == .active || assignment.state == .binding else {
                     throw LeaseError.wrongState(id, assignment.state)
@@ -23,7 +27,7 @@ extension LeaseService {
                 try AssignmentRecords.update(assignment, in: connection)
                 try connection.run("UPDATE assignments SET ttl_seconds = ? WHERE id = ?",
                                    bindings: [.integer(Int64(assignment.ttlSeconds)), .text(id)])
-                try Audit.assignment("assignment.renewed", assignment, caller: caller, before: current.state,
+                try Audit.assignment("assignment.renewed", assignment, caller: caller, before: before,
                                      detail: "expires at \(Timestamp.format(assignment.expiresAt))", in: connection)
                 return assignment
             }
@@ -34,11 +38,13 @@ extension LeaseService {
     /// Starts giving the group back: `releasing` now, original drivers restored by a worker.
     /// `reason` is `requested` for a DELETE, `expired` for an expiry.
     public func release(_ id: String, caller: Caller, reason: String = "requested") async throws -> (Assignment, GroupOperation) {
-        _ = try await assignment(id, caller: caller)
+        guard Identifier.isWellFormed(id, prefix: "asg") else { throw LeaseError.notFound(id) }
         let at = now()
         let (assignment, operation) = try await store { database in
             try database.transaction(.immediate) { connection -> (Assignment, GroupOperation) in
-                guard var assignment = try AssignmentRecords.get(id, in: connection) else { throw LeaseError.notFound(id) }
+                guard var assignment = try AssignmentRecords.get(id, in: connection), caller.sees(assignment) else {
+                    throw LeaseError.notFound(id)
+                }
                 if assignment.state == .releasing,
                    let pending = try OperationRecords.list(where: "assignment_id = ? AND kind = 'release'", [.text(id)],
                                                            in: connection).last {

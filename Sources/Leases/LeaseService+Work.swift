@@ -60,12 +60,8 @@ extension LeaseService {
     private func runBind(_ operation: GroupOperation, _ assignment: Assignment) throws {
         let journal = Journal(database: database, operation: operation, assignment: assignment,
                               actor: operation.actor, now: now)
-        let binder = GroupBinder(kernel: kernel)
-        let result = Result { try binder.bind(assignment, journal: journal) }
-        let at = now()
-        let updated = try database.transaction(.immediate) { connection -> Assignment in
-            guard var current = try AssignmentRecords.get(assignment.id, in: connection) else { throw LeaseError.notFound(assignment.id) }
-            let before = current.state
+        let result = Result { try GroupBinder(kernel: kernel).bind(assignment, journal: journal) }
+        try finish(operation, assignment, error: result.errorText) { current in
             switch result {
             case .success(let devices):
                 current.devices = devices
@@ -75,16 +71,8 @@ extension LeaseService {
                 current.failure = "bind failed and was undone: \(error)"
                 if current.state == .binding || current.state == .releasing { current.state = .failed }
             }
-            current.generation += 1
-            current.updatedAt = at
-            try AssignmentRecords.update(current, in: connection)
-            if current.state != before {
-                try Audit.assignment("assignment.\(current.state.rawValue)", current, caller: caller(of: operation),
-                                     before: before, detail: current.devicePaths.joined(separator: " "), in: connection)
-            }
-            return current
+            return current.devicePaths.joined(separator: " ")
         }
-        try publish(updated, finishing: operation, error: result.errorText)
     }
 
     private func runRelease(_ operation: GroupOperation, _ assignment: Assignment) throws {
@@ -94,10 +82,7 @@ extension LeaseService {
                                   actor: operation.actor, now: now)
             result = Result { try GroupBinder(kernel: kernel).restore(assignment.devices, journal: journal) }
         }
-        let at = now()
-        let updated = try database.transaction(.immediate) { connection -> Assignment in
-            guard var current = try AssignmentRecords.get(assignment.id, in: connection) else { throw LeaseError.notFound(assignment.id) }
-            let before = current.state
+        try finish(operation, assignment, error: result.errorText) { current in
             switch result {
             case .success:
                 if current.state == .releasing {
@@ -107,16 +92,30 @@ extension LeaseService {
             case .failure(let error):
                 current.failure = "restore failed: \(error)"
             }
+            return current.releaseReason
+        }
+    }
+
+    /// Applies an operation's outcome to its assignment (read again inside the transaction: a release
+    /// may have been asked for meanwhile), audits a state change, then publishes.
+    /// `apply` changes the assignment and returns the audit detail.
+    private func finish(_ operation: GroupOperation, _ assignment: Assignment, error: String?,
+                        apply: (inout Assignment) -> String?) throws {
+        let at = now()
+        let updated = try database.transaction(.immediate) { connection -> Assignment in
+            guard var current = try AssignmentRecords.get(assignment.id, in: connection) else { throw LeaseError.notFound(assignment.id) }
+            let before = current.state
+            let detail = apply(&current)
             current.generation += 1
             current.updatedAt = at
             try AssignmentRecords.update(current, in: connection)
             if current.state != before {
                 try Audit.assignment("assignment.\(current.state.rawValue)", current, caller: caller(of: operation),
-                                     before: before, detail: current.releaseReason, in: connection)
+                                     before: before, detail: detail, in: connection)
             }
             return current
         }
-        try publish(updated, finishing: operation, error: result.errorText)
+        try publish(updated, finishing: operation, error: error)
     }
 
     /// `/dev/vfio/<group>`, then each endpoint's cdev where the kernel made one.

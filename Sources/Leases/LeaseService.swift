@@ -14,8 +14,7 @@ public final class LeaseService: Sendable {
     let kernel: any HostKernel
     let inventory: InventoryService
     let workers: WorkerPool
-    /// The one thread that runs SQLite calls for async callers.
-    public let storeExecutor: WorkerPool
+    let storeExecutor: DedicatedExecutor
     let live = LiveLeases()
     let waiters = OperationWaiters()
     let now: @Sendable () -> Date
@@ -23,7 +22,7 @@ public final class LeaseService: Sendable {
 
     /// Creates the service. Call `recover()` before serving.
     public init(database: Database, kernel: any HostKernel, inventory: InventoryService, workers: WorkerPool,
-                storeExecutor: WorkerPool, maxTTLSeconds: Int = 30 * 24 * 3600,
+                storeExecutor: DedicatedExecutor, maxTTLSeconds: Int = 30 * 24 * 3600,
                 now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
         self.kernel = kernel
@@ -37,10 +36,10 @@ public final class LeaseService: Sendable {
     /// Device marks for the inventory builder.
     public var leaseMarks: [PCIAddress: LeaseMark] { live.marks }
 
-    /// Runs `body` on the store thread.
-    func store<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    /// Runs `body` on the store's one thread, so async callers never block the cooperative pool on SQLite.
+    public func store<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         let database = database
-        return try await storeExecutor.run(key: nil) { try body(database) }
+        return try await storeExecutor.run(label: "sqlite") { try body(database) }
     }
 
     // MARK: Reads
