@@ -127,7 +127,7 @@ public struct HostScan: Sendable {
 /// one kernel operation, so the journal can record an intent before each one and an outcome after it.
 /// Every method blocks (a sysfs `unbind` can block forever while a process holds the device): call them
 /// from dedicated threads, never from Swift's cooperative pool.
-public protocol HostKernel: Sendable {
+public protocol HostKernel: VFIOKernel {
     /// `linux` or `simulated`.
     var backend: String { get }
     /// Where this kernel's `sys/`, `dev/`, `proc/` are.
