@@ -30,6 +30,7 @@ public final class APIService: Sendable {
         routes.addInventoryRoutes()
         routes.addOperationalRoutes()
         routes.addAssignmentRoutes()
+        routes.addResetRoutes()
         routes.addAuditRoutes()
         self.context = context
         self.metrics = context.metrics

@@ -5,7 +5,8 @@ import Store
 /// The body of `POST /v1/assignments`, checked field by field: unknown fields are refused rather
 /// than ignored, so a typo never silently changes what is leased.
 enum AssignmentBody {
-    static let fields: Set<String> = ["device", "group", "holder", "ttlSeconds", "resetOnRelease"]
+    static let fields: Set<String> = ["device", "group", "holder", "ttlSeconds", "resetOnRelease", "callbackUrl",
+                                      "releaseGraceSeconds", "releaseTimeoutSeconds", "escalation"]
     static let defaultTTLSeconds = 3600
 
     static func parse(_ body: [UInt8]) throws(APIError) -> CreateAssignmentRequest {
@@ -42,7 +43,44 @@ enum AssignmentBody {
             guard let number = value as? NSNumber, JSONObject.isBool(number) else { throw invalid("resetOnRelease must be true or false") }
             reset = number.boolValue
         }
-        return CreateAssignmentRequest(target: target, holder: Holder(id: id, tenant: tenant), ttlSeconds: ttl, resetOnRelease: reset)
+        return CreateAssignmentRequest(target: target, holder: Holder(id: id, tenant: tenant), ttlSeconds: ttl,
+                                       resetOnRelease: reset, release: try releasePolicy(object))
+    }
+
+    /// `callbackUrl`, `releaseGraceSeconds`, `releaseTimeoutSeconds`, `escalation`.
+    static func releasePolicy(_ object: [String: Any]) throws(APIError) -> ReleasePolicy {
+        var policy = ReleasePolicy.standard
+        if let value = object["callbackUrl"] {
+            guard let url = value as? String, CallbackURL(url) != nil else {
+                throw invalid("callbackUrl must be an http:// URL with a host (at most 2048 characters)")
+            }
+            policy.callbackURL = url
+        }
+        if let value = object["releaseGraceSeconds"] {
+            guard let seconds = wholeNumber(value), (0...86_400).contains(seconds) else {
+                throw invalid("releaseGraceSeconds must be a whole number of seconds from 0 to 86400")
+            }
+            policy.graceSeconds = seconds
+        }
+        if let value = object["releaseTimeoutSeconds"] {
+            guard let seconds = wholeNumber(value), (0...86_400).contains(seconds) else {
+                throw invalid("releaseTimeoutSeconds must be a whole number of seconds from 0 to 86400")
+            }
+            policy.timeoutSeconds = seconds
+        }
+        if let value = object["escalation"] {
+            guard let text = value as? String, let escalation = Escalation(rawValue: text) else {
+                throw invalid("escalation must be wait, terminate or kill")
+            }
+            policy.escalation = escalation
+        }
+        return policy
+    }
+
+    static func wholeNumber(_ value: Any) -> Int? {
+        guard let number = value as? NSNumber, !JSONObject.isBool(number),
+              number.doubleValue == Double(number.intValue) else { return nil }
+        return number.intValue
     }
 
     /// SHA-256 of the body's canonical form, so key order and spacing don't make a "different body".
@@ -51,7 +89,9 @@ enum AssignmentBody {
         case .device(let address): "device=\(address)"
         case .group(let id): "group=\(id)"
         }
+        let release = request.release
         let canonical = "\(target)|\(request.holder.id)|\(request.holder.tenant)|\(request.ttlSeconds)|\(request.resetOnRelease)"
+            + "|\(release.callbackURL ?? "")|\(release.graceSeconds)|\(release.timeoutSeconds)|\(release.escalation.rawValue)"
         return SHA256.hexDigest(Array(canonical.utf8))
     }
 

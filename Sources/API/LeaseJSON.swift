@@ -41,6 +41,10 @@ enum LeaseJSON {
         json.key("failure"); json.string(a.failure)
         json.key("releaseReason"); json.string(a.releaseReason)
         json.key("devicePaths"); json.strings(a.devicePaths)
+        json.key("callbackUrl"); json.string(a.release.callbackURL)
+        json.key("releaseGraceSeconds"); json.int(a.release.graceSeconds)
+        json.key("releaseTimeoutSeconds"); json.int(a.release.timeoutSeconds)
+        json.key("escalation"); json.string(a.release.escalation.rawValue)
         json.endObject()
     }
 
@@ -85,8 +89,59 @@ enum LeaseJSON {
             json.endObject()
         }
         json.endArray()
+        json.key("target"); json.string(op.target)
+        writeDetail(op.detail, to: &json)
         json.endObject()
         return json.bytes
+    }
+
+    /// Holders, relayed requests, escalation and the reset's path, flattened into the operation.
+    private static func writeDetail(_ detail: OperationDetail, to json: inout JSONWriter) {
+        json.key("holders")
+        json.beginArray()
+        for holder in detail.holders {
+            json.beginObject()
+            json.key("pid"); json.int(holder.pid)
+            json.key("commandLine"); json.string(holder.commandLine)
+            json.key("paths"); json.strings(holder.paths)
+            json.key("since"); json.string(Timestamp.format(holder.since))
+            json.key("goneAt"); json.string(holder.goneAt.map(Timestamp.format))
+            json.endObject()
+        }
+        json.endArray()
+        json.key("requestsRelayed")
+        json.beginArray()
+        for request in detail.requestsRelayed {
+            json.beginObject()
+            json.key("sequence"); json.int(request.sequence)
+            json.key("text"); json.string(request.text)
+            json.endObject()
+        }
+        json.endArray()
+        json.key("escalation")
+        if let escalation = detail.escalation {
+            json.beginObject()
+            json.key("policy"); json.string(escalation.policy)
+            json.key("signal"); json.string(escalation.signal)
+            json.key("pids"); json.beginArray(); for pid in escalation.pids { json.int(pid) }; json.endArray()
+            json.key("at"); json.string(Timestamp.format(escalation.at))
+            json.endObject()
+        } else {
+            json.null()
+        }
+        json.key("stuck"); json.bool(detail.isStuck)
+        json.key("stuckSince"); json.string(detail.stuckSince.map(Timestamp.format))
+        json.key("callback"); json.string(detail.callback)
+        json.key("reset")
+        if let method = detail.resetMethod {
+            json.beginObject()
+            json.key("method"); json.string(method)
+            json.key("path"); json.string(detail.resetPath)
+            json.key("kernelScope"); json.strings(detail.kernelScope ?? [])
+            json.endObject()
+        } else {
+            json.null()
+        }
     }
 
     static func audit(_ record: AuditRecord) -> [UInt8] {

@@ -37,6 +37,12 @@ extension APIError {
                             "a request with this Idempotency-Key is still being answered; retry shortly")
         case .tenantMismatch(let tenant):
             return APIError(403, "forbidden", "Forbidden", "this token acts for tenant \(tenant) only")
+        case .resetNotPossible(let address, let blockers):
+            return APIError(409, "reset_not_possible", "Reset not possible",
+                            "vfiod cannot reset \(address) now: " + blockers.joined(separator: "; "),
+                            extensions: [("blockers", .rawJSON(JSONWriter.stringArray(blockers)))])
+        case .notQuarantined(let address):
+            return APIError(404, "not_quarantined", "Not quarantined", "device \(address) is not quarantined")
         case .corruptRow(let what):
             return APIError(500, "internal_error", "Internal error", "stored \(what) could not be read")
         }

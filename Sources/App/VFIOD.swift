@@ -80,10 +80,14 @@ public final class VFIOD: Sendable {
         let api = APIService(inventory: inventory, leases: leases, database: database,
                              hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
                              openAPIDocument: Array(PackageResources.openapi_yaml), authentication: authentication,
-                             extraMetrics: { WorkerMetrics.render(workers.stats) }) {
+                             extraMetrics: { WorkerMetrics.render(workers.stats) + WorkerMetrics.renderReleases(stuck: leases.stuckReleases.count) }) {
             var problems = storeProblem.withLock { $0 }.map { ["the database is failing: \($0)"] } ?? []
             let stuck = workers.stats.stuckJobs
             if !stuck.isEmpty { problems.append("kernel operations stuck: " + stuck.map(\.label).joined(separator: ", ")) }
+            let releases = leases.stuckReleases
+            if !releases.isEmpty {
+                problems.append("releases stuck (holders kept the devices past releaseTimeoutSeconds): " + releases.joined(separator: ", "))
+            }
             return problems
         }
         apiBox.withLock { $0 = api }

@@ -3,6 +3,16 @@ import Workers
 /// The kernel worker pool in Prometheus text: queue, busy and stuck threads (an unbind the kernel
 /// holds because userspace still has the device open shows up here).
 enum WorkerMetrics {
+    /// The releases stuck now under the `wait` escalation policy.
+    static func renderReleases(stuck: Int) -> String {
+        """
+        # HELP vfiod_releases_stuck Releases whose holders kept the devices past releaseTimeoutSeconds (policy wait).
+        # TYPE vfiod_releases_stuck gauge
+        vfiod_releases_stuck \(stuck)
+
+        """
+    }
+
     static func render(_ stats: WorkerPoolStats) -> String {
         """
         # HELP vfiod_worker_threads Threads of the kernel worker pool, stand-ins for stuck threads included.

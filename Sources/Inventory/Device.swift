@@ -58,16 +58,20 @@ public struct NoPCINames: PCINameLookup {
     public func className(_ classCode: UInt32) -> String? { nil }
 }
 
-/// A live lease's mark on a device: which assignment holds it and the state that gives the device.
+/// A mark vfiod's own records put on a device: a live lease (which assignment holds it and the state that
+/// gives the device) or a quarantine (and why).
 public struct LeaseMark: Sendable, Hashable {
-    /// The assignment.
-    public var assignmentID: String
-    /// `binding`, `assigned` or `releasing`.
+    /// The assignment; `nil` for a quarantine outside any live lease.
+    public var assignmentID: String?
+    /// `binding`, `assigned`, `releasing` or `quarantined`.
     public var state: DeviceState
+    /// Why, for a quarantine.
+    public var reason: String?
 
     /// Creates a mark.
-    public init(assignmentID: String, state: DeviceState) {
+    public init(assignmentID: String?, state: DeviceState, reason: String? = nil) {
         self.assignmentID = assignmentID
         self.state = state
+        self.reason = reason
     }
 }

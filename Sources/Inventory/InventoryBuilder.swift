@@ -26,7 +26,11 @@ public struct InventoryBuilder: Sendable {
             let lease = leases[facts.address]
             if let lease {
                 state = lease.state
-                reason = "\(lease.state.rawValue) under assignment \(lease.assignmentID)"
+                if lease.state == .quarantined {
+                    reason = "quarantined: \(lease.reason ?? "no reason recorded"); an admin must clear it"
+                } else {
+                    reason = "\(lease.state.rawValue) under assignment \(lease.assignmentID ?? "?")"
+                }
             }
             return Device(
                 facts: facts,

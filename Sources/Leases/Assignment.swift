@@ -82,6 +82,8 @@ public struct Assignment: Sendable, Hashable {
     public var releaseReason: String?
     /// `/dev/vfio/<group>` and, where the kernel made them, `/dev/vfio/devices/vfioN`.
     public var devicePaths: [String]
+    /// How a release treats a holder that keeps the devices open.
+    public var release: ReleasePolicy = .standard
 
     /// The endpoints: the members vfiod binds to vfio-pci.
     public var endpoints: [AssignmentDevice] { devices.filter { !$0.isBridge } }

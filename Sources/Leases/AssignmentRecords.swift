@@ -6,13 +6,14 @@ import Store
 enum AssignmentRecords {
     static let columns = """
         id, group_id, holder_id, tenant, state, ttl_seconds, expires_at, reset_on_release, generation,
-        created_at, updated_at, created_by, failure, release_reason, device_paths
+        created_at, updated_at, created_by, failure, release_reason, device_paths, callback_url,
+        release_grace_seconds, release_timeout_seconds, escalation
         """
 
     /// Inserts a new assignment; the unique partial index refuses a second live one for the group.
     static func insert(_ assignment: Assignment, in connection: Connection) throws {
         try connection.run("""
-            INSERT INTO assignments (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO assignments (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, bindings: values(assignment))
         for device in assignment.devices {
             try connection.run("""
@@ -67,7 +68,9 @@ enum AssignmentRecords {
         [.text(a.id), .integer(Int64(a.groupID)), .text(a.holder.id), .text(a.holder.tenant), .text(a.state.rawValue),
          .integer(Int64(a.ttlSeconds)), .text(Timestamp.format(a.expiresAt)), .integer(a.resetOnRelease ? 1 : 0),
          .integer(a.generation), .text(Timestamp.format(a.createdAt)), .text(Timestamp.format(a.updatedAt)),
-         .text(a.createdBy), SQLValue(a.failure), SQLValue(a.releaseReason), .text(JSONStrings.encode(a.devicePaths))]
+         .text(a.createdBy), SQLValue(a.failure), SQLValue(a.releaseReason), .text(JSONStrings.encode(a.devicePaths)),
+         SQLValue(a.release.callbackURL), .integer(Int64(a.release.graceSeconds)), .integer(Int64(a.release.timeoutSeconds)),
+         .text(a.release.escalation.rawValue)]
     }
 
     private static func row(_ row: Row) throws -> Assignment {
@@ -82,7 +85,9 @@ enum AssignmentRecords {
             holder: Holder(id: row.string(2), tenant: row.string(3)), state: state, ttlSeconds: Int(row.int64(5)),
             expiresAt: expiresAt, resetOnRelease: row.int64(7) != 0, generation: row.int64(8), createdAt: createdAt,
             updatedAt: updatedAt, createdBy: row.string(11), failure: row.nullableString(12),
-            releaseReason: row.nullableString(13), devicePaths: JSONStrings.decode(row.string(14)))
+            releaseReason: row.nullableString(13), devicePaths: JSONStrings.decode(row.string(14)),
+            release: ReleasePolicy(callbackURL: row.nullableString(15), graceSeconds: Int(row.int64(16)),
+                                   timeoutSeconds: Int(row.int64(17)), escalation: Escalation(rawValue: row.string(18)) ?? .wait))
     }
 }
 

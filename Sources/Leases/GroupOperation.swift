@@ -6,6 +6,10 @@ public enum OperationKind: String, Sendable, Hashable {
     case bind
     /// Give every endpoint back to its original driver.
     case release
+    /// Reset a device (and everything in its reset scope).
+    case reset
+    /// Give a quarantined device back to its original driver after an admin cleared it.
+    case restore
 }
 
 /// Where an operation stands.
@@ -59,7 +63,7 @@ public struct OperationStep: Sendable, Hashable {
     public var error: String?
 }
 
-/// A bind or release of one group: the unit the worker pool runs and the journal records.
+/// A bind, release, reset or restore on one group: the unit the worker pool runs and the journal records.
 public struct GroupOperation: Sendable, Hashable {
     /// Time-ordered id (`op_…`).
     public var id: String
@@ -87,4 +91,8 @@ public struct GroupOperation: Sendable, Hashable {
     public var actor: String
     /// Its journaled steps, in order.
     public var steps: [OperationStep]
+    /// The device a reset or restore aims at.
+    public var target: String? = nil
+    /// Holders, relayed requests, escalation, reset path.
+    public var detail = OperationDetail()
 }

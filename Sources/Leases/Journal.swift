@@ -21,11 +21,11 @@ struct Journal {
 
     /// Journals a kernel write: intent, crash point, the write, crash point, outcome.
     func write(_ action: String, device: PCIAddress, originalDriver: String?, expected: String?,
-               before: String?, after: @escaping () -> String?, _ body: () throws(KernelError) -> Void) throws {
+               before: String?, after: @escaping () -> String?, _ body: () throws -> Void) throws {
         let seq = try intent(action, device: device, originalDriver: originalDriver, expected: expected)
         CrashPoints.pass("\(operation.kind.rawValue) \(action) \(device): intent committed")
         var failure: String?
-        do { try body() } catch { failure = error.description }
+        do { try body() } catch { failure = "\(error)" }
         CrashPoints.pass("\(operation.kind.rawValue) \(action) \(device): written")
         try outcome(seq, action, device: device, error: failure, before: before, after: after())
         if let failure { throw StepFailure(action: action, device: device.description, reason: failure) }

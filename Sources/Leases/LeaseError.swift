@@ -22,6 +22,10 @@ public enum LeaseError: Error, Sendable, Equatable {
     case idempotencyInProgress
     /// An operator asked for a holder outside its own tenant.
     case tenantMismatch(String)
+    /// The reset preview says vfiod cannot reset the device now; each entry says why.
+    case resetNotPossible(String, blockers: [String])
+    /// The device is not quarantined.
+    case notQuarantined(String)
     /// A row in the database could not be read back.
     case corruptRow(String)
 }

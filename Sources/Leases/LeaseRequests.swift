@@ -18,13 +18,16 @@ public struct CreateAssignmentRequest: Sendable, Hashable {
     public var ttlSeconds: Int
     /// Reset the devices after the holder let go.
     public var resetOnRelease: Bool
+    /// How a release treats the holder.
+    public var release: ReleasePolicy
 
     /// Creates a request.
-    public init(target: Target, holder: Holder, ttlSeconds: Int, resetOnRelease: Bool) {
+    public init(target: Target, holder: Holder, ttlSeconds: Int, resetOnRelease: Bool, release: ReleasePolicy = .standard) {
         self.target = target
         self.holder = holder
         self.ttlSeconds = ttlSeconds
         self.resetOnRelease = resetOnRelease
+        self.release = release
     }
 }
 

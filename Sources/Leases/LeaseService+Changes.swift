@@ -71,12 +71,7 @@ extension LeaseService {
         }
         live.set(assignment)
         inventory.republish()
-        do {
-            try submit(operation, for: assignment)
-        } catch {
-            // The release stays recorded and queued: recovery or the next expiry pass resubmits it.
-            throw LeaseError.busy
-        }
+        if releasesStarted.insert(operation.id) { startCooperativeRelease(operation, assignment) }
         return (assignment, operation)
     }
 

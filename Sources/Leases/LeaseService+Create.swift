@@ -52,7 +52,7 @@ extension LeaseService {
                                                     isBridge: InventoryBuilder.isBridgeClass($0.facts)) },
             holder: request.holder, state: .binding, ttlSeconds: ttl, expiresAt: created.addingTimeInterval(Double(ttl)),
             resetOnRelease: request.resetOnRelease, generation: 1, createdAt: created, updatedAt: created,
-            createdBy: caller.name, failure: nil, releaseReason: nil, devicePaths: [])
+            createdBy: caller.name, failure: nil, releaseReason: nil, devicePaths: [], release: request.release)
         let operation = GroupOperation(id: Identifier.make("op", at: created), kind: .bind, assignmentID: assignment.id,
                                   groupID: group.id, state: .queued, reason: "requested", createdAt: created,
                                   requestID: caller.requestID, actor: caller.name, steps: [])

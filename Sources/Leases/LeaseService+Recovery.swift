@@ -28,13 +28,20 @@ extension LeaseService {
         try reverifyAfterReboot(&report)
         let unfinished = try database.withConnection { try OperationRecords.unfinished(in: $0) }
         for operation in unfinished {
-            if operation.state == .queued {
+            if operation.state == .queued && operation.kind == .release {
+                // A release waits for its holders: its workflow runs in the background, not at startup.
+                if let (_, assignment) = try load(operation.id), releasesStarted.insert(operation.id) {
+                    startCooperativeRelease(operation, assignment)
+                }
+                report.resumed.append(operation.id)
+            } else if operation.state == .queued {
                 run(operationID: operation.id)
                 report.resumed.append(operation.id)
             } else {
                 try resolveInterrupted(operation, &report)
             }
         }
+        quarantines.load(try database.withConnection { try QuarantineRecords.all(in: $0) })
         let liveAssignments = try database.withConnection {
             try AssignmentRecords.list(where: "state IN ('binding', 'active', 'releasing')", [], in: $0)
         }

@@ -18,6 +18,8 @@ extension LeaseService {
             switch operation.kind {
             case .bind: try runBind(operation, assignment)
             case .release: try runRelease(operation, assignment)
+            case .reset: try runReset(operation, assignment)
+            case .restore: try runRestore(operation, assignment)
             }
         } catch {
             // The database refused the journal: the operation stays unfinished and recovery takes it
@@ -77,10 +79,23 @@ extension LeaseService {
 
     private func runRelease(_ operation: GroupOperation, _ assignment: Assignment) throws {
         var result: Result<Void, Error> = .success(())
+        var quarantined: [PCIAddress] = []
         if assignment.state == .releasing {
             let journal = Journal(database: database, operation: operation, assignment: assignment,
                                   actor: operation.actor, now: now)
-            result = Result { try GroupBinder(kernel: kernel).restore(assignment.devices, journal: journal) }
+            if assignment.resetOnRelease, let failure = resetBeforeRestore(operation, assignment, journal: journal) {
+                result = .failure(Journal.StepFailure(action: "reset", device: nil, reason: failure))
+                quarantined = assignment.endpoints.compactMap { PCIAddress($0.address) }
+                try quarantine(quarantined, reason: "reset on release failed: \(failure)", assignment: assignment, operation: operation)
+            } else {
+                result = Result { try GroupBinder(kernel: kernel).restore(assignment.devices, journal: journal) }
+                if case .failure(let error) = result {
+                    quarantined = assignment.endpoints.filter { device in
+                        PCIAddress(device.address).map { kernel.driver(of: $0) != device.originalDriver } ?? false
+                    }.compactMap { PCIAddress($0.address) }
+                    try quarantine(quarantined, reason: "restore failed: \(error)", assignment: assignment, operation: operation)
+                }
+            }
         }
         try finish(operation, assignment, error: result.errorText) { current in
             switch result {
@@ -90,7 +105,12 @@ extension LeaseService {
                     current.devicePaths = []
                 }
             case .failure(let error):
-                current.failure = "restore failed: \(error)"
+                if current.state == .releasing {
+                    current.state = .released
+                    current.devicePaths = []
+                }
+                current.failure = "\(error); quarantined: "
+                    + (quarantined.isEmpty ? "none" : quarantined.map(\.description).joined(separator: ", "))
             }
             return current.releaseReason
         }

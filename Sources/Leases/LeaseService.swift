@@ -16,6 +16,11 @@ public final class LeaseService: Sendable {
     let workers: WorkerPool
     let storeExecutor: DedicatedExecutor
     let live = LiveLeases()
+    let quarantines = Quarantines()
+    let stuck = OperationIDSet()
+    let releasesStarted = OperationIDSet()
+    /// Holder scans, kernel-log reads and callbacks: file and socket I/O kept off the cooperative pool.
+    let observer = DedicatedExecutor(name: "observer", queueLimit: 1024, stuckAfterSeconds: 30)
     let waiters = OperationWaiters()
     let now: @Sendable () -> Date
     let maxTTLSeconds: Int
@@ -33,8 +38,13 @@ public final class LeaseService: Sendable {
         self.now = now
     }
 
-    /// Device marks for the inventory builder.
-    public var leaseMarks: [PCIAddress: LeaseMark] { live.marks }
+    /// Device marks for the inventory builder: live leases, overridden by quarantines.
+    public var leaseMarks: [PCIAddress: LeaseMark] {
+        live.marks.merging(quarantines.marks) { _, quarantine in quarantine }
+    }
+
+    /// The releases stuck now (holders kept the devices past the timeout under `wait`): operation ids.
+    public var stuckReleases: [String] { stuck.all }
 
     /// Runs `body` on the store's one thread, so async callers never block the cooperative pool on SQLite.
     public func store<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {

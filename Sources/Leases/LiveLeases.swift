@@ -23,6 +23,13 @@ final class LiveLeases: Sendable {
         }
     }
 
+    /// The live assignment holding `address`, if any.
+    func assignment(device address: String) -> (id: String, state: AssignmentState)? {
+        entries.withLock { entries in
+            entries.values.first { $0.devices.contains(address) }.map { ($0.assignmentID, $0.state) }
+        }
+    }
+
     /// The live assignment of `group`, if any.
     func assignment(group: Int) -> (id: String, state: AssignmentState)? {
         entries.withLock { $0[group].map { ($0.assignmentID, $0.state) } }

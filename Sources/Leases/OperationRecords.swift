@@ -5,12 +5,27 @@ import Store
 enum OperationRecords {
     static func insert(_ operation: GroupOperation, in connection: Connection) throws {
         try connection.run("""
-            INSERT INTO operations (id, kind, assignment_id, group_id, state, reason, created_at, request_id, actor)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO operations (id, kind, assignment_id, group_id, state, reason, created_at, request_id, actor,
+                                    target, detail)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, bindings: [.text(operation.id), .text(operation.kind.rawValue), .text(operation.assignmentID),
                             .integer(Int64(operation.groupID)), .text(operation.state.rawValue), SQLValue(operation.reason),
                             .text(Timestamp.format(operation.createdAt)), SQLValue(operation.requestID),
-                            .text(operation.actor)])
+                            .text(operation.actor), SQLValue(operation.target), .text(operation.detail.encoded)])
+    }
+
+    /// Changes part of what the operation saw, read and written in the caller's transaction (the release
+    /// watcher and the worker both write it).
+    static func updateDetail(_ id: String, in connection: Connection, _ change: (inout OperationDetail) -> Void) throws {
+        let text = try connection.query("SELECT detail FROM operations WHERE id = ?", bindings: [.text(id)]) { $0.string(0) }.first
+        var detail = OperationDetail.decode(text ?? "{}")
+        change(&detail)
+        try setDetail(id, detail, in: connection)
+    }
+
+    /// Replaces what the operation saw (holders, requests, escalation, reset path).
+    static func setDetail(_ id: String, _ detail: OperationDetail, in connection: Connection) throws {
+        try connection.run("UPDATE operations SET detail = ? WHERE id = ?", bindings: [.text(detail.encoded), .text(id)])
     }
 
     static func setState(_ id: String, _ state: OperationState, error: String? = nil, at date: Date,
@@ -51,7 +66,7 @@ enum OperationRecords {
     static func list(where condition: String, _ bindings: [SQLValue], in connection: Connection) throws -> [GroupOperation] {
         var operations = try connection.query("""
             SELECT id, kind, assignment_id, group_id, state, reason, created_at, started_at, finished_at, error,
-                   request_id, actor FROM operations WHERE \(condition) ORDER BY id
+                   request_id, actor, target, detail FROM operations WHERE \(condition) ORDER BY id
             """, bindings: bindings) { row -> GroupOperation in
             guard let kind = OperationKind(rawValue: row.string(1)), let state = OperationState(rawValue: row.string(4)),
                   let created = Timestamp.parse(row.string(6)) else { throw LeaseError.corruptRow("operation \(row.string(0))") }
@@ -59,7 +74,8 @@ enum OperationRecords {
                              state: state, reason: row.nullableString(5), createdAt: created,
                              startedAt: row.nullableString(7).flatMap(Timestamp.parse),
                              finishedAt: row.nullableString(8).flatMap(Timestamp.parse), error: row.nullableString(9),
-                             requestID: row.nullableString(10), actor: row.string(11), steps: [])
+                             requestID: row.nullableString(10), actor: row.string(11), steps: [],
+                             target: row.nullableString(12), detail: OperationDetail.decode(row.string(13)))
         }
         for index in operations.indices {
             operations[index].steps = try connection.query("""

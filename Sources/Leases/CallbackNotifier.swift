@@ -1,0 +1,56 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+
+/// POSTs a small JSON document to a holder's callback URL with a bounded timeout, and reports the status
+/// line's code or what failed. Blocking socket I/O: run it on a dedicated thread.
+enum CallbackNotifier {
+    /// Sends `body` to `url`; every socket operation (connect included) gives up after `timeoutSeconds`.
+    static func post(_ body: [UInt8], to url: CallbackURL, timeoutSeconds: Int = 5) -> String {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        // getaddrinfo(3) allocates the list; freed below.
+        guard getaddrinfo(url.host, String(url.port), &hints, &list) == 0, let first = list else {
+            return "failed: cannot resolve \(url.host)"
+        }
+        defer { freeaddrinfo(list) }
+        let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return "failed: socket: \(String(cString: strerror(errno)))" }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        // SO_SNDTIMEO bounds connect(2) on Linux too; SO_RCVTIMEO bounds the reads.
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        guard connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
+            return "failed: connect: \(String(cString: strerror(errno)))"
+        }
+        let head = "POST \(url.path) HTTP/1.1\r\nHost: \(url.host):\(url.port)\r\nContent-Type: application/json\r\n"
+            + "Content-Length: \(body.count)\r\nConnection: close\r\nUser-Agent: vfiod\r\n\r\n"
+        let request = Array(head.utf8) + body
+        var sent = 0
+        while sent < request.count {
+            // send(2) reads from our array for the given count.
+            let n = request[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return "failed: send: \(String(cString: strerror(errno)))" }
+            sent += n
+        }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 512)
+        while response.count < 512, !response.contains(10) {
+            // recv(2) writes at most buffer.count bytes into our buffer.
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            response += buffer[..<n]
+        }
+        let statusLine = String(decoding: response.prefix { $0 != 13 && $0 != 10 }, as: UTF8.self)
+        let parts = statusLine.split(separator: " ")
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/"), let code = Int(parts[1]) else {
+            return response.isEmpty ? "failed: no answer within \(timeoutSeconds) s" : "failed: not an HTTP answer"
+        }
+        return String(code)
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Store
+import VFIOCore
+
+/// The cooperative release: a holder that still has the devices open is told, given a grace period, asked
+/// by the kernel (the device request vfio-pci relays while the unbind waits), and escalated against by
+/// policy — without ever blocking the API, the store or another group.
+extension LeaseService {
+    /// Starts the release workflow of a committed `releasing` assignment in the background.
+    func startCooperativeRelease(_ operation: GroupOperation, _ assignment: Assignment) {
+        Task { await cooperativeRelease(operation, assignment) }
+    }
+
+    /// 1. callback; 2. grace (until no holder is left or `graceSeconds` passed); 3. the restore on a
+    /// worker (its unbind may block while a holder remains; the kernel relays requests meanwhile);
+    /// 4. after `timeoutSeconds`, escalation. Holders and relayed requests are kept in the operation.
+    func cooperativeRelease(_ operation: GroupOperation, _ assignment: Assignment) async {
+        var watch = HolderWatch(operation: operation, assignment: assignment, kernel: kernel)
+        let policy = assignment.release
+        if let text = policy.callbackURL, let url = CallbackURL(text) {
+            let body = Self.callbackBody(assignment, operation)
+            watch.detail.callback = (try? await observer.run(label: "callback") { CallbackNotifier.post(body, to: url) })
+                ?? "failed: not sent"
+            await save(watch)
+        }
+        let graceEnd = now().addingTimeInterval(Double(policy.graceSeconds))
+        while await observe(&watch), now() < graceEnd {
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        do {
+            try submit(operation, for: assignment)
+        } catch {
+            // The release stays queued in the journal; recovery or the next expiry pass resubmits it.
+            return
+        }
+        let kernelStart = now()
+        var escalated = false
+        while !(await isFinished(operation.id)) {
+            await waiters.wait(for: operation.id, seconds: 0.5) { [self] in await isFinished(operation.id) }
+            let holding = await observe(&watch)
+            if !escalated, holding, now().timeIntervalSince(kernelStart) >= Double(policy.timeoutSeconds) {
+                escalated = true
+                await escalate(policy.escalation, &watch)
+            }
+        }
+        _ = await observe(&watch)
+        stuck.remove(operation.id)
+    }
+
+    /// Reads the holders and the kernel's relayed requests into `watch` (saved when they changed).
+    /// Returns whether any holder is left.
+    private func observe(_ watch: inout HolderWatch) async -> Bool {
+        let snapshot = watch
+        guard let updated = try? await observer.run(label: "holders", { () -> HolderWatch in
+            var next = snapshot
+            next.refresh(at: Date())
+            return next
+        }) else { return false }
+        let changed = updated.detail != watch.detail
+        watch = updated
+        if changed { await save(watch) }
+        return !watch.detail.presentHolders.isEmpty
+    }
+
+    private func escalate(_ escalation: Escalation, _ watch: inout HolderWatch) async {
+        let pids = watch.detail.presentHolders.map(\.pid)
+        let at = now()
+        watch.detail.escalation = OperationDetail.EscalationRecord(policy: escalation.rawValue, signal: escalation.signalName,
+                                                                   pids: escalation.signal == nil ? [] : pids, at: at)
+        if let signal = escalation.signal {
+            for pid in pids where pid > 1 && pid != getpid() { kill(pid, signal) }
+        } else {
+            watch.detail.stuckSince = at
+            stuck.insert(watch.operation.id)
+        }
+        let operation = watch.operation, assignment = watch.assignment
+        let action = escalation == .wait ? "release.stuck" : "release.escalated"
+        let detail = escalation == .wait
+            ? "holders \(pids.map(String.init).joined(separator: ", ")) kept the devices past \(assignment.release.timeoutSeconds) s; waiting"
+            : "\(escalation.signalName!) sent to holders \(pids.map(String.init).joined(separator: ", "))"
+        _ = try? await store { database in
+            try database.transaction(.immediate) { connection in
+                try Audit.append(action: action, actor: "system", requestID: operation.requestID, assignment: assignment,
+                                 device: nil, before: nil, after: ["policy": escalation.rawValue],
+                                 detail: "release \(operation.id): \(detail)", error: nil, at: at, in: connection)
+            }
+        }
+        await save(watch)
+    }
+
+    private func save(_ watch: HolderWatch) async {
+        let id = watch.operation.id, detail = watch.detail
+        _ = try? await store { database in
+            try database.transaction(.immediate) { try OperationRecords.setDetail(id, detail, in: $0) }
+        }
+    }
+
+    private func isFinished(_ id: String) async -> Bool {
+        (try? await store { database in
+            try database.withConnection { try OperationRecords.get(id, in: $0)?.state.isFinished ?? true }
+        }) ?? true
+    }
+
+    static func callbackBody(_ assignment: Assignment, _ operation: GroupOperation) -> [UInt8] {
+        let object: [String: Any] = [
+            "event": "assignment.releasing", "assignment": assignment.id, "operation": operation.id,
+            "state": "releasing", "reason": assignment.releaseReason ?? "requested", "group": assignment.groupID,
+            "holder": ["id": assignment.holder.id, "tenant": assignment.holder.tenant],
+            "releaseGraceSeconds": assignment.release.graceSeconds,
+        ]
+        return (try? JSONSerialization.data(withJSONObject: object, options: .sortedKeys)).map(Array.init) ?? []
+    }
+}
+
+/// What the release of one assignment has seen of its holders so far.
+struct HolderWatch: Sendable {
+    let operation: GroupOperation
+    let assignment: Assignment
+    let kernel: any HostKernel
+    var detail: OperationDetail
+    private var lastSequence: [String: UInt64] = [:]
+
+    init(operation: GroupOperation, assignment: Assignment, kernel: any HostKernel) {
+        self.operation = operation
+        self.assignment = assignment
+        self.kernel = kernel
+        self.detail = operation.detail
+    }
+
+    /// Scans the holders of the group's files and the kernel log (blocking reads).
+    mutating func refresh(at time: Date) {
+        let endpoints = assignment.endpoints.compactMap { PCIAddress($0.address) }
+        let cdevs = endpoints.compactMap { kernel.vfioCdev(of: $0) }
+        let holders = kernel.holders(groups: [assignment.groupID], cdevs: cdevs)
+        let present = Set(holders.map(\.pid))
+        for index in detail.holders.indices where detail.holders[index].goneAt == nil && !present.contains(detail.holders[index].pid) {
+            detail.holders[index].goneAt = time
+        }
+        for holder in holders where !detail.holders.contains(where: { $0.pid == holder.pid && $0.goneAt == nil }) {
+            detail.holders.append(.init(pid: holder.pid, commandLine: holder.commandLine, paths: holder.paths, since: time))
+        }
+        for address in endpoints {
+            let key = address.description
+            for record in kernel.kernelLog(mentioning: address, after: lastSequence[key])
+            where record.text.contains("Relaying device request") {
+                if !detail.requestsRelayed.contains(where: { $0.sequence == record.sequence }) {
+                    detail.requestsRelayed.append(.init(sequence: record.sequence, text: record.text))
+                }
+                lastSequence[key] = max(lastSequence[key] ?? 0, record.sequence)
+            }
+        }
+    }
+}

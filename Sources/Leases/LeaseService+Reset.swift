@@ -1,0 +1,185 @@
+import Foundation
+import Inventory
+import Store
+import VFIOCore
+
+extension LeaseService {
+    /// `GET /v1/devices/{address}/reset-scope`: what a reset would touch and whether vfiod could do it now.
+    public func resetPreview(_ address: PCIAddress, method: ResetMethod?) async throws -> ResetPreview {
+        guard inventory.current.device(address) != nil else { throw LeaseError.unknownDevice(address.description) }
+        let kernel = kernel
+        let snapshot = inventory.current
+        return try await observer.run(label: "reset-scope") {
+            ResetPreview.make(address, method: method, snapshot: snapshot) { groups in
+                kernel.holders(groups: groups, cdevs: [])
+            }
+        }
+    }
+
+    /// `POST /v1/devices/{address}/reset`: queues a reset of a leased device whose scope vfiod owns.
+    public func requestReset(_ address: PCIAddress, method: ResetMethod?, caller: Caller) async throws -> GroupOperation {
+        let preview = try await resetPreview(address, method: method)
+        guard preview.canReset, let assignmentID = preview.assignmentID, let chosen = preview.method else {
+            throw LeaseError.resetNotPossible(address.description, blockers: preview.blockers.map(Self.describe))
+        }
+        let at = now()
+        let (assignment, operation) = try await store { database in
+            try database.transaction(.immediate) { connection -> (Assignment, GroupOperation) in
+                guard let assignment = try AssignmentRecords.get(assignmentID, in: connection), assignment.state == .active else {
+                    throw LeaseError.resetNotPossible(address.description, blockers: ["assignment \(assignmentID) is no longer active"])
+                }
+                var operation = GroupOperation(id: Identifier.make("op", at: at), kind: .reset, assignmentID: assignmentID,
+                                               groupID: assignment.groupID, state: .queued, reason: "requested",
+                                               createdAt: at, requestID: caller.requestID, actor: caller.name, steps: [],
+                                               target: address.description)
+                operation.detail.resetMethod = chosen.rawValue
+                try OperationRecords.insert(operation, in: connection)
+                try Audit.operation("operation.queued", operation, assignment: assignment, caller: caller,
+                                    error: nil, in: connection)
+                return (assignment, operation)
+            }
+        }
+        do { try submit(operation, for: assignment) } catch { throw LeaseError.busy }
+        return operation
+    }
+
+    /// Runs a queued reset on a worker thread: checks the preview again (things change), resets through
+    /// the kernel, checks the device answers; a failure quarantines every endpoint in the scope.
+    func runReset(_ operation: GroupOperation, _ assignment: Assignment) throws {
+        guard let target = operation.target.flatMap(PCIAddress.init) else { return }
+        let requested = operation.detail.resetMethod.flatMap(ResetMethod.init(rawValue:))
+        let preview = ResetPreview.make(target, method: requested, snapshot: inventory.current) { groups in
+            kernel.holders(groups: groups, cdevs: [])
+        }
+        guard preview.canReset, let method = preview.method else {
+            let reason = "refused: " + preview.blockers.map(Self.describe).joined(separator: "; ")
+            try endOperation(operation, assignment, error: reason, detail: operation.detail)
+            return
+        }
+        let journal = Journal(database: database, operation: operation, assignment: assignment, actor: operation.actor, now: now)
+        var detail = operation.detail
+        let failure = resetAndVerify(target, method: method, groups: preview.groups, journal: journal, detail: &detail)
+        if let failure {
+            let endpoints = preview.devices.filter { !$0.isBridge }.map(\.address)
+            try quarantine(endpoints, reason: "reset failed: \(failure)", assignment: assignment, operation: operation)
+        }
+        try endOperation(operation, assignment, error: failure, detail: detail)
+    }
+
+    /// The reset and the check that the device answers, journaled; returns what failed, or nil.
+    func resetAndVerify(_ target: PCIAddress, method: ResetMethod, groups: [Int], journal: Journal,
+                        detail: inout OperationDetail) -> String? {
+        var outcome: ResetOutcome?
+        do {
+            try journal.write("reset", device: target, originalDriver: nil, expected: "\(method.rawValue) reset",
+                              before: kernel.driver(of: target), after: { [kernel] in kernel.driver(of: target) }) {
+                outcome = try kernel.reset(target, method: method, groups: groups)
+            }
+            detail.resetMethod = method.rawValue
+            detail.resetPath = outcome?.path.rawValue
+            detail.kernelScope = outcome.map { $0.kernelScope.map(\.description) }
+            try journal.check("verify_responds", device: target, expected: "a vendor id other than 0xffff") {
+                guard let vendor = kernel.configVendorID(of: target) else { return (false, "config space unreadable") }
+                return (vendor != 0xffff, String(format: "0x%04x", vendor))
+            }
+            return nil
+        } catch {
+            detail.resetMethod = method.rawValue
+            return "\(error)"
+        }
+    }
+
+    /// Quarantines `addresses` (audited), keeping them where they are: on vfio-pci.
+    func quarantine(_ addresses: [PCIAddress], reason: String, assignment: Assignment, operation: GroupOperation) throws {
+        let at = now()
+        let entries = addresses.map { address in
+            QuarantineEntry(address: address.description, reason: reason, since: at, assignmentID: assignment.id,
+                            operationID: operation.id,
+                            originalDriver: assignment.devices.first { $0.address == address.description }?.originalDriver)
+        }
+        try database.transaction(.immediate) { connection in
+            for entry in entries {
+                try QuarantineRecords.insert(entry, in: connection)
+                try Audit.append(action: "device.quarantined", actor: operation.actor, requestID: operation.requestID,
+                                 assignment: assignment, device: entry.address, before: nil,
+                                 after: ["state": "quarantined", "driver": kernel.driver(of: PCIAddress(entry.address)!) ?? "none"],
+                                 detail: "\(operation.kind.rawValue) \(operation.id)", error: reason, at: at, in: connection)
+            }
+        }
+        for entry in entries { quarantines.set(entry) }
+        inventory.refreshDevices(addresses)
+    }
+
+    /// `DELETE /v1/devices/{address}/quarantine` (admin): gives the device back to the driver it had
+    /// before its lease, then lifts the quarantine. Under a still-live lease only the quarantine is lifted
+    /// (the device stays with its holder); returns `nil` then.
+    public func clearQuarantine(_ address: PCIAddress, caller: Caller) async throws -> GroupOperation? {
+        guard let entry = quarantines.entry(address.description) else { throw LeaseError.notQuarantined(address.description) }
+        let at = now()
+        let live = live.assignment(device: address.description)
+        let result = try await store { database in
+            try database.transaction(.immediate) { connection -> (GroupOperation, Assignment)? in
+                guard let assignmentID = entry.assignmentID, live == nil,
+                      let assignment = try AssignmentRecords.get(assignmentID, in: connection) else {
+                    try QuarantineRecords.delete(entry.address, in: connection)
+                    try Audit.append(action: "device.quarantine_cleared", actor: caller.name, requestID: caller.requestID,
+                                     assignment: nil, device: entry.address, before: ["state": "quarantined"],
+                                     after: ["state": "assigned"], detail: "lifted; the device stays with its live lease",
+                                     error: nil, at: at, in: connection)
+                    return nil
+                }
+                let operation = GroupOperation(id: Identifier.make("op", at: at), kind: .restore, assignmentID: assignmentID,
+                                               groupID: assignment.groupID, state: .queued, reason: "quarantine cleared",
+                                               createdAt: at, requestID: caller.requestID, actor: caller.name, steps: [],
+                                               target: entry.address)
+                try OperationRecords.insert(operation, in: connection)
+                try Audit.operation("operation.queued", operation, assignment: assignment, caller: caller, error: nil, in: connection)
+                return (operation, assignment)
+            }
+        }
+        guard let (operation, assignment) = result else {
+            quarantines.remove(entry.address)
+            inventory.refreshDevices([address])
+            return nil
+        }
+        do { try submit(operation, for: assignment) } catch { throw LeaseError.busy }
+        return operation
+    }
+
+    /// Runs a restore on a worker: the device back to its original driver, then the quarantine lifted.
+    func runRestore(_ operation: GroupOperation, _ assignment: Assignment) throws {
+        guard let target = operation.target, let address = PCIAddress(target) else { return }
+        let entry = quarantines.entry(target)
+        let device = AssignmentDevice(address: target, originalDriver: entry?.originalDriver, isBridge: false)
+        let journal = Journal(database: database, operation: operation, assignment: assignment, actor: operation.actor, now: now)
+        let failure = Result { try GroupBinder(kernel: kernel).restore([device], journal: journal) }.errorText
+        let at = now()
+        try database.transaction(.immediate) { connection in
+            if failure == nil {
+                try QuarantineRecords.delete(target, in: connection)
+                try Audit.append(action: "device.quarantine_cleared", actor: operation.actor, requestID: operation.requestID,
+                                 assignment: assignment, device: target, before: ["state": "quarantined"],
+                                 after: ["state": "available", "driver": kernel.driver(of: address) ?? "none"],
+                                 detail: "restore \(operation.id)", error: nil, at: at, in: connection)
+            }
+        }
+        if failure == nil { quarantines.remove(target) }
+        inventory.refreshDevices([address])
+        try endOperation(operation, assignment, error: failure.map { "restore failed, still quarantined: \($0)" }, detail: operation.detail)
+    }
+
+    /// Records an operation's end (state, detail, audit) without changing its assignment.
+    func endOperation(_ operation: GroupOperation, _ assignment: Assignment, error: String?, detail: OperationDetail) throws {
+        let at = now()
+        try database.transaction(.immediate) { connection in
+            try OperationRecords.setDetail(operation.id, detail, in: connection)
+            try OperationRecords.setState(operation.id, error == nil ? .succeeded : .failed, error: error, at: at, in: connection)
+            try Audit.operation(error == nil ? "operation.succeeded" : "operation.failed", operation,
+                                assignment: assignment, caller: caller(of: operation), error: error, in: connection)
+        }
+    }
+
+    static func describe(_ blocker: ResetPreview.Blocker) -> String {
+        (blocker.address.map { "\($0): " } ?? "") + blocker.reason
+    }
+}

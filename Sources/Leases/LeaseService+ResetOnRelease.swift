@@ -1,0 +1,61 @@
+import Foundation
+import Inventory
+import Store
+import VFIOCore
+
+extension LeaseService {
+    /// `resetOnRelease`: after the holder let go and before the devices go back to the host, reset every
+    /// endpoint (a hot reset covers its whole scope once). A holder still present is asked by the kernel
+    /// first: each endpoint is unbound from vfio-pci (blocking until the holder closes; the kernel relays
+    /// its device request meanwhile) and probed straight back to it (`driver_override` still names it),
+    /// since only a device on vfio-pci can be reset through VFIO. Returns what failed, or nil.
+    func resetBeforeRestore(_ operation: GroupOperation, _ assignment: Assignment, journal: Journal) -> String? {
+        let endpoints = assignment.endpoints.compactMap { PCIAddress($0.address) }
+        let cdevs = endpoints.compactMap { kernel.vfioCdev(of: $0) }
+        do {
+            if !kernel.holders(groups: [assignment.groupID], cdevs: cdevs).isEmpty {
+                for address in endpoints where kernel.driver(of: address) == GroupBinder.vfio {
+                    try journal.write("unbind", device: address, originalDriver: nil, expected: "none", before: GroupBinder.vfio,
+                                      after: { [kernel] in kernel.driver(of: address) ?? "none" }) {
+                        try kernel.unbind(address, from: GroupBinder.vfio)
+                    }
+                }
+                for address in endpoints where kernel.driver(of: address) == nil {
+                    try journal.write("probe", device: address, originalDriver: nil, expected: GroupBinder.vfio, before: "none",
+                                      after: { [kernel] in kernel.driver(of: address) ?? "none" }) {
+                        try kernel.probe(address)
+                    }
+                }
+            }
+        } catch {
+            return "\(error)"
+        }
+        let scan = (try? kernel.scan()) ?? HostScan(host: inventory.current.host, devices: [], groups: [:], notes: [])
+        let members = Set(assignment.devices.map(\.address))
+        var covered = Set<PCIAddress>()
+        var detail = OperationDetail()
+        for address in endpoints where !covered.contains(address) {
+            let plan = ResetPlanner.plan(address, method: nil, in: scan)
+            guard let method = plan.method else {
+                return "\(address) cannot be reset: \(plan.unavailableReason ?? "no reset method")"
+            }
+            let outside = plan.scope.filter { !members.contains($0.description) }
+            guard outside.isEmpty else {
+                return "a \(method.rawValue) reset of \(address) would also reset "
+                    + outside.map(\.description).joined(separator: ", ") + ", outside this assignment"
+            }
+            let failure = resetAndVerify(address, method: method, groups: [assignment.groupID], journal: journal, detail: &detail)
+            let saved = detail
+            try? database.transaction(.immediate) { connection in
+                try OperationRecords.updateDetail(operation.id, in: connection) { current in
+                    current.resetMethod = saved.resetMethod
+                    current.resetPath = saved.resetPath
+                    current.kernelScope = saved.kernelScope
+                }
+            }
+            if let failure { return failure }
+            covered.formUnion(plan.scope)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// What an operation saw beyond its journaled steps: the holders of a release and what was done about
+/// them, and how a reset went. Kept as JSON in `operations.detail`.
+public struct OperationDetail: Sendable, Hashable, Codable {
+    /// A process seen holding the group's VFIO files.
+    public struct HolderSeen: Sendable, Hashable, Codable {
+        /// Its pid.
+        public var pid: Int32
+        /// Its command line.
+        public var commandLine: String
+        /// The VFIO files it held (`/dev/vfio/7`).
+        public var paths: [String]
+        /// When vfiod first saw it.
+        public var since: Date
+        /// When vfiod saw it gone; `nil` while it holds on.
+        public var goneAt: Date?
+    }
+
+    /// A device request the kernel relayed to the holder (`/dev/kmsg`).
+    public struct RelayedRequest: Sendable, Hashable, Codable {
+        /// The kernel log record's sequence number.
+        public var sequence: UInt64
+        /// The record's text.
+        public var text: String
+    }
+
+    /// What escalation did.
+    public struct EscalationRecord: Sendable, Hashable, Codable {
+        /// `wait`, `terminate` or `kill`.
+        public var policy: String
+        /// `SIGTERM`, `SIGKILL`, or `nil` for `wait`.
+        public var signal: String?
+        /// The processes signalled.
+        public var pids: [Int32]
+        /// When.
+        public var at: Date
+    }
+
+    /// Holders seen, in order of first sight.
+    public var holders: [HolderSeen] = []
+    /// Device requests relayed by the kernel while the unbind waited.
+    public var requestsRelayed: [RelayedRequest] = []
+    /// Escalation, once it happened.
+    public var escalation: EscalationRecord?
+    /// Since when the release has been stuck (timed out under `wait`); `nil` when it is not.
+    public var stuckSince: Date?
+    /// The callback's outcome (`204`, `failed: timed out`), when one was set.
+    public var callback: String?
+    /// A reset's method (`function`, `hot`).
+    public var resetMethod: String?
+    /// A reset's VFIO path (`group`, `cdev`).
+    public var resetPath: String?
+    /// The functions the kernel's hot-reset info listed.
+    public var kernelScope: [String]?
+
+    /// Nothing seen yet.
+    public init() {}
+
+    /// The holders still holding on.
+    public var presentHolders: [HolderSeen] { holders.filter { $0.goneAt == nil } }
+
+    /// Whether the release is stuck now.
+    public var isStuck: Bool { stuckSince != nil }
+
+    /// The JSON stored in the database.
+    var encoded: String {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        encoder.outputFormatting = .sortedKeys
+        return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    /// Reads the stored JSON; an unreadable value reads as empty.
+    static func decode(_ text: String) -> OperationDetail {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        return (try? decoder.decode(OperationDetail.self, from: Data(text.utf8))) ?? OperationDetail()
+    }
+}
