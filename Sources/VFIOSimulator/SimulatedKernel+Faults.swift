@@ -21,7 +21,8 @@ extension SimulatedKernel {
         try editFaults { $0.set(fault, true) }
     }
 
-    /// Clears `fault`; clearing an `unbindBlocks` fault releases the unbinds it holds.
+    /// Clears `fault`; clearing an `unbindBlocks` fault releases the unbinds it holds, clearing a
+    /// `deadAfterReset` fault makes the device answer again.
     public func removeFault(_ fault: SimulatorFault) throws(KernelError) {
         try editFaults { $0.set(fault, false) }
     }
@@ -54,6 +55,11 @@ extension SimulatedKernel {
             var faults = stateDirectory.readFaults() ?? SimulatorFaults()
             change(&faults)
             try stateDirectory.writeFaults(faults)
+            // A cleared deadAfterReset fault revives its device; a later injection starts alive again.
+            for name in (try? SysfsFiles.listDirectory(stateDirectory.deadDirectory)) ?? [] {
+                guard let address = PCIAddress(name), !faults.deadAfterReset.contains(address) else { continue }
+                stateDirectory.markDead(address, false)
+            }
         }
     }
 }

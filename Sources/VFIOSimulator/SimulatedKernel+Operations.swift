@@ -21,7 +21,9 @@ extension SimulatedKernel {
     }
 
     /// Unbinds the device from `driver`: `ENODEV` unless bound to it; then the `unbindBusy` (`EBUSY`) and
-    /// `unbindBlocks` (hold the calling thread, and only it, until released) faults; then the `driver` link
+    /// `unbindBlocks` (hold the calling thread, and only it, until released) faults; then, leaving vfio-pci,
+    /// the cooperative unbind (held while a process holds the device's VFIO files, relaying device requests:
+    /// `SimulatedKernel+DeviceRequests.swift`); then the `driver` link
     /// and the driver's `<address>` link go, and leaving vfio-pci also `vfio-dev/vfioN` and, with the last
     /// group member on vfio-pci, `dev/vfio/<group>`.
     public func unbind(_ address: PCIAddress, from driver: String) throws(KernelError) {
@@ -39,6 +41,7 @@ extension SimulatedKernel {
             blocked.hold(address) { stateDirectory.readFaults()?.unbindBlocks.contains(address) ?? true }
             stateDirectory.markBlocked(address, false)
         }
+        if driver == "vfio-pci" { relayDeviceRequestsWhileHeld(address) }
         try locked(path) { _ in
             guard let directory = tree.directory(of: address), tree.queries.driver(of: address) == driver else {
                 throw Self.failure(path, ENODEV)

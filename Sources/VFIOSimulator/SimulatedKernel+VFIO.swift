@@ -3,16 +3,107 @@ public import VFIOCore
 import Glibc
 #endif
 
-/// The VFIO half of the simulated kernel. STUB: to be replaced by the ioctl implementation.
+/// The VFIO half of the simulated kernel, by the kernel's rules. A reset really opens the fake
+/// `dev/vfio/<N>` (group path) or `dev/vfio/devices/vfioX` (cdev path) files, `O_CLOEXEC`, and closes them
+/// before it returns, so holder scans and cooperative unbinds see it as they would see vfiod.
 extension SimulatedKernel {
-    /// See ``VFIOKernel/reset(_:method:groups:)``.
+    /// See ``VFIOKernel/reset(_:method:groups:)``. `ENODEV`: the target is not on vfio-pci. Per group:
+    /// `EPERM` when not viable (a member on a driver other than vfio-pci, pci-stub or pcieport); `EBUSY`
+    /// when another process holds its files or another reset in this process has it open. `.function`:
+    /// `EINVAL` without a function reset (``ResetPlanner``), `EIO` under `resetFails`. `.hot`: `ENODEV` on
+    /// a root bus; `EINVAL` when a function in the scope is not on vfio-pci or its group is not in
+    /// `groups`; `ENOTTY` under `hotResetFails`. After success, `deadAfterReset` devices in the scope stop
+    /// answering. The path is `.cdev` when the target has a cdev and `dev/iommu` exists.
     public func reset(_ address: PCIAddress, method: ResetMethod, groups: [Int]) throws(VFIOError) -> ResetOutcome {
-        throw VFIOError(operation: "VFIO_DEVICE_RESET", errno: .notTTY, path: paths.pciDevice(address))
+        let devicePath = paths.pciDevice(address)
+        guard driver(of: address) == "vfio-pci", let targetGroup = iommuGroup(of: address) else {
+            throw VFIOError(operation: "open", errno: .noSuchDevice, path: devicePath)
+        }
+        let targetCdev = vfioCdev(of: address)
+        let path: VFIOAccessPath = targetCdev != nil && tree.cdevSupported && SysfsFiles.exists(paths.dev("iommu")) ? .cdev : .group
+        var ordered = [targetGroup]
+        if path == .group || method == .hot { ordered += groups.filter { $0 != targetGroup } }
+        var seen: Set<Int> = []
+        ordered = ordered.filter { seen.insert($0).inserted }
+
+        var session = SimulatedResetSession(kernel: self)
+        defer { session.close() }
+        for group in ordered {
+            try session.open(group: group, path: path, target: group == targetGroup ? targetCdev : nil)
+        }
+        let faults = self.faults()
+        guard let scan = try? scan() else { throw VFIOError(operation: "VFIO_DEVICE_GET_INFO", errno: .ioError, path: devicePath) }
+        let touched: [PCIAddress]
+        switch method {
+        case .function:
+            let plan = ResetPlanner.plan(address, method: .function, in: scan)
+            guard plan.method != nil else { throw VFIOError(operation: "VFIO_DEVICE_RESET", errno: .invalidArgument, path: devicePath) }
+            if faults.resetFails.contains(address) { throw VFIOError(operation: "VFIO_DEVICE_RESET", errno: .ioError, path: devicePath) }
+            touched = [address]
+        case .hot:
+            let plan = ResetPlanner.plan(address, method: .hot, in: scan)
+            guard plan.method != nil else {
+                throw VFIOError(operation: "VFIO_DEVICE_GET_PCI_HOT_RESET_INFO", errno: .noSuchDevice, path: devicePath)
+            }
+            let opened = Set(ordered)
+            for member in plan.scope {
+                let facts = scan.devices.first { $0.address == member }
+                guard facts?.driver == "vfio-pci", let group = facts?.iommuGroup, opened.contains(group) else {
+                    throw VFIOError(operation: "VFIO_DEVICE_PCI_HOT_RESET", errno: .invalidArgument, path: devicePath)
+                }
+            }
+            if plan.scope.contains(where: faults.hotResetFails.contains) {
+                throw VFIOError(operation: "VFIO_DEVICE_PCI_HOT_RESET", errno: .notTTY, path: devicePath)
+            }
+            touched = plan.scope
+        }
+        for member in touched where faults.deadAfterReset.contains(member) { stateDirectory.markDead(member, true) }
+        return ResetOutcome(method: method, path: path, kernelScope: method == .hot ? touched : [])
     }
-    /// See ``VFIOKernel/configVendorID(of:)``.
-    public func configVendorID(of address: PCIAddress) -> UInt16? { nil }
-    /// See ``VFIOKernel/holders(groups:cdevs:)``.
-    public func holders(groups: [Int], cdevs: [String]) -> [VFIOHolder] { [] }
-    /// See ``VFIOKernel/kernelLog(mentioning:after:)``.
-    public func kernelLog(mentioning address: PCIAddress, after: UInt64?) -> [KernelLogRecord] { [] }
+
+    /// See ``VFIOKernel/configVendorID(of:)``: the tree's `config`, or `0xffff` while a `deadAfterReset`
+    /// fault has made the device stop answering.
+    public func configVendorID(of address: PCIAddress) -> UInt16? {
+        if stateDirectory.isMarkedDead(address) {
+            if faults().deadAfterReset.contains(address) { return 0xffff }
+            stateDirectory.markDead(address, false)
+        }
+        return LinuxKernel.vendorID(configAt: paths.pciDevice(address) + "/config")
+    }
+
+    /// See ``VFIOKernel/holders(groups:cdevs:)``: the processes of this machine (the real `/proc`) holding
+    /// the fake files `<root>/dev/vfio/<N>` or `<root>/dev/vfio/devices/<cdev>`, reported as paths under the
+    /// root (`/dev/vfio/7`). Real holder processes (`vfio-holder --simulated`) thus show up.
+    public func holders(groups: [Int], cdevs: [String]) -> [VFIOHolder] {
+        var roots = [paths.root]
+        if let resolved = realpath(paths.root, nil) {
+            roots.append(String(cString: resolved))
+            free(resolved)
+        }
+        var targets: [String: String] = [:]
+        for root in roots {
+            for group in groups { targets[root + "/dev/vfio/\(group)"] = "/dev/vfio/\(group)" }
+            for cdev in cdevs { targets[root + "/dev/vfio/devices/\(cdev)"] = "/dev/vfio/devices/\(cdev)" }
+        }
+        return ProcessFDScanner(procDirectory: "/proc").holders(of: targets)
+    }
+
+    /// See ``VFIOKernel/kernelLog(mentioning:after:)``: `<root>/dev/kmsg`, a regular file the simulator
+    /// appends to.
+    public func kernelLog(mentioning address: PCIAddress, after: UInt64?) -> [KernelLogRecord] {
+        KernelLogReader.records(at: paths.dev("kmsg"), containing: address.description, after: after)
+    }
+
+    /// The cdev names of every member of `group` (the files a holder of the group's devices may have open).
+    func memberCdevs(_ group: Int) -> [String] {
+        groupMembers(group).compactMap { vfioCdev(of: $0) }
+    }
+
+    /// Whether every member of `group` is unbound or on a driver that lets userspace own DMA.
+    func groupIsViable(_ group: Int) -> Bool {
+        groupMembers(group).allSatisfy { member in
+            guard let driver = driver(of: member) else { return true }
+            return driver == "vfio-pci" || driver == "pci-stub" || driver == "pcieport"
+        }
+    }
 }

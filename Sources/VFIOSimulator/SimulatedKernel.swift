@@ -35,6 +35,9 @@ public final class SimulatedKernel: HostKernel {
     /// The persistent state; its lock is the lock every tree change takes.
     let state: Mutex<SimulatorState>
     let blocked = BlockedUnbinds()
+    /// The IOMMU groups a reset in this process has open right now: a group opens once, so a concurrent
+    /// reset of the same group gets `EBUSY`, as the kernel's second open of `/dev/vfio/<N>` does.
+    let groupsInReset = Mutex<Set<Int>>([])
     private let scanner: SysfsScanner
 
     /// Opens `source`. With `inPlace` and a directory source, operates on that directory directly and never

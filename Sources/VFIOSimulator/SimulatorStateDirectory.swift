@@ -16,6 +16,14 @@ struct SimulatorState: Codable, Sendable {
     var nextCdev: Int
 }
 
+/// Tunables of the simulated kernel, kept in `<root>/.vfiod-simulator/settings.json` (every key optional)
+/// and re-read where they are used, so another process opening the same tree sees a change.
+struct SimulatorSettings: Codable, Sendable, Hashable {
+    /// Seconds between two relays of a device request to a holder during a cooperative unbind (the
+    /// kernel's 10 s); `nil` for the default.
+    var requestIntervalSeconds: Double?
+}
+
 /// The hidden directory beside `sys/`, `dev/`, `proc/` holding the simulator's own files. Scans never see
 /// it: they only read below `sys/`, `dev/` and `proc/`.
 struct SimulatorStateDirectory: Sendable {
@@ -32,6 +40,45 @@ struct SimulatorStateDirectory: Sendable {
     var faultFile: String { path + "/faults.json" }
     /// `blocked/`: one empty file per address whose unbind is blocked by a fault right now.
     var blockedDirectory: String { path + "/blocked" }
+    /// `settings.json`: ``SimulatorSettings``.
+    var settingsFile: String { path + "/settings.json" }
+    /// `dead/`: one empty file per address a `deadAfterReset` fault has made stop answering.
+    var deadDirectory: String { path + "/dead" }
+    /// `requests/`: the FIFOs simulated holders read device requests from, `<address>.<pid>`.
+    var requestDirectory: String { path + "/requests" }
+
+    /// The settings in the file; defaults when it is missing or does not parse.
+    func readSettings() -> SimulatorSettings {
+        guard let bytes = try? SysfsFiles.readBytes(settingsFile, limit: 1 << 20),
+              let settings = try? JSONDecoder().decode(SimulatorSettings.self, from: Data(bytes)) else { return SimulatorSettings() }
+        return settings
+    }
+
+    /// Replaces the settings file atomically.
+    func writeSettings(_ settings: SimulatorSettings) throws(KernelError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(settings)) ?? Data("{}".utf8)
+        try writeAtomically(settingsFile, Array(data) + [0x0a])
+    }
+
+    /// Creates or removes `dead/<address>`; failures are ignored.
+    func markDead(_ address: PCIAddress, _ dead: Bool) {
+        let marker = deadDirectory + "/" + address.description
+        if dead {
+            _ = mkdir(path, 0o755)
+            _ = mkdir(deadDirectory, 0o755)
+            let fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+            if fd >= 0 { close(fd) }
+        } else {
+            unlink(marker)
+        }
+    }
+
+    /// Whether `dead/<address>` exists.
+    func isMarkedDead(_ address: PCIAddress) -> Bool {
+        SysfsFiles.exists(deadDirectory + "/" + address.description)
+    }
 
     /// The saved state; `nil` when there is none or it cannot be parsed.
     func readState() -> SimulatorState? {
@@ -80,7 +127,7 @@ struct SimulatorStateDirectory: Sendable {
 
     /// Writes `bytes` to `<file>.<pid>.tmp` and renames it over `file`, so readers in any process see the
     /// old or the new content, never half of it. Callers serialise writes of one file within a process.
-    private func writeAtomically(_ file: String, _ bytes: [UInt8]) throws(KernelError) {
+    func writeAtomically(_ file: String, _ bytes: [UInt8]) throws(KernelError) {
         guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw KernelError(call: "mkdir", path: path, errno: errno) }
         let temporary = file + ".\(getpid()).tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)

@@ -113,4 +113,7 @@ void holder_release(struct holder_fds *fds) {
     close_fd(&fds->iommufd);
     close_fd(&fds->request);
     close_fd(&fds->signals);
+    /* --simulated: the request FIFO goes with the holder, so the simulator stops writing to it. */
+    if (fds->fifo[0] != '\0') (void)unlink(fds->fifo);
+    fds->fifo[0] = '\0';
 }

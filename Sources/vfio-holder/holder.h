@@ -35,12 +35,14 @@ struct holder_options {
     const char *cdev;                   /* --cdev PATH (cdev path only) */
     enum holder_on_request on_request;  /* --on-request, default close */
     long hold_seconds;                  /* --hold-seconds, -1 for no limit */
+    int simulated;                      /* --simulated: plain files of vfiod's simulator, no ioctls */
 };
 
 /* Every fd the holder owns, -1 when not open. */
 struct holder_fds {
     int container, group, device, iommufd, request, signals;
     uint32_t devid, ioas; /* cdev path: the iommufd device id and the IOAS the device is attached to */
+    char fifo[4096];      /* --simulated: the request FIFO to remove on release, "" when none */
 };
 
 /* options.c */
@@ -63,7 +65,11 @@ int64_t holder_now_ms(void);
 int holder_attach_group(const struct holder_options *options, struct holder_fds *fds);
 /* cdev path: device cdev, /dev/iommu, bind, IOAS, attach. Returns 0 or a HOLDER_EXIT_* code. */
 int holder_attach_cdev(const struct holder_options *options, struct holder_fds *fds);
-/* Closes device, group, container, iommufd (in that order), then the request eventfd and the signalfd. */
+/* --simulated: opens the group file (or the cdev) under --host-root without any ioctl, and creates and opens
+ * the request FIFO <root>/.vfiod-simulator/requests/<ADDR>.<pid> as the request fd. Returns 0 or a code. */
+int holder_attach_simulated(const struct holder_options *options, struct holder_fds *fds);
+/* Closes device, group, container, iommufd (in that order), then the request eventfd and the signalfd;
+ * removes the simulated request FIFO. */
 void holder_release(struct holder_fds *fds);
 
 #endif

@@ -124,10 +124,14 @@ int main(int argc, char **argv) {
     if (parsed < 0) return HOLDER_EXIT_OK;
     if (parsed > 0) return parsed;
 
-    struct holder_fds fds = { .container = -1, .group = -1, .device = -1, .iommufd = -1, .request = -1, .signals = -1 };
+    struct holder_fds fds = { .container = -1, .group = -1, .device = -1, .iommufd = -1, .request = -1, .signals = -1, .fifo = "" };
     int code = open_signalfd(&fds);
-    if (code == 0) code = options.cdev != NULL ? holder_attach_cdev(&options, &fds) : holder_attach_group(&options, &fds);
-    if (code == 0) code = register_request_eventfd(&fds);
+    if (code == 0 && options.simulated) {
+        code = holder_attach_simulated(&options, &fds);
+    } else if (code == 0) {
+        code = options.cdev != NULL ? holder_attach_cdev(&options, &fds) : holder_attach_group(&options, &fds);
+        if (code == 0) code = register_request_eventfd(&fds);
+    }
     if (code != 0) {
         holder_release(&fds);
         return code;

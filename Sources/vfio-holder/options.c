@@ -11,6 +11,7 @@
 static const char usage_text[] =
     "usage: vfio-holder --group N --device ADDR [options]\n"
     "       vfio-holder --cdev /dev/vfio/devices/vfioX [options]\n"
+    "       vfio-holder --simulated --host-root DIR (--group N | --cdev PATH) --device ADDR [options]\n"
     "       vfio-holder --help\n"
     "\n"
     "Holds one PCI device through VFIO and answers the kernel's device request (cooperative unbind).\n"
@@ -24,6 +25,9 @@ static const char usage_text[] =
     "                       cdev, iommufd) and exit 0; ignore: keep holding and count requests\n"
     "  --hold-seconds S     release and exit 0 after S seconds (integer, 0 or more); default: no limit\n"
     "  --host-root DIR      prefix every /dev path with DIR (tests)\n"
+    "  --simulated          a tree of vfiod's simulator below --host-root (required): opens DIR/dev/vfio/N\n"
+    "                       (or DIR/PATH) as a plain file, makes no ioctl, and reads device requests from\n"
+    "                       the FIFO DIR/.vfiod-simulator/requests/ADDR.PID (--device needed with --cdev too)\n"
     "\n"
     "An eventfd is registered on VFIO_PCI_REQ_IRQ_INDEX. stdout gets one line per event, flushed:\n"
     "  ready pid=P group=N device=ADDR on-request=A       (legacy path)\n"
@@ -41,7 +45,7 @@ static const char usage_text[] =
 static int usage_error(const char *message, const char *argument) {
     fprintf(stderr, "vfio-holder: %s%s%s\n", message, argument ? ": " : "", argument ? argument : "");
     fprintf(stderr, "usage: vfio-holder --group N --device ADDR | --cdev PATH [--on-request close|ignore] "
-                    "[--hold-seconds S] [--host-root DIR]  (--help for more)\n");
+                    "[--hold-seconds S] [--host-root DIR] [--simulated]  (--help for more)\n");
     return HOLDER_EXIT_USAGE;
 }
 
@@ -83,6 +87,10 @@ int holder_parse_options(int argc, char **argv, struct holder_options *out) {
             fflush(stdout);
             return -1;
         }
+        if (strcmp(flag, "--simulated") == 0) {
+            out->simulated = 1;
+            continue;
+        }
         const char *value = (i + 1 < argc) ? argv[i + 1] : NULL;
         int takes_value = strcmp(flag, "--group") == 0 || strcmp(flag, "--device") == 0 || strcmp(flag, "--cdev") == 0
             || strcmp(flag, "--on-request") == 0 || strcmp(flag, "--hold-seconds") == 0 || strcmp(flag, "--host-root") == 0;
@@ -116,8 +124,10 @@ int holder_parse_options(int argc, char **argv, struct holder_options *out) {
             out->host_root = root;
         }
     }
-    if (out->cdev != NULL && (out->has_group || out->device != NULL))
+    if (out->cdev != NULL && (out->has_group || (out->device != NULL && !out->simulated)))
         return usage_error("--cdev cannot be combined with --group or --device", NULL);
+    if (out->simulated && out->host_root[0] == '\0') return usage_error("--simulated needs --host-root", NULL);
+    if (out->simulated && out->cdev != NULL && out->device == NULL) return usage_error("--simulated --cdev needs --device", NULL);
     if (out->cdev == NULL && !out->has_group) return usage_error("one of --group or --cdev is required", NULL);
     if (out->has_group && out->device == NULL) return usage_error("--group needs --device", NULL);
     if (out->cdev != NULL && strlen(out->host_root) + strlen(out->cdev) >= PATH_MAX)

@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Finds the processes holding given files by reading the `fd/*` links under a `proc` directory.
+///
+/// A link's target is the kernel's absolute path of the open file (`/dev/vfio/7`), whatever root the
+/// reader uses, so callers match targets exactly and map them to the paths they report. Processes that
+/// vanish while being read (`ENOENT`, `ESRCH`), and those whose `fd/` the caller may not read, are
+/// skipped: the answer is a best effort at one moment, as `lsof`'s is.
+public struct ProcessFDScanner: Sendable {
+    /// The `proc` directory, without a trailing slash (`/proc`, or `<root>/proc` for a fake tree).
+    public let procDirectory: String
+
+    /// Creates a scanner of `procDirectory`.
+    public init(procDirectory: String) {
+        var trimmed = procDirectory
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed.removeLast() }
+        self.procDirectory = trimmed
+    }
+
+    /// Every process with an fd whose link target is a key of `targets`, with the keys' values as its
+    /// `paths` (sorted, each once), sorted by pid. Blocking file I/O.
+    public func holders(of targets: [String: String]) -> [VFIOHolder] {
+        guard !targets.isEmpty, let entries = try? SysfsFiles.listDirectory(procDirectory) else { return [] }
+        var found: [VFIOHolder] = []
+        for entry in entries {
+            guard let pid = Int32(entry), pid > 0 else { continue }
+            let directory = procDirectory + "/" + entry
+            guard let fds = try? SysfsFiles.listDirectory(directory + "/fd") else { continue }
+            var paths: Set<String> = []
+            for fd in fds {
+                guard let target = try? SysfsFiles.readLink(directory + "/fd/" + fd), let reported = targets[target] else { continue }
+                paths.insert(reported)
+            }
+            guard !paths.isEmpty, let commandLine = Self.commandLine(of: directory) else { continue }
+            found.append(VFIOHolder(pid: pid, commandLine: commandLine, paths: paths.sorted()))
+        }
+        return found.sorted { $0.pid < $1.pid }
+    }
+
+    /// `cmdline` with NULs as spaces, or `comm` when that is empty (a kernel thread, a zombie); `nil` when
+    /// the process is gone.
+    static func commandLine(of directory: String) -> String? {
+        guard let raw = try? SysfsFiles.readBytes(directory + "/cmdline", limit: 64 << 10) else { return nil }
+        var bytes = raw.map { $0 == 0 ? 0x20 : $0 }
+        while bytes.last == 0x20 { bytes.removeLast() }
+        if !bytes.isEmpty { return String(decoding: bytes, as: UTF8.self) }
+        guard let comm = try? SysfsFiles.readBytes(directory + "/comm") else { return nil }
+        return SysfsText.trimmed(comm)
+    }
+}

@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+public import VFIOCore
+
+/// Cooperative unbind, as vfio-pci does it (DESIGN §2): unbinding a device from vfio-pci while a process
+/// holds its group file or its cdev blocks the writer; right away and then every ``requestInterval`` the
+/// kernel logs `vfio-pci <addr>: Relaying device request to user (#i)` and signals the holder's request
+/// eventfd. Here the log is `<root>/dev/kmsg` and the eventfd is every FIFO
+/// `<root>/.vfiod-simulator/requests/<addr>.<pid>` (8 bytes, a counter of 1, per request), which
+/// `vfio-holder --simulated` creates and reads. The unbind goes on once nobody holds the files.
+extension SimulatedKernel {
+    /// The kernel's interval between two relays of a device request.
+    public static let defaultRequestInterval: Duration = .seconds(10)
+
+    /// The interval between two relays of a device request during a cooperative unbind, from
+    /// `<root>/.vfiod-simulator/settings.json` (key `requestIntervalSeconds`), ``defaultRequestInterval``
+    /// when unset.
+    public var requestInterval: Duration {
+        guard let seconds = stateDirectory.readSettings().requestIntervalSeconds, seconds > 0 else {
+            return Self.defaultRequestInterval
+        }
+        return .milliseconds(Int64((seconds * 1000).rounded(.up)))
+    }
+
+    /// Sets ``requestInterval`` for this tree, in its settings file, so other processes opening the tree
+    /// see it too (tests use e.g. 100 ms). Throws ``KernelError`` when the file cannot be written.
+    public func setRequestInterval(_ interval: Duration) throws(KernelError) {
+        var settings = stateDirectory.readSettings()
+        let (seconds, attoseconds) = interval.components
+        settings.requestIntervalSeconds = Double(seconds) + Double(attoseconds) / 1e18
+        try stateDirectory.writeSettings(settings)
+    }
+
+    /// `<root>/.vfiod-simulator/requests`: where simulated holders create their request FIFOs,
+    /// `<address>.<pid>`.
+    public var requestFIFODirectory: String { stateDirectory.requestDirectory }
+
+    /// Holds the calling thread (no lock held) while some process holds the group file or the cdev of
+    /// `address`, relaying a device request at once and then every ``requestInterval``; wakes when a watched
+    /// file is closed.
+    func relayDeviceRequestsWhileHeld(_ address: PCIAddress) {
+        let groups = iommuGroup(of: address).map { [$0] } ?? []
+        let cdevs = vfioCdev(of: address).map { [$0] } ?? []
+        let files = groups.map { paths.dev("vfio/\($0)") } + cdevs.map { paths.dev("vfio/devices/\($0)") }
+        guard !files.isEmpty else { return }
+        let watcher = CloseWatcher(files: files)
+        let log = SimulatedKernelLog(path: paths.dev("kmsg"))
+        var relayed = 0
+        while !holders(groups: groups, cdevs: cdevs).isEmpty {
+            log.append("vfio-pci \(address): Relaying device request to user (#\(relayed))")
+            relayed += 1
+            signalRequestFIFOs(of: address)
+            watcher.wait(milliseconds: Self.milliseconds(requestInterval))
+        }
+    }
+
+    /// Writes an 8-byte counter of 1 to every request FIFO of `address` that has a reader; a FIFO whose
+    /// holder is gone (`ENXIO`) or full is skipped.
+    func signalRequestFIFOs(of address: PCIAddress) {
+        let prefix = address.description + "."
+        let names = (try? SysfsFiles.listDirectory(requestFIFODirectory)) ?? []
+        for name in names where name.hasPrefix(prefix) {
+            let fd = open(requestFIFODirectory + "/" + name, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            var one: UInt64 = 1
+            // write(2) of the 8-byte counter, as an eventfd is written; atomic (below PIPE_BUF).
+            _ = withUnsafeBytes(of: &one) { write(fd, $0.baseAddress!, $0.count) }
+            _ = Glibc.close(fd)
+        }
+    }
+
+    /// A duration in whole milliseconds for `poll`, at least 1 and at most `Int32.max`.
+    private static func milliseconds(_ duration: Duration) -> Int32 {
+        let (seconds, attoseconds) = duration.components
+        let total = seconds * 1000 + attoseconds / 1_000_000_000_000_000
+        return Int32(clamping: max(1, total))
+    }
+}
