@@ -16,6 +16,11 @@ extension LeaseService {
     /// 4. after `timeoutSeconds`, escalation. Holders and relayed requests are kept in the operation.
     func cooperativeRelease(_ operation: GroupOperation, _ assignment: Assignment) async {
         var watch = HolderWatch(operation: operation, assignment: assignment, kernel: kernel)
+        if watch.detail.logBaseline == nil {
+            let start = watch
+            watch = (try? await observer.run(label: "kmsg") { var next = start; next.markLogBaseline(); return next }) ?? watch
+            await save(watch)
+        }
         let policy = assignment.release
         if let text = policy.callbackURL, let url = CallbackURL(text) {
             let body = Self.callbackBody(assignment, operation)
@@ -43,8 +48,18 @@ extension LeaseService {
                 await escalate(policy.escalation, &watch)
             }
         }
-        _ = await observe(&watch)
         stuck.remove(operation.id)
+    }
+
+    /// The holders and relayed requests as the release ends, on top of what the watcher saved: written
+    /// with the operation's end, in its transaction. Runs on the worker thread.
+    func finalObservation(_ operation: GroupOperation, _ assignment: Assignment) -> OperationDetail {
+        let saved = (try? database.withConnection { try OperationRecords.get(operation.id, in: $0) })??.detail ?? operation.detail
+        var watch = HolderWatch(operation: operation, assignment: assignment, kernel: kernel)
+        watch.detail = saved
+        watch.refresh(at: now(), sinceStart: true)
+        if watch.detail.presentHolders.isEmpty { watch.detail.stuckSince = nil }
+        return watch.detail
     }
 
     /// Reads the holders and the kernel's relayed requests into `watch` (saved when they changed).
@@ -88,10 +103,14 @@ extension LeaseService {
         await save(watch)
     }
 
+    /// Saves what the watcher saw while the operation runs; once it finished, its own last word stands.
     private func save(_ watch: HolderWatch) async {
         let id = watch.operation.id, detail = watch.detail
         _ = try? await store { database in
-            try database.transaction(.immediate) { try OperationRecords.setDetail(id, detail, in: $0) }
+            try database.transaction(.immediate) { connection in
+                guard try OperationRecords.get(id, in: connection)?.state.isFinished == false else { return }
+                try OperationRecords.setDetail(id, detail, in: connection)
+            }
         }
     }
 
@@ -127,8 +146,20 @@ struct HolderWatch: Sendable {
         self.detail = operation.detail
     }
 
-    /// Scans the holders of the group's files and the kernel log (blocking reads).
-    mutating func refresh(at time: Date) {
+    /// Records the kernel log's current end for each endpoint: relays before it are not this release's.
+    mutating func markLogBaseline() {
+        var baseline: [String: UInt64] = [:]
+        for device in assignment.endpoints {
+            guard let address = PCIAddress(device.address) else { continue }
+            if let last = kernel.kernelLog(mentioning: address, after: nil).map(\.sequence).max() { baseline[device.address] = last }
+        }
+        detail.logBaseline = baseline
+        lastSequence = baseline
+    }
+
+    /// Scans the holders of the group's files and the kernel log (blocking reads); `sinceStart` reads
+    /// the log from its beginning (relays already recorded are not repeated).
+    mutating func refresh(at time: Date, sinceStart: Bool = false) {
         let endpoints = assignment.endpoints.compactMap { PCIAddress($0.address) }
         let cdevs = endpoints.compactMap { kernel.vfioCdev(of: $0) }
         let holders = kernel.holders(groups: [assignment.groupID], cdevs: cdevs)
@@ -141,7 +172,8 @@ struct HolderWatch: Sendable {
         }
         for address in endpoints {
             let key = address.description
-            for record in kernel.kernelLog(mentioning: address, after: lastSequence[key])
+            let after = sinceStart ? detail.logBaseline?[key] : (lastSequence[key] ?? detail.logBaseline?[key])
+            for record in kernel.kernelLog(mentioning: address, after: after)
             where record.text.contains("Relaying device request") {
                 if !detail.requestsRelayed.contains(where: { $0.sequence == record.sequence }) {
                     detail.requestsRelayed.append(.init(sequence: record.sequence, text: record.text))

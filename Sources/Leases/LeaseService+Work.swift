@@ -31,11 +31,13 @@ extension LeaseService {
 
     /// Publishes the assignment's new state (in memory and in the inventory, rescanned), then records
     /// the operation's end: whoever sees the operation finished also sees what it did.
-    private func publish(_ assignment: Assignment, finishing operation: GroupOperation, error: String?) throws {
+    private func publish(_ assignment: Assignment, finishing operation: GroupOperation, error: String?,
+                         detail: OperationDetail?) throws {
         live.set(assignment)
         inventory.refreshDevices(assignment.devices.compactMap { PCIAddress($0.address) })
         let at = now()
         try database.transaction(.immediate) { connection in
+            if let detail { try OperationRecords.setDetail(operation.id, detail, in: connection) }
             try OperationRecords.setState(operation.id, error == nil ? .succeeded : .failed, error: error, at: at, in: connection)
             try Audit.operation(error == nil ? "operation.succeeded" : "operation.failed", operation,
                                 assignment: assignment, caller: caller(of: operation), error: error, in: connection)
@@ -88,7 +90,9 @@ extension LeaseService {
                 quarantined = assignment.endpoints.compactMap { PCIAddress($0.address) }
                 try quarantine(quarantined, reason: "reset on release failed: \(failure)", assignment: assignment, operation: operation)
             } else {
-                result = Result { try GroupBinder(kernel: kernel).restore(assignment.devices, journal: journal) }
+                // A device quarantined during the lease stays on vfio-pci until an admin clears it.
+                let restorable = assignment.devices.filter { quarantines.entry($0.address) == nil }
+                result = Result { try GroupBinder(kernel: kernel).restore(restorable, journal: journal) }
                 if case .failure(let error) = result {
                     quarantined = assignment.endpoints.filter { device in
                         PCIAddress(device.address).map { kernel.driver(of: $0) != device.originalDriver } ?? false
@@ -97,7 +101,9 @@ extension LeaseService {
                 }
             }
         }
-        try finish(operation, assignment, error: result.errorText) { current in
+        stuck.remove(operation.id)
+        let detail = finalObservation(operation, assignment)
+        try finish(operation, assignment, error: result.errorText, detail: detail) { current in
             switch result {
             case .success:
                 if current.state == .releasing {
@@ -119,7 +125,7 @@ extension LeaseService {
     /// Applies an operation's outcome to its assignment (read again inside the transaction: a release
     /// may have been asked for meanwhile), audits a state change, then publishes.
     /// `apply` changes the assignment and returns the audit detail.
-    private func finish(_ operation: GroupOperation, _ assignment: Assignment, error: String?,
+    private func finish(_ operation: GroupOperation, _ assignment: Assignment, error: String?, detail: OperationDetail? = nil,
                         apply: (inout Assignment) -> String?) throws {
         let at = now()
         let updated = try database.transaction(.immediate) { connection -> Assignment in
@@ -135,7 +141,7 @@ extension LeaseService {
             }
             return current
         }
-        try publish(updated, finishing: operation, error: error)
+        try publish(updated, finishing: operation, error: error, detail: detail)
     }
 
     /// `/dev/vfio/<group>`, then each endpoint's cdev where the kernel made one.

@@ -54,6 +54,10 @@ public struct OperationDetail: Sendable, Hashable, Codable {
     /// The functions the kernel's hot-reset info listed.
     public var kernelScope: [String]?
 
+    /// The last kernel log sequence per device when the release started: older relays are another
+    /// release's (not shown in the API).
+    public var logBaseline: [String: UInt64]?
+
     /// Nothing seen yet.
     public init() {}
 
