@@ -9,7 +9,14 @@ import TestSupport
         let path: String
         let status: Int
         let code: String
-        var description: String { "\(method) \(path) → \(status) \(code)" }
+        /// A JSON request body, sent as `application/json`; none when nil.
+        var body: String? = nil
+        var description: String { "\(method) \(path)\(body.map { " " + $0 } ?? "") → \(status) \(code)" }
+    }
+
+    /// A body for `POST /v1/assignments` that is valid but for `extra`.
+    static func assignment(_ extra: String) -> String {
+        #"{"device": "0000:00:02.0", "holder": {"id": "vm", "tenant": "t"}, "# + extra + "}"
     }
 
     static let cases: [Case] = [
@@ -51,12 +58,48 @@ import TestSupport
         Case(method: "DELETE", path: "/v1/devices", status: 405, code: "method_not_allowed"),
         Case(method: "POST", path: "/v1/devices/0000:00:02.0", status: 405, code: "method_not_allowed"),
         Case(method: "PUT", path: "/healthz", status: 405, code: "method_not_allowed"),
+        // The reset preview, the reset and the quarantine clear.
+        Case(method: "GET", path: "/v1/devices/0000:00:02.0/reset-scope?colour=red", status: 400, code: "unknown_parameter"),
+        Case(method: "GET", path: "/v1/devices/0000:00:02.0/reset-scope?method=warm", status: 400, code: "invalid_parameter"),
+        Case(method: "GET", path: "/v1/devices/0000:00:02.0/reset-scope?method=hot&method=hot", status: 400, code: "invalid_parameter"),
+        Case(method: "GET", path: "/v1/devices/0000:41:00.8/reset-scope", status: 400, code: "invalid_address"),
+        Case(method: "GET", path: "/v1/devices/0000:99:00.0/reset-scope", status: 404, code: "device_not_found"),
+        Case(method: "POST", path: "/v1/devices/0000:00:02.0/reset?method=hot", status: 400, code: "unknown_parameter"),
+        Case(method: "POST", path: "/v1/devices/0000:41:00.8/reset", status: 400, code: "invalid_address"),
+        Case(method: "POST", path: "/v1/devices/0000:00:02.0/reset", status: 400, code: "malformed_body", body: "[1, 2]"),
+        Case(method: "POST", path: "/v1/devices/0000:00:02.0/reset", status: 400, code: "malformed_body", body: "{\"method\": "),
+        Case(method: "POST", path: "/v1/devices/0000:00:02.0/reset", status: 400, code: "invalid_body", body: #"{"method": "warm"}"#),
+        Case(method: "POST", path: "/v1/devices/0000:00:02.0/reset", status: 400, code: "invalid_body", body: #"{"method": 1}"#),
+        Case(method: "POST", path: "/v1/devices/0000:00:02.0/reset", status: 400, code: "invalid_body", body: #"{"method": null}"#),
+        Case(method: "POST", path: "/v1/devices/0000:00:02.0/reset", status: 400, code: "invalid_body", body: #"{"method": "hot", "force": true}"#),
+        Case(method: "POST", path: "/v1/devices/0000:99:00.0/reset", status: 404, code: "device_not_found"),
+        Case(method: "POST", path: "/v1/devices/0000:00:02.0/reset", status: 409, code: "reset_not_possible", body: #"{"method": "function"}"#),
+        Case(method: "DELETE", path: "/v1/devices/0000:00:02.0/quarantine?force=1", status: 400, code: "unknown_parameter"),
+        Case(method: "DELETE", path: "/v1/devices/0000:41:0.0/quarantine", status: 400, code: "invalid_address"),
+        Case(method: "DELETE", path: "/v1/devices/0000:00:02.0/quarantine", status: 404, code: "not_quarantined"),
+        Case(method: "DELETE", path: "/v1/devices/0000:99:00.0/quarantine", status: 404, code: "not_quarantined"),
+        Case(method: "GET", path: "/v1/devices/0000:00:02.0/reset", status: 405, code: "method_not_allowed"),
+        // The release policy of POST /v1/assignments.
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""callbackUrl": "https://orchestrator.example/release""#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""callbackUrl": "http://""#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""callbackUrl": "http://user@host/""#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""callbackUrl": "http://host:0/""#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""callbackUrl": 80"#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""escalation": "nuke""#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""escalation": null"#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""releaseGraceSeconds": -1"#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""releaseGraceSeconds": 86401"#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""releaseGraceSeconds": 1.5"#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""releaseGraceSeconds": "30""#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""releaseGraceSeconds": true"#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""releaseTimeoutSeconds": 86401"#)),
     ]
 
     @Test func everyBadRequestGetsItsProblemAndTheServerKeepsServing() async throws {
         try await withService(try await TestService(host: richHost())) { service in
             for item in Self.cases {
-                let response = try await service.request(item.method, item.path)
+                let headers = item.body == nil ? [] : [("Content-Type", "application/json")]
+                let response = try await service.request(item.method, item.path, headers: headers, body: Array((item.body ?? "").utf8))
                 #expect(response.status == item.status, "\(item): got \(response.status) \(response.bodyText)")
                 #expect(response.header("Content-Type") == "application/problem+json", "\(item)")
                 let problem = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
@@ -67,7 +110,10 @@ import TestSupport
                 #expect((problem?["detail"] as? String)?.isEmpty == false)
                 #expect(problem?["instance"] is String)
                 #expect(response.header("X-Request-Id") != nil)
-                if item.status == 405 { #expect(response.header("Allow")?.contains("GET") == true) }
+                if item.status == 405 {
+                    let allowed = (response.header("Allow") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                    #expect(!allowed.contains(item.method) && allowed.contains(where: { $0 != "OPTIONS" }), "\(item): Allow \(allowed)")
+                }
                 let health = try await service.get("/healthz")
                 #expect(health.status == 200)
             }

@@ -1,8 +1,11 @@
 import API
 import Foundation
 import HTTPServer
+import Store
 import Testing
 import TestSupport
+import VFIOCore
+import VFIOSimulator
 
 /// `openapi/openapi.yaml` is the contract: these fail when the server and the document disagree.
 @Suite struct ContractTests {
@@ -106,6 +109,126 @@ import TestSupport
         }
     }
 
+    /// A reset refused, a quarantine that is not there, a release whose restore fails (quarantine), the
+    /// quarantine cleared (a restore), and a release that resets: every answer against its schema.
+    @Test func resetAndQuarantineResponsesMatchTheirSchemas() async throws {
+        let document = try OpenAPIDocument()
+        try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
+            let simulator = try #require(service.simulator)
+            let vf = "0000:07:01.0"
+            let body: [String: Any] = ["device": vf, "holder": ["id": "vm", "tenant": "t"], "releaseGraceSeconds": 0,
+                                       "releaseTimeoutSeconds": 30, "escalation": "terminate",
+                                       "callbackUrl": "http://127.0.0.1:\(service.port)/callback"]
+            let created = try await service.send("POST", "/v1/assignments", json: body)
+            #expect(created.response.status == 202)
+            Self.expect(created.body, conformsTo: document, "POST", "/v1/assignments", 202)
+            #expect(created.body["callbackUrl"] as? String == body["callbackUrl"] as? String)
+            #expect(created.body["escalation"] as? String == "terminate")
+            _ = try await service.finish(operation: created.response.header("Operation-Location"))
+            let id = try #require(created.body["id"] as? String)
+
+            for path in ["/v1/devices/\(vf)/reset-scope", "/v1/devices/\(vf)/reset-scope?method=hot",
+                         "/v1/devices/0000:07:01.1/reset-scope?method=function"] {
+                let (response, preview) = try await service.send("GET", path)
+                #expect(response.status == 200, "\(path): \(response.bodyText)")
+                Self.expect(preview, conformsTo: document, "GET", "/v1/devices/{address}/reset-scope", 200)
+                #expect(preview["canReset"] as? Bool == (preview["blockers"] as? [Any])?.isEmpty)
+            }
+            let refused = try await service.send("POST", "/v1/devices/0000:07:01.1/reset", json: ["method": "function"])
+            #expect(refused.response.status == 409)
+            #expect(refused.body["code"] as? String == "reset_not_possible")
+            #expect((refused.body["blockers"] as? [String])?.contains { $0.hasPrefix("0000:07:01.1: ") } == true, "\(refused.body)")
+            Self.expect(refused.body, conformsTo: document, "POST", "/v1/devices/{address}/reset", 409, problem: true)
+            let notQuarantined = try await service.send("DELETE", "/v1/devices/\(vf)/quarantine")
+            #expect(notQuarantined.response.status == 404)
+            #expect(notQuarantined.body["code"] as? String == "not_quarantined")
+            Self.expect(notQuarantined.body, conformsTo: document, "DELETE", "/v1/devices/{address}/quarantine", 404, problem: true)
+
+            // The restore's unbind from vfio-pci fails: the release quarantines the device.
+            try simulator.injectFault(.unbindBusy(PCIAddress(vf)!))
+            let released = try await service.send("DELETE", "/v1/assignments/\(id)")
+            #expect(released.response.status == 202)
+            let release = try await service.finish(operation: released.response.header("Operation-Location"))
+            Self.expect(release, conformsTo: document, "GET", "/v1/operations/{id}", 200)
+            #expect(release["kind"] as? String == "release")
+            #expect(release["callback"] as? String == "404", "the service's own port answers the callback's POST")
+            try simulator.clearFaults()
+            let device = try await service.json("/v1/devices/\(vf)")
+            #expect(device["state"] as? String == "quarantined", "\(device["stateReason"] ?? "")")
+            let scope = try await service.json("/v1/devices/\(vf)/reset-scope")
+            Self.expect(scope, conformsTo: document, "GET", "/v1/devices/{address}/reset-scope", 200)
+            #expect(scope["canReset"] as? Bool == false)
+
+            let cleared = try await service.send("DELETE", "/v1/devices/\(vf)/quarantine")
+            #expect(cleared.response.status == 202, "\(cleared.response.bodyText)")
+            #expect(cleared.response.header("Location") == cleared.response.header("Operation-Location"))
+            Self.expect(cleared.body, conformsTo: document, "DELETE", "/v1/devices/{address}/quarantine", 202)
+            #expect(cleared.body["kind"] as? String == "restore")
+            #expect(cleared.body["target"] as? String == vf)
+            let restore = try await service.finish(operation: cleared.response.header("Operation-Location"))
+            Self.expect(restore, conformsTo: document, "GET", "/v1/operations/{id}", 200)
+            #expect(restore["state"] as? String == "succeeded", "\(restore["error"] ?? "")")
+            #expect(try await service.json("/v1/devices/\(vf)")["state"] as? String == "available")
+            for action in ["device.quarantined", "device.quarantine_cleared"] {
+                let audit = try await service.json("/v1/audit?action=\(action)")
+                Self.expect(audit, conformsTo: document, "GET", "/v1/audit", 200)
+                #expect((audit["items"] as? [Any])?.isEmpty == false, "\(action) is audited")
+            }
+
+            // Reset on release: the release either resets the device or, failing, quarantines it.
+            let resetting = try await service.send("POST", "/v1/assignments",
+                                                   json: ["device": "0000:05:00.0", "holder": ["id": "vm", "tenant": "t"], "resetOnRelease": true])
+            _ = try await service.finish(operation: resetting.response.header("Operation-Location"))
+            let id2 = try #require(resetting.body["id"] as? String)
+            let release2 = try await service.finish(operation: try await service.send("DELETE", "/v1/assignments/\(id2)").response.header("Operation-Location"))
+            Self.expect(release2, conformsTo: document, "GET", "/v1/operations/{id}", 200)
+            let state = try await service.json("/v1/devices/0000:05:00.0")["state"] as? String
+            #expect(state == "quarantined" || release2["reset"] is [String: Any], "\(release2)")
+        }
+    }
+
+    /// What a release saw of its holders (written into its stored detail, as the release workflow does)
+    /// comes out in the shape the document gives.
+    @Test func anOperationsHoldersAndEscalationMatchTheSchema() async throws {
+        let document = try OpenAPIDocument()
+        try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
+            let created = try await service.send("POST", "/v1/assignments", json: ["group": 10, "holder": ["id": "vm", "tenant": "t"]])
+            let location = try #require(created.response.header("Operation-Location"))
+            _ = try await service.finish(operation: location)
+            let detail = #"{"holders": [{"pid": 4242, "commandLine": "qemu-system-x86_64 -name vm", "paths": ["/dev/vfio/10"], "#
+                + #""since": 1763906400000, "goneAt": 1763906460000}, {"pid": 4243, "commandLine": "helper", "paths": [], "since": 1763906400000}], "#
+                + #""requestsRelayed": [{"sequence": 81234, "text": "vfio-pci 0000:05:00.0: Relaying device request to user (#0)"}], "#
+                + #""escalation": {"policy": "terminate", "signal": "SIGTERM", "pids": [4243], "at": 1763906430000}, "#
+                + #""stuckSince": 1763906430000, "callback": "failed: connect: Connection refused", "#
+                + #""resetMethod": "hot", "resetPath": "cdev", "kernelScope": ["0000:05:00.0"]}"#
+            let database = try Database(path: service.service.configuration.databasePath)
+            let id = String(location.split(separator: "/").last ?? "")
+            #expect(try database.run("UPDATE operations SET detail = ? WHERE id = ?", .text(detail), .text(id)) == 1)
+            let operation = try await service.json(location)
+            Self.expect(operation, conformsTo: document, "GET", "/v1/operations/{id}", 200)
+            let holders = try #require(operation["holders"] as? [[String: Any]])
+            #expect(holders.map { $0["pid"] as? Int } == [4242, 4243])
+            #expect(holders[0]["goneAt"] is String && holders[1]["goneAt"] is NSNull)
+            #expect((operation["escalation"] as? [String: Any])?["signal"] as? String == "SIGTERM")
+            #expect(operation["stuck"] as? Bool == true)
+            #expect((operation["reset"] as? [String: Any])?["kernelScope"] as? [String] == ["0000:05:00.0"])
+            #expect((operation["requestsRelayed"] as? [[String: Any]])?.first?["sequence"] as? Int == 81234)
+        }
+    }
+
+    /// The examples the document gives are valid by its own schemas.
+    @Test func everySchemaExampleMatchesItsSchema() throws {
+        let document = try OpenAPIDocument()
+        let examples = document.schemaExamples
+        #expect(examples.contains { $0.name == "Operation" } && examples.contains { $0.name == "ResetPreview" })
+        for (name, example) in examples {
+            let data = try JSONSerialization.data(withJSONObject: example, options: .fragmentsAllowed)
+            let value = try JSONSerialization.jsonObject(with: data, options: .fragmentsAllowed)
+            let problems = document.violations(of: value, against: try #require(document.schema(name)))
+            #expect(problems.isEmpty, "\(name) example: \(problems.prefix(5))")
+        }
+    }
+
     @Test func theServedDocumentIsTheRepositorysFile() async throws {
         let file = try Data(contentsOf: URL(fileURLWithPath: Fixtures.repositoryRoot() + "/openapi/openapi.yaml"))
         try await withService(try await TestService(host: richHost())) { service in
@@ -127,14 +250,34 @@ import TestSupport
             #expect(text.contains(#"vfiod_http_request_duration_seconds_bucket{route="/v1/devices",method="GET",le="+Inf"} 1"#))
             #expect(text.contains("vfiod_inventory_devices{state=\"available\"}"))
             #expect(text.contains("vfiod_inventory_refresh_duration_seconds "))
+            #expect(text.contains("\nvfiod_releases_stuck 0\n"))
+            let described = try #require(try OpenAPIDocument().operation("GET", "/metrics")?["description"] as? String)
+            let families = text.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { $0.split(separator: " ")[2] }
+            #expect(!families.isEmpty)
+            for family in families { #expect(described.contains("`\(family)"), "GET /metrics documents \(family)") }
         }
+    }
+
+    /// Expects `value` to match the schema `method pattern` documents for `status`.
+    static func expect(_ value: Any, conformsTo document: OpenAPIDocument, _ method: String, _ pattern: String, _ status: Int,
+                       problem: Bool = false, sourceLocation: SourceLocation = #_sourceLocation) {
+        let mediaType = problem ? "application/problem+json" : "application/json"
+        guard let schema = document.responseSchema(method, pattern, status: status, mediaType: mediaType) else {
+            Issue.record("\(method) \(pattern) documents no \(mediaType) \(status)", sourceLocation: sourceLocation)
+            return
+        }
+        let problems = document.violations(of: value, against: schema)
+        #expect(problems.isEmpty, "\(method) \(pattern) \(status): \(problems.prefix(5))", sourceLocation: sourceLocation)
     }
 
     /// The route pattern a concrete path belongs to.
     static func pattern(for path: String) -> String {
         let bare = String(path.split(separator: "?", maxSplits: 1).first ?? "")
-        if bare.hasPrefix("/v1/devices/") { return "/v1/devices/{address}" }
-        if bare.hasPrefix("/v1/groups/") { return "/v1/groups/{id}" }
+        for (prefix, parameter) in [("/v1/devices/", "{address}"), ("/v1/groups/", "{id}"), ("/v1/assignments/", "{id}"),
+                                    ("/v1/operations/", "{id}")] where bare.hasPrefix(prefix) {
+            let rest = bare.dropFirst(prefix.count)
+            return prefix + parameter + (rest.firstIndex(of: "/").map { String(rest[$0...]) } ?? "")
+        }
         return bare
     }
 }

@@ -4,8 +4,8 @@ import TestSupport
 import Yams
 
 /// `openapi/openapi.yaml`, read for the contract test, with a small JSON Schema checker for the
-/// subset the document uses (`type` lists, `properties`, `required`, `additionalProperties: false`,
-/// `items`, `enum`, `$ref`, `pattern`).
+/// subset the document uses (`type` lists, `properties`, `required`, `additionalProperties`, `items`,
+/// `enum`, `const`, `oneOf`, `anyOf`, `$ref`, `pattern`, `minimum`, `maximum`).
 struct OpenAPIDocument {
     let root: [String: Any]
 
@@ -61,6 +61,24 @@ struct OpenAPIDocument {
         return Set((schemas?["ProblemCode"] as? [String: Any])?["enum"] as? [String] ?? [])
     }
 
+    /// `components/schemas/<name>`.
+    func schema(_ name: String) -> [String: Any]? {
+        ((root["components"] as? [String: Any])?["schemas"] as? [String: Any])?[name] as? [String: Any]
+    }
+
+    /// Every `examples` entry of every component schema, with the schema's name.
+    var schemaExamples: [(name: String, example: Any)] {
+        let schemas = (root["components"] as? [String: Any])?["schemas"] as? [String: Any] ?? [:]
+        return schemas.keys.sorted().flatMap { name in
+            ((schemas[name] as? [String: Any])?["examples"] as? [Any] ?? []).map { (name, $0) }
+        }
+    }
+
+    /// The status codes an operation documents.
+    func statuses(_ method: String, _ path: String) -> Set<Int> {
+        Set((operation(method, path)?["responses"] as? [String: Any] ?? [:]).keys.compactMap { Int($0) })
+    }
+
     /// The schema of the `200` JSON body of an operation.
     func responseSchema(_ method: String, _ path: String, status: Int = 200, mediaType: String = "application/json") -> [String: Any]? {
         guard let responses = operation(method, path)?["responses"] as? [String: Any],
@@ -74,11 +92,43 @@ struct OpenAPIDocument {
     /// Where `value` breaks `schema`, as `path: why` lines; empty when it conforms.
     func violations(of value: Any, against schema: [String: Any], at path: String = "$") -> [String] {
         let schema = resolve(schema)
+        var combined: [String] = []
+        if let alternatives = schema["oneOf"] as? [[String: Any]] {
+            let matching = alternatives.filter { violations(of: value, against: $0, at: path).isEmpty }.count
+            if matching != 1 { combined.append("\(path): matches \(matching) of the \(alternatives.count) oneOf schemas") }
+        }
+        if let alternatives = schema["anyOf"] as? [[String: Any]],
+           !alternatives.contains(where: { violations(of: value, against: $0, at: path).isEmpty }) {
+            combined.append("\(path): matches none of the anyOf schemas")
+        }
+        return combined + ownViolations(of: value, against: schema, at: path)
+    }
+
+    /// A YAML number as a Double.
+    private static func double(_ value: Any?) -> Double? {
+        switch value {
+        case let int as Int: Double(int)
+        case let double as Double: double
+        default: nil
+        }
+    }
+
+    /// Two JSON values from JSONSerialization or Yams are the same value.
+    private func same(_ a: Any, _ b: Any) -> Bool {
+        if a is NSNull || b is NSNull { return a is NSNull && b is NSNull }
+        return "\(a)" == "\(b)"
+    }
+
+    /// The checks of `schema` itself, `oneOf` and `anyOf` aside.
+    private func ownViolations(of value: Any, against schema: [String: Any], at path: String) -> [String] {
         var types: [String] = []
         if let type = schema["type"] as? String { types = [type] }
         if let list = schema["type"] as? [String] { types = list }
-        if let allowed = schema["enum"] as? [Any], !allowed.contains(where: { "\($0)" == "\(value)" }) {
+        if let allowed = schema["enum"] as? [Any], !allowed.contains(where: { same($0, value) }) {
             return ["\(path): \(value) is not one of \(allowed)"]
+        }
+        if let constant = schema["const"], !same(constant, value) {
+            return ["\(path): \(value) is not \(constant)"]
         }
         if value is NSNull {
             return types.isEmpty || types.contains("null") ? [] : ["\(path): null where \(types) is required"]
@@ -112,7 +162,14 @@ struct OpenAPIDocument {
             if isBool { return types.isEmpty || types.contains("boolean") ? [] : ["\(path): boolean where \(types) is required"] }
             let isInteger = number.doubleValue.rounded() == number.doubleValue
             let ok = types.isEmpty || types.contains("number") || (isInteger && types.contains("integer"))
-            return ok ? [] : ["\(path): number where \(types) is required"]
+            guard ok else { return ["\(path): number where \(types) is required"] }
+            if let minimum = Self.double(schema["minimum"]), number.doubleValue < minimum {
+                return ["\(path): \(number) is below the minimum \(minimum)"]
+            }
+            if let maximum = Self.double(schema["maximum"]), number.doubleValue > maximum {
+                return ["\(path): \(number) is above the maximum \(maximum)"]
+            }
+            return []
         }
         if let string = value as? String {
             guard types.isEmpty || types.contains("string") else { return ["\(path): string where \(types) is required"] }
