@@ -32,11 +32,9 @@ extension LeaseService {
         while await observe(&watch), now() < graceEnd {
             try? await Task.sleep(for: .milliseconds(200))
         }
-        do {
-            try submit(operation, for: assignment)
-        } catch {
-            // The release stays queued in the journal; recovery or the next expiry pass resubmits it.
-            return
+        // A full queue only delays a release: it is recorded, so keep offering it until a worker takes it.
+        while (try? submit(operation, for: assignment)) == nil {
+            try? await Task.sleep(for: .seconds(1))
         }
         let kernelStart = now()
         var escalated = false

@@ -39,8 +39,26 @@ extension LeaseService {
                 return (assignment, operation)
             }
         }
-        do { try submit(operation, for: assignment) } catch { throw LeaseError.busy }
+        try await submitOrAbandon(operation, assignment)
         return operation
+    }
+
+    /// Queues `operation`; when the queue is full it is recorded as failed (so it never runs later,
+    /// unasked) and the caller gets `busy`.
+    func submitOrAbandon(_ operation: GroupOperation, _ assignment: Assignment) async throws {
+        do {
+            try submit(operation, for: assignment)
+        } catch {
+            let at = now()
+            try await store { database in
+                try database.transaction(.immediate) { connection in
+                    try OperationRecords.setState(operation.id, .failed, error: "not run: the worker queue was full", at: at, in: connection)
+                    try Audit.operation("operation.failed", operation, assignment: assignment, caller: .system,
+                                        error: "not run: the worker queue was full", in: connection)
+                }
+            }
+            throw LeaseError.busy
+        }
     }
 
     /// Runs a queued reset on a worker thread: checks the preview again (things change), resets through
@@ -122,9 +140,11 @@ extension LeaseService {
                 guard let assignmentID = entry.assignmentID, live == nil,
                       let assignment = try AssignmentRecords.get(assignmentID, in: connection) else {
                     try QuarantineRecords.delete(entry.address, in: connection)
+                    let detail = live != nil ? "lifted; the device stays with its live lease"
+                        : "lifted; no assignment recorded to restore from, the device stays on its driver"
                     try Audit.append(action: "device.quarantine_cleared", actor: caller.name, requestID: caller.requestID,
                                      assignment: nil, device: entry.address, before: ["state": "quarantined"],
-                                     after: ["state": "assigned"], detail: "lifted; the device stays with its live lease",
+                                     after: ["state": live != nil ? "assigned" : "available"], detail: detail,
                                      error: nil, at: at, in: connection)
                     return nil
                 }
@@ -142,7 +162,7 @@ extension LeaseService {
             inventory.refreshDevices([address])
             return nil
         }
-        do { try submit(operation, for: assignment) } catch { throw LeaseError.busy }
+        try await submitOrAbandon(operation, assignment)
         return operation
     }
 
