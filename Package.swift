@@ -61,8 +61,9 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"]),
-        // Runs the built vfio-holder binary (found next to the test bundle); `swift build` builds it.
-        .testTarget(name: "HolderTests", dependencies: ["TestSupport"]),
+        // Runs the built vfio-holder binary (found next to the test bundle); `swift build` builds it. With
+        // --simulated it holds devices of a SimulatedKernel, for the simulator's cooperative-unbind tests.
+        .testTarget(name: "HolderTests", dependencies: ["TestSupport", "VFIOCore", "VFIOSimulator"]),
         .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Store", "VFIOCore", "VFIOSimulator", "TestSupport",
                                                           .product(name: "Yams", package: "Yams")]),
     ]

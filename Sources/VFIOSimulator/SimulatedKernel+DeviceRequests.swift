@@ -61,11 +61,11 @@ extension SimulatedKernel {
         let prefix = address.description + "."
         let names = (try? SysfsFiles.listDirectory(requestFIFODirectory)) ?? []
         for name in names where name.hasPrefix(prefix) {
-            let fd = open(requestFIFODirectory + "/" + name, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            let fd = retryingInterruptedCall { open(requestFIFODirectory + "/" + name, O_WRONLY | O_NONBLOCK | O_CLOEXEC) }
             guard fd >= 0 else { continue }
             var one: UInt64 = 1
             // write(2) of the 8-byte counter, as an eventfd is written; atomic (below PIPE_BUF).
-            _ = withUnsafeBytes(of: &one) { write(fd, $0.baseAddress!, $0.count) }
+            _ = withUnsafeBytes(of: &one) { raw in retryingInterruptedCall { write(fd, raw.baseAddress!, raw.count) } }
             _ = Glibc.close(fd)
         }
     }

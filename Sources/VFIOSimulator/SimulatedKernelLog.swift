@@ -14,11 +14,11 @@ struct SimulatedKernelLog: Sendable {
     /// in microseconds. Failures are ignored: the log is informational, as the kernel's is.
     func append(_ text: String) {
         _ = mkdir(String(path.prefix(upTo: path.lastIndex(of: "/")!)), 0o755)
-        let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = retryingInterruptedCall { open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o644) }
         guard fd >= 0 else { return }
         defer { _ = close(fd) }
         // Serialises appenders across processes; released by close.
-        guard flockRetrying(fd) == 0 else { return }
+        guard retryingInterruptedCall({ flock(fd, LOCK_EX) }) == 0 else { return }
         let existing = (try? SysfsFiles.readBytes(path, limit: 64 << 20)) ?? []
         let sequence = KernelLogReader.parseRecords(existing).last.map { $0.sequence + 1 } ?? 0
         var now = timespec()
@@ -28,18 +28,11 @@ struct SimulatedKernelLog: Sendable {
         var written = 0
         while written < line.count {
             // write(2) the rest of the line; O_APPEND puts it at the end of the file.
-            let count = line.withUnsafeBytes { raw in write(fd, raw.baseAddress! + written, raw.count - written) }
-            if count < 0 && errno == EINTR { continue }
+            let count = line.withUnsafeBytes { raw in
+                retryingInterruptedCall { write(fd, raw.baseAddress! + written, raw.count - written) }
+            }
             if count <= 0 { return }
             written += count
-        }
-    }
-
-    private func flockRetrying(_ fd: Int32) -> Int32 {
-        while true {
-            let result = flock(fd, LOCK_EX)
-            if result < 0 && errno == EINTR { continue }
-            return result
         }
     }
 }

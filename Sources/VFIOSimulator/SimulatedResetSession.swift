@@ -53,10 +53,6 @@ struct SimulatedResetSession: ~Copyable {
 
     /// `open(file, O_RDWR | O_CLOEXEC)`, retried on `EINTR`.
     private func retryingOpen(_ file: String) -> Int32 {
-        while true {
-            let fd = Glibc.open(file, O_RDWR | O_CLOEXEC)
-            if fd < 0 && errno == EINTR { continue }
-            return fd
-        }
+        retryingInterruptedCall { Glibc.open(file, O_RDWR | O_CLOEXEC) }
     }
 }

@@ -75,4 +75,17 @@ import Testing
         try root.addRegularFile("/dev/iommu")
         try expectFailure(cdev, root: root, status: 6, errorLine: "error op=VFIO_DEVICE_BIND_IOMMUFD errno=25 (ENOTTY)")
     }
+
+    @Test func aSimulatedHolderWithoutTheGroupFileFailsAtOpeningTheGroup() throws {
+        let root = try FakeHostRoot()
+        defer { root.remove() }
+        try expectFailure(["--simulated"] + group, root: root, status: 4, errorLine: "error op=open-group errno=2 (ENOENT)")
+    }
+
+    @Test func aSimulatedHolderWithoutTheCdevFailsAtOpeningTheDevice() throws {
+        let root = try FakeHostRoot()
+        defer { root.remove() }
+        try expectFailure(["--simulated", "--device", "0000:00:03.0"] + cdev, root: root, status: 6,
+                          errorLine: "error op=open-cdev errno=2 (ENOENT)")
+    }
 }

@@ -8,7 +8,7 @@ import Testing
         #expect(result.err.isEmpty, "\(result.err)")
         #expect(result.out.hasPrefix("usage: vfio-holder --group N --device ADDR"))
         for documented in ["--cdev", "--on-request", "--hold-seconds", "--host-root", "ready pid=", "request n=",
-                           "closed", "exit reason=", "error op=", "exit status"] {
+                           "closed", "exit reason=", "error op=", "exit status", "--simulated"] {
             #expect(result.out.contains(documented), "usage lacks \(documented)")
         }
     }
@@ -28,6 +28,9 @@ import Testing
         (["--group", "7", "--device", "0000:00:03.0", "--verbose"], "unexpected argument: --verbose"),
         (["--cdev", "vfio0"], "--cdev needs an absolute path"),
         (["--cdev", "/dev/vfio/devices/vfio0", "--group", "7"], "--cdev cannot be combined"),
+        (["--cdev", "/dev/vfio/devices/vfio0", "--device", "0000:00:03.0"], "--cdev cannot be combined"),
+        (["--simulated", "--group", "7", "--device", "0000:00:03.0"], "--simulated needs --host-root"),
+        (["--simulated", "--host-root", "/tmp/x", "--cdev", "/dev/vfio/devices/vfio0"], "--simulated --cdev needs --device"),
     ])
     func aBadCommandLineIsAUsageErrorWithExitStatusTwo(_ arguments: [String], _ expected: String) throws {
         let result = try HolderProcess.run(arguments)

@@ -1,0 +1,72 @@
+import Foundation
+import Testing
+import VFIOCore
+import VFIOSimulator
+
+/// Cooperative unbind in the simulator, held by this process: it opens the group file and a request FIFO
+/// itself (the holder-process tests are in HolderTests).
+struct SimulatedDeviceRequestTests {
+    private static let address = pci("0000:01:00.0")
+
+    private static func kernel() throws -> SimulatedKernel {
+        let port = device("0000:00:01.0", 0x060400, driver: "pcieport", group: 1)
+        let nic = device("0000:01:00.0", 0x020000, driver: "vfio-pci", group: 7, parent: "0000:00:01.0")
+        return try SimulatedKernel(host: HostSpec(devices: [port, nic]))
+    }
+
+    /// Reads one 8-byte request counter from `fd` (blocking).
+    private static func readRequest(_ fd: Int32) -> UInt64? {
+        var counter: UInt64 = 0
+        let got = withUnsafeMutableBytes(of: &counter) { read(fd, $0.baseAddress!, 8) }
+        return got == 8 ? counter : nil
+    }
+
+    @Test func anUnbindWaitsForTheHolderAndRelaysRequestsToItsFIFOAndTheLog() throws {
+        let kernel = try Self.kernel()
+        defer { kernel.close() }
+        try kernel.setRequestInterval(.milliseconds(100))
+        try FileManager.default.createDirectory(atPath: kernel.requestFIFODirectory, withIntermediateDirectories: true)
+        let fifo = kernel.requestFIFODirectory + "/\(Self.address).\(getpid())"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let requests = open(fifo, O_RDWR | O_CLOEXEC)
+        let group = open(kernel.paths.dev("vfio/7"), O_RDWR | O_CLOEXEC)
+        try #require(requests >= 0 && group >= 0)
+        defer { close(requests); unlink(fifo) }
+
+        let unbind = BackgroundCall { () throws(KernelError) in try kernel.unbind(Self.address, from: "vfio-pci") }
+        #expect(Self.readRequest(requests) == 1)
+        #expect(Self.readRequest(requests) == 1, "the request is relayed again at the interval")
+        #expect(!unbind.hasReturned)
+        #expect(kernel.driver(of: Self.address) == "vfio-pci")
+        let log = kernel.kernelLog(mentioning: Self.address, after: nil).map(\.text)
+        #expect(Array(log.prefix(2)) == ["vfio-pci 0000:01:00.0: Relaying device request to user (#0)",
+                                          "vfio-pci 0000:01:00.0: Relaying device request to user (#1)"])
+        close(group)
+        #expect(unbind.wait() == nil)
+        #expect(kernel.driver(of: Self.address) == nil)
+        #expect(!kernel.groupDeviceExists(7))
+        let sequences = kernel.kernelLog(mentioning: Self.address, after: nil).map(\.sequence)
+        #expect(sequences == Array(0..<UInt64(sequences.count)))
+        #expect(kernel.kernelLog(mentioning: Self.address, after: 0).first?.sequence == 1)
+    }
+
+    @Test func anUnheldDeviceUnbindsAtOnceWithoutARequest() throws {
+        let kernel = try Self.kernel()
+        defer { kernel.close() }
+        try kernel.unbind(Self.address, from: "vfio-pci")
+        #expect(kernel.driver(of: Self.address) == nil)
+        #expect(kernel.kernelLog(mentioning: Self.address, after: nil).isEmpty)
+    }
+
+    @Test func theRequestIntervalIsKeptForOtherProcessesOfTheTree() throws {
+        let directory = try ScratchDirectory()
+        let port = device("0000:00:01.0", 0x060400, driver: "pcieport", group: 1)
+        try SysfsTreeBuilder(root: directory.path).build(HostSpec(devices: [port]))
+        let first = try SimulatedKernel(source: directory.path, inPlace: true)
+        #expect(first.requestInterval == SimulatedKernel.defaultRequestInterval)
+        #expect(SimulatedKernel.defaultRequestInterval == .seconds(10))
+        try first.setRequestInterval(.milliseconds(250))
+        let second = try SimulatedKernel(source: directory.path, inPlace: true)
+        #expect(second.requestInterval == .milliseconds(250))
+    }
+}
