@@ -56,7 +56,7 @@ let package = Package(
         .executableTarget(name: "vfio-holder", dependencies: ["CVFIO"]),
 
         .testTarget(name: "VFIOCoreTests", dependencies: ["VFIOCore", "CVFIO", "VFIOSimulator", "TestSupport"]),
-        .testTarget(name: "VFIOSimulatorTests", dependencies: ["VFIOSimulator", "VFIOCore"]),
+        .testTarget(name: "VFIOSimulatorTests", dependencies: ["VFIOSimulator", "VFIOCore", "TestSupport"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "VFIOCore", "VFIOSimulator", "TestSupport"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),

@@ -16,11 +16,6 @@ extension LeaseService {
     /// 4. after `timeoutSeconds`, escalation. Holders and relayed requests are kept in the operation.
     func cooperativeRelease(_ operation: GroupOperation, _ assignment: Assignment) async {
         var watch = HolderWatch(operation: operation, assignment: assignment, kernel: kernel)
-        if watch.detail.logBaseline == nil {
-            let start = watch
-            watch = (try? await observer.run(label: "kmsg") { var next = start; next.markLogBaseline(); return next }) ?? watch
-            await save(watch)
-        }
         let policy = assignment.release
         if let text = policy.callbackURL, let url = CallbackURL(text) {
             let body = Self.callbackBody(assignment, operation)
@@ -28,15 +23,26 @@ extension LeaseService {
                 ?? "failed: not sent"
             await save(watch)
         }
+        // One look for holders; the kernel log is read only once someone holds the devices.
+        var holding = await observe(&watch)
+        if holding { await markLogBaseline(&watch) }
         let graceEnd = now().addingTimeInterval(Double(policy.graceSeconds))
-        while await observe(&watch), now() < graceEnd {
+        while holding, now() < graceEnd {
             try? await Task.sleep(for: .milliseconds(200))
+            holding = await observe(&watch)
         }
         // A full queue only delays a release: it is recorded, so keep offering it until a worker takes it.
         while (try? submit(operation, for: assignment)) == nil {
             try? await Task.sleep(for: .seconds(1))
         }
         let kernelStart = now()
+        if !holding {
+            // Nobody held the devices: the restore runs straight through. Watch only a restore that does
+            // not finish soon (a holder that opened the group meanwhile keeps its unbind waiting).
+            await waiters.wait(for: operation.id, seconds: 1) { [self] in await isFinished(operation.id) }
+            if await isFinished(operation.id) { return }
+            await markLogBaseline(&watch)
+        }
         var escalated = false
         while !(await isFinished(operation.id)) {
             await waiters.wait(for: operation.id, seconds: 0.5) { [self] in await isFinished(operation.id) }
@@ -49,10 +55,20 @@ extension LeaseService {
         stuck.remove(operation.id)
     }
 
+    /// Marks where the kernel log ends now (once per release).
+    private func markLogBaseline(_ watch: inout HolderWatch) async {
+        guard watch.detail.logBaseline == nil else { return }
+        let start = watch
+        watch = (try? await observer.run(label: "kmsg") { var next = start; next.markLogBaseline(); return next }) ?? watch
+        await save(watch)
+    }
+
     /// The holders and relayed requests as the release ends, on top of what the watcher saved: written
     /// with the operation's end, in its transaction. Runs on the worker thread.
     func finalObservation(_ operation: GroupOperation, _ assignment: Assignment) -> OperationDetail {
         let saved = (try? database.withConnection { try OperationRecords.get(operation.id, in: $0) })??.detail ?? operation.detail
+        // Nobody was seen holding the devices and the restore went straight through: nothing to add.
+        guard !saved.holders.isEmpty || saved.logBaseline != nil else { return saved }
         var watch = HolderWatch(operation: operation, assignment: assignment, kernel: kernel)
         watch.detail = saved
         watch.refresh(at: now(), sinceStart: true)
@@ -168,9 +184,10 @@ struct HolderWatch: Sendable {
         for holder in holders where !detail.holders.contains(where: { $0.pid == holder.pid && $0.goneAt == nil }) {
             detail.holders.append(.init(pid: holder.pid, commandLine: holder.commandLine, paths: holder.paths, since: time))
         }
+        guard let baseline = detail.logBaseline else { return }
         for address in endpoints {
             let key = address.description
-            let after = sinceStart ? detail.logBaseline?[key] : (lastSequence[key] ?? detail.logBaseline?[key])
+            let after = sinceStart ? baseline[key] : (lastSequence[key] ?? baseline[key])
             for record in kernel.kernelLog(mentioning: address, after: after)
             where record.text.contains("Relaying device request") {
                 if !detail.requestsRelayed.contains(where: { $0.sequence == record.sequence }) {

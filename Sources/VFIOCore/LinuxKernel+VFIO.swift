@@ -39,7 +39,7 @@ extension LinuxKernel {
         var targets: [String: String] = [:]
         for group in groups { targets["/dev/vfio/\(group)"] = "/dev/vfio/\(group)" }
         for cdev in cdevs { targets["/dev/vfio/devices/\(cdev)"] = "/dev/vfio/devices/\(cdev)" }
-        return ProcessFDScanner(procDirectory: paths.proc("")).holders(of: targets)
+        return ProcessFDScanner(procDirectory: paths.proc("")).holders(of: targets, excluding: paths.root == "/" ? getpid() : nil)
     }
 
     /// See ``VFIOKernel/kernelLog(mentioning:after:)``: reads `dev/kmsg`.

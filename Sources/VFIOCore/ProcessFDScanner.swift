@@ -20,12 +20,13 @@ public struct ProcessFDScanner: Sendable {
     }
 
     /// Every process with an fd whose link target is a key of `targets`, with the keys' values as its
-    /// `paths` (sorted, each once), sorted by pid. Blocking file I/O.
-    public func holders(of targets: [String: String]) -> [VFIOHolder] {
+    /// `paths` (sorted, each once), sorted by pid; `excluding` is not read at all (vfiod skips itself: it
+    /// holds no VFIO fd between calls, and its own fd table is the largest to read). Blocking file I/O.
+    public func holders(of targets: [String: String], excluding: Int32? = nil) -> [VFIOHolder] {
         guard !targets.isEmpty, let entries = try? SysfsFiles.listDirectory(procDirectory) else { return [] }
         var found: [VFIOHolder] = []
         for entry in entries {
-            guard let pid = Int32(entry), pid > 0 else { continue }
+            guard let pid = Int32(entry), pid > 0, pid != excluding else { continue }
             let directory = procDirectory + "/" + entry
             guard let fds = try? SysfsFiles.listDirectory(directory + "/fd") else { continue }
             var paths: Set<String> = []

@@ -47,7 +47,10 @@ extension SimulatedKernel {
         let watcher = CloseWatcher(files: files)
         let log = SimulatedKernelLog(path: paths.dev("kmsg"))
         var relayed = 0
-        while !holders(groups: groups, cdevs: cdevs).isEmpty {
+        // This process holds the files only while one of its resets runs (`groupsInReset`): no need to
+        // read its own (large) fd table.
+        while groupsInReset.withLock({ !$0.isDisjoint(with: groups) })
+                || !holders(groups: groups, cdevs: cdevs).isEmpty {
             log.append("vfio-pci \(address): Relaying device request to user (#\(relayed))")
             relayed += 1
             signalRequestFIFOs(of: address)

@@ -73,7 +73,8 @@ extension SimulatedKernel {
 
     /// See ``VFIOKernel/holders(groups:cdevs:)``: the processes of this machine (the real `/proc`) holding
     /// the fake files `<root>/dev/vfio/<N>` or `<root>/dev/vfio/devices/<cdev>`, reported as paths under the
-    /// root (`/dev/vfio/7`). Real holder processes (`vfio-holder --simulated`) thus show up.
+    /// root (`/dev/vfio/7`). Real holder processes (`vfio-holder --simulated`) thus show up; this process is
+    /// not one (its resets hold the files only within a call).
     public func holders(groups: [Int], cdevs: [String]) -> [VFIOHolder] {
         var roots = [paths.root]
         if let resolved = realpath(paths.root, nil) {
@@ -85,7 +86,7 @@ extension SimulatedKernel {
             for group in groups { targets[root + "/dev/vfio/\(group)"] = "/dev/vfio/\(group)" }
             for cdev in cdevs { targets[root + "/dev/vfio/devices/\(cdev)"] = "/dev/vfio/devices/\(cdev)" }
         }
-        return ProcessFDScanner(procDirectory: "/proc").holders(of: targets)
+        return ProcessFDScanner(procDirectory: "/proc").holders(of: targets, excluding: getpid())
     }
 
     /// See ``VFIOKernel/kernelLog(mentioning:after:)``: `<root>/dev/kmsg`, a regular file the simulator

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import VFIOCore
 import VFIOSimulator
 
@@ -111,15 +112,14 @@ struct SimulatedResetTests {
         }
     }
 
-    @Test func aGroupFileHeldByThisProcessIsBusy() throws {
+    @Test func aGroupFileHeldByAnotherProcessIsBusy() throws {
         let kernel = try SimulatedKernel(host: Self.host(cdev: false))
         defer { kernel.close() }
-        let held = open(kernel.paths.dev("vfio/10"), O_RDWR | O_CLOEXEC)
-        try #require(held >= 0)
+        let holder = try FileHolder(path: kernel.paths.dev("vfio/10"))
         let error = #expect(throws: VFIOError.self) { _ = try kernel.reset(pci("0000:01:00.0"), method: .function, groups: [10]) }
         #expect(error?.errno == .busy)
-        #expect(kernel.holders(groups: [10], cdevs: []) .map(\.pid) == [getpid()])
-        close(held)
+        #expect(kernel.holders(groups: [10], cdevs: []) .map(\.pid) == [holder.pid])
+        holder.release()
         #expect(try kernel.reset(pci("0000:01:00.0"), method: .function, groups: [10]).method == .function)
     }
 

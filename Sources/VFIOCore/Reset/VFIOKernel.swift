@@ -23,7 +23,8 @@ public protocol VFIOKernel: Sendable {
 
     /// Every process with an open fd on `dev/vfio/<group>` for one of `groups` or on
     /// `dev/vfio/devices/<cdev>` for one of `cdevs` (`vfio3`), found by reading the `fd` links under
-    /// `proc/`. Processes that vanish while being read are skipped.
+    /// `proc/`. Processes that vanish while being read are skipped, and so is vfiod itself (it holds no
+    /// VFIO fd between calls).
     func holders(groups: [Int], cdevs: [String]) -> [VFIOHolder]
 
     /// Kernel log records (`/dev/kmsg`) that name `address`, with a sequence number above `after`; empty
