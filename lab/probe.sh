@@ -49,7 +49,9 @@ for device in "$SYS"/*; do
 done
 
 section "device nodes"
-for node in /dev/iommu /dev/vfio/vfio; do
+# /dev/vfio/devices appears only with the first device cdev (a device bound to vfio-pci); the vfio-dev class
+# exists as soon as the kernel has CONFIG_VFIO_DEVICE_CDEV.
+for node in /dev/iommu /dev/vfio/vfio /dev/vfio/devices /sys/class/vfio-dev; do
     if [ -e "$node" ]; then echo "$node: present"; else echo "$node: absent"; fi
 done
 echo "/dev/vfio: $(ls /dev/vfio 2>/dev/null | tr '\n' ' ')"
