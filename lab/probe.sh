@@ -49,13 +49,12 @@ for device in "$SYS"/*; do
 done
 
 section "device nodes"
-# /dev/vfio/devices appears only with the first device cdev (a device bound to vfio-pci); the vfio-dev class
-# exists as soon as the kernel has CONFIG_VFIO_DEVICE_CDEV.
+# /dev/vfio/devices appears only with the first device cdev (a device bound to vfio-pci, on a kernel with
+# CONFIG_VFIO_DEVICE_CDEV); the vfio-dev class is there whenever vfio is.
 for node in /dev/iommu /dev/vfio/vfio /dev/vfio/devices /sys/class/vfio-dev; do
     if [ -e "$node" ]; then echo "$node: present"; else echo "$node: absent"; fi
 done
 echo "/dev/vfio: $(ls /dev/vfio 2>/dev/null | tr '\n' ' ')"
-echo "/dev/vfio/devices: $(ls /dev/vfio/devices 2>/dev/null | tr '\n' ' ')"
 echo "vfio modules/builtins: $(ls /sys/module | grep -E '^(vfio|iommufd|irqbypass)' | tr '\n' ' ')"
 
 # Binds ADDRESS to vfio-pci the deterministic way (DESIGN.md §2); prints the driver it ended on.
@@ -140,6 +139,8 @@ else
     echo "edu: $edu, group $group, driver before: $(link_name "$SYS/$edu/driver")"
     echo "bound to: $(bind_vfio "$edu")"
     echo "/dev/vfio now: $(ls /dev/vfio | tr '\n' ' ')"
+    echo "/dev/vfio/devices now: $(ls /dev/vfio/devices 2>/dev/null | tr '\n' ' ')"
+    echo "$edu/vfio-dev now: $(ls "$SYS/$edu/vfio-dev" 2>/dev/null | tr '\n' ' ')"
     echo "### group path: vfio-holder --group $group --device $edu"
     cooperative_unbind group "$edu" --group "$group" --device "$edu"
     if [ -e /dev/iommu ]; then
