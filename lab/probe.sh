@@ -196,6 +196,27 @@ reset_check() {
         echo "scenario probe-reset-$name: fail: $(tail -1 <<<"$output")"
     fi
 }
+# reset_check_cdev NAME N ADDRESS...: binds every ADDRESS to vfio-pci, opens the first N through their cdevs
+# (one iommufd), queries and resets the first, restores the drivers.
+reset_check_cdev() {
+    local name=$1 open_count=$2 address cdev_args=() output n=0
+    shift 2
+    for address in "$@"; do
+        echo "$address: $(link_name "$SYS/$address/driver") -> $(bind_vfio "$address")"
+        n=$((n + 1))
+        if ((n <= open_count)); then
+            for node in "$SYS/$address"/vfio-dev/*; do cdev_args+=(--cdev "/dev/vfio/devices/${node##*/}"); done
+        fi
+    done
+    output=$("$HOTRESET" "${cdev_args[@]}" --reset 2>&1)
+    echo "$output" | sed 's/^/  /'
+    for address in "$@"; do restore_driver "$address"; done
+    if grep -q '^hot-reset:' <<<"$output"; then
+        echo "scenario probe-reset-cdev-$name: pass"
+    else
+        echo "scenario probe-reset-cdev-$name: fail: $(tail -1 <<<"$output")"
+    fi
+}
 if [ ! -x "$HOTRESET" ]; then
     echo "scenario probe-reset: skip: no $HOTRESET"
 else
@@ -224,6 +245,12 @@ else
         reset_check bridge-group-unbound-bridge "$edu1" "$e1000"
         echo "$bridge" >/sys/bus/pci/drivers_probe
         echo "bridge driver after drivers_probe: $(link_name "$SYS/$bridge/driver")"
+    fi
+    if [ -e /dev/iommu ]; then
+        echo "### cdev path (iommufd): the same through /dev/vfio/devices, hot reset with no group fd"
+        reset_check_cdev edu 1 "$edu0"
+        reset_check_cdev bridge-group-one-open 1 "$edu1" "$e1000"
+        reset_check_cdev bridge-group-both-open 2 "$edu1" "$e1000"
     fi
     echo "kernel log of the resets:"
     dmesg | tail -n +"$((kmsg_before + 1))" | grep -vE 'e1000e? .*(Link|link|NIC|MAC|Intel|PBA|Ethernet|eth)' | sed 's/^/  /'
