@@ -269,7 +269,13 @@ started=$(ms)
 "$VFIOD" serve --host-root / --listen "127.0.0.1:$port" --no-auth --db /tmp/vfiod/vfiod.db --allow all \
     >"$RESULTS/vfiod.log" 2>&1 &
 vfiod=$!
-fetch() { curl -sf --max-time 20 "http://127.0.0.1:$port$1"; }
+# curl when the host has it, else busybox wget (lab/run puts a static busybox in $LAB_TOOLS).
+if command -v curl >/dev/null; then
+    fetch() { curl -sf --max-time 20 "http://127.0.0.1:$port$1"; }
+else
+    # Not wget's -T: Debian's static busybox 1.35 wget segfaults with it (seen in the lab, any -cpu).
+    fetch() { timeout 20 "${LAB_BUSYBOX:-busybox}" wget -q -O - "http://127.0.0.1:$port$1"; }
+fi
 waited=0
 until fetch /v1/host >"$RESULTS/host.json" 2>/dev/null; do
     if ! kill -0 "$vfiod" 2>/dev/null || ((waited >= 600)); then break; fi
