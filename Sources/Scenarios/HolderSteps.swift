@@ -13,7 +13,7 @@ enum HolderSteps {
     /// The holder's host arguments, or a skip when it cannot hold a device of this host.
     static func requireHolder(_ context: ScenarioContext) throws -> [String] {
         guard let arguments = hostArguments(context) else {
-            throw ScenarioSkip("\(ScenarioSkip.routeNotAvailable): vfio-holder has no --simulated mode to hold a simulated device")
+            throw ScenarioSkip("\(ScenarioSkip.notLandedYet): vfio-holder has no --simulated mode to hold a simulated device")
         }
         return arguments
     }

@@ -27,6 +27,8 @@ final class ScenarioContext {
         case .simulated(let topology):
             hostRoot = directory + "/tree"
             do {
+                // SysfsTreeBuilder creates the tree's first level beneath `root`, not `root` itself.
+                try FileManager.default.createDirectory(atPath: hostRoot, withIntermediateDirectories: true)
                 let host = try Topology.load(path: topology)
                 try SysfsTreeBuilder(root: hostRoot).build(host)
             } catch {
@@ -91,7 +93,7 @@ final class ScenarioContext {
         environment.log?("note \(name): \(text)")
     }
 
-    /// Best effort after a failure or skip part-way: releases every active assignment, so a real host goes
+    /// Best effort after a scenario ended part-way: releases every active assignment, so a real host goes
     /// back to its drivers before the next scenario.
     private func releaseLiveLeases(_ api: APIClient) {
         guard let live = try? api.list("/v1/assignments?state=active") else { return }
@@ -101,11 +103,12 @@ final class ScenarioContext {
         }
     }
 
-    /// Stops every holder and vfiod; removes the directory when the scenario passed (kept for a look otherwise).
-    func close(passed: Bool) {
+    /// Stops every holder and vfiod (releasing what is still leased first, when the scenario ended part-way);
+    /// removes the directory unless `keep` (a failure: kept for a look).
+    func close(keep: Bool) {
         for holder in holders { holder.stop() }
-        if !passed, let api, vfiod?.isRunning == true { releaseLiveLeases(api) }
+        if let api, vfiod?.isRunning == true { releaseLiveLeases(api) }
         vfiod?.stop()
-        if passed { try? FileManager.default.removeItem(atPath: directory) } else { note("kept \(directory)") }
+        if keep { note("kept \(directory)") } else { try? FileManager.default.removeItem(atPath: directory) }
     }
 }
