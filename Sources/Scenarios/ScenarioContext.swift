@@ -53,12 +53,17 @@ final class ScenarioContext {
     /// Starts vfiod (stopping one already running) and waits until it listens.
     @discardableResult
     func startVFIOD(environment extra: [String: String] = [:]) throws -> APIClient {
-        vfiod?.stop()
+        stopVFIOD()
         let child = try VFIODChild(binary: environment.vfiod, arguments: vfiodArguments, environment: extra)
         vfiod = child
         let client = try child.waitUntilListening()
         api = client
         return client
+    }
+
+    /// Stops the running vfiod, noting when it ignored SIGTERM.
+    private func stopVFIOD() {
+        if let vfiod, !vfiod.stop() { note("vfiod ignored SIGTERM for 30 s and was killed (SIGTERM lost right after start?)") }
     }
 
     /// Starts a holder and remembers it, so ``close(passed:)`` never leaves one running.
@@ -108,7 +113,7 @@ final class ScenarioContext {
     func close(keep: Bool) {
         for holder in holders { holder.stop() }
         if let api, vfiod?.isRunning == true { releaseLiveLeases(api) }
-        vfiod?.stop()
+        stopVFIOD()
         if keep { note("kept \(directory)") } else { try? FileManager.default.removeItem(atPath: directory) }
     }
 }

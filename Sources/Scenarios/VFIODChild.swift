@@ -9,6 +9,7 @@ final class VFIODChild: @unchecked Sendable {
     private var output = Data()
     private var port: UInt16?
     private var ended = false
+    private let exited = DispatchSemaphore(value: 0)
 
     /// Starts `vfio serve --listen 127.0.0.1:0 --no-access-log --no-auth ARGUMENTS` with `environment` added to
     /// this process's (less any `VFIOD_TEST_CRASH_AT` not given here).
@@ -23,6 +24,7 @@ final class VFIODChild: @unchecked Sendable {
         process.standardError = pipe
         process.standardOutput = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
+        process.terminationHandler = { [exited] _ in exited.signal() }
         do { try process.run() } catch { throw ScenarioFailure("cannot start \(binary): \(error)") }
         let reader = pipe.fileHandleForReading
         Thread.detachNewThread { [self] in drain(reader) }
@@ -81,9 +83,19 @@ final class VFIODChild: @unchecked Sendable {
     /// Whether the process is still running.
     var isRunning: Bool { process.isRunning }
 
-    /// SIGTERM (vfiod's graceful stop) and wait.
-    func stop() {
-        if process.isRunning { process.terminate() }
+    /// SIGTERM (vfiod's graceful stop) and wait. Returns false when vfiod was still running 30 s later and had
+    /// to be killed with SIGKILL: vfiod drops a SIGTERM that arrives just after its listen line, before its
+    /// signal sources are installed (the 30 s are a bound for that bug, not a synchronisation).
+    @discardableResult
+    func stop() -> Bool {
+        guard process.isRunning else { return true }
+        process.terminate()
+        if exited.wait(timeout: .now() + 30) == .timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return false
+        }
         process.waitUntilExit()
+        return true
     }
 }
