@@ -55,6 +55,11 @@ let package = Package(
         // kernel's device request (cooperative unbind). Not part of the service; see Sources/vfio-holder/README.md.
         .executableTarget(name: "vfio-holder", dependencies: ["CVFIO"]),
 
+        // The scenario suite, run against the simulated kernel (Tests/ScenarioTests) and the real kernel in the
+        // QEMU lab (vfiod-scenarios --linux); it drives the real vfiod and vfio-holder binaries.
+        .target(name: "Scenarios", dependencies: ["TestSupport", "VFIOSimulator"]),
+        .executableTarget(name: "vfiod-scenarios", dependencies: ["Scenarios"]),
+
         .testTarget(name: "VFIOCoreTests", dependencies: ["VFIOCore", "CVFIO", "VFIOSimulator", "TestSupport"]),
         .testTarget(name: "VFIOSimulatorTests", dependencies: ["VFIOSimulator", "VFIOCore", "TestSupport"]),
         .testTarget(name: "InventoryTests", dependencies: ["Inventory", "VFIOCore", "VFIOSimulator", "TestSupport"]),
@@ -64,6 +69,8 @@ let package = Package(
         // Runs the built vfio-holder binary (found next to the test bundle); `swift build` builds it. With
         // --simulated it holds devices of a SimulatedKernel, for the simulator's cooperative-unbind tests.
         .testTarget(name: "HolderTests", dependencies: ["TestSupport", "VFIOCore", "VFIOSimulator"]),
+        // Runs the built vfiod and vfio-holder binaries; `swift build` builds them.
+        .testTarget(name: "ScenarioTests", dependencies: ["Scenarios", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Store", "VFIOCore", "VFIOSimulator", "TestSupport",
                                                           .product(name: "Yams", package: "Yams")]),
     ]

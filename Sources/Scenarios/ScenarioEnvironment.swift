@@ -1,0 +1,40 @@
+import Foundation
+
+/// Where the suite runs: the binaries it starts and the host it drives.
+public struct ScenarioEnvironment: Sendable {
+    /// The host under test.
+    public enum Host: Sendable, Equatable {
+        /// The simulated kernel: each scenario materialises this topology file in a tree of its own and runs
+        /// vfiod with `--simulate-in-place` on it.
+        case simulated(topology: String)
+        /// The real kernel of this machine (`--host-root /`): scenarios run one after another and leave every
+        /// device as they found it.
+        case linux
+    }
+
+    /// The `vfiod` binary.
+    public var vfiod: String
+    /// The `vfio-holder` binary.
+    public var holder: String
+    /// The host under test.
+    public var host: Host
+    /// A directory for databases, trees and logs (one subdirectory per scenario run).
+    public var workDirectory: String
+    /// Where progress notes go (`note NAME: …`); `nil` for none.
+    public var log: (@Sendable (String) -> Void)?
+
+    /// Creates an environment.
+    public init(vfiod: String, holder: String, host: Host, workDirectory: String, log: (@Sendable (String) -> Void)? = nil) {
+        self.vfiod = vfiod
+        self.holder = holder
+        self.host = host
+        self.workDirectory = workDirectory
+        self.log = log
+    }
+
+    /// Whether this is the simulated kernel.
+    var isSimulated: Bool {
+        if case .simulated = host { return true }
+        return false
+    }
+}
