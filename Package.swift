@@ -57,7 +57,7 @@ let package = Package(
 
         // The scenario suite, run against the simulated kernel (Tests/ScenarioTests) and the real kernel in the
         // QEMU lab (vfiod-scenarios --linux); it drives the real vfiod and vfio-holder binaries.
-        .target(name: "Scenarios", dependencies: ["TestSupport", "VFIOSimulator"]),
+        .target(name: "Scenarios", dependencies: ["TestSupport", "VFIOSimulator"], exclude: ["README.md"]),
         .executableTarget(name: "vfiod-scenarios", dependencies: ["Scenarios"]),
 
         .testTarget(name: "VFIOCoreTests", dependencies: ["VFIOCore", "CVFIO", "VFIOSimulator", "TestSupport"]),

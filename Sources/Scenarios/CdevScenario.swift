@@ -20,7 +20,9 @@ enum CdevScenario {
         try check(FileManager.default.fileExists(atPath: context.hostPath(String(cdev.dropFirst()))), "\(cdev) does not exist")
 
         if let extra = HolderSteps.hostArguments(context) {
-            let holder = try context.startHolder(["--cdev", cdev, "--on-request", "close", "--hold-seconds", "1"] + extra)
+            // The simulated holder names the device for its request FIFO; the real one finds it from the cdev.
+            let device = context.environment.isSimulated ? ["--device", address] : []
+            let holder = try context.startHolder(["--cdev", cdev, "--on-request", "close", "--hold-seconds", "1"] + device + extra)
             try HolderSteps.expectReady(holder, cdev)
             let status = holder.waitForExit()
             try check(status == 0, "vfio-holder on \(cdev) exited \(status): \(holder.transcript)")

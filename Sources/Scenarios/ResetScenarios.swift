@@ -36,8 +36,9 @@ enum ResetScenarios {
     /// and the admin's restore gives it back to nvme.
     static func nvme(_ context: ScenarioContext) throws {
         let api = try context.startVFIOD()
-        let address = try LabInventory(api).alone(LabDevices.nvme).string("address")
-        let original = LabDevices.startingDriver[LabDevices.nvme] ?? nil
+        let device = try LabInventory(api).alone(LabDevices.nvme)
+        let address = device.string("address")
+        let original = device.optionalString("driver")
         let lease = try api.lease(["device": address])
         let scope = try api.resetScope(address, method: "hot")
         try check(scope["canReset"] as? Bool == true, "reset scope of the leased nvme: canReset is not true: \(scope)")

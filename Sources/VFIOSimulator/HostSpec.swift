@@ -69,6 +69,8 @@ public struct DeviceSpec: Sendable, Hashable {
     public var netInterfaces: [NetInterface]
     /// The PCIe Device Serial Number, written into a 4 KiB `config`.
     public var serialNumber: UInt64?
+    /// Faults the simulator starts with for this function, by fault-file key (see ``SimulatorFault``).
+    public var faults: [String] = []
 
     /// SR-IOV capability numbers.
     public struct SRIOV: Sendable, Hashable {

@@ -21,6 +21,24 @@ public enum SimulatorFault: Hashable, Sendable {
     case deadAfterReset(PCIAddress)
 }
 
+extension SimulatorFault {
+    /// The fault names, as the fault file's keys.
+    public static let names = ["unbindBusy", "probeLeavesDriverless", "unbindBlocks", "resetFails", "hotResetFails", "deadAfterReset"]
+
+    /// The fault called `name` (a fault file key) for `address`; `nil` for an unknown name.
+    public init?(name: String, address: PCIAddress) {
+        switch name {
+        case "unbindBusy": self = .unbindBusy(address)
+        case "probeLeavesDriverless": self = .probeLeavesDriverless(address)
+        case "unbindBlocks": self = .unbindBlocks(address)
+        case "resetFails": self = .resetFails(address)
+        case "hotResetFails": self = .hotResetFails(address)
+        case "deadAfterReset": self = .deadAfterReset(address)
+        default: return nil
+        }
+    }
+}
+
 /// Every injected fault, as kept in `<root>/.vfiod-simulator/faults.json`:
 /// `{"unbindBusy": ["0000:01:00.0"], "probeLeavesDriverless": [], "unbindBlocks": [], "resetFails": [],
 /// "hotResetFails": [], "deadAfterReset": []}`, every key optional.

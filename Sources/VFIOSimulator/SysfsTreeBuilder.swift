@@ -33,6 +33,11 @@ public struct SysfsTreeBuilder: Sendable {
             try writeDevice(device, host: host, directories: directories, context: &context, &writer)
         }
         try writeMountsAndRoutes(context, &writer)
+        var faults = SimulatorFaults()
+        for device in host.devices {
+            for name in device.faults { if let fault = SimulatorFault(name: name, address: device.address) { faults.set(fault, true) } }
+        }
+        if !faults.isEmpty { try SimulatorStateDirectory(root: root).writeFaults(faults) }
     }
 
     /// `sys/devices/pciDDDD:BB/<ancestors…>/<address>`, root-relative. VFs sit beside their PF.

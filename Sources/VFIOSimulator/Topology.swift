@@ -53,6 +53,9 @@ public struct Topology: Codable, Sendable {
         public var bootVga: Bool?
         /// `reset_method` words.
         public var resetMethods: [String]?
+        /// Simulator faults this function starts with (`hotResetFails`, `resetFails`, `deadAfterReset`,
+        /// `unbindBusy`, `probeLeavesDriverless`, `unbindBlocks`): how a real device misbehaves.
+        public var faults: [String]?
         /// The bridge this function sits below.
         public var parent: String?
         /// For a VF listed by hand: its physical function.

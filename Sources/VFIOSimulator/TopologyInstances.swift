@@ -26,6 +26,13 @@ extension Topology {
         template.numaNode = entry.numaNode
         template.bootVGA = entry.bootVga ?? false
         template.resetMethods = entry.resetMethods
+        template.faults = try (entry.faults ?? []).map { name in
+            guard SimulatorFault.names.contains(name) else {
+                throw TopologyError("\(label): field \"faults\": \(name.debugDescription) is not one of "
+                                    + SimulatorFault.names.joined(separator: ", "))
+            }
+            return name
+        }
         template.physfn = physfn
         template.sriov = entry.sriov.map { DeviceSpec.SRIOV(totalVFs: $0.totalVfs, numVFs: $0.numVfs) }
         let serial = try entry.serialNumber.map { text -> UInt64 in

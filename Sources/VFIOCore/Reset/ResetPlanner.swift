@@ -1,9 +1,11 @@
 /// Computes ``ResetPlan``s from a ``HostScan`` by the kernel's rules.
 ///
-/// - `reset_method` lists only the methods that probed OK for the function (flr, af_flr, pm,
-///   device_specific, acpi, and bus / cxl_bus, which only probe OK when the function is alone below a
-///   non-root bridge). Any of them makes `VFIO_DEVICE_RESET` work: ``ResetMethod/function``, scope the
-///   target alone. A missing file (older kernels, snapshots without it) counts as no function reset.
+/// - `reset_method` lists the methods that probed OK for the function *when it was enumerated* (flr,
+///   af_flr, pm, device_specific, acpi, and bus / cxl_bus). Any but the bus ones makes `VFIO_DEVICE_RESET`
+///   work: ``ResetMethod/function``, scope the target alone. The bus methods are probed again when vfio-pci
+///   opens the device and work only while the function is alone below its bridge: the QEMU lab showed an
+///   e1000 listing `bus` (it was alone when probed) beside an edu on the same bus, and `VFIO_DEVICE_RESET`
+///   failing with EINVAL. A missing file (older kernels, snapshots without it) counts as no function reset.
 /// - `VFIO_DEVICE_PCI_HOT_RESET` is the kernel's `pci_reset_bus` (slot or bus) below the target's parent
 ///   bridge: ``ResetMethod/hot`` is possible whenever that parent is a bridge (a `pciDDDD:BB` root bus
 ///   cannot be reset), and its scope is every function below the bridge's directory, subordinate buses
@@ -17,7 +19,7 @@ public enum ResetPlanner {
         guard let facts = scan.devices.first(where: { $0.address == target }) else {
             return unavailable(target, "\(target) is not in the scan")
         }
-        let function = functionResetProblem(facts)
+        let function = functionResetProblem(facts, in: scan)
         let hotScope = self.hotScope(of: facts, in: scan)
         switch method {
         case .function:
@@ -36,9 +38,17 @@ public enum ResetPlanner {
     }
 
     /// Why `VFIO_DEVICE_RESET` would fail, in words; `nil` when it would work.
-    static func functionResetProblem(_ facts: PCIDeviceFacts) -> String? {
+    static func functionResetProblem(_ facts: PCIDeviceFacts, in scan: HostScan) -> String? {
         guard let methods = facts.resetMethods else { return "reset_method is missing" }
-        return methods.isEmpty ? "reset_method is empty" : nil
+        if methods.isEmpty { return "reset_method is empty" }
+        if methods.allSatisfy({ $0 == "bus" || $0 == "cxl_bus" }), let bridge = parentDirectory(facts.sysfsPath) {
+            let siblings = scan.devices.filter { $0.address != facts.address && $0.sysfsPath.hasPrefix(bridge + "/") }
+            if !siblings.isEmpty {
+                return "reset_method offers only a bus reset, and the function is not alone below its bridge ("
+                    + siblings.map(\.address.description).sorted().joined(separator: ", ") + ")"
+            }
+        }
+        return nil
     }
 
     /// Every function below the target's parent bridge, sorted; `nil` when the parent is a root bus.
