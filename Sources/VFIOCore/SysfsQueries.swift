@@ -47,10 +47,11 @@ public struct SysfsQueries: Sendable {
         SysfsFiles.exists(paths.dev("vfio/\(group)"))
     }
 
-    /// The VFIO device cdev name (`vfio3`) under the function's `vfio-dev/`; `nil` without one.
+    /// The VFIO device cdev name (`vfio3`) under the function's `vfio-dev/`, when `/dev/vfio/devices/vfio3`
+    /// exists too (kernels without `CONFIG_VFIO_DEVICE_CDEV` have the sysfs entry but no node); `nil` else.
     public func vfioCdev(of address: PCIAddress) -> String? {
         let names = (try? SysfsFiles.listDirectory(paths.pciDevice(address) + "/vfio-dev")) ?? []
-        return names.filter { $0.hasPrefix("vfio") }.sorted().first
+        return names.filter { $0.hasPrefix("vfio") }.sorted().first { SysfsFiles.exists(paths.dev("vfio/devices/\($0)")) }
     }
 
     /// `proc/sys/kernel/random/boot_id` without its newline.

@@ -35,6 +35,7 @@ public struct SysfsScanner: Sendable {
                                        busDirectory: busDirectory))
         }
         devices.sort { $0.address < $1.address }
+        keepOnlyCdevsWithNodes(&devices)
         let groups = readGroups(devices: devices, notes: &notes)
         var host = readHostFacts()
         host.iommuPresent = !groups.isEmpty
@@ -54,10 +55,21 @@ public struct SysfsScanner: Sendable {
             let address = scan.devices[index].address
             scan.devices[index] = reader.read(address: address, busEntry: busDirectory + "/\(address)", busDirectory: busDirectory)
         }
+        keepOnlyCdevsWithNodes(&scan.devices)
         let iommuPresent = scan.host.iommuPresent
         scan.host = readHostFacts()
         scan.host.iommuPresent = iommuPresent
         return scan
+    }
+
+    /// A `vfio-dev/vfioN` entry is only a cdev when `/dev/vfio/devices/vfioN` exists: the QEMU lab found the
+    /// sysfs entry on Debian's 6.12 too, whose kernel has no `CONFIG_VFIO_DEVICE_CDEV` and no node.
+    private func keepOnlyCdevsWithNodes(_ devices: inout [PCIDeviceFacts]) {
+        for index in devices.indices {
+            if let cdev = devices[index].vfioCdev, !SysfsFiles.exists(paths.dev("vfio/devices/\(cdev)")) {
+                devices[index].vfioCdev = nil
+            }
+        }
     }
 
     /// Group → members: from `sys/kernel/iommu_groups/N/devices` when present, else from device links.
@@ -102,8 +114,11 @@ public struct SysfsScanner: Sendable {
         }
         host.bootID = try? SysfsFiles.readString(paths.proc("sys/kernel/random/boot_id"))
         host.vfioPCILoaded = SysfsFiles.isDirectory(paths.sys("bus/pci/drivers/vfio-pci"))
-        host.cdevSupported = SysfsFiles.isDirectory(paths.dev("vfio/devices"))
         host.iommufdPresent = SysfsFiles.exists(paths.dev("iommu"))
+        // `/dev/vfio/devices` appears only once some device is bound to vfio-pci; before that the vfio-dev
+        // class and `/dev/iommu` (the cdev needs iommufd) say the kernel has cdevs (QEMU lab, iommufd kernel).
+        host.cdevSupported = SysfsFiles.isDirectory(paths.dev("vfio/devices"))
+            || (host.iommufdPresent && SysfsFiles.isDirectory(paths.sys("class/vfio-dev")))
         host.vfioContainerPresent = SysfsFiles.exists(paths.dev("vfio/vfio"))
         let nodes = (try? SysfsFiles.listDirectory(paths.dev("vfio"))) ?? []
         host.vfioGroupNodes = Set(nodes.compactMap { Int($0) })

@@ -36,6 +36,23 @@ struct FakeTreeScanTests {
         return HostSpec(kernelRelease: "6.8.0-test", bootID: "b007-1d", devices: [port, gpu, audio, igpu, nic, vf0, vf1, nvme, otherNIC])
     }
 
+    /// The QEMU lab: Debian's 6.12 has `vfio-dev/vfio0` in sysfs but no `/dev/vfio/devices` (no
+    /// `CONFIG_VFIO_DEVICE_CDEV`): no cdev. With `/dev/iommu` and the vfio-dev class, cdevs are supported
+    /// before any device is bound.
+    @Test func aVFIODevEntryWithoutItsNodeIsNoCdev() throws {
+        let tree = try FakeSysfs.make(Self.host())
+        let paths = tree.hostPaths
+        try FileManager.default.removeItem(atPath: paths.dev("vfio/devices"))
+        let scan = try SysfsScanner(paths: paths).scan()
+        #expect(scan.devices.first { $0.address.description == "0000:01:00.0" }?.vfioCdev == nil)
+        #expect(LinuxKernel(paths: paths).vfioCdev(of: PCIAddress("0000:01:00.0")!) == nil)
+        #expect(!scan.host.cdevSupported)
+
+        try FileManager.default.createDirectory(atPath: paths.sys("class/vfio-dev"), withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: paths.dev("iommu"), contents: nil))
+        #expect(try SysfsScanner(paths: paths).scan().host.cdevSupported)
+    }
+
     @Test func readsEveryField() throws {
         let tree = try FakeSysfs.make(Self.host())
         let scan = try SysfsScanner(paths: tree.hostPaths).scan()

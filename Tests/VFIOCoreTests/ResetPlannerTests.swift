@@ -28,6 +28,25 @@ struct ResetPlannerTests {
         #expect(ResetPlanner.plan(nic.address, method: .hot, in: scan).scope == [nic.address])
     }
 
+    /// The QEMU lab: an e1000 behind a PCIe-to-PCI bridge lists `bus` (it was alone when probed) beside an
+    /// edu without a reset_method file; the kernel refuses its function reset, a hot reset takes both.
+    @Test func aBusOnlyResetMethodIsNoFunctionResetBesideASibling() throws {
+        let bridge = FakeSysfs.device("0000:03:00.0", 0x1b36, 0x000e, 0x060400, driver: nil, group: 10, parent: "0000:00:1c.0")
+        let e1000 = Self.with(FakeSysfs.device("0000:04:01.0", 0x8086, 0x100e, 0x020000, driver: "e1000", group: 10,
+                                               parent: "0000:03:00.0"), resetMethods: ["bus"])
+        let edu = FakeSysfs.device("0000:04:02.0", 0x1234, 0x11e8, 0x00ff00, driver: nil, group: 10, parent: "0000:03:00.0")
+        let scan = try Self.scan([Self.port, bridge, e1000, edu])
+        let plan = ResetPlanner.plan(e1000.address, method: nil, in: scan)
+        #expect(plan.method == .hot)
+        #expect(plan.scope == [e1000.address, edu.address])
+        let function = ResetPlanner.plan(e1000.address, method: .function, in: scan)
+        #expect(function.unavailableReason?.contains("not alone below its bridge (0000:04:02.0)") == true, "\(function)")
+
+        let alone = Self.with(FakeSysfs.device("0000:01:00.0", 0x1234, 0x11e8, 0x00ff00, driver: nil, group: 8,
+                                               parent: "0000:00:1c.0"), resetMethods: ["bus"])
+        #expect(ResetPlanner.plan(alone.address, method: nil, in: try Self.scan([Self.port, alone])).method == .function)
+    }
+
     @Test func twoFunctionsOnOneBusWithoutResetMethodGetAHotResetOfBoth() throws {
         let gpu = FakeSysfs.device("0000:01:00.0", 0x10de, 0x2684, 0x030000, driver: "vfio-pci", group: 2, parent: "0000:00:1c.0")
         let audio = FakeSysfs.device("0000:01:00.1", 0x10de, 0x22ba, 0x040300, driver: "vfio-pci", group: 2, parent: "0000:00:1c.0")
