@@ -1,6 +1,7 @@
 import Store
 import Foundation
 import Dispatch
+import Synchronization
 
 /// The `vfiod` command: parses arguments, runs the verb, returns the exit status.
 public enum VFIODMain {
@@ -60,6 +61,8 @@ public enum VFIODMain {
     }
 
     private static func serve(_ configuration: Configuration) async -> Int32 {
+        // Caught before the service starts: a supervisor may send SIGTERM as soon as it sees the listen line.
+        let termination = TerminationSignal.install()
         let service: VFIOD
         do {
             service = try VFIOD(configuration: configuration)
@@ -69,7 +72,7 @@ public enum VFIODMain {
             return 1
         }
         Log.info("listening on \(configuration.listenHost):\(service.port) (\(configuration.simulate == nil ? "host root \(configuration.hostRoot)" : "simulating \(configuration.simulate!)"))")
-        let signal = await TerminationSignal.wait()
+        let signal = await termination.wait()
         Log.info("received \(signal), shutting down")
         await service.shutdown()
         Log.info("stopped")
@@ -83,32 +86,61 @@ public enum VFIODMain {
 
 /// Waits for SIGTERM or SIGINT without a signal handler running arbitrary code: the signals are
 /// ignored for default handling and delivered through Dispatch sources.
-enum TerminationSignal {
-    static func wait() async -> String {
-        await withCheckedContinuation { continuation in
-            let queue = DispatchQueue(label: "vfiod.signals")
-            let once = OnceFlag()
-            var sources: [DispatchSourceSignal] = []
-            for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-                source.setEventHandler {
-                    if once.take() { continuation.resume(returning: name) }
-                }
-                source.resume()
-                sources.append(source)
-            }
-            Holder.sources = sources
+/// SIGTERM and SIGINT, caught from the moment ``install()`` returns: a signal that arrives before anyone
+/// waits (say, just after "listening on" was logged) is kept, not lost.
+final class TerminationSignal: Sendable {
+    private struct State {
+        var received: String?
+        var waiter: CheckedContinuation<String, Never>?
+    }
+    private let state = Mutex(State())
+    private let sources: [SignalSource]
+
+    private struct SignalSource: @unchecked Sendable {
+        // Dispatch sources are thread-safe; kept only so they live as long as this object.
+        let source: DispatchSourceSignal
+    }
+
+    private init(sources: [SignalSource]) { self.sources = sources }
+
+    /// Ignores the default action of SIGTERM and SIGINT and starts catching them.
+    static func install() -> TerminationSignal {
+        let queue = DispatchQueue(label: "vfiod.signals")
+        var sources: [SignalSource] = []
+        var handlers: [(DispatchSourceSignal, String)] = []
+        for (number, name) in [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+            sources.append(SignalSource(source: source))
+            handlers.append((source, name))
         }
+        let catcher = TerminationSignal(sources: sources)
+        for (source, name) in handlers {
+            source.setEventHandler { catcher.received(name) }
+            source.resume()
+        }
+        return catcher
     }
 
-    private final class OnceFlag: @unchecked Sendable {
-        // Only touched on the serial signal queue.
-        private var taken = false
-        func take() -> Bool { defer { taken = true }; return !taken }
+    private func received(_ name: String) {
+        let waiter = state.withLock { state -> CheckedContinuation<String, Never>? in
+            guard state.received == nil else { return nil }
+            state.received = name
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(returning: name)
     }
 
-    private enum Holder {
-        nonisolated(unsafe) static var sources: [DispatchSourceSignal] = []
+    /// The first signal's name, once one arrived (at once if it already had).
+    func wait() async -> String {
+        await withCheckedContinuation { continuation in
+            let already = state.withLock { state -> String? in
+                if let received = state.received { return received }
+                state.waiter = continuation
+                return nil
+            }
+            if let already { continuation.resume(returning: already) }
+        }
     }
 }
