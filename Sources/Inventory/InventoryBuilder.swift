@@ -68,6 +68,14 @@ public struct InventoryBuilder: Sendable {
         return (.available, "allowed by \(spec); \(driverText)")
     }
 
+    /// Why a bridge member keeps its group from being lent: vfiod never rebinds bridges, and one on a
+    /// driver the kernel does not count as safe (shpchp on a PCIe-to-PCI bridge, seen in the QEMU lab)
+    /// keeps the group from ever being viable. `nil` for an endpoint or a bridge on a safe driver.
+    public static func bridgeBlocker(_ device: Device) -> String? {
+        guard isBridgeClass(device.facts), let driver = device.facts.driver, !Viability.isSafe(driver: driver) else { return nil }
+        return "bridge \(device.address) is on \(driver), which keeps the group from being viable; vfiod does not rebind bridges"
+    }
+
     /// PCI-to-PCI bridges and every other base-class 06 function (host, ISA/LPC, other bridges): part of
     /// the platform, never lent, and never a reason to refuse lending the endpoints beside them.
     public static func isBridgeClass(_ facts: PCIDeviceFacts) -> Bool {
@@ -88,6 +96,7 @@ public struct InventoryBuilder: Sendable {
             if !Self.isBridgeClass(device.facts) && device.state != .available {
                 notAvailable.append("\(address) is \(device.state.rawValue): \(device.stateReason)")
             }
+            if let blocker = Self.bridgeBlocker(device) { notAvailable.append(blocker) }
         }
         let hasEndpoint = members.contains { devices[$0].map { !Self.isBridgeClass($0.facts) } ?? false }
         let assignableReason: String? = !hasEndpoint ? "the group has no endpoint to lend (bridges only)"

@@ -41,6 +41,7 @@ extension LeaseService {
         if let (id, _) = live.assignment(group: group.id) { throw LeaseError.groupAssigned(group: group.id, assignmentID: id) }
         let blockers = members.filter { !InventoryBuilder.isBridgeClass($0.facts) && $0.state != .available }
             .map { "\($0.address) is \($0.state.rawValue): \($0.stateReason)" }
+            + members.compactMap(InventoryBuilder.bridgeBlocker)
         guard blockers.isEmpty, members.contains(where: { !InventoryBuilder.isBridgeClass($0.facts) }) else {
             throw LeaseError.notAssignable(group: group.id, blockers: blockers.isEmpty ? ["the group has no endpoint"] : blockers)
         }

@@ -96,3 +96,20 @@ private func build(_ devices: [PCIDeviceFacts], allow: [String] = ["all"], vfioN
     #expect(snapshot.deviceIndex(of: PCIAddress("0000:41:00.1")!) == 3)
     #expect(snapshot.stateCounts[.available] == 5)
 }
+
+/// The QEMU lab: Debian's shpchp takes a PCIe-to-PCI bridge, and its group is never viable while it does.
+@Test func aBridgeOnAnUnsafeDriverKeepsItsGroupFromBeingLent() throws {
+    let onShpchp = try build([
+        device("0000:03:00.0", classCode: 0x060400, driver: "shpchp", group: 10),
+        device("0000:04:01.0", driver: "e1000", group: 10),
+    ])
+    let group = try #require(onShpchp.group(10))
+    #expect(!group.viable)
+    #expect(!group.assignable)
+    #expect(group.assignableReason?.contains("bridge 0000:03:00.0 is on shpchp") == true, "\(group)")
+    let unbound = try build([
+        device("0000:03:00.0", classCode: 0x060400, driver: nil, group: 10),
+        device("0000:04:01.0", driver: "e1000", group: 10),
+    ])
+    #expect(unbound.group(10)?.assignable == true)
+}
