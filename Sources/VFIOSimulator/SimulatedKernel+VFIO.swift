@@ -76,6 +76,8 @@ extension SimulatedKernel {
     /// root (`/dev/vfio/7`). Real holder processes (`vfio-holder --simulated`) thus show up; this process is
     /// not one (its resets hold the files only within a call).
     public func holders(groups: [Int], cdevs: [String]) -> [VFIOHolder] {
+        let files = groups.map { paths.dev("vfio/\($0)") } + cdevs.map { paths.dev("vfio/devices/\($0)") }
+        if files.allSatisfy(Self.isOpenNowhere) { return [] }
         var roots = [paths.root]
         if let resolved = realpath(paths.root, nil) {
             roots.append(String(cString: resolved))
@@ -88,6 +90,24 @@ extension SimulatedKernel {
         }
         return ProcessFDScanner(procDirectory: "/proc").holders(of: targets, excluding: getpid())
     }
+
+    /// Whether no process has `path` open (or it does not exist), in O(1) rather than a `/proc` scan: the
+    /// kernel grants a write lease (`F_SETLEASE` `F_WRLCK`, root has `CAP_LEASE`) only on a regular file
+    /// nobody else has open. The fake group and cdev files are regular files; the real ones are not, which
+    /// is why ``LinuxKernel`` scans. Any doubt (no lease support, a lease held) answers false: then scan.
+    static func isOpenNowhere(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0 { return errno == ENOENT }
+        defer { Glibc.close(fd) }
+        // fcntl(2) F_SETLEASE takes the lease type as its int argument; the lease is dropped right away.
+        guard fcntl(fd, setLease, F_WRLCK) == 0 else { return false }
+        _ = fcntl(fd, setLease, F_UNLCK)
+        return true
+    }
+
+    /// `F_SETLEASE` (`F_LINUX_SPECIFIC_BASE + 0` in `<linux/fcntl.h>`), which Glibc exports only under
+    /// `_GNU_SOURCE`.
+    private static let setLease: Int32 = 1024
 
     /// See ``VFIOKernel/kernelLog(mentioning:after:)``: `<root>/dev/kmsg`, a regular file the simulator
     /// appends to.
