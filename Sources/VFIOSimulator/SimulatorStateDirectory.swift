@@ -64,10 +64,15 @@ struct SimulatorStateDirectory: Sendable {
 
     /// Creates or removes `dead/<address>`; failures are ignored.
     func markDead(_ address: PCIAddress, _ dead: Bool) {
-        let marker = deadDirectory + "/" + address.description
-        if dead {
+        setMarker(in: deadDirectory, address, dead)
+    }
+
+    /// Creates or removes the empty file `<directory>/<address>`; failures are ignored (markers inform).
+    private func setMarker(in directory: String, _ address: PCIAddress, _ present: Bool) {
+        let marker = directory + "/" + address.description
+        if present {
             _ = mkdir(path, 0o755)
-            _ = mkdir(deadDirectory, 0o755)
+            _ = mkdir(directory, 0o755)
             let fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
             if fd >= 0 { close(fd) }
         } else {
@@ -109,15 +114,7 @@ struct SimulatorStateDirectory: Sendable {
 
     /// Creates or removes `blocked/<address>`; failures are ignored (the marker is informational).
     func markBlocked(_ address: PCIAddress, _ blocked: Bool) {
-        let marker = blockedDirectory + "/" + address.description
-        if blocked {
-            _ = mkdir(path, 0o755)
-            _ = mkdir(blockedDirectory, 0o755)
-            let fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-            if fd >= 0 { close(fd) }
-        } else {
-            unlink(marker)
-        }
+        setMarker(in: blockedDirectory, address, blocked)
     }
 
     /// Removes every `blocked/` marker: a new process has no blocked thread, whatever a killed one left.
