@@ -34,6 +34,13 @@ extension LeaseService {
                     startCooperativeRelease(operation, assignment)
                 }
                 report.resumed.append(operation.id)
+            } else if operation.state == .queued && (operation.kind == .reset || operation.kind == .restore) {
+                // Asked for before vfiod stopped and never begun: not run later, unasked. The admin asks again.
+                if let (_, assignment) = try load(operation.id) {
+                    try endOperation(operation, assignment, error: "not run: vfiod restarted before a worker took it",
+                                     detail: operation.detail)
+                }
+                report.rolledBack.append(operation.id)
             } else if operation.state == .queued {
                 run(operationID: operation.id)
                 report.resumed.append(operation.id)
@@ -54,6 +61,11 @@ extension LeaseService {
         try database.transaction(.immediate) { connection in
             try Audit.operation("operation.interrupted", operation, assignment: assignment, caller: .system,
                                 error: "vfiod stopped during \(operation.kind.rawValue) \(operation.id)", in: connection)
+        }
+        if operation.kind == .reset || operation.kind == .restore {
+            try resolveInterruptedDeviceOperation(operation, assignment)
+            report.rolledBack.append(operation.id)
+            return
         }
         // The drivers each endpoint had before the bind: the first step that recorded one wins.
         var devices = assignment.devices
@@ -82,7 +94,16 @@ extension LeaseService {
             outcome = .rolledBack
         } else {
             // A release, or a bind whose lease was meanwhile asked to release: finish giving it back.
-            if updated.state == .releasing {
+            let resetDone = operation.steps.contains { $0.action == "verify_responds" && $0.state == .done }
+            if updated.state == .releasing && updated.resetOnRelease && operation.kind == .release && !resetDone {
+                // The reset it promised never finished: the devices must not go back to the host unreset.
+                let endpoints = updated.endpoints.compactMap { PCIAddress($0.address) }
+                failure = "vfiod stopped before the reset on release finished"
+                try quarantine(endpoints, reason: failure!, assignment: updated, operation: operation)
+                updated.state = .released
+                updated.devicePaths = []
+                updated.failure = failure! + "; quarantined: " + endpoints.map(\.description).joined(separator: ", ")
+            } else if updated.state == .releasing {
                 do { try binder.restore(devices, journal: journal) } catch { failure = "\(error)" }
                 if failure == nil { updated.state = .released; updated.devicePaths = [] } else { updated.failure = "restore failed: \(failure!)" }
             }
@@ -105,6 +126,23 @@ extension LeaseService {
         }
         if outcome == .rolledBack { report.rolledBack.append(operation.id) } else { report.completed.append(operation.id) }
         // A release queued behind the interrupted bind runs next, as `recover()` walks the queue in order.
+    }
+
+    /// A reset cut short leaves its device in a state nobody knows: it is quarantined (on vfio-pci, where
+    /// it is). A restore cut short leaves the quarantine in place: the admin clears it again. Either way the
+    /// operation failed.
+    private func resolveInterruptedDeviceOperation(_ operation: GroupOperation, _ assignment: Assignment) throws {
+        let reason = "vfiod stopped during the \(operation.kind.rawValue)"
+        if operation.kind == .reset, let target = operation.target.flatMap(PCIAddress.init) {
+            let endpoints = Set(assignment.endpoints.compactMap { PCIAddress($0.address) })
+            let scope = ResetPlanner.plan(target, method: operation.detail.resetMethod.flatMap(ResetMethod.init(rawValue:)),
+                                          in: (try? kernel.scan()) ?? HostScan(host: HostFacts(), devices: [], groups: [:], notes: []))
+                .scope.filter(endpoints.contains)
+            try quarantine(scope.isEmpty ? [target] : scope, reason: reason + "; its outcome is unknown",
+                           assignment: assignment, operation: operation)
+        }
+        try endOperation(operation, assignment, error: reason + (operation.kind == .restore ? "; the device stays quarantined" : ""),
+                         detail: operation.detail)
     }
 
     private func reverifyAfterReboot(_ report: inout RecoveryReport) throws {

@@ -46,10 +46,60 @@ import VFIOSimulator
                 "some crashes were rolled back, others completed: \(resolutions)")
     }
 
+    /// The same walk for a lease with `resetOnRelease`: a crash before the reset finished must never hand the
+    /// device back unreset — it is quarantined on vfio-pci instead; after the reset, the restore completes.
+    @Test func killingVfiodDuringAResetOnReleaseNeverGivesTheDeviceBackUnreset() async throws {
+        let nic = "0000:03:00.0"
+        var crashesSeen = 0
+        var quarantinedSeen = false
+        var point = 1
+        while point < 200 {
+            let tree = try FakeSysfs.make(resetHost())
+            defer { tree.remove() }
+            let arguments = ["--db", tree.path + "/vfiod.db", "--simulate-in-place", tree.path, "--no-auth", "--allow", "all"]
+            let doomed = try VFIODProcess(arguments: arguments, environment: ["VFIOD_TEST_CRASH_AT": "\(point)"])
+            #expect(try await doomed.waitUntilListening(), "\(doomed.output)")
+            if await Self.lifecycle(doomed, target: ["device": nic, "resetOnRelease": true]) {
+                await doomed.terminate()
+                break
+            }
+            _ = try await doomed.waitForExit()
+            crashesSeen += 1
+            let survivor = try VFIODProcess(arguments: arguments)
+            #expect(try await survivor.waitUntilListening(), "restart after crash point \(point): \(survivor.output)")
+            let kernel = try SimulatedKernel(source: tree.path, inPlace: true)
+            let (_, list, _) = try await survivor.send("GET", "/v1/assignments")
+            let states = (list["items"] as? [[String: Any]] ?? []).compactMap { $0["state"] as? String }
+            #expect(!states.contains("binding") && !states.contains("releasing"), "crash point \(point): \(states)")
+            let (_, device, _) = try await survivor.send("GET", "/v1/devices/\(nic)")
+            let state = TreeState(kernel, nic)
+            switch device["state"] as? String {
+            case "quarantined":
+                quarantinedSeen = true
+                #expect(state.driver == "vfio-pci", "crash point \(point): quarantined but \(state)")
+            case "assigned":
+                #expect(state.driver == "vfio-pci", "crash point \(point): \(state)")
+            default:
+                #expect(state.driver == "e1000e" && state.driverOverride == nil, "crash point \(point): \(state)")
+                let (_, audit, _) = try await survivor.send("GET", "/v1/audit?pageSize=1000&action=operation.step")
+                let resets = (audit["items"] as? [[String: Any]] ?? []).filter { ($0["detail"] as? String ?? "").contains("verify_responds") }
+                if states.contains("released") {
+                    #expect(resets.contains { $0["error"] is NSNull }, "crash point \(point): released without a finished reset")
+                }
+            }
+            await survivor.terminate()
+            point += 1
+        }
+        #expect(crashesSeen >= 8, "bind and reset-on-release have at least eight crash points")
+        #expect(quarantinedSeen, "a crash during the reset quarantines the device")
+    }
+
     /// Leases group 11 (two endpoints behind a bridge) and releases it. Returns false when the process died.
-    static func lifecycle(_ vfiod: VFIODProcess) async -> Bool {
+    static func lifecycle(_ vfiod: VFIODProcess, target: [String: Any] = ["group": 11]) async -> Bool {
         do {
-            let created = try await vfiod.send("POST", "/v1/assignments", json: ["group": 11, "holder": ["id": "vm", "tenant": "t"]])
+            var body: [String: Any] = ["holder": ["id": "vm", "tenant": "t"]]
+            for (key, value) in target { body[key] = value }
+            let created = try await vfiod.send("POST", "/v1/assignments", json: body)
             guard created.status == 202, let bind = created.headers.header("Operation-Location") else { return false }
             let bound = try await vfiod.send("GET", bind + "?wait=30")
             guard bound.body["state"] as? String == "succeeded", let id = created.body["id"] as? String else { return false }
