@@ -1,16 +1,11 @@
-/// `refusals`: what vfiod must refuse to lend — a protected device, a device outside the allowlist, a group of
+/// `refusals`: what vfiod must refuse to lend — a protected device (the NIC given the default route for the
+/// check), a device outside the allowlist, a group of
 /// bridges only, an unknown device, and a group that is leased already (by device and by group number).
 enum RefusalsScenario {
     static func run(_ context: ScenarioContext) throws {
         let api = try context.startVFIOD()
         let inventory = try LabInventory(api)
 
-        let protected = inventory.devices.filter { $0.string("state") == "protected" }
-        if let device = protected.first {
-            try expectRefusal(api, ["device": device.string("address")], 409, "group_not_assignable", "a protected device")
-        } else {
-            context.note("no protected device on this host: that refusal is not checked")
-        }
         let outside = inventory.devices.first {
             $0.string("state") == "host" && $0["isBridge"] as? Bool != true && $0.int("iommuGroup") != nil
                 && inventory.groupMembers(of: $0).allSatisfy { inventory.device($0)?.string("state") != "available" }
@@ -34,6 +29,19 @@ enum RefusalsScenario {
                       second.describe("a second lease of \(target) while \(lease.id) holds it") + " (assignmentId \(second.json.string("assignmentId")))")
         }
         try api.release(lease.id)
+        try protectedByTheDefaultRoute(context, inventory)
+    }
+
+    /// Gives the e1000e the default route, restarts vfiod, and expects the NIC protected and its lease refused.
+    private static func protectedByTheDefaultRoute(_ context: ScenarioContext, _ inventory: LabInventory) throws {
+        let nic = try inventory.alone(LabDevices.e1000e).string("address")
+        let route = try DefaultRouteStep(context, nicAddress: nic)
+        defer { route.restore() }
+        let api = try context.startVFIOD()
+        let device = try api.device(nic)
+        try check(device.string("state") == "protected" && device.string("stateReason").contains(route.interface),
+                  "\(nic) carries the default route via \(route.interface) but is \(device.string("state")): \(device.string("stateReason"))")
+        try expectRefusal(api, ["device": nic], 409, "group_not_assignable", "\(nic), the NIC with the default route")
     }
 
     private static func expectRefusal(_ api: APIClient, _ target: JSONObject, _ status: Int, _ code: String, _ what: String) throws {
