@@ -29,6 +29,13 @@ fi
 NINEP=trans=virtio,version=9p2000.L,msize=524288
 mkdir -p /newroot
 mount -t 9p -o "$NINEP,ro,cache=loose" hostroot /newroot || fail "cannot mount the host root (9p tag hostroot)"
+# The repo (lab.repo= on the kernel command line) may live under /tmp or /run, which get the guest's own
+# tmpfs below: keep a handle on it now and bind it back at the same path afterwards.
+REPO=$(sed -n 's/.*lab\.repo=\([^ ]*\).*/\1/p' /proc/cmdline)
+if [ -n "$REPO" ]; then
+    mkdir -p /repo
+    mount --bind "/newroot$REPO" /repo || fail "cannot find the repo $REPO in the host root"
+fi
 mount -t proc proc /newroot/proc || fail "no /proc in the host root"
 mount -t sysfs sysfs /newroot/sys || fail "no /sys in the host root"
 mount -t devtmpfs devtmpfs /newroot/dev || fail "no /dev in the host root"
@@ -40,6 +47,10 @@ mount -t tmpfs -o mode=755 tmpfs /newroot/run || fail "no /run in the host root"
 mkdir -p /newroot/run/lab
 mount -t 9p -o "$NINEP,rw" labresults /newroot/run/lab || fail "cannot mount the results share (9p tag labresults)"
 [ -f /newroot/run/lab/cmd.sh ] || fail "no cmd.sh in the results share"
+if [ -n "$REPO" ]; then
+    mkdir -p "/newroot$REPO" 2>/dev/null
+    mount --bind /repo "/newroot$REPO" || fail "cannot bind the repo back at $REPO"
+fi
 
 # vfiod and the probe listen on 127.0.0.1.
 ip link set lo up
