@@ -91,30 +91,35 @@ extension LeaseService {
         return !watch.detail.presentHolders.isEmpty
     }
 
+    /// Escalates by policy. The record is saved (and audited) before any signal goes out: a holder that
+    /// dies at once lets the unbind return, and the worker's last word on the operation must include it.
     private func escalate(_ escalation: Escalation, _ watch: inout HolderWatch) async {
         let pids = watch.detail.presentHolders.map(\.pid)
         let at = now()
         watch.detail.escalation = OperationDetail.EscalationRecord(policy: escalation.rawValue, signal: escalation.signalName,
                                                                    pids: escalation.signal == nil ? [] : pids, at: at)
-        if let signal = escalation.signal {
-            for pid in pids where pid > 1 && pid != getpid() { kill(pid, signal) }
-        } else {
+        if escalation.signal == nil {
             watch.detail.stuckSince = at
             stuck.insert(watch.operation.id)
         }
-        let operation = watch.operation, assignment = watch.assignment
+        let operation = watch.operation, assignment = watch.assignment, detail = watch.detail
         let action = escalation == .wait ? "release.stuck" : "release.escalated"
-        let detail = escalation == .wait
+        let text = escalation == .wait
             ? "holders \(pids.map(String.init).joined(separator: ", ")) kept the devices past \(assignment.release.timeoutSeconds) s; waiting"
             : "\(escalation.signalName!) sent to holders \(pids.map(String.init).joined(separator: ", "))"
         _ = try? await store { database in
             try database.transaction(.immediate) { connection in
                 try Audit.append(action: action, actor: "system", requestID: operation.requestID, assignment: assignment,
                                  device: nil, before: nil, after: ["policy": escalation.rawValue],
-                                 detail: "release \(operation.id): \(detail)", error: nil, at: at, in: connection)
+                                 detail: "release \(operation.id): \(text)", error: nil, at: at, in: connection)
+                if try OperationRecords.get(operation.id, in: connection)?.state.isFinished == false {
+                    try OperationRecords.setDetail(operation.id, detail, in: connection)
+                }
             }
         }
-        await save(watch)
+        if let signal = escalation.signal {
+            for pid in pids where pid > 1 && pid != getpid() { kill(pid, signal) }
+        }
     }
 
     /// Saves what the watcher saw while the operation runs; once it finished, its own last word stands.
