@@ -66,7 +66,7 @@ extension LeaseService {
     /// The holders and relayed requests as the release ends, on top of what the watcher saved: written
     /// with the operation's end, in its transaction. Runs on the worker thread.
     func finalObservation(_ operation: GroupOperation, _ assignment: Assignment) -> OperationDetail {
-        let saved = (try? database.withConnection { try OperationRecords.get(operation.id, in: $0) })??.detail ?? operation.detail
+        let saved = (try? database.read { try OperationRecords.get(operation.id, in: $0) })??.detail ?? operation.detail
         // Nobody was seen holding the devices and the restore went straight through: nothing to add.
         guard !saved.holders.isEmpty || saved.logBaseline != nil else { return saved }
         var watch = HolderWatch(operation: operation, assignment: assignment, kernel: kernel)
@@ -135,7 +135,7 @@ extension LeaseService {
 
     private func isFinished(_ id: String) async -> Bool {
         (try? await store { database in
-            try database.withConnection { try OperationRecords.get(id, in: $0)?.state.isFinished ?? true }
+            try database.read { try OperationRecords.get(id, in: $0)?.state.isFinished ?? true }
         }) ?? true
     }
 

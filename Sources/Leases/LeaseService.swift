@@ -58,7 +58,7 @@ public final class LeaseService: Sendable {
     public func assignment(_ id: String, caller: Caller) async throws -> Assignment {
         guard Identifier.isWellFormed(id, prefix: "asg") else { throw LeaseError.notFound(id) }
         let found = try await store { database in
-            try database.withConnection { try AssignmentRecords.get(id, in: $0) }
+            try database.read { try AssignmentRecords.get(id, in: $0) }
         }
         guard let found, caller.sees(found) else { throw LeaseError.notFound(id) }
         return found
@@ -80,7 +80,7 @@ public final class LeaseService: Sendable {
         let condition = conditions.joined(separator: " AND ")
         let frozen = bindings
         return try await store { database in
-            try database.withConnection { try AssignmentRecords.list(where: condition, frozen, limit: limit, in: $0) }
+            try database.read { try AssignmentRecords.list(where: condition, frozen, limit: limit, in: $0) }
         }
     }
 
@@ -88,7 +88,7 @@ public final class LeaseService: Sendable {
     public func operation(_ id: String, caller: Caller) async throws -> GroupOperation {
         guard Identifier.isWellFormed(id, prefix: "op") else { throw LeaseError.notFound(id) }
         let found = try await store { database in
-            try database.withConnection { connection -> (GroupOperation, Assignment)? in
+            try database.read { connection -> (GroupOperation, Assignment)? in
                 guard let operation = try OperationRecords.get(id, in: connection),
                       let assignment = try AssignmentRecords.get(operation.assignmentID, in: connection) else { return nil }
                 return (operation, assignment)
@@ -111,7 +111,7 @@ public final class LeaseService: Sendable {
     /// The operations of an assignment, oldest first.
     public func operations(ofAssignment id: String) async throws -> [GroupOperation] {
         try await store { database in
-            try database.withConnection { try OperationRecords.list(where: "assignment_id = ?", [.text(id)], in: $0) }
+            try database.read { try OperationRecords.list(where: "assignment_id = ?", [.text(id)], in: $0) }
         }
     }
 }

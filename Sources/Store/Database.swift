@@ -21,6 +21,12 @@ public final class Database: Sendable {
     private let lock = NSRecursiveLock()
     /// Only touched while `lock` is held.
     nonisolated(unsafe) private let connection: Connection
+    /// Held while the read-only connection is in use.
+    private let readLock = NSLock()
+    /// A second, read-only connection for ``read(_:)``: in WAL mode its readers see the last commit and
+    /// never wait for the writer (nor it for them). `nil` when it could not be opened: reads then share the
+    /// writer's connection. Only touched while `readLock` is held.
+    nonisolated(unsafe) private var reader: Connection? = nil
 
     /// Opens the database at `path`, creating the file if missing (not its directory), and configures the
     /// connection. Throws `DatabaseError` naming the path and SQLite's message, e.g.
@@ -39,6 +45,30 @@ public final class Database: Sendable {
         }
         connection = Connection(handle: handle, path: path)
         try configure()
+        reader = Self.openReader(path)
+    }
+
+    /// Opens the read-only connection (the file exists and is in WAL mode by now).
+    private static func openReader(_ path: String) -> Connection? {
+        var handle: OpaquePointer?
+        // A read-only, serialized connection to the same file; closed again if SQLite refuses it.
+        guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nil) == SQLITE_OK, let handle else {
+            sqlite3_close_v2(handle)
+            return nil
+        }
+        sqlite3_extended_result_codes(handle, 1)
+        sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
+        return Connection(handle: handle, path: path)
+    }
+
+    /// Runs `body` in a read transaction on the read-only connection: one consistent snapshot of the last
+    /// commit, without waiting for (or holding up) a write in progress. Writes in `body` fail.
+    @discardableResult
+    public func read<T>(_ body: (Connection) throws -> T) throws -> T {
+        guard let reader else { return try withConnection(body) }
+        readLock.lock()
+        defer { readLock.unlock() }
+        return try reader.transaction(.deferred, body)
     }
 
     private func configure() throws {
