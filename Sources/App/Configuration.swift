@@ -36,7 +36,7 @@ public struct Configuration: Sendable {
     /// Turn authentication off. Refused unless the listener is a loopback address.
     public var authDisabled = false
     /// Threads that run kernel writes (binds, releases).
-    public var workerThreads = 4
+    public var workerThreads = 16
     /// Operations that may wait for a worker before requests get 503.
     public var workerQueueLimit = 1024
     /// Longest lease a request may ask for, in seconds.

@@ -24,6 +24,8 @@ public final class VFIOD: Sendable {
     /// The kernel it drives (tests reach the simulator's faults through it).
     public let kernel: any HostKernel
     private let database: Database
+    /// Checkpoints the WAL off the writer's path.
+    private let checkpointer: WALCheckpointer
     private let api: APIService
     private let server: HTTPServer
     private let workers: WorkerPool
@@ -41,6 +43,10 @@ public final class VFIOD: Sendable {
             let database = try Database(path: configuration.databasePath)
             _ = try Migrator().apply(to: database)
             return database
+        }
+        let opened = database
+        checkpointer = try StartError.wrap("cannot open database \(configuration.databasePath) for checkpoints") {
+            try WALCheckpointer(database: opened)
         }
         let kernel: any HostKernel = try StartError.wrap("cannot load simulated host \(configuration.simulate ?? "")") {
             if let source = configuration.simulate {
@@ -144,6 +150,7 @@ public final class VFIOD: Sendable {
         let stuck = await workers.shutdown(timeout: timeout)
         if !stuck.isEmpty { Log.warning("abandoned kernel operations stuck at shutdown: \(stuck.joined(separator: ", "))") }
         _ = await storeExecutor.shutdown(timeout: timeout)
+        checkpointer.stop()
         inventory.stop()
         (kernel as? SimulatedKernel)?.close()
     }

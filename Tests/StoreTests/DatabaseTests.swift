@@ -15,6 +15,36 @@ import Testing
         }
     }
 
+    @Test func aCheckpointerRaisesTheWritersBackstopAndLosesNothing() throws {
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            #expect(try database.query("PRAGMA wal_autocheckpoint") { $0.int64(0) } == [1000])
+            let checkpointer = try WALCheckpointer(database: database, interval: .milliseconds(1))
+            #expect(try database.query("PRAGMA wal_autocheckpoint") { $0.int64(0) } == [Int64(WALCheckpointer.backstopPages)])
+            try database.execute("CREATE TABLE t (n INTEGER)")
+            for n in 0..<2_000 { try database.run("INSERT INTO t (n) VALUES (?)", .integer(Int64(n))) }
+            checkpointer.stop()
+            #expect(try database.query("SELECT count(*), sum(n) FROM t") { [$0.int64(0), $0.int64(1)] } == [[2_000, 1_999_000]])
+            #expect(try database.query("PRAGMA integrity_check") { $0.string(0) } == ["ok"])
+        }
+    }
+
+    @Test func readsUseTheReadOnlyConnectionAndSeeTheLastCommit() throws {
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            try database.execute("CREATE TABLE t (n INTEGER)")
+            try database.run("INSERT INTO t (n) VALUES (7)")
+            #expect(try database.read { try $0.query("SELECT n FROM t", bindings: []) { $0.int64(0) } } == [7])
+            #expect(throws: DatabaseError.self) { try database.read { try $0.run("INSERT INTO t (n) VALUES (8)", bindings: []) } }
+            // A write in progress on the writer is invisible to a read until it commits.
+            try database.transaction(.immediate) { connection in
+                try connection.run("INSERT INTO t (n) VALUES (9)", bindings: [])
+                #expect(try database.read { try $0.query("SELECT count(*) FROM t", bindings: []) { $0.int64(0) } } == [1])
+            }
+            #expect(try database.read { try $0.query("SELECT count(*) FROM t", bindings: []) { $0.int64(0) } } == [2])
+        }
+    }
+
     @Test func missingDirectoryGivesClearError() throws {
         try withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("missing/vfiod.db").path
