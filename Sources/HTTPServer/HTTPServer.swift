@@ -85,9 +85,8 @@ public final class HTTPServer: Sendable {
             return true
         }
         if !started {
-            MHD_stop_daemon(daemon)
+            MHD_stop_daemon(daemon)  // closes `fd`, which it was given
             retained.release()
-            close(fd)
             throw HTTPServerError("cannot start: this server was already started")
         }
     }
@@ -104,10 +103,17 @@ public final class HTTPServer: Sendable {
         }
         guard let daemon = taken else { return }
         core.draining.store(true, ordering: .relaxed)
-        // MHD_quiesce_daemon stops polling the listen socket and gives it back to us; shutting it down
-        // makes the kernel refuse new connections (and reset queued ones) right away.
-        let listenFD = MHD_quiesce_daemon(daemon.pointer)
-        if listenFD >= 0 { _ = Glibc.shutdown(listenFD, Int32(SHUT_RDWR)) }
+        // Refuse new connections at once: put an unconnected socket in place of the listening one under
+        // libmicrohttpd's fd number (dup2, then close-on-exec again). The listening socket's last reference goes, epoll forgets it by
+        // itself, and the kernel refuses new connections (and resets queued ones); libmicrohttpd closes the
+        // stand-in at MHD_stop_daemon. MHD_quiesce_daemon would stop accepting too, but in epoll mode it
+        // races libmicrohttpd's own worker threads to remove the socket from their epoll sets, and the
+        // loser aborts the process ("Failed to remove listen FD from epoll set", 0.9.75; seen in CI).
+        let standIn = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        if standIn >= 0 {
+            if dup2(standIn, daemon.listenFD) >= 0 { _ = fcntl(daemon.listenFD, F_SETFD, FD_CLOEXEC) }
+            close(standIn)
+        }
         shutdownSignal.fire()
 
         if await !core.tracking.wait(until: .noRequestsInFlight, timeout: timeout) {
@@ -126,8 +132,7 @@ public final class HTTPServer: Sendable {
         await DedicatedThread.run {
             MHD_stop_daemon(pointer.pointer)
         }
-        // After MHD_stop_daemon no thread uses the socket any more: it is ours to close.
-        close(listenFD >= 0 ? listenFD : daemon.listenFD)
+        // MHD_stop_daemon closed the listen fd (the stand-in) itself.
         daemon.core.release()
         lifecycle.withLock { $0 = .stopped }
     }
