@@ -109,11 +109,7 @@ public final class HTTPServer: Sendable {
         // stand-in at MHD_stop_daemon. MHD_quiesce_daemon would stop accepting too, but in epoll mode it
         // races libmicrohttpd's own worker threads to remove the socket from their epoll sets, and the
         // loser aborts the process ("Failed to remove listen FD from epoll set", 0.9.75; seen in CI).
-        let standIn = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        if standIn >= 0 {
-            if dup2(standIn, daemon.listenFD) >= 0 { _ = fcntl(daemon.listenFD, F_SETFD, FD_CLOEXEC) }
-            close(standIn)
-        }
+        ListenSocket.replaceWithStandIn(daemon.listenFD)
         shutdownSignal.fire()
 
         if await !core.tracking.wait(until: .noRequestsInFlight, timeout: timeout) {

@@ -54,4 +54,14 @@ enum ListenSocket {
         let reason = String(cString: strerror(code))
         return HTTPServerError("\(prefix): \(reason.prefix(1).lowercased() + reason.dropFirst())", errno: code)
     }
+
+    /// Puts an unconnected socket in place of the listening socket `fd` (same fd number, close-on-exec):
+    /// the listening socket's last reference goes, epoll forgets it by itself, and the kernel refuses new
+    /// connections to the port at once.
+    static func replaceWithStandIn(_ fd: Int32) {
+        let standIn = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard standIn >= 0 else { return }
+        if dup2(standIn, fd) >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        close(standIn)
+    }
 }
