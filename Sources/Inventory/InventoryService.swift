@@ -77,6 +77,9 @@ public final class InventoryService: Sendable {
     /// The current snapshot. Call only after `start()` succeeded.
     public var current: InventorySnapshot { state.withLock { $0.snapshot! } }
 
+    /// The current snapshot, or `nil` before `start()` built the first one (recovery runs before it).
+    public var currentIfStarted: InventorySnapshot? { state.withLock { $0.snapshot } }
+
     /// The last refresh error, if the most recent full scan failed (the previous snapshot stays).
     public var lastError: String? { state.withLock { $0.lastError } }
 

@@ -50,6 +50,13 @@ public struct InventorySnapshot: Sendable {
         groupIndex[id].map { groups[$0] }
     }
 
+    /// The facts this snapshot was built from, as a scan: what reset planning reads (topology and
+    /// `reset_method` do not change with binds), without reading sysfs again.
+    public var hostScan: HostScan {
+        HostScan(host: host, devices: devices.map(\.facts),
+                 groups: Dictionary(groups.map { ($0.id, $0.devices) }, uniquingKeysWith: { first, _ in first }), notes: notes)
+    }
+
     /// The position of the device at `address` in `devices`.
     public func deviceIndex(of address: PCIAddress) -> Int? { deviceIndex[address] }
 

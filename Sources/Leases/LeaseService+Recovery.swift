@@ -136,7 +136,7 @@ extension LeaseService {
         if operation.kind == .reset, let target = operation.target.flatMap(PCIAddress.init) {
             let endpoints = Set(assignment.endpoints.compactMap { PCIAddress($0.address) })
             let scope = ResetPlanner.plan(target, method: operation.detail.resetMethod.flatMap(ResetMethod.init(rawValue:)),
-                                          in: (try? kernel.scan()) ?? HostScan(host: HostFacts(), devices: [], groups: [:], notes: []))
+                                          in: (try? kernel.scan()) ?? HostScan(host: HostFacts(), devices: [], groups: [:], notes: []))  // before the first snapshot
                 .scope.filter(endpoints.contains)
             try quarantine(scope.isEmpty ? [target] : scope, reason: reason + "; its outcome is unknown",
                            assignment: assignment, operation: operation)

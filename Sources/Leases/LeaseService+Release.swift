@@ -52,6 +52,8 @@ extension LeaseService {
                 await escalate(policy.escalation, &watch)
             }
         }
+        // Again after the worker's own removal: a `wait` escalation decided just as the unbind returned
+        // may have marked it stuck after that.
         stuck.remove(operation.id)
     }
 
@@ -66,7 +68,7 @@ extension LeaseService {
     /// The holders and relayed requests as the release ends, on top of what the watcher saved: written
     /// with the operation's end, in its transaction. Runs on the worker thread.
     func finalObservation(_ operation: GroupOperation, _ assignment: Assignment) -> OperationDetail {
-        let saved = (try? database.read { try OperationRecords.get(operation.id, in: $0) })??.detail ?? operation.detail
+        let saved = (try? database.read { try OperationRecords.detail(operation.id, in: $0) }) ?? operation.detail
         // Nobody was seen holding the devices and the restore went straight through: nothing to add.
         guard !saved.holders.isEmpty || saved.logBaseline != nil else { return saved }
         var watch = HolderWatch(operation: operation, assignment: assignment, kernel: kernel)
@@ -112,9 +114,7 @@ extension LeaseService {
                 try Audit.append(action: action, actor: "system", requestID: operation.requestID, assignment: assignment,
                                  device: nil, before: nil, after: ["policy": escalation.rawValue],
                                  detail: "release \(operation.id): \(text)", error: nil, at: at, in: connection)
-                if try OperationRecords.get(operation.id, in: connection)?.state.isFinished == false {
-                    try OperationRecords.setDetail(operation.id, detail, in: connection)
-                }
+                try OperationRecords.setDetailWhileUnfinished(operation.id, detail, in: connection)
             }
         }
         if let signal = escalation.signal {
@@ -126,16 +126,13 @@ extension LeaseService {
     private func save(_ watch: HolderWatch) async {
         let id = watch.operation.id, detail = watch.detail
         _ = try? await store { database in
-            try database.transaction(.immediate) { connection in
-                guard try OperationRecords.get(id, in: connection)?.state.isFinished == false else { return }
-                try OperationRecords.setDetail(id, detail, in: connection)
-            }
+            try database.transaction(.immediate) { try OperationRecords.setDetailWhileUnfinished(id, detail, in: $0) }
         }
     }
 
     private func isFinished(_ id: String) async -> Bool {
         (try? await store { database in
-            try database.read { try OperationRecords.get(id, in: $0)?.state.isFinished ?? true }
+            try database.read { try OperationRecords.isFinished(id, in: $0) }
         }) ?? true
     }
 

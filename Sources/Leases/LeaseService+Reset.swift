@@ -87,13 +87,13 @@ extension LeaseService {
     /// The reset and the check that the device answers, journaled; returns what failed, or nil.
     func resetAndVerify(_ target: PCIAddress, method: ResetMethod, groups: [Int], journal: Journal,
                         detail: inout OperationDetail) -> String? {
+        detail.resetMethod = method.rawValue
         var outcome: ResetOutcome?
         do {
             try journal.write("reset", device: target, originalDriver: nil, expected: "\(method.rawValue) reset",
                               before: kernel.driver(of: target), after: { [kernel] in kernel.driver(of: target) }) {
                 outcome = try kernel.reset(target, method: method, groups: groups)
             }
-            detail.resetMethod = method.rawValue
             detail.resetPath = outcome?.path.rawValue
             detail.kernelScope = outcome.map { $0.kernelScope.map(\.description) }
             try journal.check("verify_responds", device: target, expected: "a vendor id other than 0xffff") {
@@ -102,7 +102,6 @@ extension LeaseService {
             }
             return nil
         } catch {
-            detail.resetMethod = method.rawValue
             return "\(error)"
         }
     }
@@ -188,11 +187,12 @@ extension LeaseService {
         try endOperation(operation, assignment, error: failure.map { "restore failed, still quarantined: \($0)" }, detail: operation.detail)
     }
 
-    /// Records an operation's end (state, detail, audit) without changing its assignment.
-    func endOperation(_ operation: GroupOperation, _ assignment: Assignment, error: String?, detail: OperationDetail) throws {
+    /// Records an operation's end (state, detail when given, audit) in one transaction, without changing
+    /// its assignment.
+    func endOperation(_ operation: GroupOperation, _ assignment: Assignment, error: String?, detail: OperationDetail?) throws {
         let at = now()
         try database.transaction(.immediate) { connection in
-            try OperationRecords.setDetail(operation.id, detail, in: connection)
+            if let detail { try OperationRecords.setDetail(operation.id, detail, in: connection) }
             try OperationRecords.setState(operation.id, error == nil ? .succeeded : .failed, error: error, at: at, in: connection)
             try Audit.operation(error == nil ? "operation.succeeded" : "operation.failed", operation,
                                 assignment: assignment, caller: caller(of: operation), error: error, in: connection)

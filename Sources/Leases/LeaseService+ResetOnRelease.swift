@@ -30,7 +30,11 @@ extension LeaseService {
         } catch {
             return "\(error)"
         }
-        let scan = (try? kernel.scan()) ?? HostScan(host: inventory.current.host, devices: [], groups: [:], notes: [])
+        // The snapshot's facts suffice (binds change no topology); before the first one (a release resumed
+        // during recovery) the kernel is read.
+        guard let scan = inventory.currentIfStarted?.hostScan ?? (try? kernel.scan()) else {
+            return "cannot read the PCI topology to plan the reset"
+        }
         let members = Set(assignment.devices.map(\.address))
         var covered = Set<PCIAddress>()
         var detail = OperationDetail()

@@ -35,13 +35,7 @@ extension LeaseService {
                          detail: OperationDetail?) throws {
         live.set(assignment)
         inventory.refreshDevices(assignment.devices.compactMap { PCIAddress($0.address) })
-        let at = now()
-        try database.transaction(.immediate) { connection in
-            if let detail { try OperationRecords.setDetail(operation.id, detail, in: connection) }
-            try OperationRecords.setState(operation.id, error == nil ? .succeeded : .failed, error: error, at: at, in: connection)
-            try Audit.operation(error == nil ? "operation.succeeded" : "operation.failed", operation,
-                                assignment: assignment, caller: caller(of: operation), error: error, in: connection)
-        }
+        try endOperation(operation, assignment, error: error, detail: detail)
     }
 
     func load(_ operationID: String) throws -> (GroupOperation, Assignment)? {

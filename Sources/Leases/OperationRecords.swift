@@ -14,11 +14,30 @@ enum OperationRecords {
                             .text(operation.actor), SQLValue(operation.target), .text(operation.detail.encoded)])
     }
 
+    /// Replaces what the operation saw while it is still queued or running; a finished operation's
+    /// detail was written with its end and stands. Returns whether it was written.
+    @discardableResult
+    static func setDetailWhileUnfinished(_ id: String, _ detail: OperationDetail, in connection: Connection) throws -> Bool {
+        try connection.run("UPDATE operations SET detail = ? WHERE id = ? AND state IN ('queued', 'running')",
+                           bindings: [.text(detail.encoded), .text(id)]) > 0
+    }
+
+    /// Whether the operation has finished (a missing one counts as finished); one row, no steps.
+    static func isFinished(_ id: String, in connection: Connection) throws -> Bool {
+        let state = try connection.query("SELECT state FROM operations WHERE id = ?", bindings: [.text(id)]) { $0.string(0) }.first
+        return state.flatMap(OperationState.init(rawValue:))?.isFinished ?? true
+    }
+
+    /// What the operation saw so far; one column, no steps.
+    static func detail(_ id: String, in connection: Connection) throws -> OperationDetail? {
+        try connection.query("SELECT detail FROM operations WHERE id = ?", bindings: [.text(id)]) { $0.string(0) }
+            .first.map(OperationDetail.decode)
+    }
+
     /// Changes part of what the operation saw, read and written in the caller's transaction (the release
     /// watcher and the worker both write it).
     static func updateDetail(_ id: String, in connection: Connection, _ change: (inout OperationDetail) -> Void) throws {
-        let text = try connection.query("SELECT detail FROM operations WHERE id = ?", bindings: [.text(id)]) { $0.string(0) }.first
-        var detail = OperationDetail.decode(text ?? "{}")
+        var detail = try Self.detail(id, in: connection) ?? OperationDetail()
         change(&detail)
         try setDetail(id, detail, in: connection)
     }

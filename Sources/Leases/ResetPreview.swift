@@ -69,9 +69,7 @@ public struct ResetPreview: Sendable, Hashable {
     /// `holders` maps a group to the processes holding it.
     static func make(_ address: PCIAddress, method: ResetMethod?, snapshot: InventorySnapshot,
                      holders: (_ groups: [Int]) -> [VFIOHolder]) -> ResetPreview {
-        let scan = HostScan(host: snapshot.host, devices: snapshot.devices.map(\.facts),
-                            groups: Dictionary(snapshot.groups.map { ($0.id, $0.devices) }, uniquingKeysWith: { a, _ in a }),
-                            notes: [])
+        let scan = snapshot.hostScan
         let plan = ResetPlanner.plan(address, method: method, in: scan)
         let target = snapshot.device(address)
         let assignmentID = target?.state == .quarantined ? nil : target?.assignmentID
