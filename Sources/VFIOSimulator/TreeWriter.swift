@@ -37,9 +37,13 @@ struct TreeWriter {
 
     /// Writes bytes to a file, creating its directory. Throws ``KernelError``.
     mutating func file(_ relative: String, bytes: [UInt8]) throws {
-        if let slash = relative.lastIndex(of: "/") { try directory(String(relative[..<slash])) }
         let path = absolute(relative)
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // Most writes go to a directory that exists (an attribute of a device): try before `mkdir -p`.
+        var fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 && errno == ENOENT, let slash = relative.lastIndex(of: "/") {
+            try directory(String(relative[..<slash]))
+            fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        }
         guard fd >= 0 else { throw KernelError(call: "open", path: path, errno: errno) }
         defer { close(fd) }
         var written = 0
@@ -58,10 +62,15 @@ struct TreeWriter {
     /// target text, as sysfs does (`../../../bus/pci/drivers/nvme`). Replaces an existing link.
     mutating func link(_ relative: String, to target: String) throws {
         let directoryPart = relative.lastIndex(of: "/").map { String(relative[..<$0]) } ?? ""
-        try directory(directoryPart)
         let text = Self.relativePath(from: directoryPart, to: target)
         let path = absolute(relative)
-        if symlink(text, path) != 0 {
+        // As for files: the directory usually exists, so `mkdir -p` only after ENOENT.
+        var result = symlink(text, path)
+        if result != 0 && errno == ENOENT {
+            try directory(directoryPart)
+            result = symlink(text, path)
+        }
+        if result != 0 {
             guard errno == EEXIST else { throw KernelError(call: "symlink", path: path, errno: errno) }
             unlink(path)
             guard symlink(text, path) == 0 else { throw KernelError(call: "symlink", path: path, errno: errno) }
