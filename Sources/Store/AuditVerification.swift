@@ -65,7 +65,7 @@ extension AuditLog {
     /// head recorded elsewhere.
     public static func verify(_ database: Database) throws -> AuditVerification {
         let reader = try Database(path: database.path)
-        return try reader.transaction(.deferred) { connection in
+        return try reader.read { connection in
             let statement = try connection.prepare("SELECT \(StoredAuditRow.selectList) FROM audit ORDER BY seq")
             var count = 0
             var expectedSeq: Int64 = 1

@@ -1,11 +1,12 @@
 internal import CSQLite
 import Foundation
 
-/// vfiod's SQLite database: one connection, used by one thread at a time.
+/// vfiod's SQLite database: one writer connection, used by one thread at a time, and a read-only one.
 ///
-/// Any thread may call it: a lock serializes access, and a caller waits for the one before it. Every call
-/// blocks the calling thread (disk I/O, and up to the 5 s busy timeout while another process holds the
-/// write lock), so call it from worker threads, never from tasks on Swift's cooperative pool.
+/// Any thread may call it: a caller waits for the one before it, and write transactions of threads that
+/// arrive together commit together (``GroupCommit``). Every call blocks the calling thread (disk I/O, and
+/// up to the 5 s busy timeout while another process holds the write lock), so call it from worker
+/// threads, never from tasks on Swift's cooperative pool.
 ///
 /// Opening sets `journal_mode=WAL` (readers do not block the writer), `foreign_keys=ON`,
 /// `synchronous=NORMAL` (a commit survives a crash of vfiod; the last commits may be lost on power loss)
@@ -16,11 +17,11 @@ public final class Database: Sendable {
     /// How long a statement waits for another connection's lock before failing with `SQLITE_BUSY`.
     public static let busyTimeoutMilliseconds: Int32 = 5000
 
-    /// Held while the connection is in use; recursive so that a `Database` call made inside a
-    /// `withConnection` closure on the same thread does not deadlock.
-    private let lock = NSRecursiveLock()
-    /// Only touched while `lock` is held.
+    /// Only touched by the thread `writer` handed it to.
     nonisolated(unsafe) private let connection: Connection
+    /// Hands `connection` out, one thread at a time, and group-commits transactions. A `Database` call
+    /// made inside a `withConnection` or `transaction` closure on the same thread runs at once (nested).
+    let writer: GroupCommit
     /// Held while the read-only connection is in use.
     private let readLock = NSLock()
     /// A second, read-only connection for ``read(_:)``: in WAL mode its readers see the last commit and
@@ -44,6 +45,7 @@ public final class Database: Sendable {
             throw error
         }
         connection = Connection(handle: handle, path: path)
+        writer = GroupCommit(connection: connection)
         try configure()
         reader = Self.openReader(path)
     }
@@ -88,19 +90,22 @@ public final class Database: Sendable {
         }
     }
 
-    /// Runs `body` with the connection, holding the lock; no transaction is opened.
+    /// Runs `body` with the connection to itself; no transaction is opened (an open group of write
+    /// transactions is committed first).
     @discardableResult
     public func withConnection<T>(_ body: (Connection) throws -> T) throws -> T {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(connection)
+        try writer.exclusive(body)
     }
 
-    /// Runs `body` in a transaction, holding the lock: commits when it returns, rolls back when it throws.
-    /// Use `.immediate` for transactions that write.
+    /// Runs `body` in a transaction: returns once its changes committed, undoes them when it throws.
+    ///
+    /// Transactions of threads that arrive together share one SQLite transaction (`BEGIN IMMEDIATE`, so
+    /// `kind` is only a statement of intent), each body in a savepoint of its own: a body that throws
+    /// undoes only its changes, and every caller returns only after the shared `COMMIT`, whose error it
+    /// rethrows. Bodies run one at a time, so each sees every change committed or made before it.
     @discardableResult
     public func transaction<T>(_ kind: TransactionKind = .deferred, _ body: (Connection) throws -> T) throws -> T {
-        try withConnection { try $0.transaction(kind, body) }
+        try writer.transaction(body)
     }
 
     /// Runs one or more `;`-separated SQL statements without parameters.

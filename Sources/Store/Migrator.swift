@@ -73,7 +73,7 @@ public struct Migrator: Sendable {
     /// Where `database` stands: applied, pending, and what `apply(to:)` would refuse. Reads only; a
     /// database never migrated has no `schema_migrations` table and reports every migration pending.
     public func status(of database: Database) throws -> MigrationStatus {
-        let recorded = try database.transaction(.deferred) { connection in
+        let recorded = try database.read { connection in
             let tables = try connection.prepare(
                 "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'")
             return try tables.map { $0.int64(0) }.first == 1 ? Self.recordedMigrations(connection) : []
