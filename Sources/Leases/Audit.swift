@@ -16,9 +16,9 @@ enum Audit {
 
     /// An operation changed state.
     static func operation(_ action: String, _ operation: GroupOperation, assignment: Assignment, caller: Caller,
-                          error: String?, in connection: Connection) throws {
+                          error: String?, at time: Date = Date(), in connection: Connection) throws {
         _ = try AuditLog.append(AuditEntry(
-            time: Date(), actor: caller.name, requestID: caller.requestID, action: action,
+            time: time, actor: caller.name, requestID: caller.requestID, action: action,
             group: operation.groupID, assignment: assignment.id, holder: assignment.holder.id,
             tenant: assignment.holder.tenant, detail: "\(operation.kind.rawValue) \(operation.id)", error: error),
             in: connection)

@@ -4,12 +4,50 @@ import VFIOCore
 
 /// Records one operation's steps: an intent row committed before each kernel write, the outcome (and
 /// its audit entry) committed after it. No transaction is held across a kernel write.
-struct Journal {
+///
+/// Outcomes and checks (rows that need no kernel write after them) wait in `pending` and commit with the
+/// next transaction of the operation: the next step's intent, or the operation's end (`commit(_:)`).
+/// So a bind of one device is four transactions instead of nine, and every row still commits in order,
+/// each intent before its write and each outcome after it.
+final class Journal {
     let database: Database
     let operation: GroupOperation
     let assignment: Assignment
     let actor: String
     let now: @Sendable () -> Date
+    /// Rows to write in the next transaction, in order.
+    private var pending: [(Connection) throws -> Void] = []
+
+    init(database: Database, operation: GroupOperation, assignment: Assignment, actor: String,
+         now: @escaping @Sendable () -> Date) {
+        self.database = database
+        self.operation = operation
+        self.assignment = assignment
+        self.actor = actor
+        self.now = now
+    }
+
+    /// Keeps `rows` for the next transaction (they must not depend on a kernel write after them).
+    func record(_ rows: @escaping (Connection) throws -> Void) {
+        pending.append(rows)
+    }
+
+    /// Writes the pending rows, then `body`, in one transaction. When it fails the rows stay pending.
+    @discardableResult
+    func commit<T>(_ body: (Connection) throws -> T) throws -> T {
+        let rows = pending
+        let result = try database.transaction(.immediate) { connection -> T in
+            for row in rows { try row(connection) }
+            return try body(connection)
+        }
+        pending.removeFirst(rows.count)
+        return result
+    }
+
+    /// Commits the pending rows, if any.
+    func flush() throws {
+        if !pending.isEmpty { try commit { _ in } }
+    }
 
     /// A step whose kernel write failed, or whose check did not hold.
     struct StepFailure: Error, CustomStringConvertible {
@@ -27,44 +65,51 @@ struct Journal {
         var failure: String?
         do { try body() } catch { failure = "\(error)" }
         CrashPoints.pass("\(operation.kind.rawValue) \(action) \(device): written")
-        try outcome(seq, action, device: device, error: failure, before: before, after: after())
+        outcome(seq, action, device: device, error: failure, before: before, after: after())
         if let failure { throw StepFailure(action: action, device: device.description, reason: failure) }
     }
 
-    /// Journals a check (no kernel write, no crash point): `holds` says whether it passed.
-    /// A check writes nothing to the kernel, so its row and outcome commit in one transaction.
+    /// Journals a check (no kernel write, no crash point): `holds` says whether it passed. Its row and
+    /// outcome commit with the next transaction.
     func check(_ action: String, device: PCIAddress?, expected: String, _ holds: () -> (Bool, String)) throws {
         let (ok, found) = holds()
         let error = ok ? nil : "expected \(expected), found \(found)"
-        try database.transaction(.immediate) { connection in
+        let at = now()
+        let (operation, actor, assignment) = (operation, actor, assignment)
+        record { connection in
             let seq = try OperationRecords.addStep(operation.id, action: action, device: device?.description,
-                                                   originalDriver: nil, expected: expected, at: now(), in: connection)
-            try OperationRecords.finishStep(operation.id, seq: seq, error: error, at: now(), in: connection)
+                                                   originalDriver: nil, expected: expected, at: at, in: connection)
+            try OperationRecords.finishStep(operation.id, seq: seq, error: error, at: at, in: connection)
             try Audit.append(action: "operation.step", actor: actor, requestID: operation.requestID,
                              assignment: assignment, device: device?.description, before: nil,
                              after: ["check": ok ? "passed" : "failed"],
                              detail: "\(operation.kind.rawValue) \(operation.id) step \(seq) \(action): found \(found)",
-                             error: error, at: now(), in: connection)
+                             error: error, at: at, in: connection)
         }
         if let error { throw StepFailure(action: action, device: device?.description, reason: error) }
     }
 
+    /// Commits the pending rows and the intent of the next write; returns the intent's step number.
     private func intent(_ action: String, device: PCIAddress?, originalDriver: String?, expected: String?) throws -> Int {
-        try database.transaction(.immediate) { connection in
+        let at = now()
+        return try commit { connection in
             try OperationRecords.addStep(operation.id, action: action, device: device?.description,
-                                         originalDriver: originalDriver, expected: expected, at: now(), in: connection)
+                                         originalDriver: originalDriver, expected: expected, at: at, in: connection)
         }
     }
 
+    /// Keeps a write's outcome (and its audit row) for the next transaction.
     private func outcome(_ seq: Int, _ action: String, device: PCIAddress?, error: String?, before: String?,
-                         after: String?) throws {
-        try database.transaction(.immediate) { connection in
-            try OperationRecords.finishStep(operation.id, seq: seq, error: error, at: now(), in: connection)
+                         after: String?) {
+        let at = now()
+        let (operation, actor, assignment) = (operation, actor, assignment)
+        record { connection in
+            try OperationRecords.finishStep(operation.id, seq: seq, error: error, at: at, in: connection)
             try Audit.append(action: "operation.step", actor: actor, requestID: operation.requestID,
                              assignment: assignment, device: device?.description,
                              before: before.map { ["driver": $0] }, after: after.map { ["driver": $0] },
                              detail: "\(operation.kind.rawValue) \(operation.id) step \(seq) \(action)",
-                             error: error, at: now(), in: connection)
+                             error: error, at: at, in: connection)
         }
     }
 }

@@ -99,6 +99,7 @@ extension LeaseService {
                 // The reset it promised never finished: the devices must not go back to the host unreset.
                 let endpoints = updated.endpoints.compactMap { PCIAddress($0.address) }
                 failure = "vfiod stopped before the reset on release finished"
+                try journal.flush()
                 try quarantine(endpoints, reason: failure!, assignment: updated, operation: operation)
                 updated.state = .released
                 updated.devicePaths = []
@@ -113,7 +114,7 @@ extension LeaseService {
         updated.generation += 1
         updated.updatedAt = at
         let final = updated
-        try database.transaction(.immediate) { connection in
+        try journal.commit { connection in
             try OperationRecords.setState(operation.id, failure != nil && outcome == .completedOnRecovery ? .failed : outcome,
                                           error: failure, at: at, in: connection)
             try AssignmentRecords.update(final, in: connection)

@@ -57,13 +57,14 @@ extension LeaseService {
                                         error: "not run: the worker queue was full", in: connection)
                 }
             }
+            waiters.finished(operation.id)
             throw LeaseError.busy
         }
     }
 
     /// Runs a queued reset on a worker thread: checks the preview again (things change), resets through
     /// the kernel, checks the device answers; a failure quarantines every endpoint in the scope.
-    func runReset(_ operation: GroupOperation, _ assignment: Assignment) throws {
+    func runReset(_ operation: GroupOperation, _ assignment: Assignment, journal: Journal) throws {
         guard let target = operation.target.flatMap(PCIAddress.init) else { return }
         let requested = operation.detail.resetMethod.flatMap(ResetMethod.init(rawValue:))
         let preview = ResetPreview.make(target, method: requested, snapshot: inventory.current) { groups in
@@ -71,17 +72,17 @@ extension LeaseService {
         }
         guard preview.canReset, let method = preview.method else {
             let reason = "refused: " + preview.blockers.map(Self.describe).joined(separator: "; ")
-            try endOperation(operation, assignment, error: reason, detail: operation.detail)
+            try endOperation(operation, assignment, error: reason, detail: operation.detail, journal: journal)
             return
         }
-        let journal = Journal(database: database, operation: operation, assignment: assignment, actor: operation.actor, now: now)
         var detail = operation.detail
         let failure = resetAndVerify(target, method: method, groups: preview.groups, journal: journal, detail: &detail)
         if let failure {
             let endpoints = preview.devices.filter { !$0.isBridge }.map(\.address)
+            try journal.flush()
             try quarantine(endpoints, reason: "reset failed: \(failure)", assignment: assignment, operation: operation)
         }
-        try endOperation(operation, assignment, error: failure, detail: detail)
+        try endOperation(operation, assignment, error: failure, detail: detail, journal: journal)
     }
 
     /// The reset and the check that the device answers, journaled; returns what failed, or nil.
@@ -166,14 +167,13 @@ extension LeaseService {
     }
 
     /// Runs a restore on a worker: the device back to its original driver, then the quarantine lifted.
-    func runRestore(_ operation: GroupOperation, _ assignment: Assignment) throws {
+    func runRestore(_ operation: GroupOperation, _ assignment: Assignment, journal: Journal) throws {
         guard let target = operation.target, let address = PCIAddress(target) else { return }
         let entry = quarantines.entry(target)
         let device = AssignmentDevice(address: target, originalDriver: entry?.originalDriver, isBridge: false)
-        let journal = Journal(database: database, operation: operation, assignment: assignment, actor: operation.actor, now: now)
         let failure = Result { try GroupBinder(kernel: kernel).restore([device], journal: journal) }.errorText
         let at = now()
-        try database.transaction(.immediate) { connection in
+        try journal.commit { connection in
             if failure == nil {
                 try QuarantineRecords.delete(target, in: connection)
                 try Audit.append(action: "device.quarantine_cleared", actor: operation.actor, requestID: operation.requestID,
@@ -189,14 +189,18 @@ extension LeaseService {
 
     /// Records an operation's end (state, detail when given, audit) in one transaction, without changing
     /// its assignment.
-    func endOperation(_ operation: GroupOperation, _ assignment: Assignment, error: String?, detail: OperationDetail?) throws {
+    /// With a `journal`, its pending rows commit first, in the same transaction.
+    func endOperation(_ operation: GroupOperation, _ assignment: Assignment, error: String?, detail: OperationDetail?,
+                      journal: Journal? = nil) throws {
         let at = now()
-        try database.transaction(.immediate) { connection in
+        let caller = caller(of: operation)
+        let end = { (connection: Connection) throws in
             if let detail { try OperationRecords.setDetail(operation.id, detail, in: connection) }
             try OperationRecords.setState(operation.id, error == nil ? .succeeded : .failed, error: error, at: at, in: connection)
             try Audit.operation(error == nil ? "operation.succeeded" : "operation.failed", operation,
-                                assignment: assignment, caller: caller(of: operation), error: error, in: connection)
+                                assignment: assignment, caller: caller, error: error, at: at, in: connection)
         }
+        if let journal { try journal.commit(end) } else { try database.transaction(.immediate, end) }
     }
 
     static func describe(_ blocker: ResetPreview.Blocker) -> String {

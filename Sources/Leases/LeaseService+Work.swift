@@ -14,12 +14,14 @@ extension LeaseService {
     func run(operationID: String) {
         do {
             guard let (operation, assignment) = try load(operationID), !operation.state.isFinished else { return }
-            try markRunning(operation, assignment)
+            let journal = Journal(database: database, operation: operation, assignment: assignment,
+                                  actor: operation.actor, now: now)
+            markRunning(operation, assignment, journal: journal)
             switch operation.kind {
-            case .bind: try runBind(operation, assignment)
-            case .release: try runRelease(operation, assignment)
-            case .reset: try runReset(operation, assignment)
-            case .restore: try runRestore(operation, assignment)
+            case .bind: try runBind(operation, assignment, journal: journal)
+            case .release: try runRelease(operation, assignment, journal: journal)
+            case .reset: try runReset(operation, assignment, journal: journal)
+            case .restore: try runRestore(operation, assignment, journal: journal)
             }
         } catch {
             // The database refused the journal: the operation stays unfinished and recovery takes it
@@ -38,28 +40,30 @@ extension LeaseService {
         try endOperation(operation, assignment, error: error, detail: detail)
     }
 
+    /// The operation and its assignment as last committed (the read-only connection: an operation is
+    /// committed before it is queued).
     func load(_ operationID: String) throws -> (GroupOperation, Assignment)? {
-        try database.withConnection { connection in
+        try database.read { connection in
             guard let operation = try OperationRecords.get(operationID, in: connection),
                   let assignment = try AssignmentRecords.get(operation.assignmentID, in: connection) else { return nil }
             return (operation, assignment)
         }
     }
 
-    private func markRunning(_ operation: GroupOperation, _ assignment: Assignment) throws {
+    /// Marks the operation running; committed with its first step (or its end).
+    private func markRunning(_ operation: GroupOperation, _ assignment: Assignment, journal: Journal) {
         let at = now()
-        try database.transaction(.immediate) { connection in
+        let caller = caller(of: operation)
+        journal.record { connection in
             try OperationRecords.setState(operation.id, .running, at: at, in: connection)
-            try Audit.operation("operation.running", operation, assignment: assignment, caller: caller(of: operation),
-                                error: nil, in: connection)
+            try Audit.operation("operation.running", operation, assignment: assignment, caller: caller,
+                                error: nil, at: at, in: connection)
         }
     }
 
-    private func runBind(_ operation: GroupOperation, _ assignment: Assignment) throws {
-        let journal = Journal(database: database, operation: operation, assignment: assignment,
-                              actor: operation.actor, now: now)
+    private func runBind(_ operation: GroupOperation, _ assignment: Assignment, journal: Journal) throws {
         let result = Result { try GroupBinder(kernel: kernel).bind(assignment, journal: journal) }
-        try finish(operation, assignment, error: result.errorText) { current in
+        try finish(operation, assignment, journal: journal, error: result.errorText) { current in
             switch result {
             case .success(let devices):
                 current.devices = devices
@@ -73,15 +77,14 @@ extension LeaseService {
         }
     }
 
-    private func runRelease(_ operation: GroupOperation, _ assignment: Assignment) throws {
+    private func runRelease(_ operation: GroupOperation, _ assignment: Assignment, journal: Journal) throws {
         var result: Result<Void, Error> = .success(())
         var quarantined: [PCIAddress] = []
         if assignment.state == .releasing {
-            let journal = Journal(database: database, operation: operation, assignment: assignment,
-                                  actor: operation.actor, now: now)
             if assignment.resetOnRelease, let failure = resetBeforeRestore(operation, assignment, journal: journal) {
                 result = .failure(Journal.StepFailure(action: "reset", device: nil, reason: failure))
                 quarantined = assignment.endpoints.compactMap { PCIAddress($0.address) }
+                try journal.flush()
                 try quarantine(quarantined, reason: "reset on release failed: \(failure)", assignment: assignment, operation: operation)
             } else {
                 // A device quarantined during the lease stays on vfio-pci until an admin clears it.
@@ -91,13 +94,14 @@ extension LeaseService {
                     quarantined = assignment.endpoints.filter { device in
                         PCIAddress(device.address).map { kernel.driver(of: $0) != device.originalDriver } ?? false
                     }.compactMap { PCIAddress($0.address) }
+                    try journal.flush()
                     try quarantine(quarantined, reason: "restore failed: \(error)", assignment: assignment, operation: operation)
                 }
             }
         }
         stuck.remove(operation.id)
         let detail = finalObservation(operation, assignment)
-        try finish(operation, assignment, error: result.errorText, detail: detail) { current in
+        try finish(operation, assignment, journal: journal, error: result.errorText, detail: detail) { current in
             switch result {
             case .success:
                 if current.state == .releasing {
@@ -117,12 +121,12 @@ extension LeaseService {
     }
 
     /// Applies an operation's outcome to its assignment (read again inside the transaction: a release
-    /// may have been asked for meanwhile), audits a state change, then publishes.
-    /// `apply` changes the assignment and returns the audit detail.
-    private func finish(_ operation: GroupOperation, _ assignment: Assignment, error: String?, detail: OperationDetail? = nil,
-                        apply: (inout Assignment) -> String?) throws {
+    /// may have been asked for meanwhile) with the journal's pending rows, audits a state change, then
+    /// publishes. `apply` changes the assignment and returns the audit detail.
+    private func finish(_ operation: GroupOperation, _ assignment: Assignment, journal: Journal, error: String?,
+                        detail: OperationDetail? = nil, apply: (inout Assignment) -> String?) throws {
         let at = now()
-        let updated = try database.transaction(.immediate) { connection -> Assignment in
+        let updated = try journal.commit { connection -> Assignment in
             guard var current = try AssignmentRecords.get(assignment.id, in: connection) else { throw LeaseError.notFound(assignment.id) }
             let before = current.state
             let detail = apply(&current)
