@@ -91,14 +91,27 @@ enum AssignmentRecords {
     }
 }
 
-/// A JSON array of strings in one TEXT column.
+/// A JSON array of strings in one TEXT column (device paths: plain ASCII, so the common case is written
+/// and read without Foundation's JSON machinery; anything else goes through `JSONSerialization`).
 enum JSONStrings {
     static func encode(_ values: [String]) -> String {
+        if values.allSatisfy(isPlain) { return "[" + values.map { "\"\($0)\"" }.joined(separator: ",") + "]" }
         let data = try? JSONSerialization.data(withJSONObject: values)
         return data.map { String(decoding: $0, as: UTF8.self) } ?? "[]"
     }
 
     static func decode(_ text: String) -> [String] {
-        (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String] ?? []
+        if text == "[]" { return [] }
+        if text.hasPrefix("[\""), text.hasSuffix("\"]"), !text.contains("\\") {
+            let inner = text.dropFirst(2).dropLast(2)
+            let values = inner.split(separator: "\",\"", omittingEmptySubsequences: false).map(String.init)
+            if values.allSatisfy({ isPlain($0) }) { return values }
+        }
+        return (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String] ?? []
+    }
+
+    /// Printable ASCII without a quote or a backslash: written as is between quotes.
+    private static func isPlain(_ value: String) -> Bool {
+        value.utf8.allSatisfy { $0 >= 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
     }
 }

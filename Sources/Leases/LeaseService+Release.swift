@@ -39,13 +39,13 @@ extension LeaseService {
         if !holding {
             // Nobody held the devices: the restore runs straight through. Watch only a restore that does
             // not finish soon (a holder that opened the group meanwhile keeps its unbind waiting).
-            await waiters.wait(for: operation.id, seconds: 1) { [self] in await isFinished(operation.id) }
+            await waiters.wait(for: operation.id, seconds: 1)
             if await isFinished(operation.id) { return }
             await markLogBaseline(&watch)
         }
         var escalated = false
         while !(await isFinished(operation.id)) {
-            await waiters.wait(for: operation.id, seconds: 0.5) { [self] in await isFinished(operation.id) }
+            await waiters.wait(for: operation.id, seconds: 0.5)
             let holding = await observe(&watch)
             if !escalated, holding, now().timeIntervalSince(kernelStart) >= Double(policy.timeoutSeconds) {
                 escalated = true
@@ -131,7 +131,8 @@ extension LeaseService {
     }
 
     private func isFinished(_ id: String) async -> Bool {
-        (try? await store { database in
+        if waiters.hasFinished(id) { return true }
+        return (try? await store { database in
             try database.read { try OperationRecords.isFinished(id, in: $0) }
         }) ?? true
     }

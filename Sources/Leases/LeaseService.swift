@@ -102,9 +102,7 @@ public final class LeaseService: Sendable {
     public func operation(_ id: String, caller: Caller, waitSeconds: Double) async throws -> GroupOperation {
         let first = try await operation(id, caller: caller)
         guard !first.state.isFinished, waitSeconds > 0 else { return first }
-        await waiters.wait(for: id, seconds: waitSeconds) { [self] in
-            (try? await operation(id, caller: caller).state.isFinished) ?? true
-        }
+        await waiters.wait(for: id, seconds: waitSeconds)
         return try await operation(id, caller: caller)
     }
 

@@ -69,6 +69,8 @@ public struct OperationDetail: Sendable, Hashable, Codable {
 
     /// The JSON stored in the database.
     var encoded: String {
+        // Most operations see nothing worth keeping: skip the encoder.
+        if self == OperationDetail() { return "{}" }
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .millisecondsSince1970
         encoder.outputFormatting = .sortedKeys
@@ -77,6 +79,7 @@ public struct OperationDetail: Sendable, Hashable, Codable {
 
     /// Reads the stored JSON; an unreadable value reads as empty.
     static func decode(_ text: String) -> OperationDetail {
+        if text == "{}" { return OperationDetail() }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .millisecondsSince1970
         return (try? decoder.decode(OperationDetail.self, from: Data(text.utf8))) ?? OperationDetail()

@@ -3,27 +3,41 @@ import Synchronization
 
 /// Long-polls on operations: `wait` returns when the operation finishes or the deadline passes,
 /// whichever is first, without polling the database.
+///
+/// Every path that ends an operation in this process calls `finished(_:)` after the end committed; the
+/// ids it saw last are remembered, so a waiter that registers just after the finish still learns of it.
 final class OperationWaiters: Sendable {
     private let waiters = Mutex<[String: [WakeUp]]>([:])
+    private let recent = Mutex(RecentIDs(capacity: 16384))
 
     /// Wakes everyone waiting on `operationID`.
     func finished(_ operationID: String) {
+        recent.withLock { $0.insert(operationID) }
         let woken = waiters.withLock { $0.removeValue(forKey: operationID) ?? [] }
         for wakeUp in woken { wakeUp.fire() }
     }
 
-    /// Suspends until `finished(operationID)` or `seconds` pass. `isFinished` is checked after
-    /// registering, so a finish between the caller's read and this call is not missed.
-    func wait(for operationID: String, seconds: Double, isFinished: @escaping @Sendable () async -> Bool) async {
+    /// Whether `finished(operationID)` was called lately (among the last 16,384 finishes).
+    func hasFinished(_ operationID: String) -> Bool {
+        recent.withLock { $0.contains(operationID) }
+    }
+
+    /// Suspends until `finished(operationID)` or `seconds` pass. A finish between the caller's read and
+    /// this call is not missed: it was remembered (checked after registering).
+    func wait(for operationID: String, seconds: Double) async {
         guard seconds > 0 else { return }
         let wakeUp = WakeUp()
         waiters.withLock { $0[operationID, default: []].append(wakeUp) }
+        if hasFinished(operationID) {
+            waiters.withLock { state in
+                state[operationID]?.removeAll { $0 === wakeUp }
+                if state[operationID]?.isEmpty == true { state[operationID] = nil }
+            }
+            return
+        }
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await wakeUp.wait() }
-            group.addTask {
-                if await isFinished() { return }
-                try? await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-            }
+            group.addTask { try? await Task.sleep(for: .milliseconds(Int(seconds * 1000))) }
             await group.next()
             wakeUp.fire()
             group.cancelAll()
@@ -33,6 +47,30 @@ final class OperationWaiters: Sendable {
             if state[operationID]?.isEmpty == true { state[operationID] = nil }
         }
     }
+}
+
+/// The last `capacity` ids inserted, for membership tests.
+struct RecentIDs {
+    private var ids: Set<String> = []
+    private var order: [String] = []
+    private var next = 0
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    mutating func insert(_ id: String) {
+        guard !ids.contains(id) else { return }
+        if order.count < capacity {
+            order.append(id)
+        } else {
+            ids.remove(order[next])
+            order[next] = id
+            next = (next + 1) % capacity
+        }
+        ids.insert(id)
+    }
+
+    func contains(_ id: String) -> Bool { ids.contains(id) }
 }
 
 /// A one-shot wake-up that may fire before or after someone waits on it.
