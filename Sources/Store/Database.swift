@@ -9,8 +9,8 @@ import Foundation
 /// threads, never from tasks on Swift's cooperative pool.
 ///
 /// Opening sets `journal_mode=WAL` (readers do not block the writer), `foreign_keys=ON`,
-/// `synchronous=NORMAL` (a commit survives a crash of vfiod; the last commits may be lost on power loss)
-/// and a busy timeout of 5000 ms.
+/// `synchronous=NORMAL` (a commit survives a crash of vfiod; the last commits may be lost on power loss),
+/// `temp_store=MEMORY` and a busy timeout of 5000 ms.
 public final class Database: Sendable {
     /// The path the database was opened with.
     public let path: String
@@ -84,7 +84,9 @@ public final class Database: Sendable {
                 throw DatabaseError(operation: .configure, code: SQLITE_ERROR,
                                     message: "journal_mode is \(mode ?? "unknown"), not wal", path: path)
             }
-            try connection.execute("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL")
+            // temp_store=MEMORY: the statement journals of savepoints (group commit) stay in memory
+            // instead of spilling to temporary files.
+            try connection.execute("PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL; PRAGMA temp_store=MEMORY")
         } catch let error as DatabaseError where error.operation != .configure {
             throw DatabaseError(operation: .configure, code: error.code, message: error.message, path: path)
         }

@@ -6,8 +6,8 @@ import Glibc
 /// Hands the writer connection to one thread at a time, and commits the write transactions of threads
 /// that arrive together in one SQLite transaction (group commit).
 ///
-/// Each caller's body runs on its own thread, inside a `SAVEPOINT` of the shared transaction: a body that
-/// throws rolls back its own changes and nobody else's. The caller that finds nobody else waiting to
+/// Each caller's body runs on its own thread, the first of a batch directly in the transaction and each
+/// later one inside a `SAVEPOINT` of it: a body that throws rolls back its own changes and nobody else's. The caller that finds nobody else waiting to
 /// write commits for everyone in the batch; the others wait for that `COMMIT` before they return, so a
 /// transaction has returned only once it is durable, exactly as with one transaction per caller. A batch
 /// holds at most one body per waiting thread (a member waits for the commit before it can write again),
@@ -118,6 +118,11 @@ final class GroupCommit: @unchecked Sendable {
         var result: Result<T, Error>
         if opening, let error = Result(catching: { try connection.execute("BEGIN IMMEDIATE") }).failure {
             result = .failure(error)
+        } else if opening {
+            // The first body of a batch needs no savepoint (nor SQLite its statement journal): when it
+            // throws, nobody else's work is in the transaction yet, and the whole of it is rolled back.
+            result = Result { try body(connection) }
+            if case .failure = result, connection.isInTransaction { try? connection.execute("ROLLBACK") }
         } else {
             result = Result { try savepoint(body) }
         }

@@ -12,6 +12,7 @@ import Testing
             #expect(try database.query("PRAGMA foreign_keys") { $0.int64(0) } == [1])
             #expect(try database.query("PRAGMA synchronous") { $0.int64(0) } == [1])  // NORMAL
             #expect(try database.query("PRAGMA busy_timeout") { $0.int64(0) } == [5000])
+            #expect(try database.query("PRAGMA temp_store") { $0.int64(0) } == [2])  // MEMORY
         }
     }
 
