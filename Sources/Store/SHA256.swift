@@ -43,10 +43,16 @@ public enum SHA256 {
             }
             for (i, value) in [a, b, c, d, e, f, g, h].enumerated() { state[i] = state[i] &+ value }
         }
-        return state.map { word in
-            let hex = String(word, radix: 16)
-            return String(repeating: "0", count: 8 - hex.count) + hex
-        }.joined()
+        // 64 lowercase hex digits, written straight into the string's storage.
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 64) { buffer in
+            for (index, word) in state.enumerated() {
+                for nibble in 0..<8 {
+                    buffer[index * 8 + nibble] = digits[Int((word >> UInt32(28 - 4 * nibble)) & 0xf)]
+                }
+            }
+            return 64
+        }
     }
 }
 

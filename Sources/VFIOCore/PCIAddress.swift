@@ -52,13 +52,28 @@ public struct PCIAddress: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     /// The canonical form: at least four domain digits, lowercase.
     public var description: String {
-        let domainText = String(domain, radix: 16)
-        let paddedDomain = String(repeating: "0", count: max(0, 4 - domainText.count)) + domainText
-        return "\(paddedDomain):\(Self.twoDigits(bus)):\(Self.twoDigits(slot)).\(String(function, radix: 16))"
-    }
-
-    private static func twoDigits(_ value: UInt8) -> String {
-        value < 16 ? "0" + String(value, radix: 16) : String(value, radix: 16)
+        // `dddd:bb:ss.f` written digit by digit (this runs for every path and key built from an address);
+        // a domain above 0xffff takes as many digits as it needs.
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+        var domainDigits = 4
+        while domainDigits < 8 && UInt64(domain) >> (4 * domainDigits) != 0 { domainDigits += 1 }
+        return String(unsafeUninitializedCapacity: domainDigits + 8) { buffer in
+            var at = 0
+            func put(_ value: UInt64, _ count: Int) {
+                for shift in stride(from: 4 * (count - 1), through: 0, by: -4) {
+                    buffer[at] = hex[Int((value >> UInt64(shift)) & 0xf)]
+                    at += 1
+                }
+            }
+            put(UInt64(domain), domainDigits)
+            buffer[at] = UInt8(ascii: ":"); at += 1
+            put(UInt64(bus), 2)
+            buffer[at] = UInt8(ascii: ":"); at += 1
+            put(UInt64(slot), 2)
+            buffer[at] = UInt8(ascii: "."); at += 1
+            put(UInt64(function), 1)
+            return at
+        }
     }
 
     /// Orders by domain, bus, slot, function: the order `lspci` prints.
