@@ -29,19 +29,23 @@ final class OperationWaiters: Sendable {
         let wakeUp = WakeUp()
         waiters.withLock { $0[operationID, default: []].append(wakeUp) }
         if hasFinished(operationID) {
-            waiters.withLock { state in
-                state[operationID]?.removeAll { $0 === wakeUp }
-                if state[operationID]?.isEmpty == true { state[operationID] = nil }
-            }
+            unregister(wakeUp, from: operationID)
             return
         }
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await wakeUp.wait() }
-            group.addTask { try? await Task.sleep(for: .milliseconds(Int(seconds * 1000))) }
-            await group.next()
+        // The deadline is a dispatch timer rather than a sleeping child task: a long-poll costs one
+        // continuation, and a cancelled request ends its wait at once.
+        let timeout = DispatchWorkItem { wakeUp.fire() }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: timeout)
+        await withTaskCancellationHandler {
+            await wakeUp.wait()
+        } onCancel: {
             wakeUp.fire()
-            group.cancelAll()
         }
+        timeout.cancel()
+        unregister(wakeUp, from: operationID)
+    }
+
+    private func unregister(_ wakeUp: WakeUp, from operationID: String) {
         waiters.withLock { state in
             state[operationID]?.removeAll { $0 === wakeUp }
             if state[operationID]?.isEmpty == true { state[operationID] = nil }
