@@ -2,8 +2,9 @@ import Inventory
 import VFIOCore
 import Synchronization
 
-/// A response body encoded once and served many times, with its strong ETag.
-struct EncodedBody: Sendable {
+/// A response body encoded once and served many times, with its strong ETag. A class, so the arrays of
+/// them every encoded snapshot holds copy with one reference count per body.
+final class EncodedBody: Sendable {
     let bytes: [UInt8]
     let etag: String
 
