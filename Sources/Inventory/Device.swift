@@ -4,7 +4,7 @@ public import VFIOCore
 ///
 /// The fields live in one shared immutable box, so copying a device (every snapshot holds all of
 /// them) costs one reference count, not one per string and array inside; setting a field makes a new box.
-public struct Device: Sendable, Hashable {
+public struct Device: Sendable, Hashable, CustomReflectable {
     private struct Fields: Sendable, Hashable {
         var facts: PCIDeviceFacts
         var vendorName: String?
@@ -88,6 +88,15 @@ public struct Device: Sendable, Hashable {
     /// Hashes the fields.
     public func hash(into hasher: inout Hasher) {
         box.fields.hash(into: &hasher)
+    }
+
+    /// The fields, so printing and test failures show them rather than the box.
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "facts": facts, "vendorName": vendorName as Any, "deviceName": deviceName as Any,
+            "className": className as Any, "state": state, "stateReason": stateReason,
+            "vfioGroupPresent": vfioGroupPresent, "assignmentID": assignmentID as Any
+        ], displayStyle: .struct)
     }
 }
 

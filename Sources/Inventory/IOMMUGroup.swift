@@ -4,7 +4,7 @@ public import VFIOCore
 ///
 /// The fields live in one shared immutable box, so copying a group costs one reference count; setting
 /// a field makes a new box.
-public struct IOMMUGroup: Sendable, Hashable {
+public struct IOMMUGroup: Sendable, Hashable, CustomReflectable {
     private struct Fields: Sendable, Hashable {
         var id: Int
         var devices: [PCIAddress]
@@ -80,6 +80,14 @@ public struct IOMMUGroup: Sendable, Hashable {
     /// Hashes the fields.
     public func hash(into hasher: inout Hasher) {
         box.fields.hash(into: &hasher)
+    }
+
+    /// The fields, so printing and test failures show them rather than the box.
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "id": id, "devices": devices, "viable": viable, "blockers": blockers, "assignable": assignable,
+            "assignableReason": assignableReason as Any, "vfioGroupPresent": vfioGroupPresent
+        ], displayStyle: .struct)
     }
 }
 
