@@ -220,7 +220,7 @@ public final class InventoryService: Sendable {
         publishLock.lock()
         defer { publishLock.unlock() }
         let patchedSince = published.patches.filter { $0.serial > serialAtStart }.flatMap(\.addresses)
-        scan = kernel.rescan(patchedSince, in: scan)
+        _ = kernel.rescan(patchedSince, updating: &scan)
         published.patches.removeAll { $0.serial <= published.patchSerial }
         published.scan = scan
         published.takenAt = started
