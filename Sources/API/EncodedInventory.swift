@@ -2,8 +2,9 @@ import Inventory
 import VFIOCore
 import Synchronization
 
-/// A response body encoded once and served many times, with its strong ETag.
-struct EncodedBody: Sendable {
+/// A response body encoded once and served many times, with its strong ETag. A class, so the arrays of
+/// them every encoded snapshot holds copy with one reference count per body.
+final class EncodedBody: Sendable {
     let bytes: [UInt8]
     let etag: String
 
@@ -26,10 +27,22 @@ final class EncodedInventory: Sendable {
     private static let pageCacheLimit = 256
 
     /// Encodes `snapshot`, reusing `previous`'s bytes for every device and group that did not change
-    /// (a bind touches a few devices; the other thousands keep their bytes and ETags).
+    /// (a bind touches a few devices; the other thousands keep their bytes and ETags). When `snapshot`
+    /// says what changed against `previous` (``InventorySnapshot/changes``), only those are encoded and
+    /// nothing is compared; otherwise every device and group is compared with `previous`'s.
     init(snapshot: InventorySnapshot, hostRoot: String, previous: EncodedInventory? = nil) {
         self.snapshot = snapshot
         self.host = EncodedBody(InventoryJSON.host(snapshot, hostRoot: hostRoot))
+        if let previous, let changes = snapshot.changes, changes.baseGeneration == previous.snapshot.generation,
+           previous.devices.count == snapshot.devices.count, previous.groups.count == snapshot.groups.count {
+            var devices = previous.devices
+            for index in changes.devices { devices[index] = EncodedBody(InventoryJSON.device(snapshot.devices[index])) }
+            var groups = previous.groups
+            for index in changes.groups { groups[index] = EncodedBody(InventoryJSON.group(snapshot.groups[index])) }
+            self.devices = devices
+            self.groups = groups
+            return
+        }
         let old = previous?.snapshot
         self.devices = snapshot.devices.enumerated().map { index, device in
             if let old, let previous, index < old.devices.count, old.devices[index] == device { return previous.devices[index] }

@@ -1,33 +1,93 @@
 public import VFIOCore
 
 /// An IOMMU group: the unit of isolation, so the unit vfiod lends.
-public struct IOMMUGroup: Sendable, Hashable {
+///
+/// The fields live in one shared immutable box, so copying a group costs one reference count; setting
+/// a field makes a new box.
+public struct IOMMUGroup: Sendable, Hashable, CustomReflectable {
+    private struct Fields: Sendable, Hashable {
+        var id: Int
+        var devices: [PCIAddress]
+        var viable: Bool
+        var blockers: [GroupBlocker]
+        var assignable: Bool
+        var assignableReason: String?
+        var vfioGroupPresent: Bool
+    }
+
+    private final class Box: Sendable {
+        let fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
+    }
+
+    private var box: Box
+
+    private mutating func update(_ change: (inout Fields) -> Void) {
+        var fields = box.fields
+        change(&fields)
+        box = Box(fields)
+    }
+
     /// The kernel's group number (`/sys/kernel/iommu_groups/<id>`, `/dev/vfio/<id>`).
-    public var id: Int
+    public var id: Int {
+        get { box.fields.id }
+        set { update { $0.id = newValue } }
+    }
     /// Every member function, sorted.
-    public var devices: [PCIAddress]
+    public var devices: [PCIAddress] {
+        get { box.fields.devices }
+        set { update { $0.devices = newValue } }
+    }
     /// The kernel would let userspace own the group now: every member unbound or on a driver that lets
     /// userspace own DMA (vfio-pci or a vfio variant driver, pci-stub, pcieport).
-    public var viable: Bool
+    public var viable: Bool {
+        get { box.fields.viable }
+        set { update { $0.viable = newValue } }
+    }
     /// The members that keep the group from being viable, and why.
-    public var blockers: [GroupBlocker]
+    public var blockers: [GroupBlocker] {
+        get { box.fields.blockers }
+        set { update { $0.blockers = newValue } }
+    }
     /// Every endpoint member is `available`, so a lease could take the whole group now.
-    public var assignable: Bool
+    public var assignable: Bool {
+        get { box.fields.assignable }
+        set { update { $0.assignable = newValue } }
+    }
     /// Why not, when it is not (protected or host members).
-    public var assignableReason: String?
+    public var assignableReason: String? {
+        get { box.fields.assignableReason }
+        set { update { $0.assignableReason = newValue } }
+    }
     /// `/dev/vfio/<id>` exists.
-    public var vfioGroupPresent: Bool
+    public var vfioGroupPresent: Bool {
+        get { box.fields.vfioGroupPresent }
+        set { update { $0.vfioGroupPresent = newValue } }
+    }
 
     /// Creates a group entry.
     public init(id: Int, devices: [PCIAddress], viable: Bool, blockers: [GroupBlocker], assignable: Bool,
                 assignableReason: String?, vfioGroupPresent: Bool) {
-        self.id = id
-        self.devices = devices
-        self.viable = viable
-        self.blockers = blockers
-        self.assignable = assignable
-        self.assignableReason = assignableReason
-        self.vfioGroupPresent = vfioGroupPresent
+        box = Box(Fields(id: id, devices: devices, viable: viable, blockers: blockers, assignable: assignable,
+                         assignableReason: assignableReason, vfioGroupPresent: vfioGroupPresent))
+    }
+
+    /// Equal fields; the same box is equal without looking inside.
+    public static func == (lhs: IOMMUGroup, rhs: IOMMUGroup) -> Bool {
+        lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
+    }
+
+    /// Hashes the fields.
+    public func hash(into hasher: inout Hasher) {
+        box.fields.hash(into: &hasher)
+    }
+
+    /// The fields, so printing and test failures show them rather than the box.
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "id": id, "devices": devices, "viable": viable, "blockers": blockers, "assignable": assignable,
+            "assignableReason": assignableReason as Any, "vfioGroupPresent": vfioGroupPresent
+        ], displayStyle: .struct)
     }
 }
 

@@ -22,32 +22,41 @@ public struct InventoryBuilder: Sendable {
                       leases: [PCIAddress: LeaseMark] = [:]) -> InventorySnapshot {
         let protected = protection.protectedDevices(scan.devices, groups: scan.groups)
         let devices = scan.devices.map { facts in
-            var (state, reason) = state(of: facts, protectedReason: protected[facts.address])
-            let lease = leases[facts.address]
-            if let lease {
-                state = lease.state
-                if lease.state == .quarantined {
-                    reason = "quarantined: \(lease.reason ?? "no reason recorded"); an admin must clear it"
-                } else {
-                    reason = "\(lease.state.rawValue) under assignment \(lease.assignmentID ?? "?")"
-                }
-            }
-            return Device(
-                facts: facts,
-                vendorName: names.vendorName(facts.vendorID),
-                deviceName: names.deviceName(vendor: facts.vendorID, device: facts.deviceID),
-                className: names.className(facts.classCode),
-                state: state,
-                stateReason: reason,
-                vfioGroupPresent: facts.iommuGroup.map { scan.host.vfioGroupNodes.contains($0) } ?? false,
-                assignmentID: lease?.assignmentID)
-        }
-        let byAddress = Dictionary(devices.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
+            device(facts, protectedReason: protected[facts.address], lease: leases[facts.address], host: scan.host)
+        }.sorted { $0.address < $1.address }
+        let deviceIndex = Dictionary(uniqueKeysWithValues: devices.enumerated().map { ($1.address, $0) })
         let groups = scan.groups.map { id, members in
-            group(id: id, members: members, devices: byAddress, host: scan.host)
-        }
+            group(id: id, members: members, host: scan.host) { deviceIndex[$0].map { devices[$0] } }
+        }.sorted { $0.id < $1.id }
+        let groupIndex = Dictionary(uniqueKeysWithValues: groups.enumerated().map { ($1.id, $0) })
+        let topology = InventoryTopology(devices: devices, groups: groups, deviceIndex: deviceIndex)
         return InventorySnapshot(generation: generation, takenAt: takenAt, scanDuration: scanDuration, host: scan.host,
-                                 backend: backend, devices: devices, groups: groups, notes: scan.notes)
+                                 backend: backend, sortedDevices: devices, sortedGroups: groups, notes: scan.notes,
+                                 deviceIndex: deviceIndex, groupIndex: groupIndex,
+                                 stateCounts: InventorySnapshot.count(devices), changes: nil,
+                                 buildState: InventoryBuildState(marks: leases, protected: protected, topology: topology))
+    }
+
+    /// The inventory's entry for one function: names, then the state policy and the lease mark give it.
+    func device(_ facts: PCIDeviceFacts, protectedReason: String?, lease: LeaseMark?, host: HostFacts) -> Device {
+        var (state, reason) = state(of: facts, protectedReason: protectedReason)
+        if let lease {
+            state = lease.state
+            if lease.state == .quarantined {
+                reason = "quarantined: \(lease.reason ?? "no reason recorded"); an admin must clear it"
+            } else {
+                reason = "\(lease.state.rawValue) under assignment \(lease.assignmentID ?? "?")"
+            }
+        }
+        return Device(
+            facts: facts,
+            vendorName: names.vendorName(facts.vendorID),
+            deviceName: names.deviceName(vendor: facts.vendorID, device: facts.deviceID),
+            className: names.className(facts.classCode),
+            state: state,
+            stateReason: reason,
+            vfioGroupPresent: facts.iommuGroup.map { host.vfioGroupNodes.contains($0) } ?? false,
+            assignmentID: lease?.assignmentID)
     }
 
     private func state(of facts: PCIDeviceFacts, protectedReason: String?) -> (DeviceState, String) {
@@ -82,11 +91,12 @@ public struct InventoryBuilder: Sendable {
         facts.isBridge || facts.classCode >> 16 == 0x06
     }
 
-    private func group(id: Int, members: [PCIAddress], devices: [PCIAddress: Device], host: HostFacts) -> IOMMUGroup {
+    /// The group entry for `members`, whose devices `devices` finds by address.
+    func group(id: Int, members: [PCIAddress], host: HostFacts, devices: (PCIAddress) -> Device?) -> IOMMUGroup {
         var blockers: [GroupBlocker] = []
         var notAvailable: [String] = []
         for address in members {
-            guard let device = devices[address] else { continue }
+            guard let device = devices(address) else { continue }
             if !Viability.isSafe(driver: device.facts.driver), let driver = device.facts.driver {
                 blockers.append(GroupBlocker(
                     device: address, driver: driver,
@@ -98,7 +108,7 @@ public struct InventoryBuilder: Sendable {
             }
             if let blocker = Self.bridgeBlocker(device) { notAvailable.append(blocker) }
         }
-        let hasEndpoint = members.contains { devices[$0].map { !Self.isBridgeClass($0.facts) } ?? false }
+        let hasEndpoint = members.contains { devices($0).map { !Self.isBridgeClass($0.facts) } ?? false }
         let assignableReason: String? = !hasEndpoint ? "the group has no endpoint to lend (bridges only)"
             : notAvailable.isEmpty ? nil : notAvailable.joined(separator: "; ")
         return IOMMUGroup(id: id, devices: members.sorted(), viable: blockers.isEmpty, blockers: blockers,

@@ -135,11 +135,14 @@ public final class InventoryService: Sendable {
     private func publishPatch(_ addresses: [PCIAddress]) {
         publishLock.lock()
         defer { publishLock.unlock() }
-        guard let base = published.scan else { return }
+        guard var scan = published.scan else { return }
         published.patchSerial += 1
         published.patches.append((published.patchSerial, addresses))
-        published.scan = kernel.rescan(addresses, in: base)
-        publish(fullScan: false)
+        // Taken out while re-read, so the scan is updated in place rather than copied.
+        published.scan = nil
+        let changed = kernel.rescan(addresses, updating: &scan)
+        published.scan = scan
+        publish(fullScan: false, changedFacts: changed)
     }
 
     /// Ends the refresh thread after its current scan.
@@ -180,7 +183,7 @@ public final class InventoryService: Sendable {
             if stopping { return wakeEveryone() }
             if onlyRepublish {
                 publishLock.lock()
-                publish(fullScan: false)
+                publish(fullScan: false, changedFacts: [])
                 publishLock.unlock()
                 continue
             }
@@ -217,21 +220,33 @@ public final class InventoryService: Sendable {
         publishLock.lock()
         defer { publishLock.unlock() }
         let patchedSince = published.patches.filter { $0.serial > serialAtStart }.flatMap(\.addresses)
-        scan = kernel.rescan(patchedSince, in: scan)
+        _ = kernel.rescan(patchedSince, updating: &scan)
         published.patches.removeAll { $0.serial <= published.patchSerial }
         published.scan = scan
         published.takenAt = started
         published.duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return publish(fullScan: true)
+        return publish(fullScan: true, changedFacts: [])
     }
 
     /// Builds a snapshot from the published scan and the lease marks and hands it out. Caller holds
     /// `publishLock`, so snapshots leave in generation order.
+    ///
+    /// After a full scan everything is built again. Otherwise the published scan is the previous
+    /// snapshot's with only `changedFacts` re-read, and the snapshot is derived from the previous one:
+    /// only the devices those facts, changed lease marks or `/dev/vfio` nodes touch are built again.
     @discardableResult
-    private func publish(fullScan: Bool) -> InventorySnapshot {
-        let generation = (state.withLock { $0.snapshot?.generation } ?? 0) + 1
-        let snapshot = builder.build(scan: published.scan!, backend: kernel.backend, generation: generation,
-                                     takenAt: published.takenAt, scanDuration: published.duration, leases: leaseMarks())
+    private func publish(fullScan: Bool, changedFacts: [PCIAddress]) -> InventorySnapshot {
+        let previous = state.withLock { $0.snapshot }
+        let generation = (previous?.generation ?? 0) + 1
+        let scan = published.scan!
+        let snapshot = if !fullScan, let previous {
+            builder.build(scan: scan, backend: kernel.backend, generation: generation, takenAt: published.takenAt,
+                          scanDuration: published.duration, leases: leaseMarks(), previous: previous,
+                          changedFacts: changedFacts)
+        } else {
+            builder.build(scan: scan, backend: kernel.backend, generation: generation, takenAt: published.takenAt,
+                          scanDuration: published.duration, leases: leaseMarks())
+        }
         state.withLock { $0.snapshot = snapshot }
         onRefresh(snapshot, fullScan)
         return snapshot

@@ -8,7 +8,12 @@ import VFIOCore
 /// expects every device to have (what it last saw, or what its own binds and releases left), and a
 /// difference is audited as `device.driver_changed_outside`, once.
 public final class DriftObserver: Sendable {
-    private let expected = Mutex<[PCIAddress: String]?>(nil)
+    /// The driver vfiod expects of every device, as of the snapshot `generation`.
+    private struct Expectations {
+        var drivers: [PCIAddress: String]
+        var generation: UInt64
+    }
+    private let expected = Mutex<Expectations?>(nil)
     private let database: Database
 
     /// Creates an observer writing to `database`'s audit history.
@@ -16,12 +21,30 @@ public final class DriftObserver: Sendable {
 
     /// Compares `snapshot` with the expectations; devices inside a bind or release are skipped (their
     /// drivers are moving on purpose) and become the new expectation once it ends.
+    ///
+    /// A snapshot that says what changed since the one observed last (``InventorySnapshot/changes``)
+    /// is checked for those devices only: every other device is the same as in that snapshot, so its
+    /// driver is the expected one already.
     public func observe(_ snapshot: InventorySnapshot) {
-        let drivers = Dictionary(uniqueKeysWithValues: snapshot.devices.map { ($0.address, $0.facts.driver ?? "none") })
-        let moving = Set(snapshot.devices.filter { $0.state == .binding || $0.state == .releasing }.map(\.address))
         let changes: [(Device, String)] = expected.withLock { expected in
-            guard let previous = expected else {
-                expected = drivers
+            if let delta = snapshot.changes, let generation = expected?.generation, delta.baseGeneration == generation {
+                var changes: [(Device, String)] = []
+                for index in delta.devices {
+                    let device = snapshot.devices[index]
+                    let now = device.facts.driver ?? "none"
+                    if device.state != .binding && device.state != .releasing, let was = expected?.drivers[device.address],
+                       was != now, !Self.isVfiodsOwnChange(device, from: was, to: now) {
+                        changes.append((device, was))
+                    }
+                    expected?.drivers[device.address] = now
+                }
+                expected?.generation = snapshot.generation
+                return changes
+            }
+            let drivers = Dictionary(uniqueKeysWithValues: snapshot.devices.map { ($0.address, $0.facts.driver ?? "none") })
+            let moving = Set(snapshot.devices.filter { $0.state == .binding || $0.state == .releasing }.map(\.address))
+            guard let previous = expected?.drivers else {
+                expected = Expectations(drivers: drivers, generation: snapshot.generation)
                 return []
             }
             var changes: [(Device, String)] = []
@@ -31,7 +54,7 @@ public final class DriftObserver: Sendable {
                     changes.append((device, was))
                 }
             }
-            expected = drivers
+            expected = Expectations(drivers: drivers, generation: snapshot.generation)
             return changes
         }
         guard !changes.isEmpty else { return }

@@ -4,52 +4,70 @@ import VFIOCore
 
 /// The live assignments (binding, active, releasing) by group, kept in memory so the inventory can mark
 /// devices without asking SQLite on every rebuild. Changed only after the database committed.
+///
+/// The device marks are kept up to date as assignments change, so reading them (every inventory
+/// publish does) copies one dictionary instead of rebuilding it from every live assignment.
 final class LiveLeases: Sendable {
     private struct Entry {
         var assignmentID: String
         var state: AssignmentState
         var devices: [String]
+        /// `devices` parsed (the ones that parse).
+        var addresses: [PCIAddress]
     }
-    private let entries = Mutex<[Int: Entry]>([:])
+    private struct State {
+        var entries: [Int: Entry] = [:]
+        var marks: [PCIAddress: LeaseMark] = [:]
+    }
+    private let state = Mutex(State())
 
     func set(_ assignment: Assignment) {
-        entries.withLock { entries in
+        state.withLock { state in
+            let old = state.entries[assignment.groupID]
             if assignment.state.isLive {
-                entries[assignment.groupID] = Entry(assignmentID: assignment.id, state: assignment.state,
-                                                    devices: assignment.devices.map(\.address))
-            } else if entries[assignment.groupID]?.assignmentID == assignment.id {
-                entries[assignment.groupID] = nil
+                let devices = assignment.devices.map(\.address)
+                let entry = Entry(assignmentID: assignment.id, state: assignment.state, devices: devices,
+                                  addresses: devices.compactMap { PCIAddress($0) })
+                state.entries[assignment.groupID] = entry
+                Self.replaceMarks(of: old, with: entry, in: &state)
+            } else if old?.assignmentID == assignment.id {
+                state.entries[assignment.groupID] = nil
+                Self.replaceMarks(of: old, with: nil, in: &state)
             }
         }
     }
 
     /// The live assignment holding `address`, if any.
     func assignment(device address: String) -> (id: String, state: AssignmentState)? {
-        entries.withLock { entries in
-            entries.values.first { $0.devices.contains(address) }.map { ($0.assignmentID, $0.state) }
+        state.withLock { state in
+            state.entries.values.first { $0.devices.contains(address) }.map { ($0.assignmentID, $0.state) }
         }
     }
 
     /// The live assignment of `group`, if any.
     func assignment(group: Int) -> (id: String, state: AssignmentState)? {
-        entries.withLock { $0[group].map { ($0.assignmentID, $0.state) } }
+        state.withLock { $0.entries[group].map { ($0.assignmentID, $0.state) } }
     }
 
     /// Device marks for the inventory (bridges included: the whole group is lent).
     var marks: [PCIAddress: LeaseMark] {
-        entries.withLock { entries in
-            var marks: [PCIAddress: LeaseMark] = [:]
-            for entry in entries.values {
-                let state: DeviceState = switch entry.state {
-                case .binding: .binding
-                case .releasing: .releasing
-                default: .assigned
-                }
-                for device in entry.devices {
-                    if let address = PCIAddress(device) { marks[address] = LeaseMark(assignmentID: entry.assignmentID, state: state) }
-                }
-            }
-            return marks
+        state.withLock { $0.marks }
+    }
+
+    /// Drops the marks of `old`'s devices and adds `new`'s. A device is in one group, so in at most one
+    /// entry; should two entries ever list it, the mark comes from whichever changed last.
+    private static func replaceMarks(of old: Entry?, with new: Entry?, in state: inout State) {
+        for address in old?.addresses ?? [] { state.marks[address] = nil }
+        guard let new else { return }
+        let mark = LeaseMark(assignmentID: new.assignmentID, state: Self.deviceState(new.state))
+        for address in new.addresses { state.marks[address] = mark }
+    }
+
+    private static func deviceState(_ state: AssignmentState) -> DeviceState {
+        switch state {
+        case .binding: .binding
+        case .releasing: .releasing
+        default: .assigned
         }
     }
 }

@@ -167,4 +167,10 @@ extension HostKernel {
     public func rescan(_ addresses: [PCIAddress], in previous: HostScan) -> HostScan {
         SysfsScanner(paths: paths).rescan(addresses, in: previous)
     }
+
+    /// Re-reads `addresses` and the host-wide VFIO facts into `scan` in place and returns the addresses
+    /// whose facts changed (see ``SysfsScanner/rescan(_:updating:)``).
+    public func rescan(_ addresses: [PCIAddress], updating scan: inout HostScan) -> [PCIAddress] {
+        SysfsScanner(paths: paths).rescan(addresses, updating: &scan)
+    }
 }

@@ -47,19 +47,58 @@ public struct SysfsScanner: Sendable {
     /// membership does not change with driver binds, so groups are kept too.
     public func rescan(_ addresses: [PCIAddress], in previous: HostScan) -> HostScan {
         guard !addresses.isEmpty else { return previous }
+        var scan = previous
+        _ = rescan(addresses, updating: &scan)
+        return scan
+    }
+
+    /// Re-reads `addresses` and the host-wide VFIO facts into `scan` in place, as
+    /// ``rescan(_:in:)`` does, and returns the addresses whose facts now differ from before: the
+    /// re-read ones that changed, and any other device whose `vfioCdev` was dropped because its
+    /// `/dev/vfio/devices` node is gone. Work grows with `addresses`, not with the host (one listing
+    /// of `/dev/vfio/devices` and a walk over the devices in memory).
+    public func rescan(_ addresses: [PCIAddress], updating scan: inout HostScan) -> [PCIAddress] {
+        guard !addresses.isEmpty else { return [] }
         let busDirectory = paths.sys("bus/pci/devices")
         let reader = PCIDeviceReader(mounts: MountedBlockDevices(paths: paths), defaultRoute: DefaultRoute(paths: paths))
-        var scan = previous
-        let wanted = Set(addresses)
-        for index in scan.devices.indices where wanted.contains(scan.devices[index].address) {
-            let address = scan.devices[index].address
-            scan.devices[index] = reader.read(address: address, busEntry: busDirectory + "/\(address)", busDirectory: busDirectory)
+        var changed: [PCIAddress] = []
+        var reread = Set<Int>()
+        for address in Set(addresses) {
+            guard let index = Self.position(of: address, in: scan.devices) else { continue }
+            var facts = reader.read(address: address, busEntry: busDirectory + "/\(address)", busDirectory: busDirectory)
+            if let cdev = facts.vfioCdev, !SysfsFiles.exists(paths.dev("vfio/devices/\(cdev)")) { facts.vfioCdev = nil }
+            reread.insert(index)
+            if facts != scan.devices[index] {
+                scan.devices[index] = facts
+                changed.append(address)
+            }
         }
-        keepOnlyCdevsWithNodes(&scan.devices)
+        // The devices not re-read keep a cdev only while its node exists, as a full scan would say.
+        var nodes: Set<String>?
+        for index in scan.devices.indices where scan.devices[index].vfioCdev != nil && !reread.contains(index) {
+            if nodes == nil { nodes = Set((try? SysfsFiles.listDirectory(paths.dev("vfio/devices"))) ?? []) }
+            if let cdev = scan.devices[index].vfioCdev, nodes?.contains(cdev) != true {
+                scan.devices[index].vfioCdev = nil
+                changed.append(scan.devices[index].address)
+            }
+        }
         let iommuPresent = scan.host.iommuPresent
         scan.host = readHostFacts()
         scan.host.iommuPresent = iommuPresent
-        return scan
+        return changed
+    }
+
+    /// The position of `address` in `devices`: binary search when they are sorted (as scans make them),
+    /// else a linear look.
+    private static func position(of address: PCIAddress, in devices: [PCIDeviceFacts]) -> Int? {
+        var low = 0
+        var high = devices.count
+        while low < high {
+            let middle = (low + high) / 2
+            if devices[middle].address < address { low = middle + 1 } else { high = middle }
+        }
+        if low < devices.count, devices[low].address == address { return low }
+        return devices.firstIndex { $0.address == address }
     }
 
     /// A `vfio-dev/vfioN` entry is only a cdev when `/dev/vfio/devices/vfioN` exists: the QEMU lab found the

@@ -1,0 +1,90 @@
+public import VFIOCore
+public import Foundation
+
+extension InventoryBuilder {
+    /// Builds the snapshot for `scan` by deriving it from `previous`: only the devices whose facts are in
+    /// `changedFacts`, whose lease mark differs from the one `previous` was built with, or whose group's
+    /// `/dev/vfio/<N>` node came or went are built again, and only the groups holding one of those. The
+    /// result equals what ``build(scan:backend:generation:takenAt:scanDuration:leases:)`` makes of the
+    /// same inputs, and carries the positions that changed (``InventorySnapshot/changes``).
+    ///
+    /// `scan` must be the scan `previous` was built from with only `changedFacts` re-read (and the
+    /// host-wide facts): same devices, same groups (``SysfsScanner/rescan(_:updating:)``). Falls back to
+    /// a full build when `previous` was not made by a builder, when the device or group count differs,
+    /// or when a change could move protection or group links (a changed direct protection reason,
+    /// bridge class or `iommu_group`), which a bind or a release never does.
+    public func build(scan: HostScan, backend: String, generation: UInt64, takenAt: Date, scanDuration: Double,
+                      leases: [PCIAddress: LeaseMark], previous: InventorySnapshot,
+                      changedFacts: [PCIAddress]) -> InventorySnapshot {
+        func full() -> InventorySnapshot {
+            build(scan: scan, backend: backend, generation: generation, takenAt: takenAt, scanDuration: scanDuration,
+                  leases: leases)
+        }
+        guard let state = previous.buildState, previous.devices.count == scan.devices.count,
+              previous.groups.count == scan.groups.count else { return full() }
+        let positions = previous.devicePositions
+        // Positions whose facts come from `scan`; every other device keeps its facts from `previous`.
+        var newFacts: [Int: PCIDeviceFacts] = [:]
+        for address in changedFacts {
+            guard let position = positions[address], scan.devices.indices.contains(position),
+                  scan.devices[position].address == address else { return full() }
+            let old = previous.devices[position].facts
+            let new = scan.devices[position]
+            if old.iommuGroup != new.iommuGroup || Self.isBridgeClass(old) != Self.isBridgeClass(new)
+                || protection.directReason(old) != protection.directReason(new) { return full() }
+            newFacts[position] = new
+        }
+        var dirty = Set(newFacts.keys)
+        for (address, mark) in leases where state.marks[address] != mark {
+            if let position = positions[address] { dirty.insert(position) }
+        }
+        for address in state.marks.keys where leases[address] == nil {
+            if let position = positions[address] { dirty.insert(position) }
+        }
+        var dirtyGroups = Set<Int>()
+        let nodesChanged = previous.host.vfioGroupNodes.symmetricDifference(scan.host.vfioGroupNodes)
+        for id in nodesChanged {
+            for position in state.topology.devicesLinkingGroup[id] ?? [] { dirty.insert(position) }
+            if let position = previous.groupIndex(of: id) { dirtyGroups.insert(position) }
+        }
+
+        var devices = previous.devices
+        var counts = previous.stateCounts
+        var changedDevices: [Int] = []
+        for position in dirty.sorted() {
+            let facts = newFacts[position] ?? devices[position].facts
+            let rebuilt = device(facts, protectedReason: state.protected[facts.address], lease: leases[facts.address],
+                                 host: scan.host)
+            guard rebuilt != devices[position] else { continue }
+            Self.move(&counts, from: devices[position].state, to: rebuilt.state)
+            devices[position] = rebuilt
+            changedDevices.append(position)
+            for group in state.topology.groupsOfDevice[position] { dirtyGroups.insert(group) }
+        }
+
+        var groups = previous.groups
+        var changedGroups: [Int] = []
+        for position in dirtyGroups.sorted() {
+            let id = groups[position].id
+            guard let members = scan.groups[id] else { return full() }
+            let rebuilt = group(id: id, members: members, host: scan.host) { positions[$0].map { devices[$0] } }
+            guard rebuilt != groups[position] else { continue }
+            groups[position] = rebuilt
+            changedGroups.append(position)
+        }
+        return InventorySnapshot(
+            generation: generation, takenAt: takenAt, scanDuration: scanDuration, host: scan.host, backend: backend,
+            sortedDevices: devices, sortedGroups: groups, notes: scan.notes, deviceIndex: positions,
+            groupIndex: previous.groupPositions, stateCounts: counts,
+            changes: InventoryChanges(baseGeneration: previous.generation, devices: changedDevices, groups: changedGroups),
+            buildState: InventoryBuildState(marks: leases, protected: state.protected, topology: state.topology))
+    }
+
+    /// Moves one device from `old` to `new` in `counts`, dropping a state whose count reaches zero (as
+    /// counting from scratch would never list it).
+    private static func move(_ counts: inout [DeviceState: Int], from old: DeviceState, to new: DeviceState) {
+        guard old != new else { return }
+        if let count = counts[old], count > 1 { counts[old] = count - 1 } else { counts[old] = nil }
+        counts[new, default: 0] += 1
+    }
+}
