@@ -28,6 +28,16 @@ enum OperationRecords {
         return state.flatMap(OperationState.init(rawValue:))?.isFinished ?? true
     }
 
+    /// Whether the operation has finished and the tenant of its assignment, without loading either:
+    /// `nil` when there is no such operation.
+    static func glance(_ id: String, in connection: Connection) throws -> (isFinished: Bool, tenant: String)? {
+        try connection.query("""
+            SELECT o.state, a.tenant FROM operations o JOIN assignments a ON a.id = o.assignment_id WHERE o.id = ?
+            """, bindings: [.text(id)]) { row in
+            ((OperationState(rawValue: row.string(0))?.isFinished ?? true), row.string(1))
+        }.first
+    }
+
     /// What the operation saw so far; one column, no steps.
     static func detail(_ id: String, in connection: Connection) throws -> OperationDetail? {
         try connection.query("SELECT detail FROM operations WHERE id = ?", bindings: [.text(id)]) { $0.string(0) }

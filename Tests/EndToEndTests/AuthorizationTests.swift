@@ -22,6 +22,7 @@ import TestSupport
         Row(method: "GET", path: "/v1/groups/10", expect: [.nobody: 401, .viewer: 200, .operatorOwn: 200, .operatorOther: 200, .auditor: 200, .admin: 200]),
         Row(method: "GET", path: "/v1/assignments/{own}", expect: [.nobody: 401, .viewer: 200, .operatorOwn: 200, .operatorOther: 404, .auditor: 200, .admin: 200]),
         Row(method: "GET", path: "/v1/operations/{op}", expect: [.nobody: 401, .viewer: 200, .operatorOwn: 200, .operatorOther: 404, .auditor: 200, .admin: 200]),
+        Row(method: "GET", path: "/v1/operations/{op}?wait=1", expect: [.nobody: 401, .viewer: 200, .operatorOwn: 200, .operatorOther: 404, .auditor: 200, .admin: 200]),
         Row(method: "POST", path: "/v1/assignments/{own}/renew", expect: [.nobody: 401, .viewer: 403, .operatorOwn: 200, .operatorOther: 404, .auditor: 403, .admin: 200]),
         Row(method: "POST", path: "/v1/assignments", expect: [.nobody: 401, .viewer: 403, .operatorOwn: 409, .operatorOther: 403, .auditor: 403, .admin: 409]),
         Row(method: "GET", path: "/v1/audit", expect: [.nobody: 401, .viewer: 403, .operatorOwn: 403, .operatorOther: 403, .auditor: 200, .admin: 200]),
