@@ -42,6 +42,8 @@ final class GroupCommit: @unchecked Sendable {
     /// A batch never grows past this many bodies, so one member's wait stays bounded.
     static let maximumBatchSize = 256
 
+    /// Transaction control runs through `Connection.run`, i.e. as cached prepared statements: no SQL is
+    /// parsed again for each member.
     init(connection: Connection) {
         self.connection = connection
         // Plain default attributes: a non-recursive mutex and process-private conditions on CLOCK_REALTIME,
@@ -116,13 +118,13 @@ final class GroupCommit: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
 
         var result: Result<T, Error>
-        if opening, let error = Result(catching: { try connection.execute("BEGIN IMMEDIATE") }).failure {
+        if opening, let error = Result(catching: { try connection.run("BEGIN IMMEDIATE") }).failure {
             result = .failure(error)
         } else if opening {
             // The first body of a batch needs no savepoint (nor SQLite its statement journal): when it
             // throws, nobody else's work is in the transaction yet, and the whole of it is rolled back.
             result = Result { try body(connection) }
-            if case .failure = result, connection.isInTransaction { try? connection.execute("ROLLBACK") }
+            if case .failure = result, connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
         } else {
             result = Result { try savepoint(body) }
         }
@@ -154,15 +156,15 @@ final class GroupCommit: @unchecked Sendable {
 
     /// `body` in a savepoint: released when it returns, rolled back (and released) when it throws.
     private func savepoint<T>(_ body: (Connection) throws -> T) throws -> T {
-        try connection.execute("SAVEPOINT member")
+        try connection.run("SAVEPOINT member")
         do {
             let value = try body(connection)
-            try connection.execute("RELEASE member")
+            try connection.run("RELEASE member")
             return value
         } catch {
             if connection.isInTransaction {
-                try? connection.execute("ROLLBACK TO member")
-                try? connection.execute("RELEASE member")
+                _ = try? connection.run("ROLLBACK TO member")
+                _ = try? connection.run("RELEASE member")
             }
             throw error
         }
@@ -191,9 +193,9 @@ final class GroupCommit: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
         var failure = broken
         if failure == nil, connection.isInTransaction {
-            failure = Result(catching: { try connection.execute("COMMIT") }).failure
+            failure = Result(catching: { try connection.run("COMMIT") }).failure
         }
-        if failure != nil, connection.isInTransaction { try? connection.execute("ROLLBACK") }
+        if failure != nil, connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
         pthread_mutex_lock(mutex)
         if let failure, waiting > 0 { failures[batch] = (failure, waiting) }
         waitingMembers = 0
