@@ -11,6 +11,9 @@ final class PoolCore: @unchecked Sendable {
     private let lock = ConditionLock()
     private var state: PoolState
     private var drainWaiters: [DrainWaiter] = []
+    /// The supervisor waits with no deadline: only a queue that starts starving gives it work. While it
+    /// waits for a deadline it needs no wake-up per job (a job started later is stuck later).
+    private var supervisorWaitsForever = false
 
     /// A `shutdown` call waiting for the pool to drain or for its deadline.
     private struct DrainWaiter {
@@ -44,7 +47,7 @@ final class PoolCore: @unchecked Sendable {
         defer { lock.unlock() }
         try state.enqueue(job)
         // A free thread takes it; with none free, the supervisor decides whether a stuck one needs a stand-in.
-        lock.signal(state.idle > 0 ? .work : .supervisor)
+        if state.idle > 0 { lock.signal(.work) } else { wakeSupervisorIfStarving() }
     }
 
     /// A snapshot for metrics.
@@ -113,7 +116,7 @@ final class PoolCore: @unchecked Sendable {
                 state.idle -= 1
                 state.running[threadID] = RunningJob(key: job.key, label: job.label,
                                                      startedNanoseconds: monotonicNanoseconds(), since: Date())
-                if state.isStarving { lock.signal(.supervisor) }
+                wakeSupervisorIfStarving()
                 lock.unlock()
                 job.work()
                 lock.lock()
@@ -136,6 +139,14 @@ final class PoolCore: @unchecked Sendable {
         }
         lock.unlock()
         for waiter in drained { waiter.continuation.resume(returning: []) }
+    }
+
+    /// Wakes the supervisor when the queue starves and it may start a stand-in but has no deadline to
+    /// wake at. Call holding the lock.
+    private func wakeSupervisorIfStarving() {
+        if supervisorWaitsForever && state.isStarving && state.extraThreads < state.maxExtraThreads {
+            lock.signal(.supervisor)
+        }
     }
 
     /// The supervisor thread: starts extra threads when stuck jobs starve the queue, and ends shutdowns
@@ -176,7 +187,9 @@ final class PoolCore: @unchecked Sendable {
             if let deadline = deadlines.min() {
                 lock.wait(.supervisor, untilNanoseconds: deadline)
             } else {
+                supervisorWaitsForever = true
                 lock.wait(.supervisor)
+                supervisorWaitsForever = false
             }
         }
     }
