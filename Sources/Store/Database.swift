@@ -33,6 +33,7 @@ public final class Database: Sendable {
     /// connection. Throws `DatabaseError` naming the path and SQLite's message, e.g.
     /// "cannot open database at /x/y.db: unable to open database file".
     public init(path: String) throws {
+        _ = Self.configureSQLiteOnce
         self.path = path
         var handle: OpaquePointer?
         // FULLMUTEX: SQLite serializes too, so a Statement used outside the lock by mistake cannot corrupt
@@ -49,6 +50,12 @@ public final class Database: Sendable {
         try configure()
         reader = Self.openReader(path)
     }
+
+    /// Process-wide SQLite settings, applied once before the first connection opens (SQLite refuses
+    /// them after it initialised; that refusal only costs speed, so it is ignored).
+    private static let configureSQLiteOnce: Void = {
+        _ = csqlite_disable_memory_statistics()
+    }()
 
     /// Opens the read-only connection (the file exists and is in WAL mode by now).
     private static func openReader(_ path: String) -> Connection? {
