@@ -3,158 +3,240 @@ import Foundation
 import Glibc
 #endif
 
-/// Hands the writer connection to one thread at a time, and commits the write transactions of threads
-/// that arrive together in one SQLite transaction (group commit).
+/// Runs everything on the writer connection from one thread of its own, the committer, and commits the
+/// write transactions that are waiting together in one SQLite transaction (group commit).
 ///
-/// Each caller's body runs on its own thread, the first of a batch directly in the transaction and each
-/// later one inside a `SAVEPOINT` of it: a body that throws rolls back its own changes and nobody else's. The caller that finds nobody else waiting to
-/// write commits for everyone in the batch; the others wait for that `COMMIT` before they return, so a
-/// transaction has returned only once it is durable, exactly as with one transaction per caller. A batch
-/// holds at most one body per waiting thread (a member waits for the commit before it can write again),
-/// so under load many bodies share one commit (and one write of the pages they touch) and an idle
-/// database commits each at once.
+/// A caller hands its body to the committer and sleeps until it is done. The committer takes every
+/// waiting request, runs the transaction bodies one after another inside one `BEGIN IMMEDIATE`, the
+/// first directly and each later one inside a `SAVEPOINT` (a body that throws undoes its own changes and
+/// nobody else's), commits once, and only then wakes the callers: a transaction has returned only once it
+/// is durable, exactly as with one transaction per caller. Under load many bodies share one commit (and one
+/// write of the pages they touch) and each caller costs one wake-up; alone, a transaction commits at once.
 ///
-/// A caller that needs the connection outside a transaction (`exclusive`) commits an open batch first.
-/// Calls nest on the thread that holds the connection: a nested transaction is a savepoint.
+/// A caller that needs the connection outside a transaction (`exclusive`) runs on the committer too,
+/// after the open batch committed. Calls made from inside a body run at once, on the committer: a nested
+/// transaction is a savepoint. The committer exits after a second without work and starts again on the
+/// next request.
 final class GroupCommit: @unchecked Sendable {
     private let connection: Connection
-    /// Guards every field below; the two conditions wait on it.
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    /// Signalled when the connection becomes free.
-    private let connectionFree = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    /// Broadcast when a batch's commit finished.
-    private let batchCommitted = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    private var busy = false
-    private var owner: pthread_t?
-    /// Transaction callers that asked for the connection and have not finished their body yet.
-    private var announced = 0
-    private var lastBatch: UInt64 = 0
-    private var openBatch: UInt64?
-    private var openBatchSize = 0
-    private var committedBatch: UInt64 = 0
-    /// Failed commits, with how many members still have to read the error.
-    private var failures: [UInt64: (error: Error, readers: Int)] = [:]
-    /// Members of the open batch waiting for its commit.
-    private var waitingMembers = 0
-    /// How many batches committed (or failed to); for tests and statistics.
+    /// Guards `queue`, `committerRunning`, `committer` and `batchesEnded`.
+    private let lock = NSCondition()
+    private var queue: [Request] = []
+    private var committerRunning = false
+    /// The committer thread while it runs: calls from it are nested calls.
+    private var committer: pthread_t?
     private var batchesEnded: UInt64 = 0
-
-    /// A batch never grows past this many bodies, so one member's wait stays bounded.
+    /// SQLITE_ABORT (4): the code reported to members of a batch SQLite rolled back by itself.
+    static let abortCode: Int32 = 4
+    /// A batch never grows past this many bodies, so one caller's wait stays bounded.
     static let maximumBatchSize = 256
+    /// How long the committer waits for work before its thread exits.
+    static let idleSeconds = 1.0
 
-    /// Transaction control runs through `Connection.run`, i.e. as cached prepared statements: no SQL is
-    /// parsed again for each member.
+    /// One caller's body, run on the committer; the caller sleeps on `done` until `finish`, which also
+    /// drops the closures (the body must not outlive the caller's `withoutActuallyEscaping`).
+    private final class Request: @unchecked Sendable {
+        /// Runs the body with the connection and keeps its outcome in the caller's frame; returns whether
+        /// it succeeded.
+        private var body: ((Connection) -> Bool)?
+        /// Records `error` as the outcome without running the body (no transaction could be begun).
+        private var refusal: ((Error) -> Void)?
+        /// `true` for a transaction, `false` for `exclusive` work outside one.
+        let isTransaction: Bool
+        /// The commit's error, for a body that succeeded in a batch whose commit failed.
+        var commitError: Error?
+        private let done = DispatchSemaphore(value: 0)
+
+        init(isTransaction: Bool, run: @escaping (Connection) -> Bool, refuse: @escaping (Error) -> Void) {
+            self.isTransaction = isTransaction
+            self.body = run
+            self.refusal = refuse
+        }
+
+        func run(_ connection: Connection) -> Bool { body!(connection) }
+        func refuse(_ error: Error) { refusal!(error) }
+
+        func finish() {
+            body = nil
+            refusal = nil
+            done.signal()
+        }
+        func wait() { done.wait() }
+    }
+
+    /// Transaction control runs through `Connection.run`, i.e. as cached prepared statements.
     init(connection: Connection) {
         self.connection = connection
-        // Plain default attributes: a non-recursive mutex and process-private conditions on CLOCK_REALTIME,
-        // initialised once here and destroyed in deinit, when no thread can be waiting any more.
-        pthread_mutex_init(mutex, nil)
-        pthread_cond_init(connectionFree, nil)
-        pthread_cond_init(batchCommitted, nil)
-    }
-
-    deinit {
-        pthread_cond_destroy(batchCommitted)
-        pthread_cond_destroy(connectionFree)
-        pthread_mutex_destroy(mutex)
-        batchCommitted.deallocate()
-        connectionFree.deallocate()
-        mutex.deallocate()
-    }
-
-    /// Transaction callers that asked for the connection and have not finished their body (tests).
-    var announcedCount: Int {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return announced
     }
 
     /// How many batches have ended (tests).
-    var endedBatchCount: UInt64 {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return batchesEnded
-    }
+    var endedBatchCount: UInt64 { lock.withLock { batchesEnded } }
 
-    /// Whether the calling thread holds the connection (inside a body).
-    private var isHeldByCallingThread: Bool {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return busy && owner.map { pthread_equal($0, pthread_self()) != 0 } ?? false
+    /// How many requests wait for the committer (tests).
+    var queuedCount: Int { lock.withLock { queue.count } }
+
+    /// Whether the calling thread is the committer (inside a body).
+    private var isCommitterThread: Bool {
+        lock.withLock { committer.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
     }
 
     /// Runs `body` with the connection and no transaction of vfiod's own (an open batch is committed
-    /// first; its members learn the outcome as usual).
+    /// first).
     func exclusive<T>(_ body: (Connection) throws -> T) throws -> T {
-        if isHeldByCallingThread { return try body(connection) }
-        pthread_mutex_lock(mutex)
-        acquire()
-        if openBatch != nil { commitOpenBatch() }
-        pthread_mutex_unlock(mutex)
-        defer {
-            pthread_mutex_lock(mutex)
-            release()
-            pthread_mutex_unlock(mutex)
-        }
-        return try body(connection)
+        if isCommitterThread { return try body(connection) }
+        return try submit(isTransaction: false, body)
     }
 
-    /// Runs `body` in a savepoint of the shared write transaction and returns once that transaction
-    /// committed; rethrows `body`'s error (its changes undone) or the commit's.
+    /// Runs `body` in the shared write transaction and returns once that transaction committed; rethrows
+    /// `body`'s error (its changes undone) or the commit's.
     func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
-        if isHeldByCallingThread { return try savepoint(body) }
-        pthread_mutex_lock(mutex)
-        announced += 1
-        acquire()
-        if openBatch != nil && openBatchSize >= Self.maximumBatchSize { commitOpenBatch() }
-        let opening = openBatch == nil
-        if opening {
-            lastBatch += 1
-            openBatch = lastBatch
-            openBatchSize = 0
-        }
-        let batch = openBatch!
-        openBatchSize += 1
-        pthread_mutex_unlock(mutex)
-
-        var result: Result<T, Error>
-        if opening, let error = Result(catching: { try connection.run("BEGIN IMMEDIATE") }).failure {
-            result = .failure(error)
-        } else if opening {
-            // The first body of a batch needs no savepoint (nor SQLite its statement journal): when it
-            // throws, nobody else's work is in the transaction yet, and the whole of it is rolled back.
-            result = Result { try body(connection) }
-            if case .failure = result, connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
-        } else {
-            result = Result { try savepoint(body) }
-        }
-
-        pthread_mutex_lock(mutex)
-        announced -= 1
-        // SQLite ends the whole transaction on some errors (SQLITE_FULL, IOERR): then nothing of the batch
-        // survives and its members must hear so.
-        let broken = !connection.isInTransaction
-        if announced == 0 || broken || openBatchSize >= Self.maximumBatchSize {
-            let commitError = commitOpenBatch(broken: broken ? result.failure : nil)
-            release()
-            pthread_mutex_unlock(mutex)
-            if case .success = result, let commitError { throw commitError }
-            return try result.get()
-        }
-        release()
-        guard case .success = result else {
-            pthread_mutex_unlock(mutex)
-            return try result.get()
-        }
-        waitingMembers += 1
-        while committedBatch < batch { pthread_cond_wait(batchCommitted, mutex) }
-        let failure = readFailure(of: batch)
-        pthread_mutex_unlock(mutex)
-        if let failure { throw failure }
-        return try result.get()
+        if isCommitterThread { return try savepoint(body) }
+        return try submit(isTransaction: true, body)
     }
 
-    /// `body` in a savepoint: released when it returns, rolled back (and released) when it throws.
+    /// Hands `body` to the committer and waits for it (and, for a transaction, for its commit).
+    private func submit<T>(isTransaction: Bool, _ body: (Connection) throws -> T) throws -> T {
+        // The committer runs `body` while this thread sleeps in `wait()`, so the closure never outlives
+        // this call: escaping it for the hand-over is safe. `outcome` is written only by the committer
+        // before `finish()` and read here after `wait()` (the semaphore orders the two).
+        nonisolated(unsafe) var outcome: Result<T, Error>?
+        let commitError = withoutActuallyEscaping(body) { escapable -> Error? in
+            nonisolated(unsafe) let body = escapable
+            let request = Request(isTransaction: isTransaction, run: { connection in
+                let result = Result { try body(connection) }
+                outcome = result
+                if case .success = result { return true } else { return false }
+            }, refuse: { error in
+                outcome = .failure(error)
+            })
+            enqueue(request)
+            request.wait()
+            return request.commitError
+        }
+        if case .success = outcome!, let commitError { throw commitError }
+        return try outcome!.get()
+    }
+
+    private func enqueue(_ request: Request) {
+        lock.lock()
+        queue.append(request)
+        if committerRunning {
+            lock.signal()
+        } else {
+            committerRunning = true
+            let thread = Thread { [self] in commitLoop() }
+            thread.name = "vfiod-commit"
+            thread.start()
+        }
+        lock.unlock()
+    }
+
+    /// The committer: takes waiting requests in order, batching consecutive transactions.
+    private func commitLoop() {
+        lock.withLock { committer = pthread_self() }
+        while let first = next(waitingUpTo: Self.idleSeconds) {
+            guard first.isTransaction else {
+                _ = first.run(connection)
+                first.finish()
+                continue
+            }
+            runBatch(startingWith: first)
+        }
+    }
+
+    /// The next request, waiting up to `seconds` for one; `nil` (and the committer stopped) when none came.
+    private func next(waitingUpTo seconds: Double) -> Request? {
+        lock.lock()
+        defer { lock.unlock() }
+        let deadline = Date(timeIntervalSinceNow: seconds)
+        while queue.isEmpty {
+            if !lock.wait(until: deadline) && queue.isEmpty {
+                committerRunning = false
+                committer = nil
+                return nil
+            }
+        }
+        return queue.removeFirst()
+    }
+
+    /// The next request if it is a transaction already waiting (it joins the open batch).
+    private func nextTransactionWaiting() -> Request? {
+        lock.withLock {
+            guard let first = queue.first, first.isTransaction else { return nil }
+            return queue.removeFirst()
+        }
+    }
+
+    /// Runs `first` and every transaction waiting behind it in one SQLite transaction, commits, then
+    /// wakes their callers.
+    private func runBatch(startingWith first: Request) {
+        var members: [(request: Request, succeeded: Bool)] = []
+        var failure: Error?
+        do {
+            try connection.run("BEGIN IMMEDIATE")
+        } catch {
+            failure = error
+        }
+        if failure == nil {
+            // The first body needs no savepoint (nor SQLite its statement journal): when it throws, nobody
+            // else's work is in the transaction yet, and the whole of it is rolled back and begun again.
+            let succeeded = first.run(connection)
+            members.append((first, succeeded))
+            if !succeeded {
+                if connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
+                do { try connection.run("BEGIN IMMEDIATE") } catch { failure = error }
+            }
+        } else {
+            // Without a transaction the body cannot run: it fails with BEGIN's error.
+            first.refuse(failure!)
+            first.finish()
+            return
+        }
+        while failure == nil, members.count < Self.maximumBatchSize, let request = nextTransactionWaiting() {
+            let succeeded = runInSavepoint(request)
+            members.append((request, succeeded))
+            // SQLite ends the whole transaction on some errors (SQLITE_FULL, IOERR): nothing of the
+            // batch survives, and every member must hear so.
+            if !connection.isInTransaction {
+                failure = DatabaseError(operation: .execute, code: Self.abortCode,
+                                        message: "the group's transaction was rolled back by SQLite", path: connection.path)
+            }
+        }
+        if failure == nil, connection.isInTransaction {
+            do { try connection.run("COMMIT") } catch { failure = error }
+        }
+        if failure != nil, connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
+        lock.withLock { batchesEnded += 1 }
+        for member in members {
+            if member.succeeded, let failure { member.request.commitError = failure }
+            member.request.finish()
+        }
+    }
+
+    /// Runs a request's body in a savepoint: released when it succeeds, rolled back when it throws.
+    private func runInSavepoint(_ request: Request) -> Bool {
+        do {
+            try connection.run("SAVEPOINT member")
+        } catch {
+            request.refuse(error)
+            return false
+        }
+        let succeeded = request.run(connection)
+        if succeeded {
+            do {
+                try connection.run("RELEASE member")
+            } catch {
+                request.commitError = error
+            }
+        } else if connection.isInTransaction {
+            _ = try? connection.run("ROLLBACK TO member")
+            _ = try? connection.run("RELEASE member")
+        }
+        return succeeded
+    }
+
+    /// `body` in a savepoint on the committer (a nested transaction): released when it returns, rolled
+    /// back (and released) when it throws.
     private func savepoint<T>(_ body: (Connection) throws -> T) throws -> T {
         try connection.run("SAVEPOINT member")
         do {
@@ -169,53 +251,4 @@ final class GroupCommit: @unchecked Sendable {
             throw error
         }
     }
-
-    /// Waits for the connection and takes it. Caller holds `mutex`.
-    private func acquire() {
-        while busy { pthread_cond_wait(connectionFree, mutex) }
-        busy = true
-        owner = pthread_self()
-    }
-
-    /// Gives the connection to the next waiting thread. Caller holds `mutex`.
-    private func release() {
-        busy = false
-        owner = nil
-        pthread_cond_signal(connectionFree)
-    }
-
-    /// Commits (or, when `broken`, rolls back) the open batch and tells its waiting members. Caller holds
-    /// `mutex` and the connection; the commit itself runs with `mutex` dropped so others can announce.
-    @discardableResult
-    private func commitOpenBatch(broken: Error? = nil) -> Error? {
-        guard let batch = openBatch else { return nil }
-        let waiting = waitingMembers
-        pthread_mutex_unlock(mutex)
-        var failure = broken
-        if failure == nil, connection.isInTransaction {
-            failure = Result(catching: { try connection.run("COMMIT") }).failure
-        }
-        if failure != nil, connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
-        pthread_mutex_lock(mutex)
-        if let failure, waiting > 0 { failures[batch] = (failure, waiting) }
-        waitingMembers = 0
-        openBatch = nil
-        openBatchSize = 0
-        committedBatch = batch
-        batchesEnded += 1
-        pthread_cond_broadcast(batchCommitted)
-        return failure
-    }
-
-    /// The error a waiting member of `batch` reports, if its commit failed. Caller holds `mutex`.
-    private func readFailure(of batch: UInt64) -> Error? {
-        guard let entry = failures[batch] else { return nil }
-        if entry.readers <= 1 { failures[batch] = nil } else { failures[batch] = (entry.error, entry.readers - 1) }
-        return entry.error
-    }
-}
-
-extension Result {
-    /// The error, when this is a failure.
-    var failure: Failure? { if case .failure(let error) = self { error } else { nil } }
 }

@@ -39,7 +39,7 @@ import Testing
             let holdFirst = DispatchSemaphore(value: 0)
             let firstInside = DispatchSemaphore(value: 0)
             let seen = Mutex<[Int: Int64]>([:])
-            // The first body holds the connection until three more writers are waiting for it.
+            // The first body holds the committer until three more writers are queued behind it.
             onThreads(4) { index in
                 if index > 0 { firstInside.wait(); firstInside.signal() }
                 let visible = try? database.transaction(.immediate) { connection -> Int64 in
@@ -54,7 +54,7 @@ import Testing
                 let count = (try? database.read { try $0.query("SELECT count(*) FROM t WHERE n = ?", bindings: [.integer(Int64(index))]) { $0.int64(0) } })?.first
                 seen.withLock { $0[index] = visible == nil ? -1 : count ?? -1 }
             } releaseWhen: {
-                database.writer.announcedCount == 4
+                database.writer.queuedCount == 3
             } release: {
                 holdFirst.signal()
             }
@@ -85,7 +85,7 @@ import Testing
                     outcomes.withLock { $0[index] = "failed" }
                 }
             } releaseWhen: {
-                database.writer.announcedCount == 3
+                database.writer.queuedCount == 2
             } release: {
                 holdFirst.signal()
             }
