@@ -54,8 +54,9 @@ public struct SysfsScanner: Sendable {
         for index in scan.devices.indices where wanted.contains(scan.devices[index].address) {
             let address = scan.devices[index].address
             scan.devices[index] = reader.read(address: address, busEntry: busDirectory + "/\(address)", busDirectory: busDirectory)
+            // Only the re-read functions: the others keep their facts, cdev included, as `previous` had them.
+            keepOnlyCdevWithNode(&scan.devices[index])
         }
-        keepOnlyCdevsWithNodes(&scan.devices)
         let iommuPresent = scan.host.iommuPresent
         scan.host = readHostFacts()
         scan.host.iommuPresent = iommuPresent
@@ -65,10 +66,13 @@ public struct SysfsScanner: Sendable {
     /// A `vfio-dev/vfioN` entry is only a cdev when `/dev/vfio/devices/vfioN` exists: the QEMU lab found the
     /// sysfs entry on Debian's 6.12 too, whose kernel has no `CONFIG_VFIO_DEVICE_CDEV` and no node.
     private func keepOnlyCdevsWithNodes(_ devices: inout [PCIDeviceFacts]) {
-        for index in devices.indices {
-            if let cdev = devices[index].vfioCdev, !SysfsFiles.exists(paths.dev("vfio/devices/\(cdev)")) {
-                devices[index].vfioCdev = nil
-            }
+        for index in devices.indices { keepOnlyCdevWithNode(&devices[index]) }
+    }
+
+    /// ``keepOnlyCdevsWithNodes(_:)`` for one function.
+    private func keepOnlyCdevWithNode(_ device: inout PCIDeviceFacts) {
+        if let cdev = device.vfioCdev, !SysfsFiles.exists(paths.dev("vfio/devices/\(cdev)")) {
+            device.vfioCdev = nil
         }
     }
 
