@@ -61,7 +61,7 @@ struct SimulatedTree: Sendable {
     /// `group`: the device's `iommu_group`, as read by the caller.
     func vfioRefuses(_ address: PCIAddress, directory: String, group: Int?) -> Bool {
         if group == nil { return true }
-        let classCode = (try? SysfsFiles.readBytes(directory + "/class", offset: 0, count: 64)).flatMap { SysfsText.hex($0) } ?? 0
+        let classCode = (try? SysfsFiles.readAttribute(directory + "/class", limit: 64)).flatMap { SysfsText.hex($0) } ?? 0
         return classCode >> 8 == 0x0604 || classCode >> 8 == 0x0609
     }
 
