@@ -16,11 +16,23 @@ struct SimulatedTree: Sendable {
     let paths: HostPaths
     /// Single-fact reads of the tree.
     let queries: SysfsQueries
+    /// Listings of the IOMMU groups' `devices/`, reused while unchanged.
+    let groupListings: DirectoryListingCache
 
-    init(root: String) {
+    init(root: String, groupListings: DirectoryListingCache = DirectoryListingCache()) {
         self.root = root
         paths = HostPaths(root: root)
         queries = SysfsQueries(paths: paths)
+        self.groupListings = groupListings
+    }
+
+    /// ``SysfsQueries/groupMembers(_:)``, with the group's `devices/` listing reused while the directory
+    /// is unchanged (one `stat` instead of a listing).
+    func groupMembers(_ group: Int) -> [PCIAddress] {
+        if let names = groupListings.names(paths.sys("kernel/iommu_groups/\(group)/devices")) {
+            return names.compactMap { PCIAddress($0) }.sorted()
+        }
+        return queries.groupMembers(group)
     }
 
     /// The device's resolved directory (`<root>/sys/devices/…/<address>`); `nil` when it has no bus entry
@@ -174,7 +186,7 @@ struct SimulatedTree: Sendable {
 
     /// Whether any member of `group` is bound to vfio-pci now.
     func groupHasVFIOMember(_ group: Int) -> Bool {
-        queries.groupMembers(group).contains { queries.driver(of: $0) == "vfio-pci" }
+        groupMembers(group).contains { queries.driver(of: $0) == "vfio-pci" }
     }
 
     /// The highest `vfioN` number in use (in `dev/vfio/devices` or any device's `vfio-dev/`), or -1.
