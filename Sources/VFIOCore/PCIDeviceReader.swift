@@ -33,7 +33,7 @@ struct PCIDeviceReader {
                 return nil
             }
             do {
-                guard let value = SysfsText.hex(try SysfsFiles.readBytes(path + "/" + name, limit: 64)) else {
+                guard let value = SysfsText.hex(try SysfsFiles.readAttribute(path + "/" + name, limit: 64)) else {
                     notes.append("\(name) is not a hex number"); return nil
                 }
                 return value
@@ -42,13 +42,13 @@ struct PCIDeviceReader {
             }
         }
         func decimal(_ name: String) -> Int? {
-            guard names.contains(name), let bytes = try? SysfsFiles.readBytes(path + "/" + name, limit: 64) else {
+            guard names.contains(name), let bytes = try? SysfsFiles.readAttribute(path + "/" + name, limit: 64) else {
                 return nil
             }
             return SysfsText.decimal(bytes)
         }
         func text(_ name: String) -> String? {
-            guard names.contains(name), let bytes = try? SysfsFiles.readBytes(path + "/" + name) else { return nil }
+            guard names.contains(name), let bytes = try? SysfsFiles.readAttribute(path + "/" + name) else { return nil }
             return SysfsText.trimmed(bytes)
         }
         func linkName(_ name: String) -> String? {

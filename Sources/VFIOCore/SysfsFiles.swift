@@ -24,9 +24,27 @@ public enum SysfsFiles {
         }
     }
 
-    /// Reads a text attribute without its trailing newline (`0x10de`). Throws ``KernelError``.
+    /// Reads a sysfs attribute, a `/proc/sys` value or a small regular file of at most `limit` bytes with
+    /// one `read(2)`: sysfs shows a whole attribute (at most a page) in the first read at offset 0, a
+    /// `/proc/sys` handler copies its whole value, and a regular file returns less than asked only at its
+    /// end, so the second read ``readBytes(_:limit:)`` makes to see end of file is skipped. Not for files
+    /// that hand out records in pieces (`/proc/self/mountinfo`, `/dev/kmsg`). Throws ``KernelError``.
+    public static func readAttribute(_ path: String, limit: Int = 4096) throws -> [UInt8] {
+        let fd = retryingEINTR { open(path, O_RDONLY | O_CLOEXEC) }
+        guard fd >= 0 else { throw KernelError(call: "open", path: path, errno: errno) }
+        defer { _ = close(fd) }
+        return try [UInt8](unsafeUninitializedCapacity: limit) { buffer, count in
+            // read(2) into a buffer of exactly `limit` bytes that we own.
+            let got = retryingEINTR { read(fd, buffer.baseAddress!, limit) }
+            if got < 0 { count = 0; throw KernelError(call: "read", path: path, errno: errno) }
+            count = got
+        }
+    }
+
+    /// Reads a text attribute (``readAttribute(_:limit:)``) without its trailing newline (`0x10de`).
+    /// Throws ``KernelError``.
     public static func readString(_ path: String) throws -> String {
-        var bytes = try readBytes(path)
+        var bytes = try readAttribute(path)
         while let last = bytes.last, last == 0x0a || last == 0x20 || last == 0 { bytes.removeLast() }
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -66,7 +66,7 @@ public struct SysfsScanner: Sendable {
         for address in Set(addresses) {
             guard let index = Self.position(of: address, in: scan.devices) else { continue }
             var facts = reader.read(address: address, busEntry: busDirectory + "/\(address)", busDirectory: busDirectory)
-            if let cdev = facts.vfioCdev, !SysfsFiles.exists(paths.dev("vfio/devices/\(cdev)")) { facts.vfioCdev = nil }
+            keepOnlyCdevWithNode(&facts)
             reread.insert(index)
             if facts != scan.devices[index] {
                 scan.devices[index] = facts
@@ -104,10 +104,13 @@ public struct SysfsScanner: Sendable {
     /// A `vfio-dev/vfioN` entry is only a cdev when `/dev/vfio/devices/vfioN` exists: the QEMU lab found the
     /// sysfs entry on Debian's 6.12 too, whose kernel has no `CONFIG_VFIO_DEVICE_CDEV` and no node.
     private func keepOnlyCdevsWithNodes(_ devices: inout [PCIDeviceFacts]) {
-        for index in devices.indices {
-            if let cdev = devices[index].vfioCdev, !SysfsFiles.exists(paths.dev("vfio/devices/\(cdev)")) {
-                devices[index].vfioCdev = nil
-            }
+        for index in devices.indices { keepOnlyCdevWithNode(&devices[index]) }
+    }
+
+    /// ``keepOnlyCdevsWithNodes(_:)`` for one function.
+    private func keepOnlyCdevWithNode(_ device: inout PCIDeviceFacts) {
+        if let cdev = device.vfioCdev, !SysfsFiles.exists(paths.dev("vfio/devices/\(cdev)")) {
+            device.vfioCdev = nil
         }
     }
 

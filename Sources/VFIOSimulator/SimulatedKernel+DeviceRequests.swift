@@ -43,19 +43,31 @@ extension SimulatedKernel {
         let groups = iommuGroup(of: address).map { [$0] } ?? []
         let cdevs = vfioCdev(of: address).map { [$0] } ?? []
         let files = groups.map { paths.dev("vfio/\($0)") } + cdevs.map { paths.dev("vfio/devices/\($0)") }
-        guard !files.isEmpty else { return }
+        guard !files.isEmpty, isHeld(groups: groups, cdevs: cdevs) else { return }
+        // Watching starts before the loop's first check, so a close after that check ends the wait.
         let watcher = CloseWatcher(files: files)
         let log = SimulatedKernelLog(path: paths.dev("kmsg"))
         var relayed = 0
-        // This process holds the files only while one of its resets runs (`groupsInReset`): no need to
-        // read its own (large) fd table.
-        while groupsInReset.withLock({ !$0.isDisjoint(with: groups) })
-                || !holders(groups: groups, cdevs: cdevs).isEmpty {
+        while isHeld(groups: groups, cdevs: cdevs) {
             log.append("vfio-pci \(address): Relaying device request to user (#\(relayed))")
             relayed += 1
             signalRequestFIFOs(of: address)
             watcher.wait(milliseconds: Self.milliseconds(requestInterval))
         }
+    }
+
+    /// Whether some process holds a group file or cdev: a reset in this process (`groupsInReset`; no need
+    /// to read this process's own, large, fd table), or another process.
+    private func isHeld(groups: [Int], cdevs: [String]) -> Bool {
+        groupsInReset.withLock({ !$0.isDisjoint(with: groups) }) || !holders(groups: groups, cdevs: cdevs).isEmpty
+    }
+
+    /// Whether nobody holds a group file or cdev, decided without scanning `/proc` (false when in doubt:
+    /// ``isHeld(groups:cdevs:)`` decides then). Cheap enough to ask with the tree lock held.
+    func surelyUnheld(groups: [Int], cdevs: [String]) -> Bool {
+        guard groupsInReset.withLock({ $0.isDisjoint(with: groups) }) else { return false }
+        let files = groups.map { paths.dev("vfio/\($0)") } + cdevs.map { paths.dev("vfio/devices/\($0)") }
+        return files.allSatisfy(Self.isOpenNowhere)
     }
 
     /// Writes an 8-byte counter of 1 to every request FIFO of `address` that has a reader; a FIFO whose

@@ -15,8 +15,7 @@ extension SimulatedKernel {
         let path = paths.pciDevice(address) + "/driver_override"
         if let driver { try requirePlainName(driver, path) }
         try locked(path) { _ in
-            guard let directory = tree.directory(of: address) else { throw Self.failure(path, ENOENT) }
-            try tree.writeOverride(driver, directory: directory)
+            guard try tree.writeOverride(driver, of: address) else { throw Self.failure(path, ENOENT) }
         }
     }
 
@@ -30,11 +29,25 @@ extension SimulatedKernel {
         let path = paths.sys("bus/pci/drivers/\(driver)/unbind")
         try requirePlainName(driver, path)
         guard tree.driverExists(driver) else { throw Self.failure(path, ENOENT) }
-        try locked(path) { _ in
+        // The common case — no blocking fault, nobody holding the device's VFIO files — decides and
+        // unbinds under one lock, reading the device's facts once; anything else waits without the lock.
+        let faults: SimulatorFaults? = try locked(path) { _ in
             guard tree.queries.driver(of: address) == driver else { throw Self.failure(path, ENODEV) }
+            let faults = stateDirectory.readFaults() ?? SimulatorFaults()
+            if faults.unbindBusy.contains(address) { throw Self.failure(path, EBUSY) }
+            guard !faults.unbindBlocks.contains(address), let directory = tree.directory(of: address) else { return faults }
+            var facts: SimulatedTree.VFIOFacts?
+            if driver == "vfio-pci" {
+                let read = tree.vfioFacts(address, directory: directory)
+                let groups = read.group.map { [$0] } ?? []
+                let cdevs = tree.cdev(among: read.vfioDevEntries).map { [$0] } ?? []
+                guard surelyUnheld(groups: groups, cdevs: cdevs) else { return faults }
+                facts = read
+            }
+            tree.detach(address, directory: directory, driver: driver, facts: facts)
+            return nil
         }
-        let faults = stateDirectory.readFaults() ?? SimulatorFaults()
-        if faults.unbindBusy.contains(address) { throw Self.failure(path, EBUSY) }
+        guard let faults else { return }
         if faults.unbindBlocks.contains(address) {
             stateDirectory.markBlocked(address, true)
             // An unparseable file keeps the thread held: only a readable file without the fault releases it.
@@ -62,15 +75,23 @@ extension SimulatedKernel {
             guard tree.queries.driver(of: address) == nil else { return }
             if stateDirectory.readFaults()?.probeLeavesDriverless.contains(address) == true { return }
             let candidate: String
+            let driverExists: Bool
             if let override = tree.queries.driverOverride(of: address) {
                 guard SysfsFiles.isPlainDriverName(override), tree.driverExists(override) else { return }
                 candidate = override
+                driverExists = true
             } else {
                 guard let native = state.nativeDrivers[address.description] else { return }
                 candidate = native
+                driverExists = false
             }
-            if candidate == "vfio-pci", tree.vfioRefuses(address, directory: directory) { return }
-            try attach(address, directory: directory, driver: candidate, state: &state)
+            var group: Int?? = nil
+            if candidate == "vfio-pci" {
+                let read = tree.queries.iommuGroup(of: address)
+                if tree.vfioRefuses(address, directory: directory, group: read) { return }
+                group = .some(read)
+            }
+            try attach(address, directory: directory, driver: candidate, state: &state, driverExists: driverExists, group: group)
         }
     }
 
@@ -88,7 +109,9 @@ extension SimulatedKernel {
                 throw Self.failure(path, ENODEV)
             }
             guard tree.queries.driver(of: address) == nil else { throw Self.failure(path, EBUSY) }
-            if driver == "vfio-pci", tree.vfioRefuses(address, directory: directory) { throw Self.failure(path, ENODEV) }
+            if driver == "vfio-pci", tree.vfioRefuses(address, directory: directory, group: tree.queries.iommuGroup(of: address)) {
+                throw Self.failure(path, ENODEV)
+            }
             try attach(address, directory: directory, driver: driver, state: &state)
         }
     }
@@ -96,7 +119,8 @@ extension SimulatedKernel {
     /// Binds with the lock held: a cdev number for vfio-pci when the host has cdevs, the native driver
     /// remembered for a non-VFIO driver; the state is saved before the tree changes, so a crash never
     /// reuses a cdev number.
-    func attach(_ address: PCIAddress, directory: String, driver: String, state: inout SimulatorState) throws {
+    func attach(_ address: PCIAddress, directory: String, driver: String, state: inout SimulatorState,
+                driverExists: Bool = false, group: Int?? = nil) throws {
         var cdev: Int?
         var changed = false
         if driver == "vfio-pci", tree.cdevSupported {
@@ -109,7 +133,7 @@ extension SimulatedKernel {
             changed = true
         }
         if changed { try stateDirectory.writeState(state) }
-        try tree.attach(address, directory: directory, driver: driver, cdev: cdev)
+        try tree.attach(address, directory: directory, driver: driver, cdev: cdev, driverExists: driverExists, group: group)
     }
 
     /// Runs `body` with the tree lock held; a file-system error that is not a ``KernelError`` becomes one

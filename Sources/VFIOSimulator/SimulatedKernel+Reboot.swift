@@ -16,7 +16,7 @@ extension SimulatedKernel {
             try writer.file("proc/sys/kernel/random/boot_id", newBootID + "\n")
             let devices = tree.allDevices().compactMap { address in tree.directory(of: address).map { (address, $0) } }
             for (address, directory) in devices {
-                try tree.writeOverride(nil, directory: directory)
+                _ = try tree.writeOverride(nil, of: address)
                 if let driver = tree.queries.driver(of: address) {
                     tree.detach(address, directory: directory, driver: driver)
                 }

@@ -98,11 +98,12 @@ extension SimulatedKernel {
     static func isOpenNowhere(_ path: String) -> Bool {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 { return errno == ENOENT }
-        defer { Glibc.close(fd) }
-        // fcntl(2) F_SETLEASE takes the lease type as its int argument; the lease is dropped right away.
-        guard fcntl(fd, setLease, F_WRLCK) == 0 else { return false }
-        _ = fcntl(fd, setLease, F_UNLCK)
-        return true
+        // fcntl(2) F_SETLEASE takes the lease type as its int argument. The lease belongs to this open
+        // file and goes with its last close, right below (the fd is O_CLOEXEC: a child being spawned
+        // shares it at most until its exec), so no F_UNLCK call is needed.
+        let granted = fcntl(fd, setLease, F_WRLCK) == 0
+        Glibc.close(fd)
+        return granted
     }
 
     /// `F_SETLEASE` (`F_LINUX_SPECIFIC_BASE + 0` in `<linux/fcntl.h>`), which Glibc exports only under

@@ -115,7 +115,7 @@ public final class SimulatedKernel: HostKernel {
     /// The group of the function's `iommu_group` link.
     public func iommuGroup(of address: PCIAddress) -> Int? { tree.queries.iommuGroup(of: address) }
     /// Every function in the group.
-    public func groupMembers(_ group: Int) -> [PCIAddress] { tree.queries.groupMembers(group) }
+    public func groupMembers(_ group: Int) -> [PCIAddress] { tree.groupMembers(group) }
     /// `dev/vfio/<group>` exists.
     public func groupDeviceExists(_ group: Int) -> Bool { tree.queries.groupDeviceExists(group) }
     /// The VFIO device cdev name from `vfio-dev/`.

@@ -16,16 +16,35 @@ struct SimulatedTree: Sendable {
     let paths: HostPaths
     /// Single-fact reads of the tree.
     let queries: SysfsQueries
+    /// Listings of the IOMMU groups' `devices/`, reused while unchanged.
+    let groupListings: DirectoryListingCache
 
-    init(root: String) {
+    init(root: String, groupListings: DirectoryListingCache = DirectoryListingCache()) {
         self.root = root
         paths = HostPaths(root: root)
         queries = SysfsQueries(paths: paths)
+        self.groupListings = groupListings
+    }
+
+    /// ``SysfsQueries/groupMembers(_:)``, with the group's `devices/` listing reused while the directory
+    /// is unchanged (one `stat` instead of a listing).
+    func groupMembers(_ group: Int) -> [PCIAddress] {
+        if let names = groupListings.names(paths.sys("kernel/iommu_groups/\(group)/devices")) {
+            return names.compactMap { PCIAddress($0) }.sorted()
+        }
+        return queries.groupMembers(group)
     }
 
     /// The device's resolved directory (`<root>/sys/devices/…/<address>`); `nil` when it has no bus entry
     /// or the entry leads outside the root.
     func directory(of address: PCIAddress) -> String? {
+        guard let resolved = unverifiedDirectory(of: address), SysfsFiles.isDirectory(resolved) else { return nil }
+        return resolved
+    }
+
+    /// Where the device's bus entry leads (the entry itself when it is no link), without checking that a
+    /// directory is there; `nil` when it leads outside the root.
+    private func unverifiedDirectory(of address: PCIAddress) -> String? {
         let entry = paths.pciDevice(address)
         let resolved: String
         if let target = try? SysfsFiles.readLink(entry) {
@@ -33,8 +52,7 @@ struct SimulatedTree: Sendable {
         } else {
             resolved = entry
         }
-        guard resolved.hasPrefix(root + "/"), SysfsFiles.isDirectory(resolved) else { return nil }
-        return resolved
+        return resolved.hasPrefix(root + "/") ? resolved : nil
     }
 
     /// Every address with an entry in `sys/bus/pci/devices`, sorted.
@@ -52,32 +70,50 @@ struct SimulatedTree: Sendable {
 
     /// Whether vfio-pci's probe would refuse the device: no IOMMU group, or not a normal (type 0) header
     /// — bridges (class 0x0604/0x0609) are refused by `vfio_pci_probe` with `EINVAL`.
-    func vfioRefuses(_ address: PCIAddress, directory: String) -> Bool {
-        if queries.iommuGroup(of: address) == nil { return true }
-        let classCode = (try? SysfsFiles.readBytes(directory + "/class", limit: 64)).flatMap { SysfsText.hex($0) } ?? 0
+    /// `group`: the device's `iommu_group`, as read by the caller.
+    func vfioRefuses(_ address: PCIAddress, directory: String, group: Int?) -> Bool {
+        if group == nil { return true }
+        let classCode = (try? SysfsFiles.readAttribute(directory + "/class", limit: 64)).flatMap { SysfsText.hex($0) } ?? 0
         return classCode >> 8 == 0x0604 || classCode >> 8 == 0x0609
     }
 
-    /// Writes `driver_override` as the kernel shows it: `<name>\n`, or `(null)\n` when cleared.
-    func writeOverride(_ driver: String?, directory: String) throws {
-        var writer = TreeWriter(root: root)
-        try writer.file(relative(directory) + "/driver_override", (driver ?? "(null)") + "\n")
+    /// Writes the device's `driver_override` as the kernel shows it: `<name>\n`, or `(null)\n` when
+    /// cleared. False when there is no such device (as ``directory(of:)`` is `nil`): the file's open
+    /// finds that out, without a `stat` of the directory first.
+    func writeOverride(_ driver: String?, of address: PCIAddress) throws(KernelError) -> Bool {
+        guard let directory = unverifiedDirectory(of: address) else { return false }
+        let path = directory + "/driver_override"
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            // No directory there (missing, or not a directory): no such device.
+            if errno == ENOENT || errno == ENOTDIR { return false }
+            throw KernelError(call: "open", path: path, errno: errno)
+        }
+        defer { close(fd) }
+        try TreeWriter.write(Array(((driver ?? "(null)") + "\n").utf8), to: fd, path: path)
+        return true
     }
 
-    /// Binds the unbound device to `driver`: the driver directory (made when missing), its `<address>`
-    /// link, for vfio-pci `dev/vfio/<group>` and, with `cdev`, `vfio-dev/vfio<cdev>` and
-    /// `dev/vfio/devices/vfio<cdev>`; the `driver` link last, as the commit point a crash leaves or not.
-    func attach(_ address: PCIAddress, directory: String, driver: String, cdev: Int?) throws {
+    /// Binds the unbound device to `driver`: the driver directory (made when missing; `driverExists`: the
+    /// caller has just seen it, under the lock), its `<address>` link, for vfio-pci `dev/vfio/<group>`
+    /// and, with `cdev`, `vfio-dev/vfio<cdev>` and `dev/vfio/devices/vfio<cdev>`; the `driver` link last,
+    /// as the commit point a crash leaves or not. `group`: the device's group when the caller has read it
+    /// under the lock (`nil`: read it here).
+    func attach(_ address: PCIAddress, directory: String, driver: String, cdev: Int?,
+                driverExists: Bool = false, group: Int?? = nil) throws {
         var writer = TreeWriter(root: root)
         let relativeDirectory = relative(directory)
-        try SysfsTreeBuilder.writeDriverDirectory(driver, &writer)
+        if !driverExists { try SysfsTreeBuilder.writeDriverDirectory(driver, &writer) }
         try writer.link("sys/bus/pci/drivers/\(driver)/\(address)", to: relativeDirectory)
         if driver == "vfio-pci" {
-            removeCdev(directory: directory, &writer)
-            if let group = queries.iommuGroup(of: address), !queries.groupDeviceExists(group) {
+            removeCdev(directory: directory, entries: vfioDevEntries(directory: directory), &writer)
+            if let group = group ?? queries.iommuGroup(of: address), !queries.groupDeviceExists(group) {
                 try writer.file("dev/vfio/\(group)", "")
             }
             if let cdev {
+                // `vfio-dev/` is gone (just removed): make both levels without trying the file first.
+                try writer.directory(relativeDirectory + "/vfio-dev")
+                try writer.directory(relativeDirectory + "/vfio-dev/vfio\(cdev)")
                 try writer.file(relativeDirectory + "/vfio-dev/vfio\(cdev)/dev", "511:\(cdev)\n")
                 try writer.file("dev/vfio/devices/vfio\(cdev)", "")
             }
@@ -87,20 +123,70 @@ struct SimulatedTree: Sendable {
 
     /// Unbinds the device from `driver`: the `driver` link first, then the driver's `<address>` link, and
     /// when leaving vfio-pci the cdev and — once no member of the group is on vfio-pci — `dev/vfio/<group>`.
-    func detach(_ address: PCIAddress, directory: String, driver: String) {
+    /// `facts`: the device's group and `vfio-dev/` entries when the caller has read them under the lock
+    /// (`nil`: read them here).
+    func detach(_ address: PCIAddress, directory: String, driver: String, facts: VFIOFacts? = nil) {
         var writer = TreeWriter(root: root)
         writer.remove(relative(directory) + "/driver")
         writer.remove("sys/bus/pci/drivers/\(driver)/\(address)")
         guard driver == "vfio-pci" else { return }
-        removeCdev(directory: directory, &writer)
-        if let group = queries.iommuGroup(of: address), !groupHasVFIOMember(group) {
+        let facts = facts ?? vfioFacts(address, directory: directory)
+        removeCdev(directory: directory, entries: facts.vfioDevEntries, &writer)
+        if let group = facts.group, !groupHasVFIOMember(group) {
             writer.remove("dev/vfio/\(group)")
         }
     }
 
+    /// What an unbind from vfio-pci reads of a device before it changes anything: its group and the
+    /// entries of its `vfio-dev/`.
+    struct VFIOFacts {
+        /// The `iommu_group` link's group.
+        var group: Int?
+        /// The `vfio-dev/` listing.
+        var vfioDevEntries: Listing
+    }
+
+    /// Reads ``VFIOFacts`` of the device in `directory`.
+    func vfioFacts(_ address: PCIAddress, directory: String) -> VFIOFacts {
+        VFIOFacts(group: queries.iommuGroup(of: address), vfioDevEntries: vfioDevEntries(directory: directory))
+    }
+
+    /// A directory's listing: its names, or why there are none.
+    enum Listing {
+        /// The directory does not exist.
+        case missing
+        /// The names in it (possibly none).
+        case names([String])
+        /// It could not be listed for another reason.
+        case unreadable
+
+        /// The names; empty when missing or unreadable.
+        var names: [String] {
+            if case .names(let names) = self { return names }
+            return []
+        }
+    }
+
+    /// The device's `vfio-dev/` listing.
+    func vfioDevEntries(directory: String) -> Listing {
+        do {
+            return .names(try SysfsFiles.listDirectory(directory + "/vfio-dev"))
+        } catch let error as KernelError where error.errno == ENOENT {
+            return .missing
+        } catch {
+            return .unreadable
+        }
+    }
+
+    /// The cdev name among `vfio-dev/` entries as ``SysfsQueries/vfioCdev(of:)`` picks it: the first
+    /// `vfioN` by name whose `dev/vfio/devices/vfioN` exists.
+    func cdev(among entries: Listing) -> String? {
+        entries.names.filter { $0.hasPrefix("vfio") }.sorted().first { SysfsFiles.exists(paths.dev("vfio/devices/\($0)")) }
+    }
+
     /// Whether any member of `group` is bound to vfio-pci now.
     func groupHasVFIOMember(_ group: Int) -> Bool {
-        queries.groupMembers(group).contains { queries.driver(of: $0) == "vfio-pci" }
+        groupMembers(group).contains { queries.driver(of: $0) == "vfio-pci" }
     }
 
     /// The highest `vfioN` number in use (in `dev/vfio/devices` or any device's `vfio-dev/`), or -1.
@@ -126,15 +212,24 @@ struct SimulatedTree: Sendable {
     /// Removes the device's `vfio-dev/` and the `dev/vfio/devices` nodes it names.
     func removeCdev(directory: String) {
         var writer = TreeWriter(root: root)
-        removeCdev(directory: directory, &writer)
+        removeCdev(directory: directory, entries: vfioDevEntries(directory: directory), &writer)
     }
 
-    /// Removes `vfio-dev/` and the `dev/vfio/devices` nodes it names.
-    private func removeCdev(directory: String, _ writer: inout TreeWriter) {
-        for name in (try? SysfsFiles.listDirectory(directory + "/vfio-dev")) ?? [] {
-            writer.remove("dev/vfio/devices/" + name)
+    /// Removes `vfio-dev/`, listed as `entries`, and the `dev/vfio/devices` nodes it names.
+    private func removeCdev(directory: String, entries: Listing, _ writer: inout TreeWriter) {
+        switch entries {
+        case .missing:
+            return
+        case .unreadable:
+            writer.removeTree(relative(directory) + "/vfio-dev")
+        case .names(let names):
+            let vfioDev = relative(directory) + "/vfio-dev"
+            for name in names {
+                writer.remove("dev/vfio/devices/" + name)
+                writer.removeCdevDirectory(vfioDev + "/" + name)
+            }
+            writer.remove(directory: vfioDev)
         }
-        writer.removeTree(relative(directory) + "/vfio-dev")
     }
 
     /// `directory` relative to the root.

@@ -30,6 +30,9 @@ struct SimulatorStateDirectory: Sendable {
     /// `<root>/.vfiod-simulator`.
     let path: String
 
+    /// The last parsed fault file, reused while the file is unchanged.
+    let faultCache = FaultFileCache()
+
     init(root: String) {
         path = root + "/.vfiod-simulator"
     }
@@ -101,10 +104,10 @@ struct SimulatorStateDirectory: Sendable {
 
     /// The faults in the file: empty when there is no file, `nil` when it exists but does not parse
     /// (perhaps half-written by a tool that does not rename into place).
+    ///
+    /// One `stat` when the file is missing or unchanged since it was last parsed (``FaultFileCache``).
     func readFaults() -> SimulatorFaults? {
-        guard SysfsFiles.exists(faultFile) else { return SimulatorFaults() }
-        guard let bytes = try? SysfsFiles.readBytes(faultFile, limit: 1 << 20) else { return nil }
-        return SimulatorFaults.decode(bytes)
+        faultCache.read(faultFile)
     }
 
     /// Replaces the fault file atomically.
@@ -125,9 +128,13 @@ struct SimulatorStateDirectory: Sendable {
     /// Writes `bytes` to `<file>.<pid>.tmp` and renames it over `file`, so readers in any process see the
     /// old or the new content, never half of it. Callers serialise writes of one file within a process.
     func writeAtomically(_ file: String, _ bytes: [UInt8]) throws(KernelError) {
-        guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw KernelError(call: "mkdir", path: path, errno: errno) }
         let temporary = file + ".\(getpid()).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // The directory almost always exists: make it only when the open says it is missing.
+        var fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 && errno == ENOENT {
+            guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw KernelError(call: "mkdir", path: path, errno: errno) }
+            fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        }
         guard fd >= 0 else { throw KernelError(call: "open", path: temporary, errno: errno) }
         var written = 0
         while written < bytes.count {

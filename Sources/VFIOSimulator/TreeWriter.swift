@@ -20,11 +20,16 @@ struct TreeWriter {
     /// The absolute path of `relative`.
     func absolute(_ relative: String) -> String { root + "/" + relative }
 
-    /// `mkdir -p`. Throws ``KernelError``.
+    /// `mkdir -p`, deepest first: the parent is made only when `mkdir` says it is missing (`ENOENT`), so
+    /// a directory whose parent exists costs one `mkdir`. Throws ``KernelError``.
     mutating func directory(_ relative: String) throws {
         guard !made.contains(relative) else { return }
-        if let slash = relative.lastIndex(of: "/") { try directory(String(relative[..<slash])) }
-        if mkdir(absolute(relative), 0o755) != 0 && errno != EEXIST {
+        var result = mkdir(absolute(relative), 0o755)
+        if result != 0 && errno == ENOENT, let slash = relative.lastIndex(of: "/") {
+            try directory(String(relative[..<slash]))
+            result = mkdir(absolute(relative), 0o755)
+        }
+        if result != 0 && errno != EEXIST {
             throw KernelError(call: "mkdir", path: absolute(relative), errno: errno)
         }
         made.insert(relative)
@@ -46,10 +51,15 @@ struct TreeWriter {
         }
         guard fd >= 0 else { throw KernelError(call: "open", path: path, errno: errno) }
         defer { close(fd) }
+        try Self.write(bytes, to: fd, path: path)
+    }
+
+    /// Writes all of `bytes` to the open file `fd` (`path` names it in errors). Throws ``KernelError``.
+    static func write(_ bytes: [UInt8], to fd: Int32, path: String) throws(KernelError) {
         var written = 0
         while written < bytes.count {
             // write(2) the remaining tail of `bytes`.
-            let count = bytes.withUnsafeBytes { raw in write(fd, raw.baseAddress! + written, raw.count - written) }
+            let count = bytes.withUnsafeBytes { raw in Glibc.write(fd, raw.baseAddress! + written, raw.count - written) }
             if count < 0 {
                 if errno == EINTR { continue }
                 throw KernelError(call: "write", path: path, errno: errno)
@@ -85,13 +95,46 @@ struct TreeWriter {
     /// Removes a directory tree (used for `vfio-dev/`); a missing one is fine.
     func removeTree(_ relative: String) {
         let path = absolute(relative)
-        if let names = try? SysfsFiles.listDirectory(path) {
-            for name in names {
-                if SysfsFiles.isDirectory(path + "/" + name) && !SysfsFiles.isSymbolicLink(path + "/" + name) {
-                    removeTree(relative + "/" + name)
-                } else {
-                    unlink(path + "/" + name)
-                }
+        do {
+            removeTree(relative, names: try SysfsFiles.listDirectory(path))
+        } catch let error as KernelError where error.errno == ENOENT {
+            // Missing: `rmdir` would fail too.
+        } catch {
+            rmdir(path)
+        }
+    }
+
+    /// Removes `vfio-dev/vfioN` (`relative`) as ``removeTree(_:)`` would, trying the layout the simulator
+    /// writes first: a directory holding just `dev`. `rmdir(2)` goes first, so a symbolic link is never
+    /// followed (it fails with `ENOTDIR` and is unlinked); anything else falls back to ``removeTree(_:)``.
+    func removeCdevDirectory(_ relative: String) {
+        let path = absolute(relative)
+        if rmdir(path) == 0 { return }
+        switch errno {
+        case ENOENT: return
+        case ENOTDIR: unlink(path)
+        case ENOTEMPTY, EEXIST:
+            unlink(path + "/dev")
+            if rmdir(path) != 0 { removeTree(relative) }
+        default: removeTree(relative)
+        }
+    }
+
+    /// Removes an empty directory; a missing or non-empty one is left.
+    func remove(directory relative: String) {
+        rmdir(absolute(relative))
+    }
+
+    /// Removes the directory `relative` whose entries are `names` (as just listed), then the directory.
+    func removeTree(_ relative: String, names: [String]) {
+        let path = absolute(relative)
+        for name in names {
+            // One lstat(2): a directory that is not a symbolic link is descended into, anything else unlinked.
+            var info = stat()
+            if lstat(path + "/" + name, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR {
+                removeTree(relative + "/" + name)
+            } else {
+                unlink(path + "/" + name)
             }
         }
         rmdir(path)
