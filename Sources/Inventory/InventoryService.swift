@@ -69,8 +69,11 @@ public final class InventoryService: Sendable {
     /// serving), then starts the refresh thread.
     public func start() throws {
         _ = try fullScan()
-        let thread = Thread { [self] in self.refreshLoop() }
-        thread.name = "vfiod-inventory"
+        // Named from inside the thread: only then does Foundation name the pthread.
+        let thread = Thread { [self] in
+            Thread.current.name = "vfiod-inventory"
+            self.refreshLoop()
+        }
         thread.start()
     }
 

@@ -124,8 +124,11 @@ final class GroupCommit: @unchecked Sendable {
             lock.signal()
         } else {
             committerRunning = true
-            let thread = Thread { [self] in commitLoop() }
-            thread.name = "vfiod-commit"
+            // The name is set from inside the thread: only then does Foundation name the pthread (`top -H`).
+            let thread = Thread { [self] in
+                Thread.current.name = "vfiod-commit"
+                commitLoop()
+            }
             thread.start()
         }
         lock.unlock()

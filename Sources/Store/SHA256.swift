@@ -14,41 +14,55 @@ public enum SHA256 {
 
     /// The digest of `bytes` as 64 lowercase hex digits.
     public static func hexDigest<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
-        var message = Array(bytes)
+        var message = [UInt8]()
+        message.reserveCapacity(bytes.count + 72)
+        message.append(contentsOf: bytes)
         let bitLength = UInt64(message.count) * 8
         message.append(0x80)
         while message.count % 64 != 56 { message.append(0) }
         for shift in stride(from: 56, through: 0, by: -8) { message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
 
-        var state: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-        var words = [UInt32](repeating: 0, count: 64)
-        for chunk in stride(from: 0, to: message.count, by: 64) {
-            for i in 0..<16 {
-                let b = chunk + i * 4
-                words[i] = UInt32(message[b]) << 24 | UInt32(message[b + 1]) << 16 | UInt32(message[b + 2]) << 8 | UInt32(message[b + 3])
+        var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
+            (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
+        // The schedule lives in one stack buffer of 64 words, the constants and the padded message are read
+        // through buffer pointers: no allocation or bounds check per block. Every index below is < 64, and
+        // every block read stays inside `message`, whose length is a multiple of 64.
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { words in
+            roundConstants.withUnsafeBufferPointer { constants in
+                message.withUnsafeBufferPointer { input in
+                    for chunk in stride(from: 0, to: input.count, by: 64) {
+                        for i in 0..<16 {
+                            let b = chunk + i * 4
+                            words[i] = UInt32(input[b]) << 24 | UInt32(input[b + 1]) << 16
+                                | UInt32(input[b + 2]) << 8 | UInt32(input[b + 3])
+                        }
+                        for i in 16..<64 {
+                            let s0 = words[i - 15].rotatedRight(7) ^ words[i - 15].rotatedRight(18) ^ (words[i - 15] >> 3)
+                            let s1 = words[i - 2].rotatedRight(17) ^ words[i - 2].rotatedRight(19) ^ (words[i - 2] >> 10)
+                            words[i] = words[i - 16] &+ s0 &+ words[i - 7] &+ s1
+                        }
+                        var (a, b, c, d, e, f, g, h) = state
+                        for i in 0..<64 {
+                            let s1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
+                            let choice = (e & f) ^ (~e & g)
+                            let t1 = h &+ s1 &+ choice &+ constants[i] &+ words[i]
+                            let s0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
+                            let majority = (a & b) ^ (a & c) ^ (b & c)
+                            (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ s0 &+ majority)
+                        }
+                        state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d,
+                                 state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
+                    }
+                }
             }
-            for i in 16..<64 {
-                let s0 = words[i - 15].rotatedRight(7) ^ words[i - 15].rotatedRight(18) ^ (words[i - 15] >> 3)
-                let s1 = words[i - 2].rotatedRight(17) ^ words[i - 2].rotatedRight(19) ^ (words[i - 2] >> 10)
-                words[i] = words[i - 16] &+ s0 &+ words[i - 7] &+ s1
-            }
-            var (a, b, c, d, e, f, g, h) = (state[0], state[1], state[2], state[3], state[4], state[5], state[6], state[7])
-            for i in 0..<64 {
-                let s1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
-                let choice = (e & f) ^ (~e & g)
-                let t1 = h &+ s1 &+ choice &+ roundConstants[i] &+ words[i]
-                let s0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
-                let majority = (a & b) ^ (a & c) ^ (b & c)
-                (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ s0 &+ majority)
-            }
-            for (i, value) in [a, b, c, d, e, f, g, h].enumerated() { state[i] = state[i] &+ value }
         }
         // 64 lowercase hex digits, written straight into the string's storage.
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        let words = [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7]
         return String(unsafeUninitializedCapacity: 64) { buffer in
-            for (index, word) in state.enumerated() {
+            for (index, word) in words.enumerated() {
                 for nibble in 0..<8 {
-                    buffer[index * 8 + nibble] = digits[Int((word >> UInt32(28 - 4 * nibble)) & 0xf)]
+                    let value = Int((word >> UInt32(28 - 4 * nibble)) & 0xf)
+                    buffer[index * 8 + nibble] = UInt8(value < 10 ? 0x30 + value : 0x57 + value)
                 }
             }
             return 64
