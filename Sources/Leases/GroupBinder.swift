@@ -43,27 +43,29 @@ struct GroupBinder {
         if let firstFailure { throw firstFailure }
     }
 
+    /// Each write's `after` reads the driver link once; the next decision and the final check use that
+    /// reading rather than the link again.
     private func bindOne(_ address: PCIAddress, original: String?, journal: Journal) throws {
         try journal.write("set_override", device: address, originalDriver: original, expected: Self.vfio,
                           before: original ?? "none", after: { original ?? "none" }) { () throws(KernelError) in
             try kernel.setDriverOverride(address, to: Self.vfio)
         }
+        var current = original
         if let original, original != Self.vfio {
-            try journal.write("unbind", device: address, originalDriver: original, expected: "none",
-                              before: original, after: { kernel.driver(of: address) ?? "none" }) { () throws(KernelError) in
+            current = try journal.write("unbind", device: address, originalDriver: original, expected: "none",
+                                        before: original, read: { kernel.driver(of: address) }) { () throws(KernelError) in
                 try kernel.unbind(address, from: original)
             }
         }
-        if kernel.driver(of: address) != Self.vfio {
-            try journal.write("probe", device: address, originalDriver: original, expected: Self.vfio,
-                              before: kernel.driver(of: address) ?? "none",
-                              after: { kernel.driver(of: address) ?? "none" }) { () throws(KernelError) in
+        if current != Self.vfio {
+            current = try journal.write("probe", device: address, originalDriver: original, expected: Self.vfio,
+                                        before: current ?? "none", read: { kernel.driver(of: address) }) { () throws(KernelError) in
                 try kernel.probe(address)
             }
         }
+        let found = current
         try journal.check("verify_driver", device: address, expected: Self.vfio) {
-            let driver = kernel.driver(of: address)
-            return (driver == Self.vfio, driver ?? "none")
+            (found == Self.vfio, found ?? "none")
         }
     }
 
@@ -81,34 +83,33 @@ struct GroupBinder {
     private func restoreOne(_ device: AssignmentDevice, journal: Journal) throws {
         guard let address = PCIAddress(device.address) else { return }
         let original = device.originalDriver
-        let current = kernel.driver(of: address)
-        try journal.write("clear_override", device: address, originalDriver: original, expected: "none",
-                          before: current ?? "none", after: { kernel.driver(of: address) ?? "none" }) { () throws(KernelError) in
+        var current = try journal.write("clear_override", device: address, originalDriver: original, expected: "none",
+                                        before: kernel.driver(of: address) ?? "none",
+                                        read: { kernel.driver(of: address) }) { () throws(KernelError) in
             try kernel.setDriverOverride(address, to: nil)
         }
         if original == Self.vfio { return }
-        if let bound = kernel.driver(of: address), bound != original {
-            try journal.write("unbind", device: address, originalDriver: original, expected: "none",
-                              before: bound, after: { kernel.driver(of: address) ?? "none" }) { () throws(KernelError) in
+        if let bound = current, bound != original {
+            current = try journal.write("unbind", device: address, originalDriver: original, expected: "none",
+                                        before: bound, read: { kernel.driver(of: address) }) { () throws(KernelError) in
                 try kernel.unbind(address, from: bound)
             }
         }
-        if let original, kernel.driver(of: address) != original {
-            try journal.write("probe", device: address, originalDriver: original, expected: original,
-                              before: kernel.driver(of: address) ?? "none",
-                              after: { kernel.driver(of: address) ?? "none" }) { () throws(KernelError) in
+        if let original, current != original {
+            current = try journal.write("probe", device: address, originalDriver: original, expected: original,
+                                        before: current ?? "none", read: { kernel.driver(of: address) }) { () throws(KernelError) in
                 try kernel.probe(address)
             }
-            if kernel.driver(of: address) == nil {
-                try journal.write("bind", device: address, originalDriver: original, expected: original,
-                                  before: "none", after: { kernel.driver(of: address) ?? "none" }) { () throws(KernelError) in
+            if current == nil {
+                current = try journal.write("bind", device: address, originalDriver: original, expected: original,
+                                            before: "none", read: { kernel.driver(of: address) }) { () throws(KernelError) in
                     try kernel.bind(address, to: original)
                 }
             }
         }
+        let found = current
         try journal.check("verify_driver", device: address, expected: original ?? "none") {
-            let driver = kernel.driver(of: address)
-            return (driver == original, driver ?? "none")
+            (found == original, found ?? "none")
         }
     }
 }

@@ -59,7 +59,7 @@ final class Journal {
 
     /// Journals a kernel write: intent, crash point, the write, crash point, outcome.
     func write(_ action: String, device: PCIAddress, originalDriver: String?, expected: String?,
-               before: String?, after: @escaping () -> String?, _ body: () throws -> Void) throws {
+               before: String?, after: () -> String?, _ body: () throws -> Void) throws {
         let seq = try intent(action, device: device, originalDriver: originalDriver, expected: expected)
         CrashPoints.pass("\(operation.kind.rawValue) \(action) \(device): intent committed")
         var failure: String?
@@ -67,6 +67,16 @@ final class Journal {
         CrashPoints.pass("\(operation.kind.rawValue) \(action) \(device): written")
         outcome(seq, action, device: device, error: failure, before: before, after: after())
         if let failure { throw StepFailure(action: action, device: device.description, reason: failure) }
+    }
+
+    /// Journals a kernel write whose outcome is the driver `read` finds after it; returns that reading
+    /// (`nil`: no driver), so the caller need not read the link again.
+    func write(_ action: String, device: PCIAddress, originalDriver: String?, expected: String?,
+               before: String?, read: () -> String?, _ body: () throws -> Void) throws -> String? {
+        var reading: String?
+        try write(action, device: device, originalDriver: originalDriver, expected: expected, before: before,
+                  after: { reading = read(); return reading ?? "none" }, body)
+        return reading
     }
 
     /// Journals a check (no kernel write, no crash point): `holds` says whether it passed. Its row and
