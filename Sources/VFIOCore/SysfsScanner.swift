@@ -82,9 +82,8 @@ public struct SysfsScanner: Sendable {
                 changed.append(scan.devices[index].address)
             }
         }
-        let iommuPresent = scan.host.iommuPresent
-        scan.host = readHostFacts()
-        scan.host.iommuPresent = iommuPresent
+        // Only the VFIO facts change with binds; the kernel release and boot id stay as scanned.
+        readVFIOFacts(into: &scan.host)
         return changed
     }
 
@@ -155,6 +154,13 @@ public struct SysfsScanner: Sendable {
             }
         }
         host.bootID = try? SysfsFiles.readString(paths.proc("sys/kernel/random/boot_id"))
+        readVFIOFacts(into: &host)
+        return host
+    }
+
+    /// The host facts binds change: vfio-pci loaded, iommufd, cdev support, the container and the group
+    /// nodes in `/dev/vfio`.
+    private func readVFIOFacts(into host: inout HostFacts) {
         host.vfioPCILoaded = SysfsFiles.isDirectory(paths.sys("bus/pci/drivers/vfio-pci"))
         host.iommufdPresent = SysfsFiles.exists(paths.dev("iommu"))
         // `/dev/vfio/devices` appears only once some device is bound to vfio-pci; before that the vfio-dev
@@ -164,6 +170,5 @@ public struct SysfsScanner: Sendable {
         host.vfioContainerPresent = SysfsFiles.exists(paths.dev("vfio/vfio"))
         let nodes = (try? SysfsFiles.listDirectory(paths.dev("vfio"))) ?? []
         host.vfioGroupNodes = Set(nodes.compactMap { Int($0) })
-        return host
     }
 }
