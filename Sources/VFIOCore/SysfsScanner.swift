@@ -52,7 +52,8 @@ public struct SysfsScanner: Sendable {
         return scan
     }
 
-    /// Re-reads `addresses` and the host-wide VFIO facts into `scan` in place, as
+    /// Re-reads what binds change of `addresses` (`PCIDeviceReader.reread`) and the host-wide VFIO facts
+    /// into `scan` in place, as
     /// ``rescan(_:in:)`` does, and returns the addresses whose facts now differ from before: the
     /// re-read ones that changed, and any other device whose `vfioCdev` was dropped because its
     /// `/dev/vfio/devices` node is gone. Work grows with `addresses`, not with the host (one listing
@@ -65,7 +66,7 @@ public struct SysfsScanner: Sendable {
         var reread = Set<Int>()
         for address in Set(addresses) {
             guard let index = Self.position(of: address, in: scan.devices) else { continue }
-            var facts = reader.read(address: address, busEntry: busDirectory + "/\(address)", busDirectory: busDirectory)
+            var facts = reader.reread(scan.devices[index], busEntry: busDirectory + "/\(address)", busDirectory: busDirectory)
             keepOnlyCdevWithNode(&facts)
             reread.insert(index)
             if facts != scan.devices[index] {
