@@ -2,8 +2,7 @@ public import VFIOCore
 
 /// One PCI function as the inventory presents it: the kernel's facts, names from pci.ids, and policy.
 ///
-/// The fields live in one shared immutable box, so copying a device (every snapshot holds all of
-/// them) costs one reference count, not one per string and array inside; setting a field makes a new box.
+/// The fields live in one `SharedFields` box: copying a device costs one reference count.
 public struct Device: Sendable, Hashable, CustomReflectable {
     private struct Fields: Sendable, Hashable {
         var facts: PCIDeviceFacts
@@ -16,58 +15,47 @@ public struct Device: Sendable, Hashable, CustomReflectable {
         var assignmentID: String?
     }
 
-    private final class Box: Sendable {
-        let fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
-
-    private var box: Box
-
-    private mutating func update(_ change: (inout Fields) -> Void) {
-        var fields = box.fields
-        change(&fields)
-        box = Box(fields)
-    }
+    private var box: SharedFields<Fields>
 
     /// What sysfs says about the function.
     public var facts: PCIDeviceFacts {
         get { box.fields.facts }
-        set { update { $0.facts = newValue } }
+        set { box.update { $0.facts = newValue } }
     }
     /// The vendor's name from pci.ids, when known.
     public var vendorName: String? {
         get { box.fields.vendorName }
-        set { update { $0.vendorName = newValue } }
+        set { box.update { $0.vendorName = newValue } }
     }
     /// The device's name from pci.ids, when known.
     public var deviceName: String? {
         get { box.fields.deviceName }
-        set { update { $0.deviceName = newValue } }
+        set { box.update { $0.deviceName = newValue } }
     }
     /// The most specific class name from pci.ids (prog-if, subclass or class), when known.
     public var className: String? {
         get { box.fields.className }
-        set { update { $0.className = newValue } }
+        set { box.update { $0.className = newValue } }
     }
     /// Where the device stands.
     public var state: DeviceState {
         get { box.fields.state }
-        set { update { $0.state = newValue } }
+        set { box.update { $0.state = newValue } }
     }
     /// Why it stands there, in words an operator can act on.
     public var stateReason: String {
         get { box.fields.stateReason }
-        set { update { $0.stateReason = newValue } }
+        set { box.update { $0.stateReason = newValue } }
     }
     /// `/dev/vfio/<group>` exists for its group.
     public var vfioGroupPresent: Bool {
         get { box.fields.vfioGroupPresent }
-        set { update { $0.vfioGroupPresent = newValue } }
+        set { box.update { $0.vfioGroupPresent = newValue } }
     }
     /// The live assignment holding the device's group, if any.
     public var assignmentID: String? {
         get { box.fields.assignmentID }
-        set { update { $0.assignmentID = newValue } }
+        set { box.update { $0.assignmentID = newValue } }
     }
 
     /// The function's address.
@@ -76,18 +64,8 @@ public struct Device: Sendable, Hashable, CustomReflectable {
     /// Creates a device entry.
     public init(facts: PCIDeviceFacts, vendorName: String?, deviceName: String?, className: String?,
                 state: DeviceState, stateReason: String, vfioGroupPresent: Bool, assignmentID: String? = nil) {
-        box = Box(Fields(facts: facts, vendorName: vendorName, deviceName: deviceName, className: className, state: state,
+        box = SharedFields(Fields(facts: facts, vendorName: vendorName, deviceName: deviceName, className: className, state: state,
                          stateReason: stateReason, vfioGroupPresent: vfioGroupPresent, assignmentID: assignmentID))
-    }
-
-    /// Equal fields; the same box is equal without looking inside.
-    public static func == (lhs: Device, rhs: Device) -> Bool {
-        lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
-    }
-
-    /// Hashes the fields.
-    public func hash(into hasher: inout Hasher) {
-        box.fields.hash(into: &hasher)
     }
 
     /// The fields, so printing and test failures show them rather than the box.

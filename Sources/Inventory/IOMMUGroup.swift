@@ -2,8 +2,7 @@ public import VFIOCore
 
 /// An IOMMU group: the unit of isolation, so the unit vfiod lends.
 ///
-/// The fields live in one shared immutable box, so copying a group costs one reference count; setting
-/// a field makes a new box.
+/// The fields live in one `SharedFields` box: copying a group costs one reference count.
 public struct IOMMUGroup: Sendable, Hashable, CustomReflectable {
     private struct Fields: Sendable, Hashable {
         var id: Int
@@ -15,71 +14,50 @@ public struct IOMMUGroup: Sendable, Hashable, CustomReflectable {
         var vfioGroupPresent: Bool
     }
 
-    private final class Box: Sendable {
-        let fields: Fields
-        init(_ fields: Fields) { self.fields = fields }
-    }
-
-    private var box: Box
-
-    private mutating func update(_ change: (inout Fields) -> Void) {
-        var fields = box.fields
-        change(&fields)
-        box = Box(fields)
-    }
+    private var box: SharedFields<Fields>
 
     /// The kernel's group number (`/sys/kernel/iommu_groups/<id>`, `/dev/vfio/<id>`).
     public var id: Int {
         get { box.fields.id }
-        set { update { $0.id = newValue } }
+        set { box.update { $0.id = newValue } }
     }
     /// Every member function, sorted.
     public var devices: [PCIAddress] {
         get { box.fields.devices }
-        set { update { $0.devices = newValue } }
+        set { box.update { $0.devices = newValue } }
     }
     /// The kernel would let userspace own the group now: every member unbound or on a driver that lets
     /// userspace own DMA (vfio-pci or a vfio variant driver, pci-stub, pcieport).
     public var viable: Bool {
         get { box.fields.viable }
-        set { update { $0.viable = newValue } }
+        set { box.update { $0.viable = newValue } }
     }
     /// The members that keep the group from being viable, and why.
     public var blockers: [GroupBlocker] {
         get { box.fields.blockers }
-        set { update { $0.blockers = newValue } }
+        set { box.update { $0.blockers = newValue } }
     }
     /// Every endpoint member is `available`, so a lease could take the whole group now.
     public var assignable: Bool {
         get { box.fields.assignable }
-        set { update { $0.assignable = newValue } }
+        set { box.update { $0.assignable = newValue } }
     }
     /// Why not, when it is not (protected or host members).
     public var assignableReason: String? {
         get { box.fields.assignableReason }
-        set { update { $0.assignableReason = newValue } }
+        set { box.update { $0.assignableReason = newValue } }
     }
     /// `/dev/vfio/<id>` exists.
     public var vfioGroupPresent: Bool {
         get { box.fields.vfioGroupPresent }
-        set { update { $0.vfioGroupPresent = newValue } }
+        set { box.update { $0.vfioGroupPresent = newValue } }
     }
 
     /// Creates a group entry.
     public init(id: Int, devices: [PCIAddress], viable: Bool, blockers: [GroupBlocker], assignable: Bool,
                 assignableReason: String?, vfioGroupPresent: Bool) {
-        box = Box(Fields(id: id, devices: devices, viable: viable, blockers: blockers, assignable: assignable,
+        box = SharedFields(Fields(id: id, devices: devices, viable: viable, blockers: blockers, assignable: assignable,
                          assignableReason: assignableReason, vfioGroupPresent: vfioGroupPresent))
-    }
-
-    /// Equal fields; the same box is equal without looking inside.
-    public static func == (lhs: IOMMUGroup, rhs: IOMMUGroup) -> Bool {
-        lhs.box === rhs.box || lhs.box.fields == rhs.box.fields
-    }
-
-    /// Hashes the fields.
-    public func hash(into hasher: inout Hasher) {
-        box.fields.hash(into: &hasher)
     }
 
     /// The fields, so printing and test failures show them rather than the box.

@@ -6,16 +6,6 @@ import VFIOCore
 /// A group's members are listed again whenever another process adds, removes or renames an entry of
 /// `sys/kernel/iommu_groups/<N>/devices`, however soon after the last listing.
 struct DirectoryListingCacheTests {
-    /// Runs `script` in `/bin/sh`: the change comes from another process.
-    private func shell(_ script: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-    }
-
     @Test func groupMembersSeeEveryChangeAnotherProcessMakes() throws {
         let scratch = try ScratchDirectory()
         try SysfsTreeBuilder(root: scratch.path).build(SimulatedBindTests.lab())

@@ -9,16 +9,6 @@ struct FaultFileCacheTests {
     let gpu = pci("0000:01:00.0")
     let nic = pci("0000:03:00.0")
 
-    /// Runs `script` in `/bin/sh`: the change comes from another process.
-    private func shell(_ script: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-    }
-
     /// The fault file's JSON for one `unbindBusy` address (same length for any address).
     private func busy(_ address: PCIAddress) -> String { "{\"unbindBusy\": [\"\(address)\"]}" }
 

@@ -74,3 +74,13 @@ final class BackgroundCall: Sendable {
     /// Whether the call has returned.
     var hasReturned: Bool { outcome.withLock { $0 != nil } }
 }
+
+/// Runs `script` in `/bin/sh`: a change to the tree that comes from another process.
+func shell(_ script: String) throws {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/sh")
+    process.arguments = ["-c", script]
+    try process.run()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+}
