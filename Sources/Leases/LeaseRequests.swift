@@ -52,7 +52,12 @@ public struct Caller: Sendable, Hashable {
 
     /// Whether the caller may see `assignment`.
     func sees(_ assignment: Assignment) -> Bool {
-        tenant == nil || tenant == assignment.holder.tenant
+        sees(tenant: assignment.holder.tenant)
+    }
+
+    /// Whether the caller may see an assignment of `tenant`.
+    func sees(tenant assignmentTenant: String) -> Bool {
+        tenant == nil || tenant == assignmentTenant
     }
 }
 

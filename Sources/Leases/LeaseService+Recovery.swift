@@ -161,8 +161,10 @@ extension LeaseService {
             try AssignmentRecords.list(where: "state = 'active'", [], in: $0)
         }
         for assignment in active {
-            let off = assignment.endpoints.filter { device in
-                PCIAddress(device.address).map { kernel.driver(of: $0) != GroupBinder.vfio } ?? true
+            // Each endpoint's driver, read once and before the transaction (whose body runs on the committer).
+            let off = assignment.endpoints.compactMap { device -> (address: String, driver: String?)? in
+                let driver = PCIAddress(device.address).flatMap { kernel.driver(of: $0) }
+                return driver == GroupBinder.vfio ? nil : (device.address, driver)
             }
             let at = now()
             try database.transaction(.immediate) { connection in
@@ -174,7 +176,7 @@ extension LeaseService {
                 }
                 updated.state = .lost
                 updated.failure = "host rebooted (boot id \(stored) → \(bootID)); "
-                    + off.map { "\($0.address) on \(PCIAddress($0.address).flatMap { kernel.driver(of: $0) } ?? "none")" }.joined(separator: ", ")
+                    + off.map { "\($0.address) on \($0.driver ?? "none")" }.joined(separator: ", ")
                 updated.generation += 1
                 updated.updatedAt = at
                 try AssignmentRecords.update(updated, in: connection)

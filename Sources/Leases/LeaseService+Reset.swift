@@ -6,9 +6,9 @@ import VFIOCore
 extension LeaseService {
     /// `GET /v1/devices/{address}/reset-scope`: what a reset would touch and whether vfiod could do it now.
     public func resetPreview(_ address: PCIAddress, method: ResetMethod?) async throws -> ResetPreview {
-        guard inventory.current.device(address) != nil else { throw LeaseError.unknownDevice(address.description) }
-        let kernel = kernel
         let snapshot = inventory.current
+        guard snapshot.device(address) != nil else { throw LeaseError.unknownDevice(address.description) }
+        let kernel = kernel
         return try await observer.run(label: "reset-scope") {
             ResetPreview.make(address, method: method, snapshot: snapshot) { groups in
                 kernel.holders(groups: groups, cdevs: [])
@@ -115,12 +115,14 @@ extension LeaseService {
                             operationID: operation.id,
                             originalDriver: assignment.devices.first { $0.address == address.description }?.originalDriver)
         }
+        // Sysfs is read before the transaction: its body runs on the committer, which every write waits for.
+        let drivers = addresses.map { kernel.driver(of: $0) ?? "none" }
         try database.transaction(.immediate) { connection in
-            for entry in entries {
+            for (entry, driver) in zip(entries, drivers) {
                 try QuarantineRecords.insert(entry, in: connection)
                 try Audit.append(action: "device.quarantined", actor: operation.actor, requestID: operation.requestID,
                                  assignment: assignment, device: entry.address, before: nil,
-                                 after: ["state": "quarantined", "driver": kernel.driver(of: PCIAddress(entry.address)!) ?? "none"],
+                                 after: ["state": "quarantined", "driver": driver],
                                  detail: "\(operation.kind.rawValue) \(operation.id)", error: reason, at: at, in: connection)
             }
         }
@@ -173,12 +175,13 @@ extension LeaseService {
         let device = AssignmentDevice(address: target, originalDriver: entry?.originalDriver, isBridge: false)
         let failure = Result { try GroupBinder(kernel: kernel).restore([device], journal: journal) }.errorText
         let at = now()
+        let driver = kernel.driver(of: address) ?? "none"
         try journal.commit { connection in
             if failure == nil {
                 try QuarantineRecords.delete(target, in: connection)
                 try Audit.append(action: "device.quarantine_cleared", actor: operation.actor, requestID: operation.requestID,
                                  assignment: assignment, device: target, before: ["state": "quarantined"],
-                                 after: ["state": "available", "driver": kernel.driver(of: address) ?? "none"],
+                                 after: ["state": "available", "driver": driver],
                                  detail: "restore \(operation.id)", error: nil, at: at, in: connection)
             }
         }

@@ -99,13 +99,16 @@ public final class LeaseService: Sendable {
     }
 
     /// The operation once it finished, or as it stands after `seconds` (long-poll).
-    /// A first glance reads only the state and the tenant: the whole operation is read once, at the end.
+    /// A first glance reads only the state and the tenant: the whole operation is read once, at the end
+    /// (at once for one that finished lately, without the glance).
     public func operation(_ id: String, caller: Caller, waitSeconds: Double) async throws -> GroupOperation {
-        guard waitSeconds > 0, Identifier.isWellFormed(id, prefix: "op") else { return try await operation(id, caller: caller) }
+        guard waitSeconds > 0, Identifier.isWellFormed(id, prefix: "op"), !waiters.hasFinished(id) else {
+            return try await operation(id, caller: caller)
+        }
         let glance = try await store { database in
             try database.read { try OperationRecords.glance(id, in: $0) }
         }
-        guard let glance, caller.tenant == nil || caller.tenant == glance.tenant else { throw LeaseError.notFound(id) }
+        guard let glance, caller.sees(tenant: glance.tenant) else { throw LeaseError.notFound(id) }
         if !glance.isFinished { await waiters.wait(for: id, seconds: waitSeconds) }
         return try await operation(id, caller: caller)
     }

@@ -218,24 +218,26 @@ final class GroupCommit: @unchecked Sendable {
 
     /// Runs a request's body in a savepoint: released when it succeeds, rolled back when it throws.
     private func runInSavepoint(_ request: Request) -> Bool {
+        /// The body threw: its outcome is already recorded in the caller's frame.
+        struct BodyFailed: Error {}
+        var ran = false
         do {
-            try connection.run("SAVEPOINT member")
+            try savepoint { connection in
+                ran = true
+                if !request.run(connection) { throw BodyFailed() }
+            }
+            return true
+        } catch is BodyFailed {
+            return false
+        } catch where ran {
+            // `RELEASE` failed: the member's changes were rolled back; its caller hears why.
+            request.commitError = error
+            return true
         } catch {
+            // `SAVEPOINT` failed: the body never ran.
             request.refuse(error)
             return false
         }
-        let succeeded = request.run(connection)
-        if succeeded {
-            do {
-                try connection.run("RELEASE member")
-            } catch {
-                request.commitError = error
-            }
-        } else if connection.isInTransaction {
-            _ = try? connection.run("ROLLBACK TO member")
-            _ = try? connection.run("RELEASE member")
-        }
-        return succeeded
     }
 
     /// `body` in a savepoint on the committer (a nested transaction): released when it returns, rolled

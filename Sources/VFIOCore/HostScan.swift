@@ -162,14 +162,9 @@ public protocol HostKernel: VFIOKernel {
 }
 
 extension HostKernel {
-    /// Re-reads only `addresses` and the host-wide VFIO facts on top of `previous` (see
-    /// ``SysfsScanner/rescan(_:in:)``): how an operation publishes what it changed without a full scan.
-    public func rescan(_ addresses: [PCIAddress], in previous: HostScan) -> HostScan {
-        SysfsScanner(paths: paths).rescan(addresses, in: previous)
-    }
-
     /// Re-reads `addresses` and the host-wide VFIO facts into `scan` in place and returns the addresses
-    /// whose facts changed (see ``SysfsScanner/rescan(_:updating:)``).
+    /// whose facts changed (see ``SysfsScanner/rescan(_:updating:)``): how an operation publishes what it
+    /// changed without a full scan.
     public func rescan(_ addresses: [PCIAddress], updating scan: inout HostScan) -> [PCIAddress] {
         SysfsScanner(paths: paths).rescan(addresses, updating: &scan)
     }

@@ -8,32 +8,37 @@ extension PCIDeviceReader {
     /// read's notes then say so in their usual order).
     func reread(_ previous: PCIDeviceFacts, busEntry: String, busDirectory: String) -> PCIDeviceFacts {
         let fullRead = { read(address: previous.address, busEntry: busEntry, busDirectory: busDirectory) }
-        let path: String
-        if let target = try? SysfsFiles.readLink(busEntry) {
-            path = SysfsFiles.resolve(link: target, in: busDirectory)
-        } else {
-            path = busEntry
-        }
+        let path = Self.directory(busEntry: busEntry, busDirectory: busDirectory)
         guard path == previous.sysfsPath, !previous.notes.contains(where: { $0.hasPrefix("driver link dangles") }),
               let names = try? Set(SysfsFiles.listDirectory(path)) else { return fullRead() }
         var facts = previous
+        guard readDriverState(path: path, names: names, into: &facts) == nil else { return fullRead() }
+        return facts
+    }
+
+    /// Reads what binding or unbinding a driver changes into `facts`, from the device directory `path`
+    /// whose entries are `names`: the `driver` link, `driver_override`, the VF count, the vfio-dev cdev,
+    /// mounted block devices below it, its network interfaces and whether one carries the default route.
+    /// Returns the target of a `driver` link that dangles (the driver is then left `nil`).
+    func readDriverState(path: String, names: Set<String>, into facts: inout PCIDeviceFacts) -> String? {
+        var dangling: String?
         facts.driver = nil
-        if names.contains("driver"), let target = try? SysfsFiles.readLink(path + "/driver") {
-            guard SysfsFiles.exists(path + "/driver") else { return fullRead() }
-            facts.driver = target.split(separator: "/").last.map(String.init)
+        if names.contains("driver"), let target = try? SysfsFiles.readLink(path + "/driver"),
+           let name = target.split(separator: "/").last.map(String.init) {
+            if SysfsFiles.exists(path + "/driver") { facts.driver = name } else { dangling = name }
         }
         facts.driverOverride = nil
         if names.contains("driver_override"), let bytes = try? SysfsFiles.readAttribute(path + "/driver_override") {
             let override = SysfsText.trimmed(bytes)
             if !override.isEmpty, override != "(null)" { facts.driverOverride = override }
         }
-        facts.vfioCdev = nil
-        if names.contains("vfio-dev"), let entries = try? SysfsFiles.listDirectory(path + "/vfio-dev") {
-            facts.vfioCdev = entries.filter { $0.hasPrefix("vfio") }.sorted().first
-        }
         facts.numVFs = nil
         if names.contains("sriov_numvfs"), let bytes = try? SysfsFiles.readAttribute(path + "/sriov_numvfs", limit: 64) {
             facts.numVFs = SysfsText.decimal(bytes)
+        }
+        facts.vfioCdev = nil
+        if names.contains("vfio-dev"), let entries = try? SysfsFiles.listDirectory(path + "/vfio-dev") {
+            facts.vfioCdev = entries.filter { $0.hasPrefix("vfio") }.sorted().first
         }
         facts.mountedBlockDevices = mounts.below(path)
         facts.netInterfaces = []
@@ -42,6 +47,6 @@ extension PCIDeviceReader {
             facts.netInterfaces = ((try? SysfsFiles.listDirectory(path + "/net")) ?? []).sorted()
             facts.carriesDefaultRoute = facts.netInterfaces.contains { defaultRoute.interfaces.contains($0) }
         }
-        return facts
+        return dangling
     }
 }

@@ -11,14 +11,7 @@ struct PCIDeviceReader {
     /// Reads the function at `address` whose `sys/bus/pci/devices` entry is `busEntry`.
     func read(address: PCIAddress, busEntry: String, busDirectory: String) -> PCIDeviceFacts {
         var notes: [String] = []
-        // The bus entry is a relative symlink into sys/devices; folding it textually costs one readlink
-        // instead of realpath's lstat per component.
-        let path: String
-        if let target = try? SysfsFiles.readLink(busEntry) {
-            path = SysfsFiles.resolve(link: target, in: busDirectory)
-        } else {
-            path = busEntry
-        }
+        let path = Self.directory(busEntry: busEntry, busDirectory: busDirectory)
         let names: Set<String>
         do {
             names = Set(try SysfsFiles.listDirectory(path))
@@ -68,15 +61,8 @@ struct PCIDeviceReader {
         facts.subsystemDeviceID = number("subsystem_device", required: true).map { UInt16(truncatingIfNeeded: $0) }
         facts.revision = number("revision", required: true).map { UInt8(truncatingIfNeeded: $0) }
 
-        if let driver = linkName("driver") {
-            if SysfsFiles.exists(path + "/driver") {
-                facts.driver = driver
-            } else {
-                notes.append("driver link dangles (to \(driver))")
-            }
-        }
-        if let override = text("driver_override"), !override.isEmpty, override != "(null)" {
-            facts.driverOverride = override
+        if let dangling = readDriverState(path: path, names: names, into: &facts) {
+            notes.append("driver link dangles (to \(dangling))")
         }
         if names.contains("iommu_group") {
             if let group = linkName("iommu_group").flatMap({ Int($0) }) {
@@ -89,7 +75,6 @@ struct PCIDeviceReader {
         }
         if let node = decimal("numa_node"), node >= 0 { facts.numaNode = node }
         facts.totalVFs = decimal("sriov_totalvfs")
-        facts.numVFs = decimal("sriov_numvfs")
         facts.physfn = linkName("physfn").flatMap { PCIAddress($0) }
         facts.virtfns = Self.virtualFunctions(names: names, path: path)
         if names.contains("reset_method") {
@@ -100,19 +85,18 @@ struct PCIDeviceReader {
         facts.bootVGA = decimal("boot_vga") == 1
         let baseAndSub = facts.classCode >> 8
         facts.isBridge = baseAndSub == 0x0604 || baseAndSub == 0x0609
-        if names.contains("vfio-dev"), let entries = try? SysfsFiles.listDirectory(path + "/vfio-dev") {
-            facts.vfioCdev = entries.filter { $0.hasPrefix("vfio") }.sorted().first
-        }
         if names.contains("config") {
             facts.serialNumber = PCIConfigSpace.serialNumber(configPath: path + "/config")
         }
-        facts.mountedBlockDevices = mounts.below(path)
-        if names.contains("net") {
-            facts.netInterfaces = ((try? SysfsFiles.listDirectory(path + "/net")) ?? []).sorted()
-            facts.carriesDefaultRoute = facts.netInterfaces.contains { defaultRoute.interfaces.contains($0) }
-        }
         facts.notes = notes
         return facts
+    }
+
+    /// The device's directory in `sys/devices`. The bus entry is a relative symlink into it; folding it
+    /// textually costs one readlink instead of realpath's lstat per component.
+    static func directory(busEntry: String, busDirectory: String) -> String {
+        guard let target = try? SysfsFiles.readLink(busEntry) else { return busEntry }
+        return SysfsFiles.resolve(link: target, in: busDirectory)
     }
 
     /// The `virtfnN` links in N order, resolved to addresses.

@@ -42,22 +42,13 @@ public struct SysfsScanner: Sendable {
         return HostScan(host: host, devices: devices, groups: groups, notes: notes)
     }
 
-    /// Re-reads only `addresses` (after vfiod bound or released them) and the host-wide VFIO facts
-    /// (`/dev/vfio/N` nodes come and go with binds), keeping everything else of `previous`. Group
-    /// membership does not change with driver binds, so groups are kept too.
-    public func rescan(_ addresses: [PCIAddress], in previous: HostScan) -> HostScan {
-        guard !addresses.isEmpty else { return previous }
-        var scan = previous
-        _ = rescan(addresses, updating: &scan)
-        return scan
-    }
-
-    /// Re-reads what binds change of `addresses` (`PCIDeviceReader.reread`) and the host-wide VFIO facts
-    /// into `scan` in place, as
-    /// ``rescan(_:in:)`` does, and returns the addresses whose facts now differ from before: the
-    /// re-read ones that changed, and any other device whose `vfioCdev` was dropped because its
-    /// `/dev/vfio/devices` node is gone. Work grows with `addresses`, not with the host (one listing
-    /// of `/dev/vfio/devices` and a walk over the devices in memory).
+    /// Re-reads what binds change of `addresses` (after vfiod bound or released them:
+    /// `PCIDeviceReader.reread`) and the host-wide VFIO facts (`/dev/vfio/N` nodes come and go with binds)
+    /// into `scan` in place, keeping everything else; group membership does not change with driver binds.
+    /// Returns the addresses whose facts now differ from before: the re-read ones that changed, and any
+    /// other device whose `vfioCdev` was dropped because its `/dev/vfio/devices` node is gone. Work grows
+    /// with `addresses`, not with the host (one listing of `/dev/vfio/devices` and a walk over the devices
+    /// in memory).
     public func rescan(_ addresses: [PCIAddress], updating scan: inout HostScan) -> [PCIAddress] {
         guard !addresses.isEmpty else { return [] }
         let busDirectory = paths.sys("bus/pci/devices")
