@@ -14,6 +14,10 @@ import Foundation
 /// previous row's hash and the row's canonical form (`StoredAuditRow`), so `verify(_:)` finds a row
 /// edited or deleted behind vfiod's back. Every call blocks the calling thread (see `Database`).
 public enum AuditLog {
+    /// Inserts a row: the hashed columns, then `hash`.
+    private static let insertStatement = "INSERT INTO audit (\(StoredAuditRow.selectList)) VALUES ("
+        + Array(repeating: "?", count: StoredAuditRow.columns.count + 1).joined(separator: ", ") + ")"
+
     /// Appends `entry` after the current head inside the caller's transaction (use `.immediate`: the
     /// head is read and the row inserted under the write lock, so concurrent writers cannot fork the
     /// chain). Throws `AuditLogError.notInTransaction` outside a transaction.
@@ -30,9 +34,9 @@ public enum AuditLog {
             prevHash = row.string(1)
         }
         let row = StoredAuditRow(seq: seq, entry: entry, prevHash: prevHash)
-        let placeholders = Array(repeating: "?", count: StoredAuditRow.columns.count + 1).joined(separator: ", ")
-        try connection.run("INSERT INTO audit (\(StoredAuditRow.selectList)) VALUES (\(placeholders))",
-                           bindings: row.values + [.text(row.hash)])
+        var bindings = row.values
+        bindings.append(.text(row.hash))
+        try connection.run(insertStatement, bindings: bindings)
         var stored = entry
         if case .text(let time) = row.values[1], let date = Timestamp.parse(time) { stored.time = date }
         return AuditRecord(seq: seq, entry: stored, prevHash: prevHash, hash: row.hash)

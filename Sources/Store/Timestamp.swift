@@ -18,8 +18,32 @@ public enum Timestamp {
         let minute = millisecondOfDay / 60_000 % 60
         let second = millisecondOfDay / 1000 % 60
         let millisecond = millisecondOfDay % 1000
-        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))"
-            + ".\(pad(millisecond, 3))Z"
+        guard (0...9999).contains(year) else {
+            return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(hour, 2)):\(pad(minute, 2)):\(pad(second, 2))"
+                + ".\(pad(millisecond, 3))Z"
+        }
+        // The usual case, written digit by digit into the string's own storage (every audit row and every
+        // JSON time goes through here).
+        return String(unsafeUninitializedCapacity: 24) { buffer in
+            var index = 0
+            func put(_ value: Int64, _ width: Int, then separator: UInt8) {
+                var value = value
+                for offset in stride(from: width - 1, through: 0, by: -1) {
+                    buffer[index + offset] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+                buffer[index + width] = separator
+                index += width + 1
+            }
+            put(year, 4, then: UInt8(ascii: "-"))
+            put(month, 2, then: UInt8(ascii: "-"))
+            put(day, 2, then: UInt8(ascii: "T"))
+            put(hour, 2, then: UInt8(ascii: ":"))
+            put(minute, 2, then: UInt8(ascii: ":"))
+            put(second, 2, then: UInt8(ascii: "."))
+            put(millisecond, 3, then: UInt8(ascii: "Z"))
+            return index
+        }
     }
 
     /// Parses exactly the format `format(_:)` writes; nil for anything else.

@@ -27,6 +27,22 @@ import Testing
         #expect(Timestamp.format(Date(timeIntervalSince1970: 1_738_324_800.123)) == "2025-01-31T12:00:00.123Z")
     }
 
+    @Test func timestampsAgreeWithFoundationAcrossTheCalendar() {
+        let reference = DateFormatter()
+        reference.locale = Locale(identifier: "en_US_POSIX")
+        reference.timeZone = TimeZone(identifier: "UTC")
+        reference.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
+        // Whole milliseconds from 1900 to 2200 in uneven strides: every month length, leap days, year ends.
+        var milliseconds: Int64 = -2_208_988_800_000
+        while milliseconds < 7_258_118_400_000 {
+            let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+            #expect(Timestamp.format(date) == reference.string(from: date))
+            milliseconds += 86_399_999 * 37 + 1_234
+        }
+        // Past year 9999 the year keeps all its digits.
+        #expect(Timestamp.format(Date(timeIntervalSince1970: 253_402_300_800)) == "10000-01-01T00:00:00.000Z")
+    }
+
     @Test func timestampsParseBack() throws {
         for milliseconds: Int64 in [0, 1, 951_782_400_000, 1_738_324_800_123, -1, 4_102_444_799_999] {
             let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
