@@ -9,28 +9,26 @@ extension LeaseService {
         guard Identifier.isWellFormed(id, prefix: "asg") else { throw LeaseError.notFound(id) }
         let at = now()
         let maxTTL = maxTTLSeconds
-        let renewed = try await store { database in
-            try database.transaction(.immediate) { connection -> Assignment in
-                // Read, check and change in one transaction: another tenant's assignment is "not found".
-                guard var assignment = try AssignmentRecords.get(id, in: connection), caller.sees(assignment) else {
-                    throw LeaseError.notFound(id)
-                }
-                let before = assignment.state
-                if let ifMatch, ifMatch != assignment.generation { throw LeaseError.staleGeneration(current: assignment.generation) }
-                guard assignment.state == .active || assignment.state == .binding else {
-                    throw LeaseError.wrongState(id, assignment.state)
-                }
-                if let ttlSeconds { assignment.ttlSeconds = min(ttlSeconds, maxTTL) }
-                assignment.expiresAt = at.addingTimeInterval(Double(assignment.ttlSeconds))
-                assignment.generation += 1
-                assignment.updatedAt = at
-                try AssignmentRecords.update(assignment, in: connection)
-                try connection.run("UPDATE assignments SET ttl_seconds = ? WHERE id = ?",
-                                   bindings: [.integer(Int64(assignment.ttlSeconds)), .text(id)])
-                try Audit.assignment("assignment.renewed", assignment, caller: caller, before: before,
-                                     detail: "expires at \(Timestamp.format(assignment.expiresAt))", in: connection)
-                return assignment
+        let renewed = try await database.write { connection -> Assignment in
+            // Read, check and change in one transaction: another tenant's assignment is "not found".
+            guard var assignment = try AssignmentRecords.get(id, in: connection), caller.sees(assignment) else {
+                throw LeaseError.notFound(id)
             }
+            let before = assignment.state
+            if let ifMatch, ifMatch != assignment.generation { throw LeaseError.staleGeneration(current: assignment.generation) }
+            guard assignment.state == .active || assignment.state == .binding else {
+                throw LeaseError.wrongState(id, assignment.state)
+            }
+            if let ttlSeconds { assignment.ttlSeconds = min(ttlSeconds, maxTTL) }
+            assignment.expiresAt = at.addingTimeInterval(Double(assignment.ttlSeconds))
+            assignment.generation += 1
+            assignment.updatedAt = at
+            try AssignmentRecords.update(assignment, in: connection)
+            try connection.run("UPDATE assignments SET ttl_seconds = ? WHERE id = ?",
+                               bindings: [.integer(Int64(assignment.ttlSeconds)), .text(id)])
+            try Audit.assignment("assignment.renewed", assignment, caller: caller, before: before,
+                                 detail: "expires at \(Timestamp.format(assignment.expiresAt))", in: connection)
+            return assignment
         }
         return renewed
     }
@@ -40,34 +38,32 @@ extension LeaseService {
     public func release(_ id: String, caller: Caller, reason: String = "requested") async throws -> (Assignment, GroupOperation) {
         guard Identifier.isWellFormed(id, prefix: "asg") else { throw LeaseError.notFound(id) }
         let at = now()
-        let (assignment, operation) = try await store { database in
-            try database.transaction(.immediate) { connection -> (Assignment, GroupOperation) in
-                guard var assignment = try AssignmentRecords.get(id, in: connection), caller.sees(assignment) else {
-                    throw LeaseError.notFound(id)
-                }
-                if assignment.state == .releasing,
-                   let pending = try OperationRecords.list(where: "assignment_id = ? AND kind = 'release'", [.text(id)],
-                                                           in: connection).last {
-                    return (assignment, pending)
-                }
-                guard assignment.state == .active || assignment.state == .binding else {
-                    throw LeaseError.wrongState(id, assignment.state)
-                }
-                let before = assignment.state
-                assignment.state = .releasing
-                assignment.releaseReason = reason
-                assignment.generation += 1
-                assignment.updatedAt = at
-                let operation = GroupOperation(id: Identifier.make("op", at: at), kind: .release, assignmentID: id,
-                                          groupID: assignment.groupID, state: .queued, reason: reason, createdAt: at,
-                                          requestID: caller.requestID, actor: caller.name, steps: [])
-                try AssignmentRecords.update(assignment, in: connection)
-                try OperationRecords.insert(operation, in: connection)
-                let action = reason == "expired" ? "lease.expired" : "assignment.releasing"
-                try Audit.assignment(action, assignment, caller: caller, before: before,
-                                     detail: "release \(operation.id) queued (\(reason))", in: connection)
-                return (assignment, operation)
+        let (assignment, operation) = try await database.write { connection -> (Assignment, GroupOperation) in
+            guard var assignment = try AssignmentRecords.get(id, in: connection), caller.sees(assignment) else {
+                throw LeaseError.notFound(id)
             }
+            if assignment.state == .releasing,
+               let pending = try OperationRecords.list(where: "assignment_id = ? AND kind = 'release'", [.text(id)],
+                                                       in: connection).last {
+                return (assignment, pending)
+            }
+            guard assignment.state == .active || assignment.state == .binding else {
+                throw LeaseError.wrongState(id, assignment.state)
+            }
+            let before = assignment.state
+            assignment.state = .releasing
+            assignment.releaseReason = reason
+            assignment.generation += 1
+            assignment.updatedAt = at
+            let operation = GroupOperation(id: Identifier.make("op", at: at), kind: .release, assignmentID: id,
+                                      groupID: assignment.groupID, state: .queued, reason: reason, createdAt: at,
+                                      requestID: caller.requestID, actor: caller.name, steps: [])
+            try AssignmentRecords.update(assignment, in: connection)
+            try OperationRecords.insert(operation, in: connection)
+            let action = reason == "expired" ? "lease.expired" : "assignment.releasing"
+            try Audit.assignment(action, assignment, caller: caller, before: before,
+                                 detail: "release \(operation.id) queued (\(reason))", in: connection)
+            return (assignment, operation)
         }
         live.set(assignment)
         inventory.republish()

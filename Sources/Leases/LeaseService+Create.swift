@@ -57,16 +57,14 @@ extension LeaseService {
         let operation = GroupOperation(id: Identifier.make("op", at: created), kind: .bind, assignmentID: assignment.id,
                                   groupID: group.id, state: .queued, reason: "requested", createdAt: created,
                                   requestID: caller.requestID, actor: caller.name, steps: [])
-        try await store { database in
-            try database.transaction(.immediate) { connection in
-                if let existing = try AssignmentRecords.live(group: group.id, in: connection) {
-                    throw LeaseError.groupAssigned(group: group.id, assignmentID: existing.id)
-                }
-                try AssignmentRecords.insert(assignment, in: connection)
-                try OperationRecords.insert(operation, in: connection)
-                try Audit.assignment("assignment.created", assignment, caller: caller, before: nil,
-                                     detail: "holder \(assignment.holder.id); bind \(operation.id) queued", in: connection)
+        try await database.write { connection in
+            if let existing = try AssignmentRecords.live(group: group.id, in: connection) {
+                throw LeaseError.groupAssigned(group: group.id, assignmentID: existing.id)
             }
+            try AssignmentRecords.insert(assignment, in: connection)
+            try OperationRecords.insert(operation, in: connection)
+            try Audit.assignment("assignment.created", assignment, caller: caller, before: nil,
+                                 detail: "holder \(assignment.holder.id); bind \(operation.id) queued", in: connection)
         }
         live.set(assignment)
         inventory.republish()
@@ -104,13 +102,11 @@ extension LeaseService {
         failed.updatedAt = now()
         let frozen = failed
         let at = now()
-        try await store { database in
-            try database.transaction(.immediate) { connection in
-                try AssignmentRecords.update(frozen, in: connection)
-                try OperationRecords.setState(operation.id, .failed, error: reason, at: at, in: connection)
-                try Audit.assignment("assignment.failed", frozen, caller: .system, before: assignment.state,
-                                     detail: reason, in: connection)
-            }
+        try await database.write { connection in
+            try AssignmentRecords.update(frozen, in: connection)
+            try OperationRecords.setState(operation.id, .failed, error: reason, at: at, in: connection)
+            try Audit.assignment("assignment.failed", frozen, caller: .system, before: assignment.state,
+                                 detail: reason, in: connection)
         }
         waiters.finished(operation.id)
         return failed
@@ -120,41 +116,39 @@ extension LeaseService {
 
     private func reserve(key: String, hash: String, caller: Caller) async throws -> StoredResponse? {
         let at = now()
-        return try await store { database in
-            try database.transaction(.immediate) { connection -> StoredResponse? in
-                let rows = try connection.query("""
-                    SELECT request_hash, status, body, assignment_id, created_at FROM idempotency_keys WHERE actor = ? AND key = ?
-                    """, bindings: [.text(caller.name), .text(key)]) { row in
-                    (row.string(0), row.nullableInt64(1), row.nullableBlob(2), row.nullableString(3), row.string(4))
-                }
-                if let (storedHash, status, body, assignmentID, createdAt) = rows.first {
-                    guard storedHash == hash else { throw LeaseError.idempotencyMismatch }
-                    if let status { return StoredResponse(status: Int(status), body: body ?? [], assignmentID: assignmentID) }
-                    let abandoned = Timestamp.parse(createdAt).map { at.timeIntervalSince($0) > 60 } ?? true
-                    guard abandoned else { throw LeaseError.idempotencyInProgress }
-                    try connection.run("DELETE FROM idempotency_keys WHERE actor = ? AND key = ?",
-                                       bindings: [.text(caller.name), .text(key)])
-                }
-                try connection.run("""
-                    INSERT INTO idempotency_keys (actor, key, request_hash, created_at) VALUES (?, ?, ?, ?)
-                    """, bindings: [.text(caller.name), .text(key), .text(hash), .text(Timestamp.format(at))])
-                return nil
+        return try await database.write { connection -> StoredResponse? in
+            let rows = try connection.query("""
+                SELECT request_hash, status, body, assignment_id, created_at FROM idempotency_keys WHERE actor = ? AND key = ?
+                """, bindings: [.text(caller.name), .text(key)]) { row in
+                (row.string(0), row.nullableInt64(1), row.nullableBlob(2), row.nullableString(3), row.string(4))
             }
+            if let (storedHash, status, body, assignmentID, createdAt) = rows.first {
+                guard storedHash == hash else { throw LeaseError.idempotencyMismatch }
+                if let status { return StoredResponse(status: Int(status), body: body ?? [], assignmentID: assignmentID) }
+                let abandoned = Timestamp.parse(createdAt).map { at.timeIntervalSince($0) > 60 } ?? true
+                guard abandoned else { throw LeaseError.idempotencyInProgress }
+                try connection.run("DELETE FROM idempotency_keys WHERE actor = ? AND key = ?",
+                                   bindings: [.text(caller.name), .text(key)])
+            }
+            try connection.run("""
+                INSERT INTO idempotency_keys (actor, key, request_hash, created_at) VALUES (?, ?, ?, ?)
+                """, bindings: [.text(caller.name), .text(key), .text(hash), .text(Timestamp.format(at))])
+            return nil
         }
     }
 
     private func remember(key: String, caller: Caller, response: StoredResponse) async throws {
-        try await store { database in
-            _ = try database.run("UPDATE idempotency_keys SET status = ?, body = ?, assignment_id = ? WHERE actor = ? AND key = ?",
-                                 .integer(Int64(response.status)), .blob(response.body), SQLValue(response.assignmentID),
-                                 .text(caller.name), .text(key))
+        try await database.write { connection in
+            try connection.run("UPDATE idempotency_keys SET status = ?, body = ?, assignment_id = ? WHERE actor = ? AND key = ?",
+                               .integer(Int64(response.status)), .blob(response.body), SQLValue(response.assignmentID),
+                               .text(caller.name), .text(key))
         }
     }
 
     private func forget(key: String, caller: Caller) async throws {
-        try await store { database in
-            _ = try database.run("DELETE FROM idempotency_keys WHERE actor = ? AND key = ? AND status IS NULL",
-                                 .text(caller.name), .text(key))
+        try await database.write { connection in
+            try connection.run("DELETE FROM idempotency_keys WHERE actor = ? AND key = ? AND status IS NULL",
+                               .text(caller.name), .text(key))
         }
     }
 }

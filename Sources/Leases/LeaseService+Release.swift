@@ -109,13 +109,11 @@ extension LeaseService {
         let text = escalation == .wait
             ? "holders \(pids.map(String.init).joined(separator: ", ")) kept the devices past \(assignment.release.timeoutSeconds) s; waiting"
             : "\(escalation.signalName!) sent to holders \(pids.map(String.init).joined(separator: ", "))"
-        _ = try? await store { database in
-            try database.transaction(.immediate) { connection in
-                try Audit.append(action: action, actor: "system", requestID: operation.requestID, assignment: assignment,
-                                 device: nil, before: nil, after: ["policy": escalation.rawValue],
-                                 detail: "release \(operation.id): \(text)", error: nil, at: at, in: connection)
-                try OperationRecords.setDetailWhileUnfinished(operation.id, detail, in: connection)
-            }
+        _ = try? await database.write { connection in
+            try Audit.append(action: action, actor: "system", requestID: operation.requestID, assignment: assignment,
+                             device: nil, before: nil, after: ["policy": escalation.rawValue],
+                             detail: "release \(operation.id): \(text)", error: nil, at: at, in: connection)
+            try OperationRecords.setDetailWhileUnfinished(operation.id, detail, in: connection)
         }
         if let signal = escalation.signal {
             for pid in pids where pid > 1 && pid != getpid() { kill(pid, signal) }
@@ -125,9 +123,7 @@ extension LeaseService {
     /// Saves what the watcher saw while the operation runs; once it finished, its own last word stands.
     private func save(_ watch: HolderWatch) async {
         let id = watch.operation.id, detail = watch.detail
-        _ = try? await store { database in
-            try database.transaction(.immediate) { try OperationRecords.setDetailWhileUnfinished(id, detail, in: $0) }
-        }
+        _ = try? await database.write { try OperationRecords.setDetailWhileUnfinished(id, detail, in: $0) }
     }
 
     private func isFinished(_ id: String) async -> Bool {

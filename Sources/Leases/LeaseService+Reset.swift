@@ -23,21 +23,19 @@ extension LeaseService {
             throw LeaseError.resetNotPossible(address.description, blockers: preview.blockers.map(Self.describe))
         }
         let at = now()
-        let (assignment, operation) = try await store { database in
-            try database.transaction(.immediate) { connection -> (Assignment, GroupOperation) in
-                guard let assignment = try AssignmentRecords.get(assignmentID, in: connection), assignment.state == .active else {
-                    throw LeaseError.resetNotPossible(address.description, blockers: ["assignment \(assignmentID) is no longer active"])
-                }
-                var operation = GroupOperation(id: Identifier.make("op", at: at), kind: .reset, assignmentID: assignmentID,
-                                               groupID: assignment.groupID, state: .queued, reason: "requested",
-                                               createdAt: at, requestID: caller.requestID, actor: caller.name, steps: [],
-                                               target: address.description)
-                operation.detail.resetMethod = chosen.rawValue
-                try OperationRecords.insert(operation, in: connection)
-                try Audit.operation("operation.queued", operation, assignment: assignment, caller: caller,
-                                    error: nil, in: connection)
-                return (assignment, operation)
+        let (assignment, operation) = try await database.write { connection -> (Assignment, GroupOperation) in
+            guard let assignment = try AssignmentRecords.get(assignmentID, in: connection), assignment.state == .active else {
+                throw LeaseError.resetNotPossible(address.description, blockers: ["assignment \(assignmentID) is no longer active"])
             }
+            var operation = GroupOperation(id: Identifier.make("op", at: at), kind: .reset, assignmentID: assignmentID,
+                                           groupID: assignment.groupID, state: .queued, reason: "requested",
+                                           createdAt: at, requestID: caller.requestID, actor: caller.name, steps: [],
+                                           target: address.description)
+            operation.detail.resetMethod = chosen.rawValue
+            try OperationRecords.insert(operation, in: connection)
+            try Audit.operation("operation.queued", operation, assignment: assignment, caller: caller,
+                                error: nil, in: connection)
+            return (assignment, operation)
         }
         try await submitOrAbandon(operation, assignment)
         return operation
@@ -50,12 +48,10 @@ extension LeaseService {
             try submit(operation, for: assignment)
         } catch {
             let at = now()
-            try await store { database in
-                try database.transaction(.immediate) { connection in
-                    try OperationRecords.setState(operation.id, .failed, error: "not run: the worker queue was full", at: at, in: connection)
-                    try Audit.operation("operation.failed", operation, assignment: assignment, caller: .system,
-                                        error: "not run: the worker queue was full", in: connection)
-                }
+            try await database.write { connection in
+                try OperationRecords.setState(operation.id, .failed, error: "not run: the worker queue was full", at: at, in: connection)
+                try Audit.operation("operation.failed", operation, assignment: assignment, caller: .system,
+                                    error: "not run: the worker queue was full", in: connection)
             }
             waiters.finished(operation.id)
             throw LeaseError.busy
@@ -137,27 +133,25 @@ extension LeaseService {
         guard let entry = quarantines.entry(address.description) else { throw LeaseError.notQuarantined(address.description) }
         let at = now()
         let live = live.assignment(device: address.description)
-        let result = try await store { database in
-            try database.transaction(.immediate) { connection -> (GroupOperation, Assignment)? in
-                guard let assignmentID = entry.assignmentID, live == nil,
-                      let assignment = try AssignmentRecords.get(assignmentID, in: connection) else {
-                    try QuarantineRecords.delete(entry.address, in: connection)
-                    let detail = live != nil ? "lifted; the device stays with its live lease"
-                        : "lifted; no assignment recorded to restore from, the device stays on its driver"
-                    try Audit.append(action: "device.quarantine_cleared", actor: caller.name, requestID: caller.requestID,
-                                     assignment: nil, device: entry.address, before: ["state": "quarantined"],
-                                     after: ["state": live != nil ? "assigned" : "available"], detail: detail,
-                                     error: nil, at: at, in: connection)
-                    return nil
-                }
-                let operation = GroupOperation(id: Identifier.make("op", at: at), kind: .restore, assignmentID: assignmentID,
-                                               groupID: assignment.groupID, state: .queued, reason: "quarantine cleared",
-                                               createdAt: at, requestID: caller.requestID, actor: caller.name, steps: [],
-                                               target: entry.address)
-                try OperationRecords.insert(operation, in: connection)
-                try Audit.operation("operation.queued", operation, assignment: assignment, caller: caller, error: nil, in: connection)
-                return (operation, assignment)
+        let result = try await database.write { connection -> (GroupOperation, Assignment)? in
+            guard let assignmentID = entry.assignmentID, live == nil,
+                  let assignment = try AssignmentRecords.get(assignmentID, in: connection) else {
+                try QuarantineRecords.delete(entry.address, in: connection)
+                let detail = live != nil ? "lifted; the device stays with its live lease"
+                    : "lifted; no assignment recorded to restore from, the device stays on its driver"
+                try Audit.append(action: "device.quarantine_cleared", actor: caller.name, requestID: caller.requestID,
+                                 assignment: nil, device: entry.address, before: ["state": "quarantined"],
+                                 after: ["state": live != nil ? "assigned" : "available"], detail: detail,
+                                 error: nil, at: at, in: connection)
+                return nil
             }
+            let operation = GroupOperation(id: Identifier.make("op", at: at), kind: .restore, assignmentID: assignmentID,
+                                           groupID: assignment.groupID, state: .queued, reason: "quarantine cleared",
+                                           createdAt: at, requestID: caller.requestID, actor: caller.name, steps: [],
+                                           target: entry.address)
+            try OperationRecords.insert(operation, in: connection)
+            try Audit.operation("operation.queued", operation, assignment: assignment, caller: caller, error: nil, in: connection)
+            return (operation, assignment)
         }
         guard let (operation, assignment) = result else {
             quarantines.remove(entry.address)

@@ -7,6 +7,7 @@ import Workers
 /// Lends IOMMU groups: accepts assignments, runs binds and releases on the worker pool through the
 /// journal, renews, expires, and answers reads. The HTTP layer calls it; it knows nothing of HTTP.
 ///
+/// Writes from tasks go to the database's committer (`Database.write`, which suspends the task), other
 /// SQLite calls run on `storeExecutor` (one dedicated thread) and kernel writes on `workers` (keyed by
 /// group, so one group's operations never overlap): nothing here blocks Swift's cooperative pool.
 public final class LeaseService: Sendable {

@@ -6,7 +6,7 @@ import Foundation
 /// Any thread may call it: a caller waits for the one before it, and write transactions of threads that
 /// arrive together commit together (``GroupCommit``). Every call blocks the calling thread (disk I/O, and
 /// up to the 5 s busy timeout while another process holds the write lock), so call it from worker
-/// threads, never from tasks on Swift's cooperative pool.
+/// threads, never from tasks on Swift's cooperative pool, except `write(_:)`, which suspends the task.
 ///
 /// Opening sets `journal_mode=WAL` (readers do not block the writer), `foreign_keys=ON`,
 /// `synchronous=NORMAL` (a commit survives a crash of vfiod; the last commits may be lost on power loss),
@@ -115,6 +115,16 @@ public final class Database: Sendable {
     @discardableResult
     public func transaction<T>(_ kind: TransactionKind = .deferred, _ body: (Connection) throws -> T) throws -> T {
         try writer.transaction(body)
+    }
+
+    /// Runs `body` in a write transaction like `transaction(_:_:)`, suspending the calling task, never its
+    /// thread, until the transaction committed: the one way to write from Swift's cooperative pool.
+    /// `body` runs on the committer thread and must not block on anything but the connection.
+    @discardableResult
+    public func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            writer.transaction(body) { continuation.resume(with: $0) }
+        }
     }
 
     /// Runs one or more `;`-separated SQL statements without parameters.

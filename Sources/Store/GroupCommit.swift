@@ -32,6 +32,10 @@ final class GroupCommit: @unchecked Sendable {
     static let maximumBatchSize = 256
     /// How long the committer waits for work before its thread exits.
     static let idleSeconds = 1.0
+    /// The committer's nice value where the process may raise priority (root, `CAP_SYS_NICE`). Every
+    /// write of every caller waits on this one thread: when it waits for a CPU behind the threads it
+    /// just woke, all of them wait for it.
+    static let committerNice: Int32 = -10
 
     /// One caller's body, run on the committer; the caller sleeps on `done` until `finish`, which also
     /// drops the closures (the body must not outlive the caller's `withoutActuallyEscaping`).
@@ -46,11 +50,15 @@ final class GroupCommit: @unchecked Sendable {
         /// The commit's error, for a body that succeeded in a batch whose commit failed.
         var commitError: Error?
         private let done = DispatchSemaphore(value: 0)
+        /// Called by `finish` instead of waking a sleeping caller, for callers that do not sleep.
+        private var completion: ((Request) -> Void)?
 
-        init(isTransaction: Bool, run: @escaping (Connection) -> Bool, refuse: @escaping (Error) -> Void) {
+        init(isTransaction: Bool, run: @escaping (Connection) -> Bool, refuse: @escaping (Error) -> Void,
+             completion: ((Request) -> Void)? = nil) {
             self.isTransaction = isTransaction
             self.body = run
             self.refusal = refuse
+            self.completion = completion
         }
 
         func run(_ connection: Connection) -> Bool { body!(connection) }
@@ -59,7 +67,12 @@ final class GroupCommit: @unchecked Sendable {
         func finish() {
             body = nil
             refusal = nil
-            done.signal()
+            if let completion {
+                self.completion = nil
+                completion(self)
+            } else {
+                done.signal()
+            }
         }
         func wait() { done.wait() }
     }
@@ -92,6 +105,35 @@ final class GroupCommit: @unchecked Sendable {
     func transaction<T>(_ body: (Connection) throws -> T) throws -> T {
         if isCommitterThread { return try savepoint(body) }
         return try submit(isTransaction: true, body)
+    }
+
+    /// Runs `body` in the shared write transaction without holding up the calling thread: `completion`
+    /// gets its result once the transaction committed (or the body's or the commit's error), on the
+    /// committer, so it must only hand the result on.
+    func transaction<T>(_ body: @escaping (Connection) throws -> T, completion: @escaping (Result<T, Error>) -> Void) {
+        if isCommitterThread {
+            return completion(Result { try savepoint(body) })
+        }
+        let outcome = Outcome<T>()
+        let request = Request(isTransaction: true, run: { connection in
+            let result = Result { try body(connection) }
+            outcome.result = result
+            if case .success = result { return true } else { return false }
+        }, refuse: { error in
+            outcome.result = .failure(error)
+        }, completion: { request in
+            if case .success = outcome.result!, let commitError = request.commitError {
+                completion(.failure(commitError))
+            } else {
+                completion(outcome.result!)
+            }
+        })
+        enqueue(request)
+    }
+
+    /// A body's outcome, written by the committer before `finish` reads it (on the committer too).
+    private final class Outcome<T>: @unchecked Sendable {
+        var result: Result<T, Error>?
     }
 
     /// Hands `body` to the committer and waits for it (and, for a transaction, for its commit).
@@ -127,11 +169,18 @@ final class GroupCommit: @unchecked Sendable {
             // The name is set from inside the thread: only then does Foundation name the pthread (`top -H`).
             let thread = Thread { [self] in
                 Thread.current.name = "vfiod-commit"
+                Self.raisePriority()
                 commitLoop()
             }
             thread.start()
         }
         lock.unlock()
+    }
+
+    /// Gives the calling thread (the committer) `committerNice`; without the privilege it keeps the
+    /// process's. On Linux the nice value is per thread: `who` 0 is the calling thread alone.
+    private static func raisePriority() {
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, committerNice)
     }
 
     /// The committer: takes waiting requests in order, batching consecutive transactions.

@@ -132,4 +132,71 @@ import Testing
             #expect(try database.query("SELECT n FROM t ORDER BY n") { $0.int64(0) } == [1, 4])
         }
     }
+
+    @Test func anAsyncWriteJoinsTheBatchOfThreadsWaitingAndReturnsOnceCommitted() async throws {
+        try await withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            try database.execute("CREATE TABLE t (n INTEGER UNIQUE)")
+            let batchesBefore = database.writer.endedBatchCount
+            let holdFirst = DispatchSemaphore(value: 0)
+            let firstInside = DispatchSemaphore(value: 0)
+            // A thread holds the committer inside its body while tasks queue their writes behind it.
+            let holder = Thread {
+                _ = try? database.transaction(.immediate) { connection in
+                    firstInside.signal()
+                    holdFirst.wait()
+                    try connection.run("INSERT INTO t (n) VALUES (0)")
+                }
+            }
+            holder.start()
+            firstInside.wait()
+            try await withThrowingTaskGroup(of: Int64.self) { tasks in
+                for index in 1...3 {
+                    tasks.addTask {
+                        try await database.write { connection -> Int64 in
+                            try connection.run("INSERT INTO t (n) VALUES (?)", .integer(Int64(index)))
+                            return Int64(index)
+                        }
+                    }
+                }
+                // A write that throws is undone alone and its error reaches the task.
+                tasks.addTask {
+                    do {
+                        try await database.write { connection in
+                            try connection.run("INSERT INTO t (n) VALUES (99)")
+                            try connection.run("INSERT INTO nowhere (n) VALUES (1)")
+                        }
+                        return -1
+                    } catch is DatabaseError {
+                        return 0
+                    }
+                }
+                let deadline = Date().addingTimeInterval(30)
+                while database.writer.queuedCount < 4 && Date() < deadline { await Task.yield() }
+                #expect(database.writer.queuedCount == 4, "the writes never all waited for the committer")
+                holdFirst.signal()
+                var results: [Int64] = []
+                for try await result in tasks { results.append(result) }
+                #expect(results.sorted() == [0, 1, 2, 3])
+            }
+            // Every write had committed when its task resumed: the read-only connection sees all of them.
+            #expect(try database.read { try $0.query("SELECT n FROM t ORDER BY n") { $0.int64(0) } } == [0, 1, 2, 3])
+            #expect(database.writer.endedBatchCount == batchesBefore + 1)
+        }
+    }
+
+    @Test func theCommitterRunsAtAHigherPriorityWhereTheProcessMayGiveIt() throws {
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            let committerNice = try database.transaction(.immediate) { _ in
+                // /proc/thread-self/stat: field 19 is the nice value (after the parenthesised name).
+                let stat = try String(contentsOfFile: "/proc/thread-self/stat", encoding: .utf8)
+                let fields = stat[stat.range(of: ")")!.upperBound...].split(separator: " ")
+                return Int32(fields[16])
+            }
+            let processNice = getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0)
+            // Root (as in CI) may raise priority; otherwise the committer keeps the process's.
+            #expect(committerNice == (geteuid() == 0 ? GroupCommit.committerNice : Int32(processNice)))
+        }
+    }
 }
