@@ -34,7 +34,8 @@ final class GroupCommit: @unchecked Sendable {
     static let idleSeconds = 1.0
     /// The committer's nice value where the process may raise priority (root, `CAP_SYS_NICE`). Every
     /// write of every caller waits on this one thread: when it waits for a CPU behind the threads it
-    /// just woke, all of them wait for it.
+    /// just woke, all of them wait for it. (A thread started from the committer inherits the value: libdispatch
+    /// may start a worker thread when the committer resumes a task, which then runs ahead of its peers.)
     static let committerNice: Int32 = -10
 
     /// One caller's body, run on the committer; the caller sleeps on `done` until `finish`, which also
