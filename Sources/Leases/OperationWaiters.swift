@@ -9,6 +9,8 @@ import Synchronization
 final class OperationWaiters: Sendable {
     private let waiters = Mutex<[String: [WakeUp]]>([:])
     private let recent = Mutex(RecentIDs(capacity: 16384))
+    /// The long-polls' deadlines, on one timer.
+    let deadlines = Deadlines()
 
     /// Wakes everyone waiting on `operationID`.
     func finished(_ operationID: String) {
@@ -32,16 +34,14 @@ final class OperationWaiters: Sendable {
             unregister(wakeUp, from: operationID)
             return
         }
-        // The deadline is a dispatch timer rather than a sleeping child task: a long-poll costs one
+        // The deadline is on the shared timer rather than a sleeping child task: a long-poll costs one
         // continuation, and a cancelled request ends its wait at once.
-        let timeout = DispatchWorkItem { wakeUp.fire() }
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: timeout)
+        deadlines.schedule(wakeUp, at: .now() + seconds)
         await withTaskCancellationHandler {
             await wakeUp.wait()
         } onCancel: {
             wakeUp.fire()
         }
-        timeout.cancel()
         unregister(wakeUp, from: operationID)
     }
 
