@@ -22,12 +22,12 @@ public final class Database: Sendable {
     /// Hands `connection` out, one thread at a time, and group-commits transactions. A `Database` call
     /// made inside a `withConnection` or `transaction` closure on the same thread runs at once (nested).
     let writer: GroupCommit
-    /// Held while the read-only connection is in use.
-    private let readLock = NSLock()
-    /// A second, read-only connection for ``read(_:)``: in WAL mode its readers see the last commit and
-    /// never wait for the writer (nor it for them). `nil` when it could not be opened: reads then share the
-    /// writer's connection. Only touched while `readLock` is held.
-    nonisolated(unsafe) private var reader: Connection? = nil
+    /// How many read-only connections ``read(_:)`` may open.
+    public static let readConnections = 4
+    /// Read-only connections for ``read(_:)``: in WAL mode their readers see the last commit and never
+    /// wait for the writer (nor it for them), nor for each other up to `readConnections`. `nil` when none
+    /// could be opened: reads then share the writer's connection.
+    private let readers: ReadConnections?
 
     /// Opens the database at `path`, creating the file if missing (not its directory), and configures the
     /// connection. Throws `DatabaseError` naming the path and SQLite's message, e.g.
@@ -45,10 +45,13 @@ public final class Database: Sendable {
             sqlite3_close_v2(handle)
             throw error
         }
-        connection = Connection(handle: handle, path: path)
+        let connection = Connection(handle: handle, path: path)
+        try Self.configure(connection, path: path)
+        self.connection = connection
         writer = GroupCommit(connection: connection)
-        try configure()
-        reader = Self.openReader(path)
+        readers = Self.openReader(path).map { first in
+            ReadConnections(first: first, capacity: Self.readConnections) { Self.openReader(path) }
+        }
     }
 
     /// Process-wide SQLite settings, applied once before the first connection opens (SQLite refuses
@@ -70,19 +73,17 @@ public final class Database: Sendable {
         return Connection(handle: handle, path: path)
     }
 
-    /// Runs `body` in a read transaction on the read-only connection: one consistent snapshot of the last
+    /// Runs `body` in a read transaction on a read-only connection: one consistent snapshot of the last
     /// commit, without waiting for (or holding up) a write in progress. Writes in `body` fail.
     @discardableResult
     public func read<T>(_ body: (Connection) throws -> T) throws -> T {
-        guard let reader else { return try withConnection(body) }
-        readLock.lock()
-        defer { readLock.unlock() }
-        return try reader.transaction(.deferred, body)
+        guard let readers else { return try withConnection(body) }
+        return try readers.with { try $0.transaction(.deferred, body) }
     }
 
-    private func configure() throws {
+    private static func configure(_ connection: Connection, path: String) throws {
         sqlite3_extended_result_codes(connection.handle, 1)
-        sqlite3_busy_timeout(connection.handle, Self.busyTimeoutMilliseconds)
+        sqlite3_busy_timeout(connection.handle, busyTimeoutMilliseconds)
         do {
             // journal_mode answers with the mode now in force: a file system without shared memory, or a
             // database another process opened in another mode, can refuse WAL.

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -19,12 +20,13 @@ import Glibc
 /// next request.
 final class GroupCommit: @unchecked Sendable {
     private let connection: Connection
-    /// Guards `queue`, `committerRunning`, `committer` and `batchesEnded`.
+    /// Guards `queue`, `committerRunning` and `batchesEnded`.
     private let lock = NSCondition()
     private var queue: [Request] = []
     private var committerRunning = false
-    /// The committer thread while it runs: calls from it are nested calls.
-    private var committer: pthread_t?
+    /// The committer thread (`pthread_t`, an integer on Linux) while it runs, else 0: calls from it are
+    /// nested calls. Atomic, so that asking "am I the committer?" takes no lock the committer needs.
+    private let committer = Atomic<UInt>(0)
     private var batchesEnded: UInt64 = 0
     /// SQLITE_ABORT (4): the code reported to members of a batch SQLite rolled back by itself.
     static let abortCode: Int32 = 4
@@ -91,7 +93,7 @@ final class GroupCommit: @unchecked Sendable {
 
     /// Whether the calling thread is the committer (inside a body).
     private var isCommitterThread: Bool {
-        lock.withLock { committer.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
+        committer.load(ordering: .acquiring) == UInt(pthread_self())
     }
 
     /// Runs `body` with the connection and no transaction of vfiod's own (an open batch is committed
@@ -186,7 +188,7 @@ final class GroupCommit: @unchecked Sendable {
 
     /// The committer: takes waiting requests in order, batching consecutive transactions.
     private func commitLoop() {
-        lock.withLock { committer = pthread_self() }
+        committer.store(UInt(pthread_self()), ordering: .releasing)
         while let first = next(waitingUpTo: Self.idleSeconds) {
             guard first.isTransaction else {
                 _ = first.run(connection)
@@ -205,7 +207,7 @@ final class GroupCommit: @unchecked Sendable {
         while queue.isEmpty {
             if !lock.wait(until: deadline) && queue.isEmpty {
                 committerRunning = false
-                committer = nil
+                committer.store(0, ordering: .releasing)
                 return nil
             }
         }

@@ -46,6 +46,62 @@ import Testing
         }
     }
 
+    @Test func readsOnDifferentThreadsDoNotWaitForEachOther() throws {
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            try database.execute("CREATE TABLE t (n INTEGER)")
+            try database.run("INSERT INTO t (n) VALUES (1)")
+            let inside = DispatchSemaphore(value: 0)
+            let release = DispatchSemaphore(value: 0)
+            let finished = DispatchSemaphore(value: 0)
+            // Every connection but one is held by a reader that waits inside its read transaction…
+            for _ in 0..<(Database.readConnections - 1) {
+                Thread.detachNewThread {
+                    _ = try? database.read { connection in
+                        inside.signal()
+                        release.wait()
+                        return try connection.query("SELECT n FROM t", bindings: []) { $0.int64(0) }
+                    }
+                    finished.signal()
+                }
+            }
+            for _ in 0..<(Database.readConnections - 1) { inside.wait() }
+            // …and another reader still reads at once (a deadlock detector, not a timing claim).
+            let read = DispatchSemaphore(value: 0)
+            Thread.detachNewThread {
+                if (try? database.read { try $0.query("SELECT n FROM t", bindings: []) { $0.int64(0) } }) == [1] { read.signal() }
+            }
+            #expect(read.wait(timeout: .now() + 30) == .success)
+            for _ in 0..<(Database.readConnections - 1) { release.signal() }
+            for _ in 0..<(Database.readConnections - 1) { finished.wait() }
+        }
+    }
+
+    @Test func readersBeyondTheConnectionsWaitForOneAndAllRead() throws {
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            try database.execute("CREATE TABLE t (n INTEGER)")
+            try database.run("INSERT INTO t (n) VALUES (1)")
+            let group = DispatchGroup()
+            let results = NSLock()
+            nonisolated(unsafe) var sums: [Int64] = []
+            for _ in 0..<(4 * Database.readConnections) {
+                group.enter()
+                Thread.detachNewThread {
+                    let sum = (try? database.read { connection -> Int64 in
+                        var sum: Int64 = 0
+                        for _ in 0..<50 { sum += try connection.query("SELECT n FROM t", bindings: []) { $0.int64(0) }.reduce(0, +) }
+                        return sum
+                    }) ?? -1
+                    results.withLock { sums.append(sum) }
+                    group.leave()
+                }
+            }
+            group.wait()
+            #expect(sums == Array(repeating: 50, count: 4 * Database.readConnections))
+        }
+    }
+
     @Test func missingDirectoryGivesClearError() throws {
         try withTemporaryDirectory { directory in
             let path = directory.appendingPathComponent("missing/vfiod.db").path
