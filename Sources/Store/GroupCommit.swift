@@ -7,7 +7,8 @@ import Glibc
 /// Runs everything on the writer connection from one thread of its own, the committer, and commits the
 /// write transactions that are waiting together in one SQLite transaction (group commit).
 ///
-/// A caller hands its body to the committer and sleeps until it is done. The committer takes every
+/// A caller hands its body to the committer and sleeps until it is done (a task is suspended instead, and
+/// resumed from the committer: `transaction(_:completion:)`). The committer takes every
 /// waiting request, runs the transaction bodies one after another inside one `BEGIN IMMEDIATE`, the
 /// first directly and each later one inside a `SAVEPOINT` (a body that throws undoes its own changes and
 /// nobody else's), commits once, and only then wakes the callers: a transaction has returned only once it
