@@ -14,6 +14,9 @@ public final class WALCheckpointer: Sendable {
     public static let backstopPages = 16_384
 
     private let stopping = Atomic<Bool>(false)
+    /// The last checkpoint's report: frames in the log and frames of it in the database (-1, -1 before
+    /// the first, or when the connection did not see a log).
+    private let report = Mutex<(logFrames: Int32, checkpointedFrames: Int32)>((-1, -1))
 
     /// Starts checkpointing the database at `database.path` every `interval`, and raises its writer's
     /// automatic checkpoint to ``backstopPages``. Throws `DatabaseError` when the connection cannot open.
@@ -29,19 +32,31 @@ public final class WALCheckpointer: Sendable {
         sqlite3_busy_timeout(handle, 100)
         try database.execute("PRAGMA wal_autocheckpoint=\(Self.backstopPages)")
         let connection = Connection(handle: handle, path: database.path)
+        // A connection learns that the database is in WAL mode only when it first reads it; until then a
+        // checkpoint on it is a no-op that reports success.
+        _ = try connection.query("SELECT count(*) FROM sqlite_schema") { $0.int64(0) }
         nonisolated(unsafe) let owned = connection
         let pause = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
         let thread = Thread { [self] in
+            // Named from inside: only then does Foundation name the pthread (`top -H`).
+            Thread.current.name = "wal-checkpoint"
             while !stopping.load(ordering: .relaxed) {
                 // PASSIVE: copies the frames no reader needs; waits for no one. Failures (busy) retry next time.
-                _ = sqlite3_wal_checkpoint_v2(owned.handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+                var logFrames: Int32 = -1
+                var checkpointedFrames: Int32 = -1
+                if sqlite3_wal_checkpoint_v2(owned.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &checkpointedFrames) == SQLITE_OK {
+                    report.withLock { $0 = (logFrames, checkpointedFrames) }
+                }
                 Thread.sleep(forTimeInterval: pause)
             }
             _ = owned
         }
-        thread.name = "wal-checkpoint"
         thread.start()
     }
+
+    /// What the last checkpoint reported: the log's frames, and how many of them are in the database
+    /// (-1 each before the first checkpoint, or when it found no log).
+    public var lastReport: (logFrames: Int32, checkpointedFrames: Int32) { report.withLock { $0 } }
 
     /// Stops after the current pause (the thread then closes its connection).
     public func stop() {
