@@ -59,10 +59,11 @@ public final class UeventMonitor: @unchecked Sendable {
             let handler = self.handler
             let wakeRead = pipeEnds[0]
             let thread = Thread {
+                // Named from inside: only then does Foundation name the pthread (`top -H`).
+                Thread.current.name = "vfiod-uevent"
                 Self.run(socket: fd, wake: wakeRead, handler: handler)
                 done.signal()
             }
-            thread.name = "vfiod-uevent"
             thread.start()
         }
     }
