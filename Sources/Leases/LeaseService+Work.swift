@@ -64,16 +64,16 @@ extension LeaseService {
     private func runBind(_ operation: GroupOperation, _ assignment: Assignment, journal: Journal) throws {
         let result = Result { try GroupBinder(kernel: kernel).bind(assignment, journal: journal) }
         // The paths come from sysfs, read here: the body below runs on the database's committer.
-        let paths = result.map { devices in
+        let paths = (try? result.get()).map { devices -> [String] in
             var bound = assignment
             bound.devices = devices
             return devicePaths(bound)
-        }
+        } ?? []
         try finish(operation, assignment, journal: journal, error: result.errorText) { current in
             switch result {
             case .success(let devices):
                 current.devices = devices
-                current.devicePaths = (try? paths.get()) ?? []
+                current.devicePaths = paths
                 if current.state == .binding { current.state = .active }
             case .failure(let error):
                 current.failure = "bind failed and was undone: \(error)"

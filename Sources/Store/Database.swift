@@ -23,7 +23,7 @@ public final class Database: Sendable {
     /// made inside a `withConnection` or `transaction` closure on the same thread runs at once (nested).
     let writer: GroupCommit
     /// How many read-only connections ``read(_:)`` may open.
-    public static let readConnections = 4
+    static let readConnections = 4
     /// Read-only connections for ``read(_:)``: in WAL mode their readers see the last commit and never
     /// wait for the writer (nor it for them), nor for each other up to `readConnections`. `nil` when none
     /// could be opened: reads then share the writer's connection.

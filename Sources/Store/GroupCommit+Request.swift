@@ -17,11 +17,17 @@ extension GroupCommit {
         /// Called by `finish` instead of waking a sleeping caller, for callers that do not sleep.
         private var completion: ((Request) -> Void)?
 
-        init(isTransaction: Bool, run: @escaping (Connection) -> Bool, refuse: @escaping (Error) -> Void,
-             completion: ((Request) -> Void)? = nil) {
+        /// A request that runs `body` and keeps its result (or the error that kept it from running) in
+        /// `outcome`. Without `completion` the caller sleeps in `wait()` until `finish`.
+        init<T>(isTransaction: Bool, _ body: @escaping (Connection) throws -> T, into outcome: Outcome<T>,
+                completion: ((Request) -> Void)? = nil) {
             self.isTransaction = isTransaction
-            self.body = run
-            self.refusal = refuse
+            self.body = { connection in
+                let result = Result { try body(connection) }
+                outcome.result = result
+                if case .success = result { return true } else { return false }
+            }
+            self.refusal = { error in outcome.result = .failure(error) }
             self.completion = completion
         }
 
@@ -41,8 +47,15 @@ extension GroupCommit {
         func wait() { done.wait() }
     }
 
-    /// A body's outcome, written by the committer before `finish` reads it (on the committer too).
+    /// A body's outcome, written by the committer before `finish` (which orders it before any read).
     final class Outcome<T>: @unchecked Sendable {
         var result: Result<T, Error>?
+
+        /// What the caller gets once `request` finished: the body's result, or the commit's error when
+        /// the body succeeded in a batch whose commit failed.
+        func settled(by request: Request) -> Result<T, Error> {
+            if case .success = result!, let commitError = request.commitError { return .failure(commitError) }
+            return result!
+        }
     }
 }

@@ -79,44 +79,24 @@ final class GroupCommit: @unchecked Sendable {
             return completion(Result { try savepoint(body) })
         }
         let outcome = Outcome<T>()
-        let request = Request(isTransaction: true, run: { connection in
-            let result = Result { try body(connection) }
-            outcome.result = result
-            if case .success = result { return true } else { return false }
-        }, refuse: { error in
-            outcome.result = .failure(error)
-        }, completion: { request in
-            if case .success = outcome.result!, let commitError = request.commitError {
-                completion(.failure(commitError))
-            } else {
-                completion(outcome.result!)
-            }
+        enqueue(Request(isTransaction: true, body, into: outcome) { request in
+            completion(outcome.settled(by: request))
         })
-        enqueue(request)
     }
-
 
     /// Hands `body` to the committer and waits for it (and, for a transaction, for its commit).
     private func submit<T>(isTransaction: Bool, _ body: (Connection) throws -> T) throws -> T {
         // The committer runs `body` while this thread sleeps in `wait()`, so the closure never outlives
         // this call: escaping it for the hand-over is safe. `outcome` is written only by the committer
         // before `finish()` and read here after `wait()` (the semaphore orders the two).
-        nonisolated(unsafe) var outcome: Result<T, Error>?
-        let commitError = withoutActuallyEscaping(body) { escapable -> Error? in
-            nonisolated(unsafe) let body = escapable
-            let request = Request(isTransaction: isTransaction, run: { connection in
-                let result = Result { try body(connection) }
-                outcome = result
-                if case .success = result { return true } else { return false }
-            }, refuse: { error in
-                outcome = .failure(error)
-            })
+        let outcome = Outcome<T>()
+        let request = withoutActuallyEscaping(body) { escapable -> Request in
+            let request = Request(isTransaction: isTransaction, escapable, into: outcome)
             enqueue(request)
             request.wait()
-            return request.commitError
+            return request
         }
-        if case .success = outcome!, let commitError { throw commitError }
-        return try outcome!.get()
+        return try outcome.settled(by: request).get()
     }
 
     private func enqueue(_ request: Request) {

@@ -31,19 +31,21 @@ final class ReadConnections: @unchecked Sendable {
 
     private func take() -> Connection {
         condition.lock()
+        defer { condition.unlock() }
+        // After a refused open, wait for a connection in use (the first one always exists) to come back.
+        var mayOpen = true
         while true {
-            if let connection = idle.popLast() {
-                condition.unlock()
-                return connection
-            }
-            if opened < capacity {
+            if let connection = idle.popLast() { return connection }
+            if mayOpen, opened < capacity {
                 opened += 1
+                // Opened without the lock (it touches the file); the pool may have changed meanwhile.
                 condition.unlock()
-                // Opened without the lock (it touches the file); a refusal gives the slot back and waits
-                // for a connection in use (the first one always exists).
-                if let connection = open() { return connection }
+                let connection = open()
                 condition.lock()
+                if let connection { return connection }
                 opened -= 1
+                mayOpen = false
+                continue
             }
             condition.wait()
         }

@@ -55,8 +55,8 @@ public final class WALCheckpointer: Sendable {
     }
 
     /// What the last checkpoint reported: the log's frames, and how many of them are in the database
-    /// (-1 each before the first checkpoint, or when it found no log).
-    public var lastReport: (logFrames: Int32, checkpointedFrames: Int32) { report.withLock { $0 } }
+    /// (-1 each before the first checkpoint, or when it found no log). For tests.
+    var lastReport: (logFrames: Int32, checkpointedFrames: Int32) { report.withLock { $0 } }
 
     /// Stops after the current pause (the thread then closes its connection).
     public func stop() {
