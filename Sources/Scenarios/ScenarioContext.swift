@@ -61,6 +61,14 @@ final class ScenarioContext {
         return client
     }
 
+    /// For a failure's line: whether vfiod still runs (or how it ended) and the end of its log.
+    var vfiodState: String {
+        guard let vfiod else { return "" }
+        let state = vfiod.isRunning ? "running" : "ended (\(vfiod.waitForExit()))"
+        let tail = vfiod.log.split(separator: "\n").suffix(8).joined(separator: " | ")
+        return "; vfiod \(state), log: \(tail)"
+    }
+
     /// Stops the running vfiod, noting when it ignored SIGTERM.
     private func stopVFIOD() {
         if let vfiod, !vfiod.stop() { note("vfiod ignored SIGTERM for 30 s and was killed (SIGTERM lost right after start?)") }

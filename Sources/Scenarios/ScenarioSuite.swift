@@ -39,7 +39,7 @@ public enum ScenarioSuite {
         } catch let skip as ScenarioSkip {
             outcome = .skip(skip.description)
         } catch {
-            outcome = .fail("\(error)")
+            outcome = .fail("\(error)\(context.vfiodState)")
         }
         let result = ScenarioResult(name: name, outcome: outcome)
         context.close(keep: result.failed)
