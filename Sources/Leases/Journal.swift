@@ -79,20 +79,21 @@ final class Journal {
         return reading
     }
 
-    /// Journals a check (no kernel write, no crash point): `holds` says whether it passed. Its row and
-    /// outcome commit with the next transaction.
+    /// Journals a check (no kernel write, no crash point): `holds` says whether it passed. Its step row
+    /// commits with the next transaction. Only a failed check is audited: a passed one changes nothing
+    /// (what it saw is in the audit row of the write before it) and stays in the operation's steps.
     func check(_ action: String, device: PCIAddress?, expected: String, _ holds: () -> (Bool, String)) throws {
         let (ok, found) = holds()
         let error = ok ? nil : "expected \(expected), found \(found)"
         let at = now()
         let (operation, actor, assignment) = (operation, actor, assignment)
         record { connection in
-            let seq = try OperationRecords.addStep(operation.id, action: action, device: device?.description,
-                                                   originalDriver: nil, expected: expected, at: at, in: connection)
-            try OperationRecords.finishStep(operation.id, seq: seq, error: error, at: at, in: connection)
+            let seq = try OperationRecords.addFinishedStep(operation.id, action: action, device: device?.description,
+                                                           expected: expected, error: error, at: at, in: connection)
+            guard let error else { return }
             try Audit.append(action: "operation.step", actor: actor, requestID: operation.requestID,
                              assignment: assignment, device: device?.description, before: nil,
-                             after: ["check": ok ? "passed" : "failed"],
+                             after: ["check": "failed"],
                              detail: "\(operation.kind.rawValue) \(operation.id) step \(seq) \(action): found \(found)",
                              error: error, at: at, in: connection)
         }

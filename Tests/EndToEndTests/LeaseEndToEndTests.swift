@@ -192,11 +192,29 @@ import VFIOSimulator
             let (_, failed) = try await service.send("GET", "/v1/assignments/\(id)")
             #expect(failed["state"] as? String == "failed")
             #expect((failed["failure"] as? String)?.contains("verify_driver") == true, "\(failed)")
+            let (_, steps) = try await service.send("GET", "/v1/audit?assignment=\(id)&action=operation.step")
+            let check = (steps["items"] as? [[String: Any]] ?? []).filter { ($0["detail"] as? String ?? "").contains("verify_driver") }
+            #expect(check.count == 1 && check.first?["error"] is String, "a failed check is audited with its error: \(check)")
             #expect(TreeState(kernel, "0000:06:00.0") == TreeState(driver: "e1000", driverOverride: nil, groupNode: false))
             #expect(TreeState(kernel, "0000:06:01.0").driverOverride == nil)
             try kernel.clearFaults()
             let retry = try await service.send("POST", "/v1/assignments", json: ["group": 11, "holder": ["id": "vm-1", "tenant": "t1"]])
             #expect(retry.response.status == 202, "a failed lease frees its group")
+        }
+    }
+
+    @Test func aPassedCheckIsAStepButNotAnAuditRow() async throws {
+        try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
+            let created = try await service.send("POST", "/v1/assignments", json: ["device": "0000:07:01.0", "holder": ["id": "vm-1", "tenant": "t1"]])
+            let bind = try await service.finish(operation: created.response.header("Operation-Location"))
+            #expect(bind["state"] as? String == "succeeded", "\(bind)")
+            let steps = (bind["steps"] as? [[String: Any]] ?? []).map { ($0["action"] as? String ?? "", $0["state"] as? String ?? "") }
+            #expect(steps.contains { $0 == ("verify_driver", "done") } && steps.contains { $0 == ("verify_group", "done") }, "\(steps)")
+            let id = try #require(created.body["id"] as? String)
+            let (_, audit) = try await service.send("GET", "/v1/audit?assignment=\(id)&action=operation.step")
+            let details = (audit["items"] as? [[String: Any]] ?? []).compactMap { $0["detail"] as? String }
+            #expect(details.contains { $0.hasSuffix(" probe") }, "each kernel write is audited: \(details)")
+            #expect(!details.contains { $0.contains("verify_") }, "a passed check changes nothing: \(details)")
         }
     }
 
