@@ -3,35 +3,35 @@ import Store
 import TestSupport
 
 // vfiod-bench: load generators for bench/run (not a test).
-//   vfiod-bench leases PORT CLIENTS SECONDS   lease lifecycles (create → active → release → released)
-//   vfiod-bench sqlite DIR SECONDS            raw SQLite commits of audit rows, same pragmas as vfiod
+//   vfiod-bench leases PORT CLIENTS SECONDS       lease lifecycles (create → active → release → released)
+//   vfiod-bench sqlite DIR SECONDS SOURCE_DB     raw SQLite: the lifecycles' rows from SOURCE_DB inserted
+//                                                again into DIR/raw.db, same schema and pragmas as vfiod
 
 let arguments = CommandLine.arguments
-guard arguments.count == 5 && arguments[1] == "leases" || arguments.count == 4 && arguments[1] == "sqlite" else {
-    FileHandle.standardError.write(Data("usage: vfiod-bench leases PORT CLIENTS SECONDS | sqlite DIR SECONDS\n".utf8))
+guard arguments.count == 5 && ["leases", "sqlite"].contains(arguments[1]) else {
+    FileHandle.standardError.write(Data("usage: vfiod-bench leases PORT CLIENTS SECONDS | sqlite DIR SECONDS SOURCE_DB\n".utf8))
     exit(2)
 }
 
 if arguments[1] == "sqlite" {
+    let replay = try RowReplay(source: arguments[4], limit: 1000)
     let database = try Database(path: arguments[2] + "/raw.db")
     _ = try Migrator().apply(to: database)
+    // Checkpoints off the inserting thread, as in vfiod.
+    let checkpointer = try WALCheckpointer(database: database)
     let seconds = Double(arguments[3])!
-    let start = Date()
-    var commits = 0
-    // SQLite alone: one connection, one transaction per row, on this thread (no hand-over to vfiod's
-    // committer thread, no batching).
+    let perRow = String(format: "%.1f", replay.rowsPerLifecycle)
     try database.withConnection { connection in
-        while Date().timeIntervalSince(start) < seconds {
-            try connection.transaction(.immediate) { connection in
-                _ = try AuditLog.append(AuditEntry(actor: "bench", action: "operation.step", device: "0000:10:00.0", group: 100,
-                                                   assignment: "asg_0", before: ["driver": "none"], after: ["driver": "vfio-pci"],
-                                                   detail: "bind step"), in: connection)
-            }
-            commits += 1
-        }
+        // SQLite alone, on this thread: no hand-over to vfiod's committer, no batching across lifecycles.
+        let batched = try replay.run(on: connection, seconds: seconds / 2, transactionPerRow: false, tag: "l")
+        let single = try replay.run(on: connection, seconds: seconds / 2, transactionPerRow: true, tag: "r")
+        print(String(format: "sqlite, the same rows (%@ per lifecycle, copied from %d lifecycles of this run), one thread:", perRow, replay.lifecycles.count))
+        print(String(format: "  one transaction per lifecycle: %.0f lifecycles/s (%.0f rows/s)",
+                     Double(batched.lifecycles) / batched.elapsed, Double(batched.rows) / batched.elapsed))
+        print(String(format: "  one transaction per row: %.0f commits/s (%.0f lifecycles/s)",
+                     Double(single.rows) / single.elapsed, Double(single.lifecycles) / single.elapsed))
     }
-    let elapsed = Date().timeIntervalSince(start)
-    print(String(format: "sqlite: %.0f commits/s (%d audit rows, one transaction each)", Double(commits) / elapsed, commits))
+    checkpointer.stop()
     exit(0)
 }
 

@@ -1,0 +1,96 @@
+import Foundation
+import Store
+
+/// The raw SQLite reference for the lease benchmark: the rows vfiod stored for its lifecycles (assignment,
+/// its devices, the two operations, their steps, the audit rows), copied from the run's own database and
+/// inserted again into a fresh database with vfiod's schema, indexes and pragmas, on one thread, with
+/// nothing else: no HTTP, no kernel, no hand-over to a committer, no hashing (the stored hashes are
+/// copied). Each copy gets new ids and audit numbers, so every insert lands as vfiod's did.
+struct RowReplay {
+    /// One stored row: its table, its columns and their values.
+    struct StoredRow {
+        let table: String
+        let columns: [String]
+        let values: [SQLValue]
+        /// The statement that inserts it.
+        var sql: String {
+            let names = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+            return "INSERT INTO \(table) (\(names)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+        }
+    }
+
+    /// The tables of a lifecycle, in an order that satisfies their foreign keys.
+    static let tables = ["assignments", "assignment_devices", "operations", "operation_steps", "audit"]
+    /// Columns that hold an assignment's or an operation's id: renamed in every copy.
+    static let idColumns: Set<String> = ["id", "assignment_id", "operation_id"]
+
+    /// Each lifecycle's rows, in insertion order.
+    let lifecycles: [[StoredRow]]
+
+    /// Reads up to `limit` released lifecycles from the database at `path`.
+    init(source path: String, limit: Int) throws {
+        let source = try Database(path: path)
+        lifecycles = try source.read { connection in
+            let ids = try connection.query("SELECT id FROM assignments WHERE state = 'released' ORDER BY id LIMIT ?",
+                                           bindings: [.integer(Int64(limit))]) { $0.string(0) }
+            return try ids.map { id in
+                let operations = "SELECT id FROM operations WHERE assignment_id = ?1"
+                let filters = [
+                    "assignments": "id = ?1",
+                    "assignment_devices": "assignment_id = ?1",
+                    "operations": "assignment_id = ?1",
+                    "operation_steps": "operation_id IN (\(operations)) ORDER BY operation_id, seq",
+                    "audit": "assignment_id = ?1 ORDER BY seq",
+                ]
+                return try Self.tables.flatMap { table in
+                    try connection.query("SELECT * FROM \(table) WHERE \(filters[table]!)", bindings: [.text(id)]) { row in
+                        StoredRow(table: table, columns: (0..<row.columnCount).map(row.columnName),
+                                  values: (0..<row.columnCount).map(row.value))
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rows in one lifecycle, on average.
+    var rowsPerLifecycle: Double {
+        lifecycles.isEmpty ? 0 : Double(lifecycles.reduce(0) { $0 + $1.count }) / Double(lifecycles.count)
+    }
+
+    /// Inserts copies of the lifecycles into `connection` for `seconds`, one transaction per lifecycle or
+    /// one per row; returns the lifecycles and rows committed and the time taken. The copies' ids end in
+    /// `-<tag><copy>`: a tag not used before on the same database.
+    func run(on connection: Connection, seconds: Double, transactionPerRow: Bool, tag: String) throws
+        -> (lifecycles: Int, rows: Int, elapsed: Double) {
+        guard !lifecycles.isEmpty else { return (0, 0, 0) }
+        var nextSeq = try connection.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit") { $0.int64(0) }.first ?? 1
+        let statements = lifecycles.map { $0.map(\.sql) }
+        var copy = 0
+        var rows = 0
+        let start = Date()
+        while Date().timeIntervalSince(start) < seconds {
+            let lifecycle = lifecycles[copy % lifecycles.count]
+            let sql = statements[copy % lifecycles.count]
+            copy += 1
+            let suffix = tag + String(copy, radix: 16)
+            let inserts = zip(sql, lifecycle).map { sql, row in
+                (sql: sql, bindings: zip(row.columns, row.values).map { column, value -> SQLValue in
+                     if row.table == "audit" && column == "seq" { defer { nextSeq += 1 }; return .integer(nextSeq) }
+                     if Self.idColumns.contains(column), case .text(let id) = value { return .text(id + "-" + suffix) }
+                     return value
+                 })
+            }
+            if transactionPerRow {
+                for statement in inserts {
+                    try connection.transaction(.immediate) { try $0.run(statement.sql, bindings: statement.bindings) }
+                }
+            } else {
+                try connection.transaction(.immediate) { connection in
+                    for statement in inserts { try connection.run(statement.sql, bindings: statement.bindings) }
+                }
+            }
+            rows += inserts.count
+        }
+        return (copy, rows, Date().timeIntervalSince(start))
+    }
+}
