@@ -190,14 +190,19 @@ extension LeaseService {
     func endOperation(_ operation: GroupOperation, _ assignment: Assignment, error: String?, detail: OperationDetail?,
                       journal: Journal? = nil) throws {
         let at = now()
-        let caller = caller(of: operation)
         let end = { (connection: Connection) throws in
-            if let detail { try OperationRecords.setDetail(operation.id, detail, in: connection) }
-            try OperationRecords.setState(operation.id, error == nil ? .succeeded : .failed, error: error, at: at, in: connection)
-            try Audit.operation(error == nil ? "operation.succeeded" : "operation.failed", operation,
-                                assignment: assignment, caller: caller, error: error, at: at, in: connection)
+            try self.recordEnd(operation, assignment, error: error, detail: detail, at: at, in: connection)
         }
         if let journal { try journal.commit(end) } else { try database.transaction(.immediate, end) }
+    }
+
+    /// An operation's end, inside the caller's transaction: its detail when given, its state, its audit row.
+    func recordEnd(_ operation: GroupOperation, _ assignment: Assignment, error: String?, detail: OperationDetail?,
+                   at: Date, in connection: Connection) throws {
+        if let detail { try OperationRecords.setDetail(operation.id, detail, in: connection) }
+        try OperationRecords.setState(operation.id, error == nil ? .succeeded : .failed, error: error, at: at, in: connection)
+        try Audit.operation(error == nil ? "operation.succeeded" : "operation.failed", operation,
+                            assignment: assignment, caller: caller(of: operation), error: error, at: at, in: connection)
     }
 
     static func describe(_ blocker: ResetPreview.Blocker) -> String {

@@ -31,13 +31,12 @@ extension LeaseService {
         waiters.finished(operationID)
     }
 
-    /// Publishes the assignment's new state (in memory and in the inventory, rescanned), then records
-    /// the operation's end: whoever sees the operation finished also sees what it did.
-    private func publish(_ assignment: Assignment, finishing operation: GroupOperation, error: String?,
-                         detail: OperationDetail?) throws {
+    /// Publishes the assignment's new state, in memory and in the inventory (rescanned). Readers of the
+    /// operation wait for this (``OperationWaiters/isPublishing(_:)``): whoever sees it finished also sees
+    /// what it did.
+    private func publish(_ assignment: Assignment) {
         live.set(assignment)
         inventory.refreshDevices(assignment.devices.compactMap { PCIAddress($0.address) })
-        try endOperation(operation, assignment, error: error, detail: detail)
     }
 
     /// The operation and its assignment as last committed (the read-only connection: an operation is
@@ -127,25 +126,29 @@ extension LeaseService {
     }
 
     /// Applies an operation's outcome to its assignment (read again inside the transaction: a release
-    /// may have been asked for meanwhile) with the journal's pending rows, audits a state change, then
-    /// publishes. `apply` changes the assignment and returns the audit detail.
+    /// may have been asked for meanwhile) and records the operation's end, with the journal's pending rows,
+    /// in one transaction; audits a state change; then publishes. `apply` changes the assignment and
+    /// returns the audit detail. Until the publish is done (``run(operationID:)`` ends it), readers of the
+    /// operation wait.
     private func finish(_ operation: GroupOperation, _ assignment: Assignment, journal: Journal, error: String?,
                         detail: OperationDetail? = nil, apply: (inout Assignment) -> String?) throws {
         let at = now()
+        waiters.publishing(operation.id)
         let updated = try journal.commit { connection -> Assignment in
             guard var current = try AssignmentRecords.get(assignment.id, in: connection) else { throw LeaseError.notFound(assignment.id) }
             let before = current.state
-            let detail = apply(&current)
+            let change = apply(&current)
             current.generation += 1
             current.updatedAt = at
             try AssignmentRecords.update(current, in: connection)
             if current.state != before {
                 try Audit.assignment("assignment.\(current.state.rawValue)", current, caller: caller(of: operation),
-                                     before: before, detail: detail, in: connection)
+                                     before: before, detail: change, in: connection)
             }
+            try recordEnd(operation, current, error: error, detail: detail, at: at, in: connection)
             return current
         }
-        try publish(updated, finishing: operation, error: error, detail: detail)
+        publish(updated)
     }
 
     /// `/dev/vfio/<group>`, then each endpoint's cdev where the kernel made one.

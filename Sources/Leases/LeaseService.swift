@@ -23,6 +23,9 @@ public final class LeaseService: Sendable {
     /// Holder scans, kernel-log reads and callbacks: file and socket I/O kept off the cooperative pool.
     let observer = DedicatedExecutor(name: "observer", queueLimit: 1024, stuckAfterSeconds: 30)
     let waiters = OperationWaiters()
+    /// The longest a reader waits for a finished operation's publish (it takes milliseconds; the bound
+    /// is for a worker that died meanwhile).
+    static let publishWaitSeconds = 5.0
     let now: @Sendable () -> Date
     let maxTTLSeconds: Int
 
@@ -88,6 +91,9 @@ public final class LeaseService: Sendable {
     /// One operation, if the caller may see its assignment.
     public func operation(_ id: String, caller: Caller) async throws -> GroupOperation {
         guard Identifier.isWellFormed(id, prefix: "op") else { throw LeaseError.notFound(id) }
+        // An operation whose end committed shows as finished only once what it did is published (a worker
+        // does that at once, without waiting on anything but the inventory).
+        if waiters.isPublishing(id) { await waiters.wait(for: id, seconds: Self.publishWaitSeconds) }
         let found = try await store { database in
             try database.read { connection -> (GroupOperation, Assignment)? in
                 guard let operation = try OperationRecords.get(id, in: connection),

@@ -9,12 +9,32 @@ import Synchronization
 final class OperationWaiters: Sendable {
     private let waiters = Mutex<[String: [WakeUp]]>([:])
     private let recent = Mutex(RecentIDs(capacity: 16384))
+    /// Operations whose end may be committed while what they did is still being published.
+    private let unpublished = Mutex<Set<String>>([])
     /// The long-polls' deadlines, on one timer.
     let deadlines = Deadlines()
+
+    /// Marks `operationID` as about to commit its end before publishing what it did: readers wait for
+    /// `finished(_:)`.
+    func publishing(_ operationID: String) {
+        _ = unpublished.withLock { $0.insert(operationID) }
+        recent.withLock { $0.remove(operationID) }
+    }
+
+    /// Whether `operationID`'s end may be committed but not yet published.
+    func isPublishing(_ operationID: String) -> Bool {
+        unpublished.withLock { $0.contains(operationID) }
+    }
+
+    /// How many wait on `operationID` now (tests).
+    func waitingCount(for operationID: String) -> Int {
+        waiters.withLock { $0[operationID]?.count ?? 0 }
+    }
 
     /// Wakes everyone waiting on `operationID`.
     func finished(_ operationID: String) {
         recent.withLock { $0.insert(operationID) }
+        _ = unpublished.withLock { $0.remove(operationID) }
         let woken = waiters.withLock { $0.removeValue(forKey: operationID) ?? [] }
         for wakeUp in woken { wakeUp.fire() }
     }
@@ -73,6 +93,9 @@ struct RecentIDs {
         }
         ids.insert(id)
     }
+
+    /// Forgets `id` (its slot in the ring is reused in turn).
+    mutating func remove(_ id: String) { ids.remove(id) }
 
     func contains(_ id: String) -> Bool { ids.contains(id) }
 }

@@ -4,6 +4,7 @@ import Store
 import TestSupport
 import VFIOCore
 import VFIOSimulator
+@testable import Leases
 
 @Suite struct LeaseEndToEndTests {
     struct RoundTrip: Sendable, CustomStringConvertible {
@@ -215,6 +216,27 @@ import VFIOSimulator
             let details = (audit["items"] as? [[String: Any]] ?? []).compactMap { $0["detail"] as? String }
             #expect(details.contains { $0.hasSuffix(" probe") }, "each kernel write is audited: \(details)")
             #expect(!details.contains { $0.contains("verify_") }, "a passed check changes nothing: \(details)")
+        }
+    }
+
+    @Test func anOperationShowsFinishedOnlyOnceWhatItDidIsPublished() async throws {
+        try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
+            let created = try await service.send("POST", "/v1/assignments", json: ["device": "0000:07:01.0", "holder": ["id": "vm-1", "tenant": "t1"]])
+            let bind = try await service.finish(operation: created.response.header("Operation-Location"))
+            let id = try #require(bind["id"] as? String)
+            // As a worker leaves it between committing the operation's end and publishing the inventory.
+            let waiters = service.service.leases.waiters
+            waiters.publishing(id)
+            async let read = service.send("GET", "/v1/operations/\(id)")
+            var polls = 0
+            while waiters.waitingCount(for: id) == 0 && polls < 60_000 {
+                try await Task.sleep(for: .milliseconds(1))
+                polls += 1
+            }
+            #expect(waiters.waitingCount(for: id) == 1, "the read waits for the publish")
+            waiters.finished(id)
+            let (response, operation) = try await read
+            #expect(response.status == 200 && operation["state"] as? String == "succeeded", "\(operation)")
         }
     }
 
