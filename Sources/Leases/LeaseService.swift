@@ -24,7 +24,7 @@ public final class LeaseService: Sendable {
     let observer = DedicatedExecutor(name: "observer", queueLimit: 1024, stuckAfterSeconds: 30)
     let waiters = OperationWaiters()
     /// The longest a reader waits for a finished operation's publish (it takes milliseconds; the bound
-    /// is for a worker that died meanwhile).
+    /// keeps a reader from hanging on a publish stuck in a sysfs read).
     static let publishWaitSeconds = 5.0
     let now: @Sendable () -> Date
     let maxTTLSeconds: Int

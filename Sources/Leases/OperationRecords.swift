@@ -67,31 +67,31 @@ enum OperationRecords {
     /// Commits an intent row; returns its seq.
     static func addStep(_ operationID: String, action: String, device: String?, originalDriver: String?,
                         expected: String?, at date: Date, in connection: Connection) throws -> Int {
-        let next = try nextStep(operationID, in: connection)
-        try connection.run("""
-            INSERT INTO operation_steps (operation_id, seq, action, device, original_driver, expected, state, started_at)
-            VALUES (?, ?, ?, ?, ?, ?, 'intent', ?)
-            """, bindings: [.text(operationID), .integer(Int64(next)), .text(action), SQLValue(device),
-                            SQLValue(originalDriver), SQLValue(expected), .text(Timestamp.format(date))])
-        return next
+        try insertStep(operationID, action: action, device: device, originalDriver: originalDriver, expected: expected,
+                       state: "intent", finishedAt: nil, error: nil, at: date, in: connection)
     }
 
     /// A step that is over as it is recorded (a check): `done`, or `failed` with `error`; returns its number.
     static func addFinishedStep(_ operationID: String, action: String, device: String?, expected: String?,
                                 error: String?, at date: Date, in connection: Connection) throws -> Int {
-        let next = try nextStep(operationID, in: connection)
-        let time = Timestamp.format(date)
-        try connection.run("""
-            INSERT INTO operation_steps (operation_id, seq, action, device, expected, state, started_at, finished_at, error)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, bindings: [.text(operationID), .integer(Int64(next)), .text(action), SQLValue(device), SQLValue(expected),
-                            .text(error == nil ? "done" : "failed"), .text(time), .text(time), SQLValue(error)])
-        return next
+        try insertStep(operationID, action: action, device: device, originalDriver: nil, expected: expected,
+                       state: error == nil ? "done" : "failed", finishedAt: date, error: error, at: date, in: connection)
     }
 
-    private static func nextStep(_ operationID: String, in connection: Connection) throws -> Int {
-        try connection.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM operation_steps WHERE operation_id = ?",
-                             bindings: [.text(operationID)]) { Int($0.int64(0)) }.first ?? 1
+    /// Inserts the operation's next step (numbered after its last one); returns its number.
+    private static func insertStep(_ operationID: String, action: String, device: String?, originalDriver: String?,
+                                   expected: String?, state: String, finishedAt: Date?, error: String?, at date: Date,
+                                   in connection: Connection) throws -> Int {
+        let next = try connection.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM operation_steps WHERE operation_id = ?",
+                                        bindings: [.text(operationID)]) { Int($0.int64(0)) }.first ?? 1
+        try connection.run("""
+            INSERT INTO operation_steps (operation_id, seq, action, device, original_driver, expected, state, started_at,
+                                         finished_at, error)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, bindings: [.text(operationID), .integer(Int64(next)), .text(action), SQLValue(device),
+                            SQLValue(originalDriver), SQLValue(expected), .text(state), .text(Timestamp.format(date)),
+                            SQLValue(finishedAt.map(Timestamp.format)), SQLValue(error)])
+        return next
     }
 
     static func finishStep(_ operationID: String, seq: Int, error: String?, at date: Date, in connection: Connection) throws {

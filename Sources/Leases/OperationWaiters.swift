@@ -15,7 +15,7 @@ final class OperationWaiters: Sendable {
     let deadlines = Deadlines()
 
     /// Marks `operationID` as about to commit its end before publishing what it did: readers wait for
-    /// `finished(_:)`.
+    /// `finished(_:)`. A finish recorded earlier no longer counts (the operation is held back again).
     func publishing(_ operationID: String) {
         _ = unpublished.withLock { $0.insert(operationID) }
         recent.withLock { $0.remove(operationID) }
@@ -94,7 +94,8 @@ struct RecentIDs {
         ids.insert(id)
     }
 
-    /// Forgets `id` (its slot in the ring is reused in turn).
+    /// Forgets `id`. Its slot in the ring stays until reused: should `id` be inserted again meanwhile, that
+    /// older slot's turn forgets it early (at worst a later long-poll waits out its deadline).
     mutating func remove(_ id: String) { ids.remove(id) }
 
     func contains(_ id: String) -> Bool { ids.contains(id) }

@@ -17,6 +17,21 @@ struct RowReplay {
             let names = columns.map { "\"\($0)\"" }.joined(separator: ", ")
             return "INSERT INTO \(table) (\(names)) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
         }
+        /// The positions of the values a copy renames (ids) and renumbers (the audit's `seq`).
+        var idPositions: [Int] { columns.indices.filter { RowReplay.idColumns.contains(columns[$0]) } }
+        var seqPosition: Int? { table == "audit" ? columns.firstIndex(of: "seq") : nil }
+    }
+
+    /// A row ready to copy: its statement and where its copy differs, worked out once, outside the timing.
+    private struct Template {
+        let sql: String
+        let values: [SQLValue]
+        let idPositions: [Int]
+        let seqPosition: Int?
+
+        init(_ row: StoredRow) {
+            (sql, values, idPositions, seqPosition) = (row.sql, row.values, row.idPositions, row.seqPosition)
+        }
     }
 
     /// The tables of a lifecycle, in an order that satisfies their foreign keys.
@@ -64,21 +79,24 @@ struct RowReplay {
         -> (lifecycles: Int, rows: Int, elapsed: Double) {
         guard !lifecycles.isEmpty else { return (0, 0, 0) }
         var nextSeq = try connection.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit") { $0.int64(0) }.first ?? 1
-        let statements = lifecycles.map { $0.map(\.sql) }
+        let templates = lifecycles.map { $0.map(Template.init) }
         var copy = 0
         var rows = 0
         let start = Date()
         while Date().timeIntervalSince(start) < seconds {
-            let lifecycle = lifecycles[copy % lifecycles.count]
-            let sql = statements[copy % lifecycles.count]
+            let lifecycle = templates[copy % templates.count]
             copy += 1
-            let suffix = tag + String(copy, radix: 16)
-            let inserts = zip(sql, lifecycle).map { sql, row in
-                (sql: sql, bindings: zip(row.columns, row.values).map { column, value -> SQLValue in
-                     if row.table == "audit" && column == "seq" { defer { nextSeq += 1 }; return .integer(nextSeq) }
-                     if Self.idColumns.contains(column), case .text(let id) = value { return .text(id + "-" + suffix) }
-                     return value
-                 })
+            let suffix = "-" + tag + String(copy, radix: 16)
+            let inserts = lifecycle.map { row in
+                var bindings = row.values
+                for position in row.idPositions {
+                    if case .text(let id) = bindings[position] { bindings[position] = .text(id + suffix) }
+                }
+                if let position = row.seqPosition {
+                    bindings[position] = .integer(nextSeq)
+                    nextSeq += 1
+                }
+                return (sql: row.sql, bindings: bindings)
             }
             if transactionPerRow {
                 for statement in inserts {
