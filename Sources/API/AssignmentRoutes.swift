@@ -6,7 +6,7 @@ import VFIOCore
 extension RouteTable {
     mutating func addAssignmentRoutes() {
         route("POST", "/v1/assignments", .lease) { [context] request, principal throws(APIError) in
-            try await context.createAssignment(request, principal)
+            try await context.postAssignment(request, principal)
         }
         route("GET", "/v1/assignments", .read) { [context] request, principal throws(APIError) in
             try await context.listAssignments(request, principal)
@@ -76,43 +76,6 @@ extension APIContext {
     func assignmentResponse(_ assignment: Assignment, status: Int, _ request: HTTPRequest) -> HTTPResponse {
         var response = HTTPResponse.json(LeaseJSON.assignment(assignment), status: status)
         response.headers.append(("ETag", AssignmentETag.of(generation: assignment.generation)))
-        return response
-    }
-
-    func createAssignment(_ request: HTTPRequest, _ principal: Principal) async throws(APIError) -> HTTPResponse {
-        _ = try QueryParameters(request.query, allowed: [])
-        if let type = request.header("Content-Type"), !type.lowercased().hasPrefix("application/json") {
-            throw APIError(415, "unsupported_media_type", "Unsupported media type", "send the body as application/json")
-        }
-        let body = try AssignmentBody.parse(request.body)
-        let key = request.header("Idempotency-Key")
-        if let key, key.isEmpty || key.utf8.count > 128 {
-            throw APIError(400, "invalid_header", "Invalid header", "Idempotency-Key must be 1–128 characters")
-        }
-        let caller = caller(request, principal)
-        let stored = try await lease { service in
-            try await service.create(body, caller: caller, idempotencyKey: key, requestHash: AssignmentBody.hash(body)) { result in
-                switch result {
-                case .success(let (assignment, operation)):
-                    return StoredResponse(status: 202, body: LeaseJSON.assignment(assignment),
-                                          assignmentID: assignment.id + "|" + operation.id)
-                case .failure(let error):
-                    let problem = APIContext.problem(.of(error), request)
-                    return StoredResponse(status: problem.status, body: problem.body, assignmentID: nil)
-                }
-            }
-        }
-        if stored.status != 202 {
-            var response = HTTPResponse(status: stored.status, headers: [("Content-Type", "application/problem+json")], body: stored.body)
-            if stored.status == 503 { response.headers.append(("Retry-After", "1")) }
-            return response
-        }
-        var response = HTTPResponse.json(stored.body, status: 202)
-        let ids = (stored.assignmentID ?? "").split(separator: "|").map(String.init)
-        if ids.count == 2 {
-            response.headers.append(("Location", "/v1/assignments/\(ids[0])"))
-            response.headers.append(("Operation-Location", "/v1/operations/\(ids[1])"))
-        }
         return response
     }
 

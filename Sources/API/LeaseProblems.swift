@@ -29,12 +29,6 @@ extension APIError {
         case .busy:
             return APIError(503, "queue_full", "Busy", "the worker queue is full; retry later",
                             headers: [("Retry-After", "1")])
-        case .idempotencyMismatch:
-            return APIError(422, "idempotency_key_reused", "Idempotency key reused",
-                            "this Idempotency-Key was first used with another request body")
-        case .idempotencyInProgress:
-            return APIError(409, "idempotency_key_in_progress", "Duplicate request in progress",
-                            "a request with this Idempotency-Key is still being answered; retry shortly")
         case .tenantMismatch(let tenant):
             return APIError(403, "forbidden", "Forbidden", "this token acts for tenant \(tenant) only")
         case .resetNotPossible(let address, let blockers):

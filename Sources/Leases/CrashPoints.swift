@@ -6,8 +6,18 @@ import Synchronization
 /// committed (before the write), and after the write (before its outcome is committed).
 ///
 /// Unset in production; the crash-at-every-step test walks N = 1, 2, … until a run finishes.
+///
+/// With `VFIOD_TEST_CRASH_ON=LABEL`, it kills itself at the named point `LABEL` instead (a point that is not
+/// a kernel write, such as `assignment created`: committed, not yet answered).
 enum CrashPoints {
     private static let target: Int? = ProcessInfo.processInfo.environment["VFIOD_TEST_CRASH_AT"].flatMap(Int.init)
+    private static let named: String? = ProcessInfo.processInfo.environment["VFIOD_TEST_CRASH_ON"]
+
+    static func pass(named label: String) {
+        guard label == named else { return }
+        FileHandle.standardError.write(Data("vfiod: test crash at \(label)\n".utf8))
+        kill(getpid(), SIGKILL)
+    }
     private static let count = Atomic<Int>(0)
 
     static func pass(_ label: String) {

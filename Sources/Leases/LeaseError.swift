@@ -16,10 +16,6 @@ public enum LeaseError: Error, Sendable, Equatable {
     case wrongState(String, AssignmentState)
     /// The worker queue is full: try again later.
     case busy
-    /// The same Idempotency-Key was used with another request body.
-    case idempotencyMismatch
-    /// The same Idempotency-Key is still being answered.
-    case idempotencyInProgress
     /// An operator asked for a holder outside its own tenant.
     case tenantMismatch(String)
     /// The reset preview says vfiod cannot reset the device now; each entry says why.

@@ -80,20 +80,3 @@ public struct AssignmentFilter: Sendable, Hashable {
         self.device = device
     }
 }
-
-/// A response stored for an Idempotency-Key, replayed for the same key and body.
-public struct StoredResponse: Sendable, Hashable {
-    /// Its status.
-    public var status: Int
-    /// Its body.
-    public var body: [UInt8]
-    /// The assignment it created, for `Location`.
-    public var assignmentID: String?
-
-    /// Creates a stored response.
-    public init(status: Int, body: [UInt8], assignmentID: String?) {
-        self.status = status
-        self.body = body
-        self.assignmentID = assignmentID
-    }
-}

@@ -3,37 +3,19 @@ import Inventory
 import Store
 import VFIOCore
 
-extension LeaseService {
-    /// Creates an assignment and queues its bind; answers with the response `render` makes of the outcome.
-    ///
-    /// With an `idempotencyKey`, the first response is stored and replayed for the same key and body;
-    /// another body with the same key throws `idempotencyMismatch`, and a duplicate that arrives while
-    /// the first is still being answered throws `idempotencyInProgress`.
-    public func create(_ request: CreateAssignmentRequest, caller: Caller, idempotencyKey: String?, requestHash: String,
-                       render: @escaping @Sendable (Result<(Assignment, GroupOperation), LeaseError>) -> StoredResponse)
-        async throws -> StoredResponse {
-        if let key = idempotencyKey, let replay = try await reserve(key: key, hash: requestHash, caller: caller) {
-            return replay
-        }
-        let result: Result<(Assignment, GroupOperation), LeaseError>
-        do {
-            result = .success(try await createAssignment(request, caller: caller))
-        } catch let error as LeaseError {
-            result = .failure(error)
-        } catch {
-            if let key = idempotencyKey { try? await forget(key: key, caller: caller) }
-            throw error
-        }
-        let response = render(result)
-        if let key = idempotencyKey, response.status < 500 {
-            try await remember(key: key, caller: caller, response: response)
-        } else if let key = idempotencyKey {
-            try? await forget(key: key, caller: caller)
-        }
-        return response
-    }
+/// An assignment checked against the inventory and ready to start: the assignment and its bind, with
+/// their ids, not yet stored.
+public struct AssignmentPlan: Sendable {
+    /// The assignment, `binding`.
+    public let assignment: Assignment
+    /// Its bind, `queued`.
+    public let operation: GroupOperation
+}
 
-    private func createAssignment(_ request: CreateAssignmentRequest, caller: Caller) async throws -> (Assignment, GroupOperation) {
+extension LeaseService {
+    /// Checks a request against the inventory and the live assignments, and plans the assignment and its
+    /// bind; stores nothing. Throws the refusal (`LeaseError`).
+    public func planAssignment(_ request: CreateAssignmentRequest, caller: Caller) throws -> AssignmentPlan {
         if let tenant = caller.tenant, tenant != request.holder.tenant { throw LeaseError.tenantMismatch(tenant) }
         let snapshot = inventory.current
         let group = try resolveGroup(request.target, in: snapshot)
@@ -55,28 +37,43 @@ extension LeaseService {
             resetOnRelease: request.resetOnRelease, generation: 1, createdAt: created, updatedAt: created,
             createdBy: caller.name, failure: nil, releaseReason: nil, devicePaths: [], release: request.release)
         let operation = GroupOperation(id: Identifier.make("op", at: created), kind: .bind, assignmentID: assignment.id,
-                                  groupID: group.id, state: .queued, reason: "requested", createdAt: created,
-                                  requestID: caller.requestID, actor: caller.name, steps: [])
+                                       groupID: group.id, state: .queued, reason: "requested", createdAt: created,
+                                       requestID: caller.requestID, actor: caller.name, steps: [])
+        return AssignmentPlan(assignment: assignment, operation: operation)
+    }
+
+    /// Stores a planned assignment, its bind and its audit row in one transaction — with `answer`, the
+    /// response its request gets, when the request carried an Idempotency-Key — then queues the bind.
+    ///
+    /// Throws `IdempotencyKeyTaken` when a request with the same key committed first (nothing is
+    /// stored), `LeaseError.groupAssigned` when another assignment took the group, and `LeaseError.busy`
+    /// when the worker queue is full (the assignment is then failed and `answer` removed, in one
+    /// transaction: a retry with the key starts afresh).
+    public func startAssignment(_ plan: AssignmentPlan, caller: Caller, answer: IdempotencyRecord? = nil) async throws -> Assignment {
+        let (assignment, operation) = (plan.assignment, plan.operation)
         try await database.write { connection in
-            if let existing = try AssignmentRecords.live(group: group.id, in: connection) {
-                throw LeaseError.groupAssigned(group: group.id, assignmentID: existing.id)
+            if let answer { try IdempotencyRecords.insert(answer, in: connection) }
+            if let existing = try AssignmentRecords.live(group: assignment.groupID, in: connection) {
+                throw LeaseError.groupAssigned(group: assignment.groupID, assignmentID: existing.id)
             }
             try AssignmentRecords.insert(assignment, in: connection)
             try OperationRecords.insert(operation, in: connection)
             try Audit.assignment("assignment.created", assignment, caller: caller, before: nil,
                                  detail: "holder \(assignment.holder.id); bind \(operation.id) queued", in: connection)
         }
+        CrashPoints.pass(named: "assignment created")
         live.set(assignment)
         inventory.republish()
         do {
             try submit(operation, for: assignment)
         } catch {
-            let failed = try await finishWithoutRunning(assignment, operation, reason: "the worker queue is full")
+            let failed = try await finishWithoutRunning(assignment, operation, reason: "the worker queue is full",
+                                                        forgetting: answer)
             live.set(failed)
             inventory.republish()
             throw LeaseError.busy
         }
-        return (assignment, operation)
+        return assignment
     }
 
     private func resolveGroup(_ target: CreateAssignmentRequest.Target, in snapshot: InventorySnapshot) throws -> IOMMUGroup {
@@ -93,8 +90,10 @@ extension LeaseService {
         }
     }
 
-    /// Marks an accepted assignment failed when its operation could not even be queued.
-    func finishWithoutRunning(_ assignment: Assignment, _ operation: GroupOperation, reason: String) async throws -> Assignment {
+    /// Marks an accepted assignment failed when its operation could not even be queued, and removes the
+    /// stored answer that announced it.
+    private func finishWithoutRunning(_ assignment: Assignment, _ operation: GroupOperation, reason: String,
+                                      forgetting answer: IdempotencyRecord?) async throws -> Assignment {
         var failed = assignment
         failed.state = .failed
         failed.failure = reason
@@ -107,48 +106,9 @@ extension LeaseService {
             try OperationRecords.setState(operation.id, .failed, error: reason, at: at, in: connection)
             try Audit.assignment("assignment.failed", frozen, caller: .system, before: assignment.state,
                                  detail: reason, in: connection)
+            if let answer { try IdempotencyRecords.delete(answer, in: connection) }
         }
         waiters.finished(operation.id)
         return failed
-    }
-
-    // MARK: Idempotency keys
-
-    private func reserve(key: String, hash: String, caller: Caller) async throws -> StoredResponse? {
-        let at = now()
-        return try await database.write { connection -> StoredResponse? in
-            let rows = try connection.query("""
-                SELECT request_hash, status, body, assignment_id, created_at FROM idempotency_keys WHERE actor = ? AND key = ?
-                """, bindings: [.text(caller.name), .text(key)]) { row in
-                (row.string(0), row.nullableInt64(1), row.nullableBlob(2), row.nullableString(3), row.string(4))
-            }
-            if let (storedHash, status, body, assignmentID, createdAt) = rows.first {
-                guard storedHash == hash else { throw LeaseError.idempotencyMismatch }
-                if let status { return StoredResponse(status: Int(status), body: body ?? [], assignmentID: assignmentID) }
-                let abandoned = Timestamp.parse(createdAt).map { at.timeIntervalSince($0) > 60 } ?? true
-                guard abandoned else { throw LeaseError.idempotencyInProgress }
-                try connection.run("DELETE FROM idempotency_keys WHERE actor = ? AND key = ?",
-                                   bindings: [.text(caller.name), .text(key)])
-            }
-            try connection.run("""
-                INSERT INTO idempotency_keys (actor, key, request_hash, created_at) VALUES (?, ?, ?, ?)
-                """, bindings: [.text(caller.name), .text(key), .text(hash), .text(Timestamp.format(at))])
-            return nil
-        }
-    }
-
-    private func remember(key: String, caller: Caller, response: StoredResponse) async throws {
-        try await database.write { connection in
-            try connection.run("UPDATE idempotency_keys SET status = ?, body = ?, assignment_id = ? WHERE actor = ? AND key = ?",
-                               .integer(Int64(response.status)), .blob(response.body), SQLValue(response.assignmentID),
-                               .text(caller.name), .text(key))
-        }
-    }
-
-    private func forget(key: String, caller: Caller) async throws {
-        try await database.write { connection in
-            try connection.run("DELETE FROM idempotency_keys WHERE actor = ? AND key = ? AND status IS NULL",
-                               .text(caller.name), .text(key))
-        }
     }
 }

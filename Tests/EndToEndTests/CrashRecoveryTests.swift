@@ -95,6 +95,37 @@ import VFIOSimulator
         #expect(quarantinedSeen, "a crash during the reset quarantines the device")
     }
 
+    /// A keyed create killed after its transaction committed and before it was answered: the retry with the
+    /// same key gets the assignment that was created (not a second one), whose bind recovery ran.
+    @Test func killingVfiodAfterAKeyedCreateCommittedNeverCreatesTwice() async throws {
+        let tree = try FakeSysfs.make(leaseHost())
+        defer { tree.remove() }
+        let arguments = ["--db", tree.path + "/vfiod.db", "--simulate-in-place", tree.path, "--no-auth", "--allow", "all"]
+        let body: [String: Any] = ["group": 11, "holder": ["id": "vm", "tenant": "t"]]
+        let key = [("Idempotency-Key", "create-once")]
+
+        let doomed = try VFIODProcess(arguments: arguments, environment: ["VFIOD_TEST_CRASH_ON": "assignment created"])
+        #expect(try await doomed.waitUntilListening(), "\(doomed.output)")
+        let lost = try? await doomed.send("POST", "/v1/assignments", json: body, headers: key)
+        #expect(lost?.status != 202, "the process died before answering")
+        let exit = try await doomed.waitForExit()
+        #expect(exit.signaled && exit.status == SIGKILL, "\(exit): \(doomed.output)")
+
+        let survivor = try VFIODProcess(arguments: arguments)
+        #expect(try await survivor.waitUntilListening(), "\(survivor.output)")
+        let retry = try await survivor.send("POST", "/v1/assignments", json: body, headers: key)
+        #expect(retry.status == 202, "\(retry.body)")
+        let (_, list, _) = try await survivor.send("GET", "/v1/assignments")
+        let items = list["items"] as? [[String: Any]] ?? []
+        #expect(items.count == 1, "one assignment, however often the request was sent: \(items)")
+        #expect(items.first?["id"] as? String == retry.body["id"] as? String)
+        #expect(retry.headers.header("Location") == "/v1/assignments/\(retry.body["id"] as? String ?? "?")")
+        let operation = try #require(retry.headers.header("Operation-Location"))
+        let bound = try await survivor.send("GET", operation + "?wait=30")
+        #expect(bound.body["state"] as? String == "succeeded", "recovery ran the committed bind: \(bound.body)")
+        await survivor.terminate()
+    }
+
     /// Leases group 11 (two endpoints behind a bridge) and releases it. Returns false when the process died.
     static func lifecycle(_ vfiod: VFIODProcess, target: [String: Any] = ["group": 11]) async -> Bool {
         do {

@@ -60,14 +60,15 @@ final class VFIODProcess: @unchecked Sendable {
     }
 
     /// One HTTP request on a fresh connection; throws when the process is gone.
-    func send(_ method: String, _ path: String, json: Any? = nil) async throws -> (status: Int, body: [String: Any], headers: TestResponse) {
+    func send(_ method: String, _ path: String, json: Any? = nil,
+              headers extra: [(String, String)] = []) async throws -> (status: Int, body: [String: Any], headers: TestResponse) {
         let port = port
         let bytes = try json.map { Array(try JSONSerialization.data(withJSONObject: $0)) } ?? []
+        let headers = (bytes.isEmpty ? [] : [("Content-Type", "application/json")]) + extra
         let response = try await runOnDedicatedThread {
             let client = HTTPTestClient(port: port, receiveTimeoutSeconds: 60)
             defer { client.close() }
-            return try client.request(method: method, path: path,
-                                      headers: bytes.isEmpty ? [] : [("Content-Type", "application/json")], body: bytes)
+            return try client.request(method: method, path: path, headers: headers, body: bytes)
         }
         let body = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
         return (response.status, body, response)
