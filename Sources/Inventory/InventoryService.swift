@@ -107,7 +107,8 @@ public final class InventoryService: Sendable {
 
     /// Re-reads `addresses` (and `/dev/vfio`) on the calling thread and publishes the result before
     /// returning: an operation is reported finished only once the inventory shows what it did. Blocks on
-    /// sysfs: worker threads only. Before `start()` (recovery) there is nothing to publish.
+    /// sysfs: worker threads only. Before the first scan is published there is nothing to patch: the scan
+    /// re-reads `addresses` before it publishes.
     ///
     /// Concurrent callers share builds: whoever finds no build running takes every pending address
     /// into one rescan and one snapshot, and everyone whose addresses it covered returns with it.
@@ -138,9 +139,11 @@ public final class InventoryService: Sendable {
     private func publishPatch(_ addresses: [PCIAddress]) {
         publishLock.lock()
         defer { publishLock.unlock() }
-        guard var scan = published.scan else { return }
+        // Recorded even before the first scan is published: a scan running now (the start-up scan, while
+        // recovery's resumed operations change drivers) re-reads these devices before it publishes.
         published.patchSerial += 1
         published.patches.append((published.patchSerial, addresses))
+        guard var scan = published.scan else { return }
         // Taken out while re-read, so the scan is updated in place rather than copied.
         published.scan = nil
         let changed = kernel.rescan(addresses, updating: &scan)
