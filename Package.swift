@@ -28,20 +28,23 @@ let package = Package(
         .target(name: "Inventory", dependencies: ["VFIOCore"]),
         // Store's migrations are the top-level `migrations/` folder, reached through the symlink
         // Sources/Store/Migrations and compiled into the binary.
-        .target(name: "Store", dependencies: ["CSQLite"], resources: [.embedInCode("Migrations")]),
+        .target(name: "Store", dependencies: ["CSQLite", "ServiceLog"], resources: [.embedInCode("Migrations")]),
 
         // Leases: assignments through the journaled worker pool, recovery, audit.
-        .target(name: "Leases", dependencies: ["Inventory", "Store", "VFIOCore", "Workers"]),
+        .target(name: "Leases", dependencies: ["Inventory", "Store", "VFIOCore", "Workers", "ServiceLog"]),
 
         // HTTP: a libmicrohttpd server that knows nothing of VFIO, and the API on top of it.
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"]),
         .target(name: "API", dependencies: ["HTTPServer", "Inventory", "Leases", "Store", "VFIOCore"]),
 
+        // The service's one log (standard error), for every layer.
+        .target(name: "ServiceLog"),
+
         // Dedicated threads for blocking work (sysfs writes, SQLite), off Swift's cooperative pool.
         .target(name: "Workers"),
 
         // Wiring and the command.
-        .target(name: "App", dependencies: ["API", "HTTPServer", "Inventory", "Leases", "Store", "VFIOCore", "VFIOSimulator", "Workers"],
+        .target(name: "App", dependencies: ["API", "HTTPServer", "Inventory", "Leases", "ServiceLog", "Store", "VFIOCore", "VFIOSimulator", "Workers"],
                 resources: [.embedInCode("Resources/openapi.yaml")]),
         .executableTarget(name: "vfiod", dependencies: ["App"]),
 

@@ -73,7 +73,7 @@ public struct APIError: Error, Sendable {
         ("unsupported_media_type", 415), ("invalid_header", 400), ("group_not_assignable", 409),
         ("group_assigned", 409), ("assignment_not_found", 404), ("precondition_failed", 412),
         ("invalid_state", 409), ("queue_full", 503), ("idempotency_key_reused", 422),
-        ("idempotency_key_in_progress", 409), ("internal_error", 500),
+        ("internal_error", 500), ("storage_full", 507), ("storage_unavailable", 503),
         ("reset_not_possible", 409), ("not_quarantined", 404),
     ]
 }

@@ -65,6 +65,7 @@ enum LeaseJSON {
         json.key("startedAt"); json.string(op.startedAt.map(Timestamp.format))
         json.key("finishedAt"); json.string(op.finishedAt.map(Timestamp.format))
         json.key("error"); json.string(op.error)
+        json.key("pausedReason"); json.string(op.pausedReason)
         json.key("requestId"); json.string(op.requestID)
         json.key("actor"); json.string(op.actor)
         json.key("steps")

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Leases
+import Store
 
 /// Lease failures as problems: one function maps every domain error to its status and code.
 extension APIError {
@@ -44,6 +45,16 @@ extension APIError {
 
     static func store(_ error: Error) -> APIError {
         if let lease = error as? LeaseError { return .of(lease) }
+        if let database = error as? DatabaseError, database.isStorageFull {
+            return APIError(507, "storage_full", "Storage full",
+                            "the database's file system is full: nothing was changed; reads still work; retry once space is freed",
+                            headers: [("Retry-After", "30")])
+        }
+        if let database = error as? DatabaseError, database.isStorageFault {
+            return APIError(503, "storage_unavailable", "Storage unavailable",
+                            "the database cannot be written now (\(database.message)): nothing was changed; retry later",
+                            headers: [("Retry-After", "5")])
+        }
         return APIError(500, "internal_error", "Internal error", "the database failed: \(error)")
     }
 }

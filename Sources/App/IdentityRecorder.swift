@@ -1,3 +1,4 @@
+import ServiceLog
 import Inventory
 import Store
 import VFIOCore
@@ -23,17 +24,6 @@ enum IdentityRecorder {
             Log.warning("cannot record device identities: \(error)")
             return "\(error)"
         }
-    }
-}
-
-/// Service messages on standard error, one line each.
-enum Log {
-    static func warning(_ message: String) {
-        FileHandle.standardError.write(Data("vfiod: warning: \(message)\n".utf8))
-    }
-
-    static func info(_ message: String) {
-        FileHandle.standardError.write(Data("vfiod: \(message)\n".utf8))
     }
 }
 

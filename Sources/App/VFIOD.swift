@@ -1,3 +1,4 @@
+import ServiceLog
 public import Inventory
 import API
 import HTTPServer
@@ -88,6 +89,10 @@ public final class VFIOD: Sendable {
                              openAPIDocument: Array(PackageResources.openapi_yaml), authentication: authentication,
                              extraMetrics: { WorkerMetrics.render(workers.stats) + WorkerMetrics.renderReleases(stuck: leases.stuckReleases.count) }) {
             var problems = storeProblem.withLock { $0 }.map { ["the database is failing: \($0)"] } ?? []
+            if let fault = opened.writeFault {
+                problems.append("the database cannot be written (\(fault.isStorageFull ? "its file system is full" : fault.message)); "
+                                + "operations that could not journal resume once a write commits")
+            }
             let stuck = workers.stats.stuckJobs
             if !stuck.isEmpty { problems.append("kernel operations stuck: " + stuck.map(\.label).joined(separator: ", ")) }
             let releases = leases.stuckReleases

@@ -1,3 +1,4 @@
+import ServiceLog
 import Store
 import Foundation
 import Dispatch

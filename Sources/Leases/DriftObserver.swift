@@ -1,5 +1,6 @@
 import Foundation
 import Inventory
+import ServiceLog
 import Store
 import Synchronization
 import VFIOCore
@@ -14,6 +15,8 @@ public final class DriftObserver: Sendable {
         var generation: UInt64
     }
     private let expected = Mutex<Expectations?>(nil)
+    /// Audit rows the database refused, written before the next ones (in order) once it takes writes.
+    private let unwritten = Mutex<[AuditEntry]>([])
     private let database: Database
 
     /// Creates an observer writing to `database`'s audit history.
@@ -57,16 +60,31 @@ public final class DriftObserver: Sendable {
             expected = Expectations(drivers: drivers, generation: snapshot.generation)
             return changes
         }
-        guard !changes.isEmpty else { return }
-        _ = try? database.transaction(.immediate) { connection in
-            for (device, was) in changes {
-                let now = device.facts.driver ?? "none"
-                _ = try AuditLog.append(AuditEntry(
-                    actor: "system", action: "device.driver_changed_outside", device: device.address.description,
-                    group: device.facts.iommuGroup, assignment: device.assignmentID, before: ["driver": was],
-                    after: ["driver": now],
-                    detail: device.assignmentID.map { "leased device left vfio-pci outside vfiod (assignment \($0))" }
-                        ?? "driver changed outside vfiod"), in: connection)
+        let entries = changes.map { device, was in
+            AuditEntry(
+                actor: "system", action: "device.driver_changed_outside", device: device.address.description,
+                group: device.facts.iommuGroup, assignment: device.assignmentID, before: ["driver": was],
+                after: ["driver": device.facts.driver ?? "none"],
+                detail: device.assignmentID.map { "leased device left vfio-pci outside vfiod (assignment \($0))" }
+                    ?? "driver changed outside vfiod")
+        }
+        record(entries)
+    }
+
+    /// Appends `entries` after any the database refused before; what it refuses now is kept for the next
+    /// try (each refresh), logged, never dropped.
+    private func record(_ entries: [AuditEntry]) {
+        unwritten.withLock { pending in
+            pending += entries
+            guard !pending.isEmpty else { return }
+            let rows = pending
+            do {
+                try database.transaction(.immediate) { connection in
+                    for row in rows { _ = try AuditLog.append(row, in: connection) }
+                }
+                pending.removeAll()
+            } catch {
+                Log.warning("\(rows.count) device.driver_changed_outside audit row(s) not written yet (retried on the next refresh): \(error)")
             }
         }
     }

@@ -25,12 +25,27 @@ struct GroupBinder {
             }
             try checkGroup(assignment.groupID, journal: journal)
             return devices
+        } catch let unwritable as Journal.Unwritable {
+            // Every device is on a driver (a write out of a driverless state is made all the same): the
+            // operation stops here and is resolved from the kernel's state once the journal takes writes.
+            throw unwritable
         } catch {
+            var undoFailures: [String] = []
             for device in touched.reversed() {
-                try? restoreOne(device, journal: journal)
+                do { try restoreOne(device, journal: journal) } catch let unwritable as Journal.Unwritable {
+                    throw unwritable
+                } catch { undoFailures.append("\(device.address): \(error)") }
             }
+            guard undoFailures.isEmpty else { throw UndoFailed(failure: error, undo: undoFailures) }
             throw error
         }
+    }
+
+    /// A bind failed, and giving some devices back failed too.
+    struct UndoFailed: Error, CustomStringConvertible {
+        let failure: Error
+        let undo: [String]
+        var description: String { "\(failure); undoing it failed too: " + undo.joined(separator: "; ") }
     }
 
     /// Gives every endpoint back to its original driver (or none). Keeps going past a failed device so
@@ -38,7 +53,9 @@ struct GroupBinder {
     func restore(_ devices: [AssignmentDevice], journal: Journal) throws {
         var firstFailure: Error?
         for device in devices.reversed() where !device.isBridge {
-            do { try restoreOne(device, journal: journal) } catch { firstFailure = firstFailure ?? error }
+            do { try restoreOne(device, journal: journal) } catch let unwritable as Journal.Unwritable {
+                throw unwritable
+            } catch { firstFailure = firstFailure ?? error }
         }
         if let firstFailure { throw firstFailure }
     }
@@ -59,7 +76,8 @@ struct GroupBinder {
         }
         if current != Self.vfio {
             current = try journal.write("probe", device: address, originalDriver: original, expected: Self.vfio,
-                                        before: current ?? "none", read: { kernel.driver(of: address) }) { () throws(KernelError) in
+                                        before: current ?? "none", leavesDriverless: original != nil,
+                                        read: { kernel.driver(of: address) }) { () throws(KernelError) in
                 try kernel.probe(address)
             }
         }
@@ -97,12 +115,14 @@ struct GroupBinder {
         }
         if let original, current != original {
             current = try journal.write("probe", device: address, originalDriver: original, expected: original,
-                                        before: current ?? "none", read: { kernel.driver(of: address) }) { () throws(KernelError) in
+                                        before: current ?? "none", leavesDriverless: true,
+                                        read: { kernel.driver(of: address) }) { () throws(KernelError) in
                 try kernel.probe(address)
             }
             if current == nil {
                 current = try journal.write("bind", device: address, originalDriver: original, expected: original,
-                                            before: "none", read: { kernel.driver(of: address) }) { () throws(KernelError) in
+                                            before: "none", leavesDriverless: true,
+                                            read: { kernel.driver(of: address) }) { () throws(KernelError) in
                     try kernel.bind(address, to: original)
                 }
             }

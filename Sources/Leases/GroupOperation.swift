@@ -95,4 +95,6 @@ public struct GroupOperation: Sendable, Hashable {
     public var target: String? = nil
     /// Holders, relayed requests, escalation, reset path.
     public var detail = OperationDetail()
+    /// Why the operation is paused now (the database refused its journal), or `nil`. Not stored.
+    public var pausedReason: String? = nil
 }

@@ -1,3 +1,4 @@
+import ServiceLog
 import Foundation
 import Store
 import VFIOCore
@@ -33,16 +34,29 @@ final class Journal {
         pending.append(rows)
     }
 
-    /// Writes the pending rows, then `body`, in one transaction. When it fails the rows stay pending.
+    /// Writes the pending rows, then `body`, in one transaction. When it fails the rows stay pending; a
+    /// storage fault (full disk, I/O error) is thrown as ``Unwritable``.
     @discardableResult
     func commit<T>(_ body: (Connection) throws -> T) throws -> T {
         let rows = pending
-        let result = try database.transaction(.immediate) { connection -> T in
-            for row in rows { try row(connection) }
-            return try body(connection)
+        let result: T
+        do {
+            result = try database.transaction(.immediate) { connection -> T in
+                for row in rows { try row(connection) }
+                return try body(connection)
+            }
+        } catch let error as DatabaseError where error.isStorageFault {
+            throw Unwritable(fault: error)
         }
         pending.removeFirst(rows.count)
         return result
+    }
+
+    /// The database refused the journal's transaction for a reason that may pass (a full disk, an I/O
+    /// error): the operation stops before its next kernel write, and resumes once writes commit again.
+    struct Unwritable: Error, CustomStringConvertible {
+        let fault: DatabaseError
+        var description: String { "the journal cannot be written: \(fault.message)" }
     }
 
     /// Commits the pending rows, if any.
@@ -59,24 +73,36 @@ final class Journal {
     }
 
     /// Journals a kernel write: intent, crash point, the write, crash point, outcome.
+    ///
+    /// `leavesDriverless`: the write takes the device out of a driverless state the operation put it in.
+    /// When the database cannot take its intent, such a write is made all the same — a device is never
+    /// left without a driver for as long as a disk stays full — and its intent and outcome are kept for the
+    /// next transaction (recovery reads the kernel's state, not the journal's, to finish an operation).
     func write(_ action: String, device: PCIAddress, originalDriver: String?, expected: String?,
-               before: String?, after: () -> String?, _ body: () throws -> Void) throws {
-        let seq = try intent(action, device: device, originalDriver: originalDriver, expected: expected)
+               before: String?, leavesDriverless: Bool = false, after: () -> String?, _ body: () throws -> Void) throws {
+        var seq: Int?
+        do {
+            seq = try intent(action, device: device, originalDriver: originalDriver, expected: expected)
+        } catch let unwritable as Unwritable where leavesDriverless {
+            Log.warning("\(operation.kind.rawValue) \(operation.id): \(action) \(device) made before its intent is recorded "
+                        + "(\(unwritable)), so the device does not stay driverless")
+        }
         CrashPoints.pass("\(operation.kind.rawValue) \(action) \(device): intent committed")
         var failure: String?
         do { try body() } catch { failure = "\(error)" }
         CrashPoints.pass("\(operation.kind.rawValue) \(action) \(device): written")
-        outcome(seq, action, device: device, error: failure, before: before, after: after())
+        let late = seq == nil ? LateIntent(originalDriver: originalDriver, expected: expected, at: now()) : nil
+        outcome(seq ?? 0, late: late, action, device: device, error: failure, before: before, after: after())
         if let failure { throw StepFailure(action: action, device: device.description, reason: failure) }
     }
 
     /// Journals a kernel write whose outcome is the driver `read` finds after it; returns that reading
     /// (`nil`: no driver), so the caller need not read the link again.
     func write(_ action: String, device: PCIAddress, originalDriver: String?, expected: String?,
-               before: String?, read: () -> String?, _ body: () throws -> Void) throws -> String? {
+               before: String?, leavesDriverless: Bool = false, read: () -> String?, _ body: () throws -> Void) throws -> String? {
         var reading: String?
         try write(action, device: device, originalDriver: originalDriver, expected: expected, before: before,
-                  after: { reading = read(); return reading ?? "none" }, body)
+                  leavesDriverless: leavesDriverless, after: { reading = read(); return reading ?? "none" }, body)
         return reading
     }
 
@@ -110,12 +136,24 @@ final class Journal {
         }
     }
 
-    /// Keeps a write's outcome (and its audit row) for the next transaction.
-    private func outcome(_ seq: Int, _ action: String, device: PCIAddress?, error: String?, before: String?,
-                         after: String?) {
+    /// The intent of a write made before the database could take it, recorded with its outcome.
+    private struct LateIntent {
+        let originalDriver: String?
+        let expected: String?
+        let at: Date
+    }
+
+    /// Keeps a write's outcome (and its audit row) for the next transaction; with `late`, the write's intent
+    /// too, recorded first (the step's number is then the one it gets).
+    private func outcome(_ seq: Int, late: LateIntent? = nil, _ action: String, device: PCIAddress?, error: String?,
+                         before: String?, after: String?) {
         let at = now()
         let (operation, actor, assignment) = (operation, actor, assignment)
         record { connection in
+            let seq = try late.map {
+                try OperationRecords.addStep(operation.id, action: action, device: device?.description,
+                                             originalDriver: $0.originalDriver, expected: $0.expected, at: $0.at, in: connection)
+            } ?? seq
             try OperationRecords.finishStep(operation.id, seq: seq, error: error, at: at, in: connection)
             try Audit.append(action: "operation.step", actor: actor, requestID: operation.requestID,
                              assignment: assignment, device: device?.description,

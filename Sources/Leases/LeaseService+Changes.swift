@@ -1,3 +1,4 @@
+import ServiceLog
 import Foundation
 import Store
 import VFIOCore
@@ -75,15 +76,28 @@ extension LeaseService {
     @discardableResult
     public func expireDue(asOf time: Date? = nil) async -> Int {
         let at = Timestamp.format(time ?? now())
-        let due = (try? await store { database in
-            try database.withConnection { connection in
-                try connection.query("SELECT id FROM assignments WHERE state = 'active' AND expires_at <= ? ORDER BY expires_at",
-                                     bindings: [.text(at)]) { $0.string(0) }
+        let due: [String]
+        do {
+            due = try await store { database in
+                try database.read { connection in
+                    try connection.query("SELECT id FROM assignments WHERE state = 'active' AND expires_at <= ? ORDER BY expires_at",
+                                         bindings: [.text(at)]) { $0.string(0) }
+                }
             }
-        }) ?? []
+        } catch {
+            Log.warning("expiry check failed (retried on the next tick): \(error)")
+            return 0
+        }
         var started = 0
-        for id in due where (try? await release(id, caller: .system, reason: "expired")) != nil {
-            started += 1
+        for id in due {
+            do {
+                _ = try await release(id, caller: .system, reason: "expired")
+                started += 1
+            } catch is LeaseError {
+                continue  // released or renewed meanwhile: nothing to expire
+            } catch {
+                Log.warning("expiring \(id) failed (retried on the next tick): \(error)")
+            }
         }
         return started
     }

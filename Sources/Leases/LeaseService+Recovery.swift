@@ -56,11 +56,13 @@ extension LeaseService {
         return report
     }
 
-    private func resolveInterrupted(_ operation: GroupOperation, _ report: inout RecoveryReport) throws {
+    /// Finishes an operation that stopped half-way (vfiod died, or the journal could not be written) from
+    /// the kernel's state: forward where every device got there, back otherwise; journaled and audited.
+    func resolveInterrupted(_ operation: GroupOperation, _ report: inout RecoveryReport, cause: String = "vfiod stopped") throws {
         guard let (_, assignment) = try load(operation.id) else { return }
         try database.transaction(.immediate) { connection in
             try Audit.operation("operation.interrupted", operation, assignment: assignment, caller: .system,
-                                error: "vfiod stopped during \(operation.kind.rawValue) \(operation.id)", in: connection)
+                                error: "\(cause) during \(operation.kind.rawValue) \(operation.id)", in: connection)
         }
         if operation.kind == .reset || operation.kind == .restore {
             try resolveInterruptedDeviceOperation(operation, assignment)
@@ -90,7 +92,7 @@ extension LeaseService {
         } else if operation.kind == .bind && assignment.state == .binding {
             do { try binder.restore(devices, journal: journal) } catch { failure = "\(error)" }
             updated.state = .failed
-            updated.failure = "vfiod stopped during the bind; it was rolled back" + (failure.map { " (restore: \($0))" } ?? "")
+            updated.failure = "\(cause) during the bind; it was rolled back" + (failure.map { " (restore: \($0))" } ?? "")
             outcome = .rolledBack
         } else {
             // A release, or a bind whose lease was meanwhile asked to release: finish giving it back.
@@ -151,11 +153,7 @@ extension LeaseService {
         let stored = try database.withConnection { connection in
             try connection.query("SELECT value FROM host_state WHERE name = 'boot_id'") { $0.string(0) }.first
         }
-        defer {
-            _ = try? database.run("INSERT INTO host_state (name, value) VALUES ('boot_id', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                                  .text(bootID))
-        }
-        guard let stored, stored != bootID else { return }
+        guard let stored, stored != bootID else { return try remember(bootID: bootID) }
         report.rebooted = true
         let active = try database.withConnection {
             try AssignmentRecords.list(where: "state = 'active'", [], in: $0)
@@ -184,6 +182,14 @@ extension LeaseService {
                                      detail: "re-verified after a reboot", in: connection)
             }
             if !off.isEmpty { report.lost.append(assignment.id) }
+        }
+        try remember(bootID: bootID)
+    }
+
+    private func remember(bootID: String) throws {
+        try database.transaction(.immediate) { connection in
+            try connection.run("INSERT INTO host_state (name, value) VALUES ('boot_id', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                               .text(bootID))
         }
     }
 }

@@ -50,7 +50,8 @@ extension LeaseService {
             }
             let failure = resetAndVerify(address, method: method, groups: [assignment.groupID], journal: journal, detail: &detail)
             let saved = detail
-            try? database.transaction(.immediate) { connection in
+            // Committed with the operation's next transaction, as every journaled row is.
+            journal.record { connection in
                 try OperationRecords.updateDetail(operation.id, in: connection) { current in
                     current.resetMethod = saved.resetMethod
                     current.resetPath = saved.resetPath

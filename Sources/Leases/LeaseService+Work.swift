@@ -1,3 +1,4 @@
+import ServiceLog
 import Foundation
 import Store
 import VFIOCore
@@ -12,21 +13,30 @@ extension LeaseService {
 
     /// Runs one operation to its end. On a worker thread: may block in the kernel.
     func run(operationID: String) {
+        var journal: Journal?
         do {
-            guard let (operation, assignment) = try load(operationID), !operation.state.isFinished else { return }
-            let journal = Journal(database: database, operation: operation, assignment: assignment,
-                                  actor: operation.actor, now: now)
-            markRunning(operation, assignment, journal: journal)
-            switch operation.kind {
-            case .bind: try runBind(operation, assignment, journal: journal)
-            case .release: try runRelease(operation, assignment, journal: journal)
-            case .reset: try runReset(operation, assignment, journal: journal)
-            case .restore: try runRestore(operation, assignment, journal: journal)
+            guard let (operation, assignment) = try load(operationID), !operation.state.isFinished else {
+                return waiters.finished(operationID)
             }
+            let started = Journal(database: database, operation: operation, assignment: assignment,
+                                  actor: operation.actor, now: now)
+            journal = started
+            markRunning(operation, assignment, journal: started)
+            switch operation.kind {
+            case .bind: try runBind(operation, assignment, journal: started)
+            case .release: try runRelease(operation, assignment, journal: started)
+            case .reset: try runReset(operation, assignment, journal: started)
+            case .restore: try runRestore(operation, assignment, journal: started)
+            }
+        } catch let unwritable as Journal.Unwritable {
+            // Stopped before its next kernel write, every device on a driver: resolved from the kernel's
+            // state (forward or back, as recovery does) once the database takes writes again.
+            Log.warning("operation \(operationID) paused: \(unwritable); it resumes once a write commits")
+            return park(operationID, journal: journal)
         } catch {
-            // The database refused the journal: the operation stays unfinished and recovery takes it
-            // up on the next start. Say so loudly rather than guess.
-            FileHandle.standardError.write(Data("vfiod: operation \(operationID) stopped: \(error)\n".utf8))
+            // The database refused the journal for good: the operation stays unfinished and recovery
+            // takes it up on the next start. Say so loudly rather than guess.
+            Log.error("operation \(operationID) stopped: \(error)")
         }
         waiters.finished(operationID)
     }
@@ -62,6 +72,7 @@ extension LeaseService {
 
     private func runBind(_ operation: GroupOperation, _ assignment: Assignment, journal: Journal) throws {
         let result = Result { try GroupBinder(kernel: kernel).bind(assignment, journal: journal) }
+        if case .failure(let unwritable as Journal.Unwritable) = result { throw unwritable }
         // The paths come from sysfs, read here: the body below runs on the database's committer.
         let paths = (try? result.get()).map { devices -> [String] in
             var bound = assignment
@@ -95,6 +106,7 @@ extension LeaseService {
                 // A device quarantined during the lease stays on vfio-pci until an admin clears it.
                 let restorable = assignment.devices.filter { quarantines.entry($0.address) == nil }
                 result = Result { try GroupBinder(kernel: kernel).restore(restorable, journal: journal) }
+                if case .failure(let unwritable as Journal.Unwritable) = result { throw unwritable }
                 if case .failure(let error) = result {
                     quarantined = assignment.endpoints.filter { device in
                         PCIAddress(device.address).map { kernel.driver(of: $0) != device.originalDriver } ?? false

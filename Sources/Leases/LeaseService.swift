@@ -23,6 +23,8 @@ public final class LeaseService: Sendable {
     /// Holder scans, kernel-log reads and callbacks: file and socket I/O kept off the cooperative pool.
     let observer = DedicatedExecutor(name: "observer", queueLimit: 1024, stuckAfterSeconds: 30)
     let waiters = OperationWaiters()
+    /// Operations waiting for the database to take writes again.
+    let paused = PausedOperations()
     /// The longest a reader waits for a finished operation's publish (it takes milliseconds; the bound
     /// keeps a reader from hanging on a publish stuck in a sysfs read).
     static let publishWaitSeconds = 5.0
@@ -101,7 +103,9 @@ public final class LeaseService: Sendable {
                 return (operation, assignment)
             }
         }
-        guard let (operation, assignment) = found, caller.sees(assignment) else { throw LeaseError.notFound(id) }
+        guard let (found, assignment) = found, caller.sees(assignment) else { throw LeaseError.notFound(id) }
+        var operation = found
+        operation.pausedReason = paused.reason(id)
         return operation
     }
 

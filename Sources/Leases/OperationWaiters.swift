@@ -39,6 +39,13 @@ final class OperationWaiters: Sendable {
         for wakeUp in woken { wakeUp.fire() }
     }
 
+    /// Wakes everyone waiting on `operationID` now, without counting it finished: it changed (it paused),
+    /// and a long-poll returns what it is now.
+    func changed(_ operationID: String) {
+        let woken = waiters.withLock { $0.removeValue(forKey: operationID) ?? [] }
+        for wakeUp in woken { wakeUp.fire() }
+    }
+
     /// Whether `finished(operationID)` was called lately (among the last 16,384 finishes).
     func hasFinished(_ operationID: String) -> Bool {
         recent.withLock { $0.contains(operationID) }

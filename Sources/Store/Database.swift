@@ -28,6 +28,8 @@ public final class Database: Sendable {
     /// wait for the writer (nor it for them), nor for each other up to `readConnections`. `nil` when none
     /// could be opened: reads then share the writer's connection.
     private let readers: ReadConnections?
+    /// Whether writes commit now (``writeFault``).
+    private let health = WriteHealth()
 
     /// Opens the database at `path`, creating the file if missing (not its directory), and configures the
     /// connection. Throws `DatabaseError` naming the path and SQLite's message, e.g.
@@ -115,16 +117,25 @@ public final class Database: Sendable {
     /// rethrows. Bodies run one at a time, so each sees every change committed or made before it.
     @discardableResult
     public func transaction<T>(_ kind: TransactionKind = .deferred, _ body: (Connection) throws -> T) throws -> T {
-        try writer.transaction(body)
+        let result = Result { try writer.transaction(body) }
+        health.note(result)
+        return try result.get()
     }
+
+    /// The storage fault (``DatabaseError/isStorageFault``) that made the last write fail — a full disk, an
+    /// I/O error, a read-only file — or `nil` when the last write committed.
+    public var writeFault: DatabaseError? { health.current }
 
     /// Runs `body` in a write transaction like `transaction(_:_:)`, suspending the calling task, never its
     /// thread, until the transaction committed: the one way to write from Swift's cooperative pool.
     /// `body` runs on the committer thread and must not block on anything but the connection.
     @discardableResult
     public func write<T: Sendable>(_ body: @escaping @Sendable (Connection) throws -> T) async throws -> T {
-        try await withCheckedThrowingContinuation { continuation in
-            writer.transaction(body) { continuation.resume(with: $0) }
+        try await withCheckedThrowingContinuation { [health] continuation in
+            writer.transaction(body) { result in
+                health.note(result)
+                continuation.resume(with: result)
+            }
         }
     }
 

@@ -10,8 +10,11 @@ import Synchronization
 /// and never blocks readers or the writer. The writer's automatic checkpoint stays on as a backstop, at a
 /// threshold high enough that it rarely runs (``backstopPages``).
 public final class WALCheckpointer: Sendable {
-    /// The writer's `wal_autocheckpoint` while a checkpointer runs: 16,384 pages (64 MiB with 4 KiB pages).
-    public static let backstopPages = 16_384
+    /// The writer's `wal_autocheckpoint` while a checkpointer runs: 4,096 pages (16 MiB with 4 KiB pages).
+    public static let backstopPages = 4_096
+    /// The size the log file is cut back to after a checkpoint reset it (`journal_size_limit`), so that
+    /// the disk space vfiod needs is the database plus at most about this much.
+    public static let logSizeLimitBytes = 16 << 20
 
     private let stopping = Atomic<Bool>(false)
     /// The last checkpoint's report: frames in the log and frames of it in the database (-1, -1 before
@@ -30,11 +33,12 @@ public final class WALCheckpointer: Sendable {
             throw error
         }
         sqlite3_busy_timeout(handle, 100)
-        try database.execute("PRAGMA wal_autocheckpoint=\(Self.backstopPages)")
+        try database.execute("PRAGMA wal_autocheckpoint=\(Self.backstopPages); PRAGMA journal_size_limit=\(Self.logSizeLimitBytes)")
         let connection = Connection(handle: handle, path: database.path)
         // A connection learns that the database is in WAL mode only when it first reads it; until then a
         // checkpoint on it is a no-op that reports success.
         _ = try connection.query("SELECT count(*) FROM sqlite_schema") { $0.int64(0) }
+        try connection.execute("PRAGMA journal_size_limit=\(Self.logSizeLimitBytes)")
         nonisolated(unsafe) let owned = connection
         let pause = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
         let thread = Thread { [self] in

@@ -31,13 +31,13 @@ final class TestService: @unchecked Sendable {
 
     /// Serves a simulated host written from `host`, in place, so tests can look at the tree it changes.
     convenience init(simulatedHost host: HostSpec, allow: [String] = ["all"], auth: Bool = false,
-                     configure: (inout Configuration) -> Void = { _ in }) async throws {
+                     databaseDirectory: String? = nil, configure: (inout Configuration) -> Void = { _ in }) async throws {
         let tree = try FakeSysfs.make(host)
         var configuration = Configuration()
         configuration.simulate = tree.path
         configuration.simulateInPlace = true
         configure(&configuration)
-        try await self.init(configuration, allow: allow, auth: auth)
+        try await self.init(configuration, allow: allow, auth: auth, databaseDirectory: databaseDirectory)
         self.tree = tree
     }
 
@@ -53,12 +53,13 @@ final class TestService: @unchecked Sendable {
 
     /// Starts the service; `auth` keeps bearer tokens on (tests of access control), otherwise every
     /// request is an anonymous admin on this loopback listener.
-    init(_ base: Configuration, allow: [String], auth: Bool = false) async throws {
+    /// `databaseDirectory`: where the database goes (a test's own file system), else a temporary directory.
+    init(_ base: Configuration, allow: [String], auth: Bool = false, databaseDirectory: String? = nil) async throws {
         directory = try TemporaryDirectory(prefix: "vfiod-e2e")
         var configuration = base
         configuration.listenHost = "127.0.0.1"
         configuration.listenPort = 0
-        configuration.databasePath = directory.path + "/vfiod.db"
+        configuration.databasePath = (databaseDirectory ?? directory.path) + "/vfiod.db"
         configuration.accessLog = false
         configuration.refreshIntervalSeconds = 3600
         configuration.allowlist = Allowlist(try allow.map { try AllowSpec(parsing: $0) })

@@ -1,0 +1,58 @@
+import Foundation
+import Synchronization
+
+/// Operations stopped because the database refused their journal (a full disk, an I/O error), with the
+/// journal rows they still have to write, until a write commits again.
+///
+/// One retry thread runs while any operation is paused: every `retrySeconds` it tries to write each paused
+/// operation's pending rows; an operation whose rows commit (or that had none) is handed to `resume`.
+final class PausedOperations: Sendable {
+    /// How long the retry thread waits between tries.
+    static let retrySeconds = 1.0
+
+    private struct Entry: @unchecked Sendable {
+        /// Only the retry thread touches it once paused.
+        let journal: Journal?
+        let reason: String
+    }
+
+    private let entries = Mutex<(paused: [String: Entry], retrying: Bool)>(([:], false))
+
+    /// Why `operationID` is paused, or `nil` when it is not.
+    func reason(_ operationID: String) -> String? {
+        entries.withLock { $0.paused[operationID]?.reason }
+    }
+
+    /// Pauses `operationID` and starts the retry thread if none runs. `resume` gets each operation back,
+    /// on the retry thread, once its rows committed.
+    func pause(_ operationID: String, journal: Journal?, reason: String, resume: @escaping @Sendable (String) -> Void) {
+        let start = entries.withLock { state -> Bool in
+            state.paused[operationID] = Entry(journal: journal, reason: reason)
+            defer { state.retrying = true }
+            return !state.retrying
+        }
+        guard start else { return }
+        let thread = Thread { [self] in
+            Thread.current.name = "journal-retry"
+            retryUntilEmpty(resume)
+        }
+        thread.start()
+    }
+
+    private func retryUntilEmpty(_ resume: @Sendable (String) -> Void) {
+        while true {
+            // A retry period, not a synchronisation: the disk frees up on the operator's time.
+            Thread.sleep(forTimeInterval: Self.retrySeconds)
+            let paused = entries.withLock { state -> [(String, Entry)] in
+                if state.paused.isEmpty { state.retrying = false }
+                return Array(state.paused)
+            }
+            if paused.isEmpty { return }
+            for (id, entry) in paused {
+                do { try entry.journal?.flush() } catch { continue }
+                entries.withLock { _ = $0.paused.removeValue(forKey: id) }
+                resume(id)
+            }
+        }
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import Store
+import TestSupport
+import VFIOCore
+import VFIOSimulator
+
+/// The database on a real file system that fills up: a small tmpfs mounted by the test (the tests run as
+/// root, as vfiod does).
+@Suite(.serialized) struct StorageFaultTests {
+    /// A bind caught half-way by a full disk: it stops before its next kernel write with every device on
+    /// a driver, writes answer `507 storage_full`, reads and `/readyz` say why, and once space is freed the
+    /// operation is resolved by itself from the kernel's state (here: rolled back), audited, chain intact.
+    @Test func aFullDiskPausesABindWithoutStrandingADeviceAndItResolvesOnceSpaceReturns() async throws {
+        let disk = try SmallFileSystem(megabytes: 12)
+        defer { disk.unmount() }
+        let nic = PCIAddress("0000:06:00.0")!
+        let service = try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist, databaseDirectory: disk.path)
+        try await withService(service) { service in
+            let kernel = try #require(service.simulator)
+            try kernel.injectFault(.unbindBlocks(nic))
+            let created = try await service.send("POST", "/v1/assignments", json: ["group": 11, "holder": ["id": "vm", "tenant": "t"]])
+            #expect(created.response.status == 202)
+            let operation = try #require(created.response.header("Operation-Location"))
+            kernel.waitForBlockedUnbind(of: nic)
+
+            // Fill the file system, then the database's own log, until SQLite itself is refused.
+            try disk.fill(database: disk.path + "/vfiod.db")
+            try kernel.releaseBlockedUnbinds()
+            let paused = try await Self.pausedOperation(service, operation)
+            #expect((paused["pausedReason"] as? String)?.contains("full") == true, "\(paused)")
+            #expect(paused["state"] as? String == "running")
+            #expect(kernel.driver(of: nic) == "vfio-pci", "the unbound device was probed all the same: never driverless")
+
+            let refused = try await service.send("POST", "/v1/assignments", json: ["group": 10, "holder": ["id": "b", "tenant": "t"]])
+            #expect(refused.response.status == 507, "\(refused.body)")
+            #expect(refused.body["code"] as? String == "storage_full")
+            #expect(refused.response.header("Retry-After") != nil)
+            let ready = try await service.get("/readyz")
+            #expect(ready.status == 503)
+            #expect(ready.bodyText.contains("file system is full"), "\(ready.bodyText)")
+            #expect(try await service.get("/v1/devices").status == 200, "reads go on")
+
+            try disk.freeSpace()
+            let done = try await service.finish(operation: operation)
+            #expect(done["state"] as? String == "rolled_back", "\(done)")
+            #expect(done["pausedReason"] is NSNull)
+            let id = try #require(created.body["id"] as? String)
+            let (_, assignment) = try await service.send("GET", "/v1/assignments/\(id)")
+            #expect(assignment["state"] as? String == "failed")
+            #expect((assignment["failure"] as? String)?.contains("refused its journal") == true, "\(assignment)")
+            #expect(TreeState(kernel, "0000:06:00.0") == TreeState(driver: "e1000", driverOverride: nil, groupNode: false))
+            #expect(TreeState(kernel, "0000:06:01.0").driverOverride == nil)
+            let (_, verify) = try await service.send("GET", "/v1/audit/verify")
+            #expect(verify["ok"] as? Bool == true, "\(verify)")
+            #expect(try await service.get("/readyz").status == 200, "a write committed: ready again")
+        }
+    }
+
+    /// Long-polls the operation (each poll wakes when it pauses) until it says it is paused.
+    static func pausedOperation(_ service: TestService, _ location: String) async throws -> [String: Any] {
+        for _ in 0..<60 {
+            let (_, operation) = try await service.send("GET", location + "?wait=1")
+            if operation["pausedReason"] is String { return operation }
+        }
+        Issue.record("the operation never paused")
+        return [:]
+    }
+}
+
+/// A tmpfs of a few megabytes, mounted for one test, that can be filled to the last byte and emptied.
+final class SmallFileSystem {
+    let path: String
+    private var filler: String { path + "/filler" }
+
+    init(megabytes: Int) throws {
+        path = NSTemporaryDirectory() + "vfiod-small-fs-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let mount = try Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", path])
+        #expect(mount == 0, "mounting a tmpfs needs root")
+    }
+
+    /// Fills the file system, then writes to the database until SQLite is refused with `SQLITE_FULL`, so
+    /// that no room is left in its write-ahead log either.
+    func fill(database path: String) throws {
+        _ = try Self.run("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=64k"])
+        let database = try Database(path: path)
+        try database.execute("CREATE TABLE IF NOT EXISTS test_filler (bytes BLOB)")
+        var refused: DatabaseError?
+        for _ in 0..<4096 where refused == nil {
+            do {
+                try database.run("INSERT INTO test_filler VALUES (zeroblob(65536))")
+            } catch let error as DatabaseError {
+                refused = error
+            }
+        }
+        #expect(refused?.isStorageFull == true, "the database ran out of space: \(String(describing: refused))")
+    }
+
+    /// Deletes the filler file.
+    func freeSpace() throws {
+        try FileManager.default.removeItem(atPath: filler)
+    }
+
+    func unmount() {
+        _ = try? Self.run("/bin/umount", ["-l", path])
+        try? FileManager.default.removeItem(atPath: path)
+    }
+
+    private static func run(_ tool: String, _ arguments: [String]) throws -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
