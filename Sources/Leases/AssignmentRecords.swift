@@ -26,9 +26,10 @@ enum AssignmentRecords {
     /// Writes every mutable column of `assignment` back (generation included: callers bump it).
     static func update(_ assignment: Assignment, in connection: Connection) throws {
         try connection.run("""
-            UPDATE assignments SET state = ?, expires_at = ?, generation = ?, updated_at = ?, failure = ?,
+            UPDATE assignments SET state = ?, ttl_seconds = ?, expires_at = ?, generation = ?, updated_at = ?, failure = ?,
                 release_reason = ?, device_paths = ? WHERE id = ?
-            """, bindings: [.text(assignment.state.rawValue), .text(Timestamp.format(assignment.expiresAt)),
+            """, bindings: [.text(assignment.state.rawValue), .integer(Int64(assignment.ttlSeconds)),
+                            .text(Timestamp.format(assignment.expiresAt)),
                             .integer(assignment.generation), .text(Timestamp.format(assignment.updatedAt)),
                             SQLValue(assignment.failure), SQLValue(assignment.releaseReason),
                             .text(JSONStrings.encode(assignment.devicePaths)), .text(assignment.id)])
@@ -48,8 +49,41 @@ enum AssignmentRecords {
                  in: connection).first
     }
 
+    /// A page of assignments matching `filter` (and visible to `tenant`, when set) after `afterID`, in id order.
+    static func list(_ filter: AssignmentFilter, tenant: String?, after afterID: String?, limit: Int,
+                     in connection: Connection) throws -> [Assignment] {
+        var conditions = ["1 = 1"]
+        var bindings: [SQLValue] = []
+        if let state = filter.state { conditions.append("state = ?"); bindings.append(.text(state.rawValue)) }
+        if let holder = filter.holder { conditions.append("holder_id = ?"); bindings.append(.text(holder)) }
+        if let tenant = filter.tenant { conditions.append("tenant = ?"); bindings.append(.text(tenant)) }
+        if let tenant { conditions.append("tenant = ?"); bindings.append(.text(tenant)) }
+        if let device = filter.device {
+            conditions.append("id IN (SELECT assignment_id FROM assignment_devices WHERE address = ?)")
+            bindings.append(.text(device))
+        }
+        if let afterID { conditions.append("id > ?"); bindings.append(.text(afterID)) }
+        return try list(where: conditions.joined(separator: " AND "), bindings, limit: limit, in: connection)
+    }
+
+    /// The assignments that hold or are taking devices (`binding`, `active`, `releasing`).
+    static func live(in connection: Connection) throws -> [Assignment] {
+        try list(where: "state IN ('binding', 'active', 'releasing')", [], in: connection)
+    }
+
+    /// The active assignments.
+    static func active(in connection: Connection) throws -> [Assignment] {
+        try list(where: "state = 'active'", [], in: connection)
+    }
+
+    /// Ids of the active assignments whose lease ended by `time`, soonest first.
+    static func expired(asOf time: Date, in connection: Connection) throws -> [String] {
+        try connection.query("SELECT id FROM assignments WHERE state = 'active' AND expires_at <= ? ORDER BY expires_at",
+                             bindings: [.text(Timestamp.format(time))]) { $0.string(0) }
+    }
+
     /// Assignments matching a SQL condition, ordered by id, with their devices.
-    static func list(where condition: String, _ bindings: [SQLValue], limit: Int = -1,
+    private static func list(where condition: String, _ bindings: [SQLValue], limit: Int = -1,
                      in connection: Connection) throws -> [Assignment] {
         var assignments = try connection.query(
             "SELECT \(columns) FROM assignments WHERE \(condition) ORDER BY id LIMIT \(limit)",

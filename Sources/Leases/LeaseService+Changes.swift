@@ -25,8 +25,6 @@ extension LeaseService {
             assignment.generation += 1
             assignment.updatedAt = at
             try AssignmentRecords.update(assignment, in: connection)
-            try connection.run("UPDATE assignments SET ttl_seconds = ? WHERE id = ?",
-                               bindings: [.integer(Int64(assignment.ttlSeconds)), .text(id)])
             try Audit.assignment("assignment.renewed", assignment, caller: caller, before: before,
                                  detail: "expires at \(Timestamp.format(assignment.expiresAt))", in: connection)
             return assignment
@@ -75,14 +73,11 @@ extension LeaseService {
     /// Starts a release for every active lease past its `expiresAt`. Returns how many it started.
     @discardableResult
     public func expireDue(asOf time: Date? = nil) async -> Int {
-        let at = Timestamp.format(time ?? now())
+        let at = time ?? now()
         let due: [String]
         do {
             due = try await store { database in
-                try database.read { connection in
-                    try connection.query("SELECT id FROM assignments WHERE state = 'active' AND expires_at <= ? ORDER BY expires_at",
-                                         bindings: [.text(at)]) { $0.string(0) }
-                }
+                try database.read { try AssignmentRecords.expired(asOf: at, in: $0) }
             }
         } catch {
             Log.warning("expiry check failed (retried on the next tick): \(error)")

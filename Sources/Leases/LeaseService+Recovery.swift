@@ -26,7 +26,7 @@ extension LeaseService {
     public func recover() throws -> RecoveryReport {
         var report = RecoveryReport()
         try reverifyAfterReboot(&report)
-        let unfinished = try database.withConnection { try OperationRecords.unfinished(in: $0) }
+        let unfinished = try database.read { try OperationRecords.unfinished(in: $0) }
         for operation in unfinished {
             if operation.state == .queued && operation.kind == .release {
                 // A release waits for its holders: its workflow runs in the background, not at startup.
@@ -48,10 +48,8 @@ extension LeaseService {
                 try resolveInterrupted(operation, &report)
             }
         }
-        quarantines.load(try database.withConnection { try QuarantineRecords.all(in: $0) })
-        let liveAssignments = try database.withConnection {
-            try AssignmentRecords.list(where: "state IN ('binding', 'active', 'releasing')", [], in: $0)
-        }
+        quarantines.load(try database.read { try QuarantineRecords.all(in: $0) })
+        let liveAssignments = try database.read { try AssignmentRecords.live(in: $0) }
         for assignment in liveAssignments { live.set(assignment) }
         return report
     }
@@ -150,14 +148,12 @@ extension LeaseService {
 
     private func reverifyAfterReboot(_ report: inout RecoveryReport) throws {
         guard let bootID = kernel.bootID() else { return }
-        let stored = try database.withConnection { connection in
+        let stored = try database.read { connection in
             try connection.query("SELECT value FROM host_state WHERE name = 'boot_id'") { $0.string(0) }.first
         }
         guard let stored, stored != bootID else { return try remember(bootID: bootID) }
         report.rebooted = true
-        let active = try database.withConnection {
-            try AssignmentRecords.list(where: "state = 'active'", [], in: $0)
-        }
+        let active = try database.read { try AssignmentRecords.active(in: $0) }
         for assignment in active {
             // Each endpoint's driver, read once and before the transaction (whose body runs on the committer).
             let off = assignment.endpoints.compactMap { device -> (address: String, driver: String?)? in

@@ -72,21 +72,8 @@ public final class LeaseService: Sendable {
 
     /// A page of assignments after `afterID`, in id (creation) order, limited to the caller's tenant.
     public func assignments(_ filter: AssignmentFilter, after afterID: String?, limit: Int, caller: Caller) async throws -> [Assignment] {
-        var conditions = ["1 = 1"]
-        var bindings: [SQLValue] = []
-        if let state = filter.state { conditions.append("state = ?"); bindings.append(.text(state.rawValue)) }
-        if let holder = filter.holder { conditions.append("holder_id = ?"); bindings.append(.text(holder)) }
-        if let tenant = filter.tenant { conditions.append("tenant = ?"); bindings.append(.text(tenant)) }
-        if let tenant = caller.tenant { conditions.append("tenant = ?"); bindings.append(.text(tenant)) }
-        if let device = filter.device {
-            conditions.append("id IN (SELECT assignment_id FROM assignment_devices WHERE address = ?)")
-            bindings.append(.text(device))
-        }
-        if let afterID { conditions.append("id > ?"); bindings.append(.text(afterID)) }
-        let condition = conditions.joined(separator: " AND ")
-        let frozen = bindings
-        return try await store { database in
-            try database.read { try AssignmentRecords.list(where: condition, frozen, limit: limit, in: $0) }
+        try await store { database in
+            try database.read { try AssignmentRecords.list(filter, tenant: caller.tenant, after: afterID, limit: limit, in: $0) }
         }
     }
 
