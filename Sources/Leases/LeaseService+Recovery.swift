@@ -54,85 +54,10 @@ extension LeaseService {
         return report
     }
 
-    /// Finishes an operation that stopped half-way (vfiod died, or the journal could not be written) from
-    /// the kernel's state: forward where every device got there, back otherwise; journaled and audited.
-    func resolveInterrupted(_ operation: GroupOperation, _ report: inout RecoveryReport, cause: String = "vfiod stopped") throws {
-        guard let (_, assignment) = try load(operation.id) else { return }
-        try database.transaction(.immediate) { connection in
-            try Audit.operation("operation.interrupted", operation, assignment: assignment, caller: .system,
-                                error: "\(cause) during \(operation.kind.rawValue) \(operation.id)", in: connection)
-        }
-        if operation.kind == .reset || operation.kind == .restore {
-            try resolveInterruptedDeviceOperation(operation, assignment)
-            report.rolledBack.append(operation.id)
-            return
-        }
-        // The drivers each endpoint had before the bind: the first step that recorded one wins.
-        var devices = assignment.devices
-        for index in devices.indices {
-            if let recorded = operation.steps.first(where: { $0.device == devices[index].address && $0.originalDriver != nil }) {
-                devices[index].originalDriver = recorded.originalDriver
-            }
-        }
-        let journal = Journal(database: database, operation: operation, assignment: assignment, actor: "system", now: now)
-        let binder = GroupBinder(kernel: kernel)
-        let allBound = devices.filter { !$0.isBridge }.allSatisfy { device in
-            PCIAddress(device.address).map { kernel.driver(of: $0) == GroupBinder.vfio } ?? false
-        } && kernel.groupDeviceExists(assignment.groupID)
-        var updated = assignment
-        updated.devices = devices
-        let outcome: OperationState
-        var failure: String?
-        if operation.kind == .bind && allBound && assignment.state == .binding {
-            updated.state = .active
-            updated.devicePaths = devicePaths(updated)
-            outcome = .completedOnRecovery
-        } else if operation.kind == .bind && assignment.state == .binding {
-            do { try binder.restore(devices, journal: journal) } catch { failure = "\(error)" }
-            updated.state = .failed
-            updated.failure = "\(cause) during the bind; it was rolled back" + (failure.map { " (restore: \($0))" } ?? "")
-            outcome = .rolledBack
-        } else {
-            // A release, or a bind whose lease was meanwhile asked to release: finish giving it back.
-            let resetDone = operation.steps.contains { $0.action == "verify_responds" && $0.state == .done }
-            if updated.state == .releasing && updated.resetOnRelease && operation.kind == .release && !resetDone {
-                // The reset it promised never finished: the devices must not go back to the host unreset.
-                let endpoints = updated.endpoints.compactMap { PCIAddress($0.address) }
-                failure = "vfiod stopped before the reset on release finished"
-                try journal.flush()
-                try quarantine(endpoints, reason: failure!, assignment: updated, operation: operation)
-                updated.state = .released
-                updated.devicePaths = []
-                updated.failure = failure! + "; quarantined: " + endpoints.map(\.description).joined(separator: ", ")
-            } else if updated.state == .releasing {
-                do { try binder.restore(devices, journal: journal) } catch { failure = "\(error)" }
-                if failure == nil { updated.state = .released; updated.devicePaths = [] } else { updated.failure = "restore failed: \(failure!)" }
-            }
-            outcome = .completedOnRecovery
-        }
-        let at = now()
-        updated.generation += 1
-        updated.updatedAt = at
-        let final = updated
-        try journal.commit { connection in
-            try OperationRecords.setState(operation.id, failure != nil && outcome == .completedOnRecovery ? .failed : outcome,
-                                          error: failure, at: at, in: connection)
-            try AssignmentRecords.update(final, in: connection)
-            try Audit.operation("operation.\(outcome.rawValue)", operation, assignment: final, caller: .system,
-                                error: failure, in: connection)
-            if final.state != assignment.state {
-                try Audit.assignment("assignment.\(final.state.rawValue)", final, caller: .system, before: assignment.state,
-                                     detail: "recovered after an interrupted \(operation.kind.rawValue)", in: connection)
-            }
-        }
-        if outcome == .rolledBack { report.rolledBack.append(operation.id) } else { report.completed.append(operation.id) }
-        // A release queued behind the interrupted bind runs next, as `recover()` walks the queue in order.
-    }
-
     /// A reset cut short leaves its device in a state nobody knows: it is quarantined (on vfio-pci, where
     /// it is). A restore cut short leaves the quarantine in place: the admin clears it again. Either way the
     /// operation failed.
-    private func resolveInterruptedDeviceOperation(_ operation: GroupOperation, _ assignment: Assignment) throws {
+    func resolveInterruptedDeviceOperation(_ operation: GroupOperation, _ assignment: Assignment) throws {
         let reason = "vfiod stopped during the \(operation.kind.rawValue)"
         if operation.kind == .reset, let target = operation.target.flatMap(PCIAddress.init) {
             let endpoints = Set(assignment.endpoints.compactMap { PCIAddress($0.address) })
