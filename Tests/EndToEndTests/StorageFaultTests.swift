@@ -57,6 +57,43 @@ import VFIOSimulator
         }
     }
 
+    /// A release caught by a full disk after it unbound a device from vfio-pci: the device is probed back to
+    /// its driver all the same, the release pauses, and finishes by itself once space is freed.
+    @Test func aFullDiskPausesAReleaseWithTheDeviceBackOnItsDriverAndItFinishesOnceSpaceReturns() async throws {
+        let disk = try SmallFileSystem(megabytes: 12)
+        defer { disk.unmount() }
+        let nic = PCIAddress("0000:06:00.0")!
+        let service = try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist, databaseDirectory: disk.path)
+        try await withService(service) { service in
+            let kernel = try #require(service.simulator)
+            let created = try await service.send("POST", "/v1/assignments", json: ["group": 11, "holder": ["id": "vm", "tenant": "t"]])
+            #expect(try await service.finish(operation: created.response.header("Operation-Location"))["state"] as? String == "succeeded")
+            let id = try #require(created.body["id"] as? String)
+            try kernel.injectFault(.unbindBlocks(nic))
+            let released = try await service.send("DELETE", "/v1/assignments/\(id)")
+            let operation = try #require(released.response.header("Operation-Location"))
+            kernel.waitForBlockedUnbind(of: nic)
+
+            try disk.fill(database: disk.path + "/vfiod.db")
+            try kernel.releaseBlockedUnbinds()
+            let paused = try await Self.pausedOperation(service, operation)
+            #expect((paused["pausedReason"] as? String)?.contains("full") == true, "\(paused)")
+            #expect(kernel.driver(of: nic) == "e1000", "the unbound device went back to its driver all the same")
+            let renew = try await service.send("POST", "/v1/assignments/\(id)/renew", json: ["ttlSeconds": 60])
+            #expect(renew.response.status == 507 || renew.response.status == 409, "\(renew.body)")
+
+            try disk.freeSpace()
+            let done = try await service.finish(operation: operation)
+            #expect(["completed_on_recovery", "succeeded"].contains(done["state"] as? String), "\(done)")
+            let (_, assignment) = try await service.send("GET", "/v1/assignments/\(id)")
+            #expect(assignment["state"] as? String == "released", "\(assignment)")
+            #expect(TreeState(kernel, "0000:06:00.0") == TreeState(driver: "e1000", driverOverride: nil, groupNode: false))
+            #expect(TreeState(kernel, "0000:06:01.0").driverOverride == nil)
+            let (_, verify) = try await service.send("GET", "/v1/audit/verify")
+            #expect(verify["ok"] as? Bool == true, "\(verify)")
+        }
+    }
+
     /// Long-polls the operation (each poll wakes when it pauses) until it says it is paused.
     static func pausedOperation(_ service: TestService, _ location: String) async throws -> [String: Any] {
         for _ in 0..<60 {
@@ -83,9 +120,9 @@ final class SmallFileSystem {
     /// Fills the file system, then writes to the database until SQLite is refused with `SQLITE_FULL`, so
     /// that no room is left in its write-ahead log either.
     func fill(database path: String) throws {
-        _ = try Self.run("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=64k"])
         let database = try Database(path: path)
         try database.execute("CREATE TABLE IF NOT EXISTS test_filler (bytes BLOB)")
+        _ = try Self.run("/bin/dd", ["if=/dev/zero", "of=\(filler)", "bs=64k"])
         // A refused insert may leave room it had taken in the log file: smaller rows use it up, until even
         // a row of a few bytes is refused and no commit of vfiod's fits.
         for size in [65536, 4096, 16] {
