@@ -28,17 +28,18 @@ let package = Package(
         .target(name: "Inventory", dependencies: ["VFIOCore"]),
         // Store's migrations are the top-level `migrations/` folder, reached through the symlink
         // Sources/Store/Migrations and compiled into the binary.
-        .target(name: "Store", dependencies: ["CSQLite", "ServiceLog"], resources: [.embedInCode("Migrations")]),
+        .target(name: "Store", dependencies: ["CSQLite", "JSONString", "ServiceLog"], resources: [.embedInCode("Migrations")]),
 
         // Leases: assignments through the journaled worker pool, recovery, audit.
         .target(name: "Leases", dependencies: ["Inventory", "Store", "VFIOCore", "Workers", "ServiceLog"]),
 
         // HTTP: a libmicrohttpd server that knows nothing of VFIO, and the API on top of it.
-        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD"]),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "JSONString"]),
         .target(name: "API", dependencies: ["HTTPServer", "Inventory", "Leases", "Store", "VFIOCore"]),
 
-        // The service's one log (standard error), for every layer.
+        // The service's one log (standard error), for every layer, and its one JSON string escaper.
         .target(name: "ServiceLog"),
+        .target(name: "JSONString"),
 
         // Dedicated threads for blocking work (sysfs writes, SQLite), off Swift's cooperative pool.
         .target(name: "Workers"),

@@ -1,3 +1,4 @@
+internal import JSONString
 /// A hand-written JSON writer for small documents on the hot path (problem bodies, access log lines):
 /// appends to a byte buffer, escapes strings per RFC 8259, never goes through Foundation.
 public struct JSONText: Sendable {
@@ -61,23 +62,9 @@ public struct JSONText: Sendable {
 
     /// Appends `value` as a quoted, escaped JSON string: `"`, `\` and control characters are escaped,
     /// everything else (including non-ASCII UTF-8) is copied as is.
+
+    /// Appends `value` as a JSON string, quotes included (``JSONString``'s escaping).
     public static func appendQuoted(_ value: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in value.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(byte)
-            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(byte)
-            case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
-            case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
-            case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
-            case 0x00..<0x20:
-                out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                out.append(hexDigits[Int(byte >> 4)])
-                out.append(hexDigits[Int(byte & 0xF)])
-            default:
-                out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
+        JSONString.append(value, to: &out)
     }
 }
