@@ -57,7 +57,8 @@ done
 echo "/dev/vfio: $(ls /dev/vfio 2>/dev/null | tr '\n' ' ')"
 echo "vfio modules/builtins: $(ls /sys/module | grep -E '^(vfio|iommufd|irqbypass)' | tr '\n' ' ')"
 
-# Binds ADDRESS to vfio-pci the deterministic way (DESIGN.md §2); prints the driver it ended on.
+# Binds ADDRESS to vfio-pci the deterministic way (docs/ARCHITECTURE.md, "Kernel writes"); prints the
+# driver it ended on.
 bind_vfio() {
     local address=$1
     echo vfio-pci >"$SYS/$address/driver_override"

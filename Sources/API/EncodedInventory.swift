@@ -16,8 +16,8 @@ final class EncodedBody: Sendable {
 
 /// One snapshot, pre-encoded: every device and group as JSON bytes, and a bounded cache of list pages.
 ///
-/// Built on the refresh thread when a snapshot arrives, so requests only copy bytes (DESIGN §3: encode
-/// once per snapshot, not once per request).
+/// Built on the refresh thread when a snapshot arrives, so requests only copy bytes (docs/ARCHITECTURE.md,
+/// "The inventory": encode once per snapshot, not once per request).
 final class EncodedInventory: Sendable {
     let snapshot: InventorySnapshot
     let host: EncodedBody

@@ -2,7 +2,7 @@ import HTTPServer
 import Inventory
 
 /// Appends JSON to a byte buffer without Foundation: the inventory is encoded once per snapshot and
-/// JSONEncoder costs ~3× more per byte on this kind of machine (DESIGN §3).
+/// JSONEncoder costs ~3× more per byte on this kind of machine (docs/ARCHITECTURE.md, "The inventory").
 ///
 /// The writer tracks commas itself: call `beginObject`, then `key`/value pairs, then `endObject`.
 struct JSONWriter {

@@ -2,7 +2,8 @@
 import Glibc
 #endif
 
-/// The sysfs writes a bind and a restore are made of, one kernel operation each (DESIGN §2).
+/// The sysfs writes a bind and a restore are made of, one kernel operation each (docs/ARCHITECTURE.md,
+/// "Kernel writes").
 ///
 /// Each is one `write(2)` of exact bytes through ``SysfsFiles/writeAttribute(_:_:)``; failures are
 /// ``KernelError`` with call `write`, the attribute's path and `errno` (`ENOENT`: no such device or

@@ -3,9 +3,9 @@ import Glibc
 #endif
 public import VFIOCore
 
-/// Cooperative unbind, as vfio-pci does it (DESIGN §2): unbinding a device from vfio-pci while a process
-/// holds its group file or its cdev blocks the writer; right away and then every ``requestInterval`` the
-/// kernel logs `vfio-pci <addr>: Relaying device request to user (#i)` and signals the holder's request
+/// Cooperative unbind, as vfio-pci does it (docs/ARCHITECTURE.md, "Kernel writes"): unbinding a device
+/// from vfio-pci while a process holds its group file or its cdev blocks the writer; right away and then
+/// every ``requestInterval`` the kernel logs `vfio-pci <addr>: Relaying device request to user (#i)` and signals the holder's request
 /// eventfd. Here the log is `<root>/dev/kmsg` and the eventfd is every FIFO
 /// `<root>/.vfiod-simulator/requests/<addr>.<pid>` (8 bytes, a counter of 1, per request), which
 /// `vfio-holder --simulated` creates and reads. The unbind goes on once nobody holds the files.

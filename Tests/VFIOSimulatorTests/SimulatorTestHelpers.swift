@@ -14,7 +14,8 @@ func device(_ address: String, _ classCode: UInt32, driver: String? = nil, group
 /// An address literal.
 func pci(_ text: String) -> PCIAddress { PCIAddress(text)! }
 
-/// The deterministic bind (DESIGN §2): override, unbind from the current driver, probe, check the link.
+/// The deterministic bind (docs/ARCHITECTURE.md, "Kernel writes"): override, unbind from the current
+/// driver, probe, check the link.
 func bindToVFIO(_ kernel: some HostKernel, _ address: PCIAddress) throws(KernelError) {
     try kernel.setDriverOverride(address, to: "vfio-pci")
     if let current = kernel.driver(of: address) { try kernel.unbind(address, from: current) }
