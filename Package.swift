@@ -21,20 +21,20 @@ let package = Package(
         .target(name: "CVFIO"),
 
         // The kernel: reading sysfs, ioctls, and the simulated host.
-        .target(name: "VFIOCore", dependencies: ["CVFIO"]),
+        .target(name: "VFIOCore", dependencies: ["CVFIO", "Workers"]),
         .target(name: "VFIOSimulator", dependencies: ["VFIOCore"]),
 
         // The service: inventory snapshots and policy, the store.
-        .target(name: "Inventory", dependencies: ["VFIOCore"]),
+        .target(name: "Inventory", dependencies: ["VFIOCore", "Workers"]),
         // Store's migrations are the top-level `migrations/` folder, reached through the symlink
         // Sources/Store/Migrations and compiled into the binary.
-        .target(name: "Store", dependencies: ["CSQLite", "JSONString", "ServiceLog"], resources: [.embedInCode("Migrations")]),
+        .target(name: "Store", dependencies: ["CSQLite", "JSONString", "ServiceLog", "Workers"], resources: [.embedInCode("Migrations")]),
 
         // Leases: assignments through the journaled worker pool, recovery, audit.
         .target(name: "Leases", dependencies: ["Inventory", "Store", "VFIOCore", "Workers", "ServiceLog"]),
 
         // HTTP: a libmicrohttpd server that knows nothing of VFIO, and the API on top of it.
-        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "JSONString"]),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "JSONString", "Workers"]),
         .target(name: "API", dependencies: ["HTTPServer", "Inventory", "Leases", "Store", "VFIOCore"]),
 
         // The service's one log (standard error), for every layer, and its one JSON string escaper.
@@ -50,7 +50,7 @@ let package = Package(
         .executableTarget(name: "vfiod", dependencies: ["App"]),
 
         // A small blocking HTTP/1.1 client and fixture helpers for the tests and the benchmark.
-        .target(name: "TestSupport", dependencies: ["VFIOCore", "VFIOSimulator"]),
+        .target(name: "TestSupport", dependencies: ["VFIOCore", "VFIOSimulator", "Workers"]),
 
         // The benchmark's load generator (bench/run), not part of the service.
         .executableTarget(name: "vfiod-bench", dependencies: ["Store", "TestSupport"], path: "bench/Sources/vfiod-bench"),

@@ -1,3 +1,4 @@
+import Workers
 internal import CMicroHTTPD
 internal import Glibc
 internal import Synchronization
@@ -125,7 +126,11 @@ public final class HTTPServer: Sendable {
         // resumed connection has been back through the access handler (that is prompt once resumed).
         _ = await core.tracking.wait(until: .noSuspendedConnections, timeout: .seconds(3600))
         let pointer = daemon
-        await DedicatedThread.run {
+        // MHD_stop_daemon joins libmicrohttpd's threads: off the cooperative pool. Without a thread to run it
+        // on, run it here rather than never.
+        do {
+            try await DedicatedThread.run(name: "http-stop") { MHD_stop_daemon(pointer.pointer) }
+        } catch {
             MHD_stop_daemon(pointer.pointer)
         }
         // MHD_stop_daemon closed the listen fd (the stand-in) itself.

@@ -1,3 +1,4 @@
+import Workers
 public import VFIOCore
 import Foundation
 import Synchronization
@@ -69,12 +70,7 @@ public final class InventoryService: Sendable {
     /// serving), then starts the refresh thread.
     public func start() throws {
         _ = try fullScan()
-        // Named from inside the thread: only then does Foundation name the pthread.
-        let thread = Thread { [self] in
-            Thread.current.name = "vfiod-inventory"
-            self.refreshLoop()
-        }
-        thread.start()
+        try DedicatedThread.start(name: "vfiod-inventory") { [self] in refreshLoop() }
     }
 
     /// The current snapshot. Call only after `start()` succeeded.

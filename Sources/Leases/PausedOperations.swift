@@ -1,5 +1,7 @@
 import Foundation
+import ServiceLog
 import Synchronization
+import Workers
 
 /// Operations stopped because the database refused their journal (a full disk, an I/O error), with the
 /// journal rows they still have to write, until a write commits again.
@@ -32,11 +34,13 @@ final class PausedOperations: Sendable {
             return !state.retrying
         }
         guard start else { return }
-        let thread = Thread { [self] in
-            Thread.current.name = "journal-retry"
-            retryUntilEmpty(resume)
+        do {
+            try DedicatedThread.start(name: "journal-retry") { [self] in retryUntilEmpty(resume) }
+        } catch {
+            // Tried again with the next pause.
+            entries.withLock { $0.retrying = false }
+            Log.error("operations paused for the database stay paused: \(error)")
         }
-        thread.start()
     }
 
     private func retryUntilEmpty(_ resume: @Sendable (String) -> Void) {

@@ -1,3 +1,4 @@
+import Workers
 import Foundation
 import Synchronization
 #if canImport(Glibc)
@@ -106,13 +107,15 @@ final class GroupCommit: @unchecked Sendable {
             lock.signal()
         } else {
             committerRunning = true
-            // The name is set from inside the thread: only then does Foundation name the pthread (`top -H`).
-            let thread = Thread { [self] in
-                Thread.current.name = "vfiod-commit"
-                Self.raisePriority()
-                commitLoop()
+            do {
+                try DedicatedThread.start(name: "vfiod-commit") { [self] in
+                    Self.raisePriority()
+                    commitLoop()
+                }
+            } catch {
+                // Without a committer no write would ever end: nothing can go on.
+                preconditionFailure("\(error)")
             }
-            thread.start()
         }
         lock.unlock()
     }

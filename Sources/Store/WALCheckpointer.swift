@@ -1,3 +1,4 @@
+import Workers
 internal import CSQLite
 import Foundation
 import Synchronization
@@ -41,9 +42,7 @@ public final class WALCheckpointer: Sendable {
         try connection.execute("PRAGMA journal_size_limit=\(Self.logSizeLimitBytes)")
         nonisolated(unsafe) let owned = connection
         let pause = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
-        let thread = Thread { [self] in
-            // Named from inside: only then does Foundation name the pthread (`top -H`).
-            Thread.current.name = "wal-checkpoint"
+        try DedicatedThread.start(name: "wal-checkpoint") { [self] in
             while !stopping.load(ordering: .relaxed) {
                 // PASSIVE: copies the frames no reader needs; waits for no one. Failures (busy) retry next time.
                 var logFrames: Int32 = -1
@@ -55,7 +54,6 @@ public final class WALCheckpointer: Sendable {
             }
             _ = owned
         }
-        thread.start()
     }
 
     /// What the last checkpoint reported: the log's frames, and how many of them are in the database

@@ -1,3 +1,4 @@
+import Workers
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,13 +59,18 @@ public final class UeventMonitor: @unchecked Sendable {
             state = (fd, pipeEnds[0], pipeEnds[1], done)
             let handler = self.handler
             let wakeRead = pipeEnds[0]
-            let thread = Thread {
-                // Named from inside: only then does Foundation name the pthread (`top -H`).
-                Thread.current.name = "vfiod-uevent"
-                Self.run(socket: fd, wake: wakeRead, handler: handler)
-                done.signal()
+            do throws(ThreadStartError) {
+                try DedicatedThread.start(name: "vfiod-uevent") {
+                    Self.run(socket: fd, wake: wakeRead, handler: handler)
+                    done.signal()
+                }
+            } catch {
+                state = nil
+                close(fd)
+                close(pipeEnds[0])
+                close(pipeEnds[1])
+                throw KernelError(call: "pthread_create", errno: error.errno)
             }
-            thread.start()
         }
     }
 

@@ -37,8 +37,11 @@ final class PoolCore: @unchecked Sendable {
                 precondition(error == 0, "\(name): cannot start a worker thread (error \(error))")
             }
         }
-        let error = PoolThread.start(name: threadName("watch")) { [self] in supervise() }
-        precondition(error == 0, "\(name): cannot start the supervisor thread (error \(error))")
+        do {
+            try DedicatedThread.start(name: threadName("watch")) { [self] in supervise() }
+        } catch {
+            preconditionFailure("\(name): \(error)")
+        }
     }
 
     /// Queues `job`, or throws `queueFull` / `shuttingDown`.
@@ -100,8 +103,11 @@ final class PoolCore: @unchecked Sendable {
     /// Call holding the lock.
     private func startWorker() -> Int32 {
         let id = state.nextThreadID
-        let error = PoolThread.start(name: threadName(String(id))) { [self] in work(threadID: id) }
-        guard error == 0 else { return error }
+        do throws(ThreadStartError) {
+            try DedicatedThread.start(name: threadName(String(id))) { [self] in work(threadID: id) }
+        } catch {
+            return error.errno
+        }
         state.nextThreadID += 1
         state.alive += 1
         state.idle += 1
