@@ -76,11 +76,14 @@ public final class TestCertificates: @unchecked Sendable {
     }
 
     /// `curl` over HTTPS to 127.0.0.1:`port`, trusting the CA, with a client certificate when given.
-    /// Returns curl's exit status, the HTTP status (0 when none) and the body.
+    /// One at a time per instance (the headers go through one file).
+    /// Returns curl's exit status, the HTTP status (0 when none), the body and the response's headers.
     public func curl(port: UInt16, _ path: String, method: String = "GET", json: String? = nil,
                      client: (certificate: String, key: String)? = nil,
-                     headers: [String] = []) throws -> (exit: Int32, status: Int, body: String) {
-        var command = ["/usr/bin/curl", "-sS", "--max-time", "30", "--cacert", caPath, "-X", method,
+                     headers: [String] = []) throws -> (exit: Int32, status: Int, body: String, headers: String) {
+        let headerFile = directory.path + "/response-headers"
+        try? FileManager.default.removeItem(atPath: headerFile)
+        var command = ["/usr/bin/curl", "-sS", "--max-time", "60", "--cacert", caPath, "-X", method, "-D", headerFile,
                        "-w", "\n%{http_code}", "https://127.0.0.1:\(port)\(path)"]
         if let client { command += ["--cert", client.certificate, "--key", client.key] }
         if let json { command += ["-H", "Content-Type: application/json", "--data-binary", json] }
@@ -88,7 +91,8 @@ public final class TestCertificates: @unchecked Sendable {
         let result = try Self.run(command)
         var lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
         let status = lines.popLast().flatMap { Int($0) } ?? 0
-        return (result.status, status, lines.joined(separator: "\n"))
+        let received = (try? String(contentsOfFile: headerFile, encoding: .utf8)) ?? ""
+        return (result.status, status, lines.joined(separator: "\n"), received)
     }
 
     /// The serial number (hex, as openssl prints it) of the certificate served on 127.0.0.1:`port`.

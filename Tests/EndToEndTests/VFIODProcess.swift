@@ -43,6 +43,23 @@ final class VFIODProcess: @unchecked Sendable {
         return found != nil
     }
 
+    /// Reads standard error until `text` appears in what the process printed (true) or it ends (false).
+    func waitForOutput(containing text: String) async throws -> Bool {
+        if output.contains(text) { return true }
+        let seen = log
+        let (found, data): (Bool, Data) = try await runOnDedicatedThread { [stderr] in
+            var buffer = Data()
+            while true {
+                let chunk = stderr.fileHandleForReading.availableData
+                if chunk.isEmpty { return (false, buffer) }
+                buffer.append(chunk)
+                if String(decoding: seen + buffer, as: UTF8.self).contains(text) { return (true, buffer) }
+            }
+        }
+        log.append(data)
+        return found
+    }
+
     /// What the process printed so far (up to its listen line).
     var output: String { String(decoding: log, as: UTF8.self) }
 
