@@ -61,6 +61,7 @@ final class ServerCore: Sendable {
         state.headers = MHDRequestReader.headers(of: state.connection)
         state.remoteAddress = MHDRequestReader.remoteAddress(of: state.connection)
         if let tls = configuration.tls {
+            // The connection's GnuTLS session lives as long as the connection, which outlives this call.
             state.clientCertificateSubject = TLSListener.verifiedPeerSubject(of: vfiod_mhd_tls_session(state.connection))
             // The handshake already refused clients without a verified certificate; never serve one regardless.
             if tls.clientCAPath != nil && state.clientCertificateSubject == nil { return false }
