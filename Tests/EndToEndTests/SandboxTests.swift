@@ -101,6 +101,22 @@ import TestSupport
         #expect(!exit.signaled && exit.status == 0)
     }
 
+    @Test func vfiodServesTLSUnderTheSandbox() async throws {
+        // GnuTLS under the system call filter and write-xor-execute memory: a handshake and a request.
+        let certificates = try TestCertificates()
+        defer { certificates.remove() }
+        let pair = try certificates.server("server", serial: 9)
+        let vfiod = try VFIODProcess(
+            arguments: ["--no-auth", "--db", certificates.directory.path + "/v.db", "--tls-cert", pair.certificate,
+                        "--tls-key", pair.key, "--simulate", Fixtures.topologyDirectory + "/workstation.json"],
+            launcher: [Self.runner, Self.unit, "--"])
+        defer { Task { await vfiod.terminate() } }
+        try #require(try await vfiod.waitUntilListening(), "vfiod did not start under the sandbox: \(vfiod.output)")
+        let host = try certificates.curl(port: vfiod.port, "/v1/host")
+        #expect(host.exit == 0 && host.status == 200, "\(host)")
+        #expect(try certificates.servedSerial(port: vfiod.port) == "09")
+    }
+
     /// Follows an operation to its end and returns its state.
     static func finish(_ vfiod: VFIODProcess, _ location: String?) async throws -> String? {
         let path = try #require(location)

@@ -74,6 +74,12 @@ import TestSupport
         kill(vfiod.process.processIdentifier, SIGHUP)
         #expect(try await vfiod.waitForOutput(containing: "serving the TLS certificate serial 02"), "\(vfiod.output)")
         #expect(try certificates.servedSerial(port: port, client: orchestrator) == "02")
+        // A key that is not the certificate's: refused with a warning, and serial 02 stays served.
+        try FileManager.default.removeItem(atPath: directory + "/served.key")
+        try FileManager.default.copyItem(atPath: orchestrator.key, toPath: directory + "/served.key")
+        kill(vfiod.process.processIdentifier, SIGHUP)
+        #expect(try await vfiod.waitForOutput(containing: "cannot reload TLS, still serving serial 02"), "\(vfiod.output)")
+        #expect(try certificates.servedSerial(port: port, client: orchestrator) == "02")
         #expect(vfiod.process.isRunning)
         #expect(try Self.state(of: id, certificates, port, orchestrator) == "active")
         let released = try certificates.curl(port: port, "/v1/assignments/\(id)", method: "DELETE", client: orchestrator)
