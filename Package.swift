@@ -19,6 +19,9 @@ let package = Package(
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "CVFIO"),
+        // TLS for the HTTP listener on GnuTLS, libmicrohttpd's TLS library: key pairs swapped per handshake
+        // (reload without a restart) and the client certificate's subject.
+        .target(name: "CTLS", dependencies: ["CMicroHTTPD"], linkerSettings: [.linkedLibrary("gnutls")]),
 
         // The kernel: reading sysfs, ioctls, and the simulated host.
         .target(name: "VFIOCore", dependencies: ["CVFIO", "Workers"]),
@@ -34,7 +37,7 @@ let package = Package(
         .target(name: "Leases", dependencies: ["Inventory", "Store", "VFIOCore", "Workers", "ServiceLog"]),
 
         // HTTP: a libmicrohttpd server that knows nothing of VFIO, and the API on top of it.
-        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "JSONString", "Workers"]),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CTLS", "JSONString", "Workers"]),
         .target(name: "API", dependencies: ["HTTPServer", "Inventory", "Leases", "Store", "VFIOCore"]),
 
         // The service's one log (standard error), for every layer, and its one JSON string escaper.

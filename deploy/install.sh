@@ -9,7 +9,7 @@ swift build -c release --product vfiod
 install -m 0755 "$(swift build -c release --show-bin-path)/vfiod" /usr/local/bin/vfiod
 install -d -m 0755 /etc/vfiod /usr/local/share/doc/vfiod
 [ -f /etc/vfiod/vfiod.json ] || install -m 0644 deploy/vfiod.json /etc/vfiod/vfiod.json
-install -m 0644 README.md /usr/local/share/doc/vfiod/README.md
+install -m 0644 README.md docs/SECURITY.md /usr/local/share/doc/vfiod/
 if [ -d /run/systemd/system ]; then
   install -m 0644 deploy/vfiod.service /etc/systemd/system/vfiod.service
   systemctl daemon-reload

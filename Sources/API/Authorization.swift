@@ -30,6 +30,14 @@ public struct Principal: Sendable, Hashable {
 public protocol TokenVerifier: Sendable {
     /// The principal for `token`, or `nil` when it is unknown or revoked.
     func principal(for token: String) async -> Principal?
+    /// The principal a verified client certificate with `subject` stands for, or `nil` when none is
+    /// configured. Asked only for requests without an `Authorization` header.
+    func principal(forCertificateSubject subject: String) async -> Principal?
+}
+
+extension TokenVerifier {
+    /// No client certificate stands for a principal unless the verifier says so.
+    public func principal(forCertificateSubject subject: String) async -> Principal? { nil }
 }
 
 /// Which requests a route admits.
@@ -68,6 +76,8 @@ extension APIError {
                                           "send Authorization: Bearer <token>; vfiod token create makes one")
     static let invalidToken = APIError(401, "unauthenticated", "Authentication required",
                                        "the bearer token is unknown or revoked")
+    static let unknownCertificate = APIError(401, "unauthenticated", "Authentication required",
+                                             "the client certificate's subject has no identity in tls.clientIdentities; send Authorization: Bearer <token>")
     static func forbidden(_ role: Role) -> APIError {
         APIError(403, "forbidden", "Forbidden", "the \(role.rawValue) role may not do this")
     }
@@ -82,6 +92,12 @@ extension APIContext {
         case .disabled:
             principal = .anonymousAdmin
         case .tokens(let verifier):
+            // A verified client certificate authenticates like a token when no token is sent.
+            if request.header("Authorization") == nil, let subject = request.clientCertificateSubject {
+                guard let found = await verifier.principal(forCertificateSubject: subject) else { throw .unknownCertificate }
+                principal = found
+                break
+            }
             guard let header = request.header("Authorization") else { throw .unauthenticated }
             let parts = header.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1].utf8.count <= 256 else { throw .unauthenticated }

@@ -24,6 +24,7 @@ public enum Command: Sendable {
       vfiod serve [--listen 127.0.0.1:8460] [--db PATH] [--host-root DIR | --simulate PATH]
                   [--allow SPEC]... [--pci-ids PATH] [--config FILE] [--refresh-interval SECONDS]
                   [--no-access-log] [--no-auth] [--workers N] [--simulate-in-place DIR]
+                  [--tls-cert PATH --tls-key PATH [--tls-client-ca PATH]] [--insecure-listen]
       vfiod migrate --db PATH
       vfiod token create --db PATH --name NAME --role viewer|operator|auditor|admin [--tenant T]
       vfiod --help | --version
@@ -33,6 +34,9 @@ public enum Command: Sendable {
     --simulate P   a topology file (JSON, see examples/topologies) or a directory holding a sysfs tree.
     --config FILE  JSON config (see deploy/vfiod.json); flags given on the command line win.
     --no-auth      serve without bearer tokens: refused unless --listen is a loopback address.
+    --tls-cert P, --tls-key P  serve HTTPS only, with this PEM certificate chain and key (SIGHUP reloads them).
+    --tls-client-ca P          require client certificates that chain to these PEM CAs.
+    --insecure-listen          allow a non-loopback --listen without TLS.
     --simulate-in-place DIR  simulate on DIR itself (state survives restarts; for tests and labs).
     """
 
@@ -84,6 +88,10 @@ public enum Command: Sendable {
             configuration.simulateInPlace = true
         }
         if options.flag("--no-auth") { configuration.authDisabled = true }
+        if options.flag("--insecure-listen") { configuration.insecureListen = true }
+        if let path = try options.value("--tls-cert") { configuration.tls.certificatePath = path }
+        if let path = try options.value("--tls-key") { configuration.tls.keyPath = path }
+        if let path = try options.value("--tls-client-ca") { configuration.tls.clientCAPath = path }
         if let text = try options.value("--workers") {
             guard let count = Int(text), (1...64).contains(count) else { throw ConfigurationError("--workers: expected 1 to 64, got \(text)") }
             configuration.workerThreads = count
@@ -102,6 +110,7 @@ public enum Command: Sendable {
         }
         if options.flag("--no-access-log") { configuration.accessLog = false }
         try options.finish()
+        try configuration.tls.validate()
         return configuration
     }
 }

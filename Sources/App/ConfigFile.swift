@@ -13,6 +13,16 @@ struct ConfigFile: Decodable {
     var refreshIntervalSeconds: Double?
     var accessLog: Bool?
     var limits: Limits?
+    var tls: TLS?
+    var insecureListen: Bool?
+
+    /// `"tls": {"cert": PATH, "key": PATH, "clientCA": PATH, "clientIdentities": [...]}`.
+    struct TLS: Decodable {
+        var cert: String?
+        var key: String?
+        var clientCA: String?
+        var clientIdentities: [ClientIdentity]?
+    }
 
     struct Limits: Decodable {
         var maxBodyBytes: Int?
@@ -61,6 +71,13 @@ struct ConfigFile: Decodable {
             configuration.refreshIntervalSeconds = refreshIntervalSeconds
         }
         if let accessLog { configuration.accessLog = accessLog }
+        if let insecureListen { configuration.insecureListen = insecureListen }
+        if let tls {
+            if let cert = tls.cert { configuration.tls.certificatePath = cert }
+            if let key = tls.key { configuration.tls.keyPath = key }
+            if let clientCA = tls.clientCA { configuration.tls.clientCAPath = clientCA }
+            if let identities = tls.clientIdentities { configuration.tls.clientIdentities = identities }
+        }
         if let limits {
             if let value = limits.maxBodyBytes { configuration.maxBodyBytes = value }
             if let value = limits.connectionTimeoutSeconds { configuration.connectionTimeoutSeconds = value }

@@ -35,6 +35,10 @@ public struct Configuration: Sendable {
     public var simulateInPlace = false
     /// Turn authentication off. Refused unless the listener is a loopback address.
     public var authDisabled = false
+    /// Serve HTTPS (and optionally require client certificates).
+    public var tls = TLSSettings()
+    /// Allow a non-loopback listener without TLS (`--insecure-listen`).
+    public var insecureListen = false
     /// Threads that run kernel writes (binds, releases).
     public var workerThreads = 16
     /// Operations that may wait for a worker before requests get 503.

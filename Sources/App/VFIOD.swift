@@ -40,6 +40,9 @@ public final class VFIOD: Sendable {
         if configuration.authDisabled && !configuration.listensOnLoopback {
             throw StartError(description: "--no-auth is only allowed on a loopback listener, not \(configuration.listenAddress)")
         }
+        if configuration.tls.server == nil && !configuration.insecureListen && !configuration.listensOnLoopback {
+            throw StartError(description: "a listener that is not loopback (\(configuration.listenAddress)) needs TLS (--tls-cert and --tls-key) or --insecure-listen")
+        }
         database = try StartError.wrap("cannot open database \(configuration.databasePath)") {
             let database = try Database(path: configuration.databasePath)
             _ = try Migrator().apply(to: database)
@@ -81,8 +84,9 @@ public final class VFIOD: Sendable {
                                   storeExecutor: storeExecutor, maxTTLSeconds: configuration.maxTTLSeconds)
         self.leases = leases
         leasesBox.withLock { $0 = leases }
-        let authentication: AuthenticationMode = configuration.authDisabled
-            ? .disabled : .tokens(StoreTokenVerifier(database: database, executor: storeExecutor))
+        let tokens = StoreTokenVerifier(database: database, executor: storeExecutor)
+        let authentication: AuthenticationMode = configuration.authDisabled ? .disabled
+            : .tokens(CertificateIdentityVerifier(tokens: tokens, identities: configuration.tls.principals))
         let workers = workers
         let api = APIService(inventory: inventory, leases: leases, database: database,
                              hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
@@ -113,6 +117,7 @@ public final class VFIOD: Sendable {
             http.accessLog = { entry in FileHandle.standardError.write(Data((entry.jsonLine + "\n").utf8)) }
         }
         http.errorLog = { message in Log.warning("http: \(message)") }
+        http.tls = configuration.tls.server
         server = HTTPServer(configuration: http) { request in await api.handle(request) }
     }
 
@@ -142,6 +147,15 @@ public final class VFIOD: Sendable {
 
     /// The port the server listens on (the real one when configured with 0).
     public var port: UInt16 { server.port }
+
+    /// The TLS key pair served ("serial …, subject …, expires …"); nil without TLS.
+    public var tlsSummary: String? { server.tlsSummary }
+
+    /// Loads the TLS certificate and key again (SIGHUP); leases, connections and requests in flight stay.
+    /// Returns what is served now; throws (and the previous key pair stays) when they cannot be used.
+    public func reloadTLS() throws(StartError) -> String {
+        do { return try server.reloadTLS() } catch { throw StartError(description: error.description) }
+    }
 
     /// Every route the API serves.
     public var routes: [(method: String, pattern: String)] { api.routes }

@@ -64,6 +64,7 @@ public enum VFIODMain {
     private static func serve(_ configuration: Configuration) async -> Int32 {
         // Caught before the service starts: a supervisor may send SIGTERM as soon as it sees the listen line.
         let termination = TerminationSignal.install()
+        let reload = ReloadSignal.install()
         let service: VFIOD
         do {
             service = try VFIOD(configuration: configuration)
@@ -72,12 +73,27 @@ public enum VFIODMain {
             printError("vfiod: \(error)")
             return 1
         }
-        Log.info("listening on \(configuration.listenHost):\(service.port) (\(configuration.simulate == nil ? "host root \(configuration.hostRoot)" : "simulating \(configuration.simulate!)"))")
+        let tls = service.tlsSummary.map { " with TLS (\($0))" } ?? ""
+        Log.info("listening on \(configuration.listenHost):\(service.port)\(tls) (\(configuration.simulate == nil ? "host root \(configuration.hostRoot)" : "simulating \(configuration.simulate!)"))")
+        reload.onSignal { reloadTLS(service) }
         let signal = await termination.wait()
         Log.info("received \(signal), shutting down")
         await service.shutdown()
         Log.info("stopped")
         return 0
+    }
+
+    /// SIGHUP: the TLS key pair again from its files; the process, leases and connections stay.
+    private static func reloadTLS(_ service: VFIOD) {
+        guard let before = service.tlsSummary else {
+            Log.info("received SIGHUP: nothing to reload (TLS is off)")
+            return
+        }
+        do {
+            Log.info("received SIGHUP: serving the TLS certificate \(try service.reloadTLS())")
+        } catch {
+            Log.warning("received SIGHUP: cannot reload TLS, still serving \(before): \(error)")
+        }
     }
 
     private static func printError(_ line: String) {

@@ -37,13 +37,19 @@ struct vfiod_mhd_settings {
   /* NULL: no external logger. */
   MHD_LogCallback error_log;
   void *error_log_cls;
+  /* TLS (with MHD_USE_TLS in flags): MHD_OPTION_HTTPS_CERT_CALLBACK, a gnutls_certificate_retrieve_function2
+   * that hands each handshake its certificate chain and key. NULL: plain HTTP. */
+  void *tls_certificate_callback;
+  /* PEM CA certificates that client certificates must chain to (MHD_OPTION_HTTPS_MEM_TRUST; libmicrohttpd
+   * then asks clients for one). Read during MHD_start_daemon only. NULL: none asked for. */
+  const char *tls_trust_pem;
 };
 
 /* MHD_start_daemon with the settings above, passed as an MHD_OPTION_ARRAY. For options taking a
  * function and a closure argument, MHD reads the function from `value` and the closure from
  * `ptr_value`. Returns NULL on failure. */
 static inline struct MHD_Daemon *vfiod_mhd_start(const struct vfiod_mhd_settings *s) {
-  struct MHD_OptionItem ops[10];
+  struct MHD_OptionItem ops[12];
   int n = 0;
   ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, (intptr_t) s->listen_fd, NULL };
   if (s->thread_pool_size > 1)
@@ -57,6 +63,11 @@ static inline struct MHD_Daemon *vfiod_mhd_start(const struct vfiod_mhd_settings
   ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
                                       (intptr_t) s->request_completed, s->request_completed_cls };
   ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t) s->uri_log, s->uri_log_cls };
+  /* Options taking one pointer read it from `ptr_value`. */
+  if (s->tls_certificate_callback != NULL)
+    ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_CERT_CALLBACK, 0, s->tls_certificate_callback };
+  if (s->tls_trust_pem != NULL)
+    ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *) s->tls_trust_pem };
   ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
   /* The logger must be the very first option (not inside the array), or libmicrohttpd complains
    * through its default logger. */
@@ -85,6 +96,13 @@ static inline unsigned int vfiod_mhd_current_connections(struct MHD_Daemon *daem
 static inline const struct sockaddr *vfiod_mhd_client_address(struct MHD_Connection *connection) {
   const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   return info != NULL ? info->client_addr : NULL;
+}
+
+/* The GnuTLS session (a gnutls_session_t) of a connection to a TLS daemon
+ * (MHD_CONNECTION_INFO_GNUTLS_SESSION), NULL for plain HTTP. Valid while the connection exists. */
+static inline void *vfiod_mhd_tls_session(struct MHD_Connection *connection) {
+  const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+  return info != NULL ? info->tls_session : NULL;
 }
 
 #endif

@@ -17,6 +17,9 @@ public struct HTTPRequest: Sendable {
     public var requestID: String
     /// Values of the `{name}` segments of the matched route pattern, percent-decoded. Filled by `Router`.
     public var pathParameters: [String: String]
+    /// On a TLS listener with client CAs: the subject (RFC 4514, `CN=orchestrator,O=example`) of the client
+    /// certificate the handshake verified against them. Nil otherwise.
+    public var clientCertificateSubject: String?
 
     /// Makes a request; the server builds these, tests and routers may too.
     public init(
@@ -27,7 +30,8 @@ public struct HTTPRequest: Sendable {
         body: [UInt8] = [],
         remoteAddress: String = "",
         requestID: String = "",
-        pathParameters: [String: String] = [:]
+        pathParameters: [String: String] = [:],
+        clientCertificateSubject: String? = nil
     ) {
         self.method = method
         self.path = path
@@ -37,6 +41,7 @@ public struct HTTPRequest: Sendable {
         self.remoteAddress = remoteAddress
         self.requestID = requestID
         self.pathParameters = pathParameters
+        self.clientCertificateSubject = clientCertificateSubject
     }
 
     /// The value of the first header called `name` (compared without regard to ASCII case), or nil.

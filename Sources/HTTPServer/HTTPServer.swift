@@ -26,7 +26,7 @@ public final class HTTPServer: Sendable {
         case stopped
     }
 
-    private let core: ServerCore
+    let core: ServerCore
     private let lifecycle = Mutex(Lifecycle.idle)
     /// Fired once when shutdown begins, for long-lived responses.
     public let shutdownSignal: ShutdownSignal
@@ -59,11 +59,14 @@ public final class HTTPServer: Sendable {
     public func start() throws(HTTPServerError) {
         let configuration = core.configuration
         let fd = try ListenSocket.open(host: configuration.host, port: configuration.port)
+        let tls: TLSListener?
+        do { tls = try startTLS(listening: fd) } catch { close(fd); throw error }
         let retained = Unmanaged.passRetained(core)
         let cls = retained.toOpaque()
         var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue
             | MHD_ALLOW_SUSPEND_RESUME.rawValue
         if configuration.errorLog != nil { flags |= MHD_USE_ERROR_LOG.rawValue }
+        if tls != nil { flags |= MHD_USE_TLS.rawValue }
         var settings = vfiod_mhd_settings(
             flags: UInt32(flags), listen_fd: fd,
             thread_pool_size: UInt32(max(1, configuration.threadPoolSize)),
@@ -73,19 +76,25 @@ public final class HTTPServer: Sendable {
             access_handler: accessHandler, access_handler_cls: cls,
             request_completed: requestCompleted, request_completed_cls: cls,
             uri_log: uriLogged, uri_log_cls: cls,
-            error_log: configuration.errorLog == nil ? nil : errorLogged, error_log_cls: cls)
-        guard let daemon = vfiod_mhd_start(&settings) else {
+            error_log: configuration.errorLog == nil ? nil : errorLogged, error_log_cls: cls,
+            tls_certificate_callback: tls == nil ? nil : TLSListener.certificateCallback, tls_trust_pem: nil)
+        // libmicrohttpd reads the trust PEM only inside MHD_start_daemon.
+        let started = tls?.trustPEM.map { pem in
+            pem.withCString { settings.tls_trust_pem = $0; return vfiod_mhd_start(&settings) }
+        } ?? vfiod_mhd_start(&settings)
+        guard let daemon = started else {
             retained.release()
+            tls?.unregister(fd)
             close(fd)
             throw HTTPServerError("cannot start libmicrohttpd on \(configuration.host):\(configuration.port)")
         }
         let port = vfiod_mhd_bound_port(daemon)
-        let started = lifecycle.withLock { state -> Bool in
+        let running = lifecycle.withLock { state -> Bool in
             guard case .idle = state else { return false }
             state = .running(Daemon(pointer: daemon, listenFD: fd, core: retained), port: port)
             return true
         }
-        if !started {
+        if !running {
             MHD_stop_daemon(daemon)  // closes `fd`, which it was given
             retained.release()
             throw HTTPServerError("cannot start: this server was already started")
@@ -134,6 +143,7 @@ public final class HTTPServer: Sendable {
             MHD_stop_daemon(pointer.pointer)
         }
         // MHD_stop_daemon closed the listen fd (the stand-in) itself.
+        core.tls.withLock { $0 }?.unregister(daemon.listenFD)
         daemon.core.release()
         lifecycle.withLock { $0 = .stopped }
     }

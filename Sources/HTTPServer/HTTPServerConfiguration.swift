@@ -18,6 +18,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var accessLog: (@Sendable (AccessLogEntry) -> Void)?
     /// libmicrohttpd's own error messages (a refused connection, a broken socket…); nil: dropped.
     public var errorLog: (@Sendable (String) -> Void)?
+    /// Serve HTTPS only (nil: plain HTTP).
+    public var tls: TLSConfiguration?
 
     /// The defaults, with any field overridable afterwards.
     public init(host: String = "127.0.0.1", port: UInt16 = 0) {

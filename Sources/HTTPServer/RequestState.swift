@@ -40,6 +40,8 @@ final class RequestState: @unchecked Sendable {
     var headers: [(name: String, value: String)] = []
     var body: [UInt8] = []
     var remoteAddress = ""
+    /// The subject of the client certificate the TLS handshake verified, if any.
+    var clientCertificateSubject: String?
     var requestID = ""
     /// A problem found while reading the request, answered on the final call instead of the handler.
     var earlyProblem: Problem?
@@ -81,7 +83,7 @@ final class RequestState: @unchecked Sendable {
     /// The request as handlers see it.
     func makeRequest() -> HTTPRequest {
         HTTPRequest(method: method, path: path, query: query, headers: headers, body: body,
-                    remoteAddress: remoteAddress, requestID: requestID)
+                    remoteAddress: remoteAddress, requestID: requestID, clientCertificateSubject: clientCertificateSubject)
     }
 
     /// The first header called `name`, ASCII case-insensitively.

@@ -11,6 +11,8 @@ final class ServerCore: Sendable {
     let draining = Atomic<Bool>(false)
     /// Set when shutdown gave up waiting: new requests get 503 instead of a handler.
     let refusing = Atomic<Bool>(false)
+    /// The TLS key pairs, set at start when TLS is configured; they live as long as the daemon using them.
+    let tls = Mutex<TLSListener?>(nil)
 
     /// Body bytes read and thrown away after the cap was passed before the connection is dropped.
     var discardLimit: Int { max(configuration.maxBodyBytes, 1 << 20) * 8 }
@@ -58,6 +60,12 @@ final class ServerCore: Sendable {
         state.method = asciiUppercased(method)
         state.headers = MHDRequestReader.headers(of: state.connection)
         state.remoteAddress = MHDRequestReader.remoteAddress(of: state.connection)
+        if let tls = configuration.tls {
+            // The connection's GnuTLS session lives as long as the connection, which outlives this call.
+            state.clientCertificateSubject = TLSListener.verifiedPeerSubject(of: vfiod_mhd_tls_session(state.connection))
+            // The handshake already refused clients without a verified certificate; never serve one regardless.
+            if tls.clientCAPath != nil && state.clientCertificateSubject == nil { return false }
+        }
         state.requestID = RequestID.choose(clientSent: state.header("X-Request-Id"))
         switch RequestTarget.parse(state.rawTarget) {
         case .success(let target):

@@ -8,11 +8,12 @@ final class VFIODProcess: @unchecked Sendable {
     private(set) var port: UInt16 = 0
     private var log = Data()
 
-    /// Starts `vfiod serve` with `arguments` (the listen address is added) and waits for its listen line.
-    /// Returns `nil` port when the process died before listening.
-    init(arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = URL(fileURLWithPath: ProcessTests.binary)
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--no-access-log"] + arguments
+    /// Starts `vfiod serve` with `arguments` (the listen address is added); `launcher`, when given, is a
+    /// command that runs vfiod (its path and arguments follow the launcher's).
+    init(arguments: [String], environment: [String: String] = [:], launcher: [String] = []) throws {
+        let command = launcher + [ProcessTests.binary, "serve", "--listen", "127.0.0.1:0", "--no-access-log"] + arguments
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "VFIOD_TEST_CRASH_AT")
         for (key, value) in environment { env[key] = value }
@@ -40,6 +41,23 @@ final class VFIODProcess: @unchecked Sendable {
         log.append(data)
         if let found { port = found }
         return found != nil
+    }
+
+    /// Reads standard error until `text` appears in what the process printed (true) or it ends (false).
+    func waitForOutput(containing text: String) async throws -> Bool {
+        if output.contains(text) { return true }
+        let seen = log
+        let (found, data): (Bool, Data) = try await runOnDedicatedThread { [stderr] in
+            var buffer = Data()
+            while true {
+                let chunk = stderr.fileHandleForReading.availableData
+                if chunk.isEmpty { return (false, buffer) }
+                buffer.append(chunk)
+                if String(decoding: seen + buffer, as: UTF8.self).contains(text) { return (true, buffer) }
+            }
+        }
+        log.append(data)
+        return found
     }
 
     /// What the process printed so far (up to its listen line).
