@@ -54,8 +54,6 @@ public struct Row {
     /// The column as an integer, nil for NULL.
     public func nullableInt64(_ index: Int) -> Int64? { isNull(index) ? nil : int64(index) }
 
-    /// The column as a double, nil for NULL.
-    public func nullableDouble(_ index: Int) -> Double? { isNull(index) ? nil : double(index) }
 
     /// The column as text, nil for NULL.
     public func nullableString(_ index: Int) -> String? { isNull(index) ? nil : string(index) }

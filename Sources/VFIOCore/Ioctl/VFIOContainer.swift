@@ -19,13 +19,6 @@ public struct VFIOContainer: ~Copyable {
         try descriptor.ioctl("VFIO_GET_API_VERSION", CVFIO_GET_API_VERSION)
     }
 
-    /// `VFIO_CHECK_EXTENSION`: whether the kernel supports `type` (e.g. `.type1v2`).
-    ///
-    /// Assumes the extension is passed by value and the result is positive when supported, 0 when not.
-    public func checkExtension(_ type: VFIOIOMMUType) throws(VFIOError) -> Bool {
-        try descriptor.ioctl("VFIO_CHECK_EXTENSION", CVFIO_CHECK_EXTENSION, value: Int32(bitPattern: type.rawValue)) > 0
-    }
-
     /// `VFIO_SET_IOMMU`: selects the IOMMU backend; the kernel requires at least one group attached first.
     ///
     /// Assumes the type is passed by value.

@@ -34,26 +34,10 @@ public struct VFIODevice: ~Copyable {
         _ = try descriptor.ioctl("VFIO_DEVICE_RESET", CVFIO_DEVICE_RESET)
     }
 
-    /// `VFIO_DEVICE_GET_IRQ_INFO` for `index` (see `VFIOPCIIRQIndex`).
-    ///
-    /// Assumes `struct vfio_irq_info { argsz; flags; index; count; }`, `index` in, `flags`/`count` out.
-    public func irqInfo(index: UInt32) throws(VFIOError) -> VFIOIRQInfo {
-        var info = vfio_irq_info()
-        info.argsz = UInt32(MemoryLayout<vfio_irq_info>.size)
-        info.index = index
-        _ = try descriptor.ioctl("VFIO_DEVICE_GET_IRQ_INFO", CVFIO_DEVICE_GET_IRQ_INFO, argument: &info)
-        return VFIOIRQInfo(index: index, flags: info.flags, count: info.count)
-    }
-
     /// `VFIO_DEVICE_SET_IRQS` with `DATA_EVENTFD | ACTION_TRIGGER`, start 0, count 1: the kernel signals
     /// `eventfd` when vector 0 of `index` fires (for `VFIOPCIIRQIndex.request`: when someone unbinds).
     public func setIRQEventfd(index: UInt32, eventfd: Int32) throws(VFIOError) {
         try setIRQTrigger(index: index, eventfd: eventfd)
-    }
-
-    /// `VFIO_DEVICE_SET_IRQS` with `DATA_EVENTFD | ACTION_TRIGGER` and eventfd -1: removes the trigger.
-    public func clearIRQ(index: UInt32) throws(VFIOError) {
-        try setIRQTrigger(index: index, eventfd: -1)
     }
 
     /// Builds the variable-length `struct vfio_irq_set` with one `int32` of data and sends it.

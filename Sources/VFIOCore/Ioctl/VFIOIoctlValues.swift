@@ -36,26 +36,6 @@ public struct VFIODeviceInfo: Hashable, Sendable {
     public var isPCI: Bool { flags & CVFIO_DEVICE_FLAGS_PCI != 0 }
 }
 
-/// What `VFIO_DEVICE_GET_IRQ_INFO` says about one IRQ index.
-public struct VFIOIRQInfo: Hashable, Sendable {
-    /// The index asked about.
-    public let index: UInt32
-    /// The raw `VFIO_IRQ_INFO_*` word.
-    public let flags: UInt32
-    /// How many vectors the index has (0: the device does not offer it).
-    public let count: UInt32
-
-    /// Creates the info from the kernel's fields.
-    public init(index: UInt32, flags: UInt32, count: UInt32) {
-        self.index = index
-        self.flags = flags
-        self.count = count
-    }
-
-    /// `VFIO_IRQ_INFO_EVENTFD`: the index can signal an eventfd.
-    public var supportsEventfd: Bool { flags & CVFIO_IRQ_INFO_EVENTFD != 0 }
-}
-
 /// The vfio-pci IRQ indexes vfiod uses.
 public enum VFIOPCIIRQIndex {
     /// `VFIO_PCI_INTX_IRQ_INDEX`.
