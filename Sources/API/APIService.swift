@@ -17,14 +17,16 @@ public final class APIService: Sendable {
     private let router: Router
     private let context: APIContext
 
-    /// Creates the API over `inventory`. `readinessProblems` lists what keeps the service from being ready
-    /// (database, refresh failures); empty means ready.
+    /// Creates the API over `inventory`. `callbackHosts` are the hosts a `callbackUrl` may name.
+    /// `readinessProblems` lists what keeps the service from being ready (database, refresh failures);
+    /// empty means ready.
     public init(inventory: InventoryService, leases: LeaseService, database: Database, hostRoot: String,
-                openAPIDocument: [UInt8], authentication: AuthenticationMode,
+                openAPIDocument: [UInt8], authentication: AuthenticationMode, callbackHosts: CallbackHosts,
                 extraMetrics: @escaping @Sendable () -> String = { "" },
                 readinessProblems: @escaping @Sendable () -> [String] = { [] }) {
         let context = APIContext(inventory: inventory, leases: leases, database: database, hostRoot: hostRoot,
                                  openAPIDocument: openAPIDocument, authentication: authentication,
+                                 callbackHosts: callbackHosts,
                                  extraMetrics: extraMetrics, readinessProblems: readinessProblems)
         var routes = RouteTable(context: context)
         routes.addInventoryRoutes()
@@ -64,6 +66,7 @@ final class APIContext: Sendable {
     let leases: LeaseService
     let database: Database
     let authentication: AuthenticationMode
+    let callbackHosts: CallbackHosts
     let hostRoot: String
     let openAPIDocument: [UInt8]
     let readinessProblems: @Sendable () -> [String]
@@ -71,10 +74,11 @@ final class APIContext: Sendable {
     private let encoded = Mutex<EncodedInventory?>(nil)
 
     init(inventory: InventoryService, leases: LeaseService, database: Database, hostRoot: String,
-         openAPIDocument: [UInt8], authentication: AuthenticationMode,
+         openAPIDocument: [UInt8], authentication: AuthenticationMode, callbackHosts: CallbackHosts,
          extraMetrics: @escaping @Sendable () -> String,
          readinessProblems: @escaping @Sendable () -> [String]) {
         self.extraMetrics = extraMetrics
+        self.callbackHosts = callbackHosts
         self.inventory = inventory
         self.leases = leases
         self.database = database

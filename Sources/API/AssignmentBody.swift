@@ -9,7 +9,8 @@ enum AssignmentBody {
                                       "releaseGraceSeconds", "releaseTimeoutSeconds", "escalation"]
     static let defaultTTLSeconds = 3600
 
-    static func parse(_ body: [UInt8]) throws(APIError) -> CreateAssignmentRequest {
+    /// The request in `body`; a `callbackUrl` must name one of `callbackHosts`.
+    static func parse(_ body: [UInt8], callbackHosts: CallbackHosts) throws(APIError) -> CreateAssignmentRequest {
         let object = try JSONObject.parse(body)
         if let unknown = object.keys.first(where: { !fields.contains($0) }) {
             throw invalid("unknown field \"\(unknown.prefix(64))\"; fields are \(fields.sorted().joined(separator: ", "))")
@@ -29,7 +30,7 @@ enum AssignmentBody {
             guard let number = value as? NSNumber, JSONObject.isBool(number) else { throw invalid("resetOnRelease must be true or false") }
             reset = number.boolValue
         }
-        let release = try releasePolicy(object)
+        let release = try releasePolicy(object, callbackHosts: callbackHosts)
         guard let target else {
             // A whole number beyond 64 bits names no group this host has; said once the body is otherwise valid.
             throw APIError(404, "group_not_found", "IOMMU group not found", "this host has no IOMMU group that large")
@@ -66,13 +67,18 @@ enum AssignmentBody {
     }
 
     /// `callbackUrl`, `releaseGraceSeconds`, `releaseTimeoutSeconds`, `escalation`.
-    static func releasePolicy(_ object: [String: Any]) throws(APIError) -> ReleasePolicy {
+    static func releasePolicy(_ object: [String: Any], callbackHosts: CallbackHosts) throws(APIError) -> ReleasePolicy {
         var policy = ReleasePolicy.standard
         if let value = object["callbackUrl"] {
-            guard let url = value as? String, CallbackURL(url) != nil else {
-                throw invalid("callbackUrl must be an http:// URL with a host (at most 2048 characters)")
+            guard let text = value as? String, let url = CallbackURL(text) else {
+                throw invalid("callbackUrl must be http://HOST[:PORT][/PATH][?QUERY]: a DNS name, IPv4 or [IPv6] host, "
+                              + "RFC 3986 characters only (percent-encode the rest), at most 2048 bytes")
             }
-            policy.callbackURL = url
+            guard callbackHosts.allows(url) else {
+                throw APIError(400, "callback_host_not_allowed", "Callback host not allowed",
+                               "callbackUrl names host \(url.host), which callbacks.allowedHosts in vfiod's configuration does not list")
+            }
+            policy.callbackURL = text
         }
         if let value = object["releaseGraceSeconds"] {
             guard let seconds = wholeNumber(value), (0...86_400).contains(seconds) else {

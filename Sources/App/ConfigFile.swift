@@ -1,4 +1,5 @@
 import Inventory
+import Leases
 import Foundation
 
 /// The JSON config file (`--config FILE`, see `deploy/vfiod.json`). Every key is optional; command-line
@@ -13,6 +14,7 @@ struct ConfigFile: Decodable {
     var refreshIntervalSeconds: Double?
     var accessLog: Bool?
     var limits: Limits?
+    var callbacks: Callbacks?
 
     struct Limits: Decodable {
         var maxBodyBytes: Int?
@@ -20,6 +22,12 @@ struct ConfigFile: Decodable {
         var connectionsPerIP: Int?
         var connectionLimit: Int?
         var httpThreads: Int?
+    }
+
+    /// Where release callbacks may go.
+    struct Callbacks: Decodable {
+        /// Addresses, CIDR ranges and host names a `callbackUrl` may name; `[]` refuses every callback.
+        var allowedHosts: [String]?
     }
 
     static func load(_ path: String) throws(ConfigurationError) -> ConfigFile {
@@ -67,6 +75,11 @@ struct ConfigFile: Decodable {
             if let value = limits.connectionsPerIP { configuration.connectionsPerIP = value }
             if let value = limits.connectionLimit { configuration.connectionLimit = value }
             if let value = limits.httpThreads { configuration.httpThreads = value }
+        }
+        if let hosts = callbacks?.allowedHosts {
+            do { configuration.callbackHosts = try CallbackHosts(hosts) } catch {
+                throw ConfigurationError("config file: \(error)")
+            }
         }
     }
 }

@@ -86,6 +86,7 @@ public final class VFIOD: Sendable {
         let api = APIService(inventory: inventory, leases: leases, database: database,
                              hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
                              openAPIDocument: Array(PackageResources.openapi_yaml), authentication: authentication,
+                             callbackHosts: configuration.callbackHosts,
                              extraMetrics: { WorkerMetrics.render(workers.stats) + WorkerMetrics.renderReleases(stuck: leases.stuckReleases.count) }) {
             var problems = storeProblem.withLock { $0 }.map { ["the database is failing: \($0)"] } ?? []
             let stuck = workers.stats.stuckJobs

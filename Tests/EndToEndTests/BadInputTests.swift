@@ -93,6 +93,10 @@ import TestSupport
         Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""releaseGraceSeconds": "30""#)),
         Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""releaseGraceSeconds": true"#)),
         Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""releaseTimeoutSeconds": 86401"#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""callbackUrl": "http://127.0.0.1/a\u0000b""#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""callbackUrl": "http://127.0.0.1/caf\u00e9""#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "callback_host_not_allowed",
+             body: assignment(#""callbackUrl": "http://192.0.2.1:8080/release""#)),
         // Numbers and times at their edges.
         Case(method: "POST", path: "/v1/assignments", status: 404, code: "group_not_found",
              body: #"{"group": 18446744073709551616, "holder": {"id": "vm", "tenant": "t"}}"#),
