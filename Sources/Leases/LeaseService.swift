@@ -47,6 +47,10 @@ public final class LeaseService: Sendable {
         live.marks.merging(quarantines.marks) { _, quarantine in quarantine }
     }
 
+    /// The tenant of each live assignment, by id: what the API needs to show an operator that a device is
+    /// taken without saying by whom. An assignment's tenant never changes; one that ended is absent.
+    public var liveAssignmentTenants: [String: String] { live.tenants }
+
     /// The releases stuck now (holders kept the devices past the timeout under `wait`): operation ids.
     public var stuckReleases: [String] { stuck.all }
 
