@@ -17,16 +17,14 @@ public final class APIService: Sendable {
     private let router: Router
     private let context: APIContext
 
-    /// Creates the API over `inventory`. `callbackHosts` are the hosts a `callbackUrl` may name.
-    /// `readinessProblems` lists what keeps the service from being ready (database, refresh failures);
-    /// empty means ready.
+    /// Creates the API over `inventory`. `readinessProblems` lists what keeps the service from being ready
+    /// (database, refresh failures); empty means ready.
     public init(inventory: InventoryService, leases: LeaseService, database: Database, hostRoot: String,
-                openAPIDocument: [UInt8], authentication: AuthenticationMode, callbackHosts: CallbackHosts,
+                openAPIDocument: [UInt8], authentication: AuthenticationMode,
                 extraMetrics: @escaping @Sendable () -> String = { "" },
                 readinessProblems: @escaping @Sendable () -> [String] = { [] }) {
         let context = APIContext(inventory: inventory, leases: leases, database: database, hostRoot: hostRoot,
                                  openAPIDocument: openAPIDocument, authentication: authentication,
-                                 callbackHosts: callbackHosts,
                                  extraMetrics: extraMetrics, readinessProblems: readinessProblems)
         var routes = RouteTable(context: context)
         routes.addInventoryRoutes()
@@ -66,7 +64,6 @@ final class APIContext: Sendable {
     let leases: LeaseService
     let database: Database
     let authentication: AuthenticationMode
-    let callbackHosts: CallbackHosts
     let hostRoot: String
     let openAPIDocument: [UInt8]
     let readinessProblems: @Sendable () -> [String]
@@ -74,11 +71,10 @@ final class APIContext: Sendable {
     private let encoded = Mutex<EncodedInventory?>(nil)
 
     init(inventory: InventoryService, leases: LeaseService, database: Database, hostRoot: String,
-         openAPIDocument: [UInt8], authentication: AuthenticationMode, callbackHosts: CallbackHosts,
+         openAPIDocument: [UInt8], authentication: AuthenticationMode,
          extraMetrics: @escaping @Sendable () -> String,
          readinessProblems: @escaping @Sendable () -> [String]) {
         self.extraMetrics = extraMetrics
-        self.callbackHosts = callbackHosts
         self.inventory = inventory
         self.leases = leases
         self.database = database
@@ -87,6 +83,9 @@ final class APIContext: Sendable {
         self.openAPIDocument = openAPIDocument
         self.readinessProblems = readinessProblems
     }
+
+    /// The hosts a `callbackUrl` may name.
+    var callbackHosts: CallbackHosts { leases.callbackHosts }
 
     func snapshotDidChange(_ snapshot: InventorySnapshot) {
         let previous = encoded.withLock { $0 }

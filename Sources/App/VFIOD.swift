@@ -77,7 +77,8 @@ public final class VFIOD: Sendable {
             }
         }
         let leases = LeaseService(database: database, kernel: kernel, inventory: inventory, workers: workers,
-                                  storeExecutor: storeExecutor, maxTTLSeconds: configuration.maxTTLSeconds)
+                                  storeExecutor: storeExecutor, maxTTLSeconds: configuration.maxTTLSeconds,
+                                  callbackHosts: configuration.callbackHosts)
         self.leases = leases
         leasesBox.withLock { $0 = leases }
         let authentication: AuthenticationMode = configuration.authDisabled
@@ -86,7 +87,6 @@ public final class VFIOD: Sendable {
         let api = APIService(inventory: inventory, leases: leases, database: database,
                              hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
                              openAPIDocument: Array(PackageResources.openapi_yaml), authentication: authentication,
-                             callbackHosts: configuration.callbackHosts,
                              extraMetrics: { WorkerMetrics.render(workers.stats) + WorkerMetrics.renderReleases(stuck: leases.stuckReleases.count) }) {
             var problems = storeProblem.withLock { $0 }.map { ["the database is failing: \($0)"] } ?? []
             let stuck = workers.stats.stuckJobs

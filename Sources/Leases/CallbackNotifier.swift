@@ -58,3 +58,18 @@ enum CallbackNotifier {
         return String(code)
     }
 }
+
+extension LeaseService {
+    /// Calls a release's callback on the observer thread and says what came of it (the operation's
+    /// `callback`). A URL that no longer parses or whose host `callbackHosts` no longer lists — stored
+    /// before vfiod's grammar or configuration tightened — is not called.
+    func callback(_ text: String, _ body: [UInt8]) async -> String {
+        guard let url = CallbackURL(text) else { return "failed: not a valid callback URL; not called" }
+        guard callbackHosts.allows(url) else { return "failed: host \(url.host) is not in callbacks.allowedHosts; not called" }
+        do {
+            return try await observer.run(label: "callback") { CallbackNotifier.post(body, to: url) }
+        } catch {
+            return "failed: not sent (\(error))"
+        }
+    }
+}

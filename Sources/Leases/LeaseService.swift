@@ -28,11 +28,14 @@ public final class LeaseService: Sendable {
     static let publishWaitSeconds = 5.0
     let now: @Sendable () -> Date
     let maxTTLSeconds: Int
+    /// The hosts a `callbackUrl` may name: checked when an assignment is made and again before calling.
+    public let callbackHosts: CallbackHosts
 
     /// Creates the service. Call `recover()` before serving.
     public init(database: Database, kernel: any HostKernel, inventory: InventoryService, workers: WorkerPool,
-                storeExecutor: DedicatedExecutor, maxTTLSeconds: Int = 30 * 24 * 3600,
+                storeExecutor: DedicatedExecutor, maxTTLSeconds: Int = 30 * 24 * 3600, callbackHosts: CallbackHosts = .loopback,
                 now: @escaping @Sendable () -> Date = { Date() }) {
+        self.callbackHosts = callbackHosts
         self.database = database
         self.kernel = kernel
         self.inventory = inventory

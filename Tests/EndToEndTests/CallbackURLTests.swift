@@ -1,6 +1,7 @@
 import App
 import Foundation
 import Leases
+import Store
 import Testing
 import TestSupport
 
@@ -84,6 +85,20 @@ import TestSupport
             #expect(lines.first == "POST /?tenant=t&path=%2Fa%20b HTTP/1.1", "\(request)")
             #expect(lines.contains("Host: 127.0.0.1:\(listener.port)"), "\(request)")
             #expect(release["callback"] as? String == "204", "\(release)")
+        }
+    }
+
+    /// A URL stored before the grammar or the allowed hosts tightened (written into the row here) is not called.
+    @Test func aStoredCallbackIsCheckedAgainBeforeItIsCalled() async throws {
+        try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
+            let database = try Database(path: service.service.configuration.databasePath)
+            for (stored, outcome) in [("http://192.0.2.1/released", "failed: host 192.0.2.1 is not in callbacks.allowedHosts; not called"),
+                                      ("http://127.0.0.1:9/a\u{0}b", "failed: not a valid callback URL; not called")] {
+                let id = try await service.lease(["device": "0000:05:00.0"], ["callbackUrl": "http://127.0.0.1:9/released"])
+                #expect(try database.run("UPDATE assignments SET callback_url = ? WHERE id = ?", .text(stored), .text(id)) == 1)
+                let release = try await service.release(id)
+                #expect(release["callback"] as? String == outcome, "\(release)")
+            }
         }
     }
 
