@@ -84,6 +84,9 @@ final class APIContext: Sendable {
         self.readinessProblems = readinessProblems
     }
 
+    /// The hosts a `callbackUrl` may name.
+    var callbackHosts: CallbackHosts { leases.callbackHosts }
+
     func snapshotDidChange(_ snapshot: InventorySnapshot) {
         let previous = encoded.withLock { $0 }
         let next = EncodedInventory(snapshot: snapshot, hostRoot: hostRoot, previous: previous)

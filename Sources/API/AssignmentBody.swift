@@ -9,22 +9,13 @@ enum AssignmentBody {
                                       "releaseGraceSeconds", "releaseTimeoutSeconds", "escalation"]
     static let defaultTTLSeconds = 3600
 
-    static func parse(_ body: [UInt8]) throws(APIError) -> CreateAssignmentRequest {
+    /// The request in `body`; a `callbackUrl` must name one of `callbackHosts`.
+    static func parse(_ body: [UInt8], callbackHosts: CallbackHosts) throws(APIError) -> CreateAssignmentRequest {
         let object = try JSONObject.parse(body)
         if let unknown = object.keys.first(where: { !fields.contains($0) }) {
             throw invalid("unknown field \"\(unknown.prefix(64))\"; fields are \(fields.sorted().joined(separator: ", "))")
         }
-        let target: CreateAssignmentRequest.Target
-        switch (object["device"], object["group"]) {
-        case (let device as String, nil):
-            target = .device(device)
-        case (nil, let group as NSNumber) where !JSONObject.isBool(group) && group.doubleValue == Double(group.intValue) && group.intValue >= 0:
-            target = .group(group.intValue)
-        case (nil, nil), (.some, .some):
-            throw invalid("give exactly one of device (an address) or group (a number)")
-        default:
-            throw invalid("device must be an address string, group a non-negative whole number")
-        }
+        let target = try target(object)
         guard let holder = object["holder"] as? [String: Any], let id = holder["id"] as? String,
               let tenant = holder["tenant"] as? String, holder.count == 2 else {
             throw invalid("holder must be {\"id\": string, \"tenant\": string}")
@@ -33,28 +24,61 @@ enum AssignmentBody {
             throw invalid("holder id and tenant must be 1–128 characters of A–Z a–z 0–9 . _ : -")
         }
         var ttl = defaultTTLSeconds
-        if let value = object["ttlSeconds"] {
-            guard let number = value as? NSNumber, !JSONObject.isBool(number), number.doubleValue == Double(number.intValue),
-                  number.intValue >= 1 else { throw invalid("ttlSeconds must be a whole number of seconds ≥ 1") }
-            ttl = number.intValue
-        }
+        if let value = object["ttlSeconds"] { ttl = try ttlSeconds(value) }
         var reset = false
         if let value = object["resetOnRelease"] {
             guard let number = value as? NSNumber, JSONObject.isBool(number) else { throw invalid("resetOnRelease must be true or false") }
             reset = number.boolValue
         }
+        let release = try releasePolicy(object, callbackHosts: callbackHosts)
+        guard let target else {
+            // A whole number beyond 64 bits names no group this host has; said once the body is otherwise valid.
+            throw APIError(404, "group_not_found", "IOMMU group not found", "this host has no IOMMU group that large")
+        }
         return CreateAssignmentRequest(target: target, holder: Holder(id: id, tenant: tenant), ttlSeconds: ttl,
-                                       resetOnRelease: reset, release: try releasePolicy(object))
+                                       resetOnRelease: reset, release: release)
+    }
+
+    /// `device` or `group`; `nil` for a group number above any `Int` (no such group).
+    static func target(_ object: [String: Any]) throws(APIError) -> CreateAssignmentRequest.Target? {
+        switch (object["device"], object["group"]) {
+        case (let device as String, nil):
+            return .device(device)
+        case (nil, nil), (.some, .some):
+            throw invalid("give exactly one of device (an address) or group (a number)")
+        case (nil, let group?):
+            switch WholeNumber(group) {
+            case .exact(let id) where id >= 0: return .group(id)
+            case .aboveRange: return nil
+            default: break
+            }
+        default:
+            break
+        }
+        throw invalid("device must be an address string, group a non-negative whole number")
+    }
+
+    /// A lease length: any whole number of seconds ≥ 1; the service lowers what is above its maximum.
+    static func ttlSeconds(_ value: Any) throws(APIError) -> Int {
+        guard let seconds = WholeNumber.positiveSeconds(value) else {
+            throw invalid("ttlSeconds must be a whole number of seconds ≥ 1 (above 30 days it is lowered to 30 days)")
+        }
+        return seconds
     }
 
     /// `callbackUrl`, `releaseGraceSeconds`, `releaseTimeoutSeconds`, `escalation`.
-    static func releasePolicy(_ object: [String: Any]) throws(APIError) -> ReleasePolicy {
+    static func releasePolicy(_ object: [String: Any], callbackHosts: CallbackHosts) throws(APIError) -> ReleasePolicy {
         var policy = ReleasePolicy.standard
         if let value = object["callbackUrl"] {
-            guard let url = value as? String, CallbackURL(url) != nil else {
-                throw invalid("callbackUrl must be an http:// URL with a host (at most 2048 characters)")
+            guard let text = value as? String, let url = CallbackURL(text) else {
+                throw invalid("callbackUrl must be http://HOST[:PORT][/PATH][?QUERY]: a DNS name, IPv4 or [IPv6] host, "
+                              + "RFC 3986 characters only (percent-encode the rest), at most 2048 bytes")
             }
-            policy.callbackURL = url
+            guard callbackHosts.allows(url) else {
+                throw APIError(400, "callback_host_not_allowed", "Callback host not allowed",
+                               "callbackUrl names host \(url.host), which callbacks.allowedHosts in vfiod's configuration does not list")
+            }
+            policy.callbackURL = text
         }
         if let value = object["releaseGraceSeconds"] {
             guard let seconds = wholeNumber(value), (0...86_400).contains(seconds) else {
@@ -78,9 +102,8 @@ enum AssignmentBody {
     }
 
     static func wholeNumber(_ value: Any) -> Int? {
-        guard let number = value as? NSNumber, !JSONObject.isBool(number),
-              number.doubleValue == Double(number.intValue) else { return nil }
-        return number.intValue
+        if case .exact(let number) = WholeNumber(value) { return number }
+        return nil
     }
 
     /// SHA-256 of the body's canonical form, so key order and spacing don't make a "different body".

@@ -16,7 +16,7 @@ extension APIContext {
         if let type = request.header("Content-Type"), !type.lowercased().hasPrefix("application/json") {
             throw APIError(415, "unsupported_media_type", "Unsupported media type", "send the body as application/json")
         }
-        let body = try AssignmentBody.parse(request.body)
+        let body = try AssignmentBody.parse(request.body, callbackHosts: callbackHosts)
         let key = request.header("Idempotency-Key")
         if let key, key.isEmpty || key.utf8.count > 128 {
             throw APIError(400, "invalid_header", "Invalid header", "Idempotency-Key must be 1–128 characters")

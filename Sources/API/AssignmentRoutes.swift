@@ -22,13 +22,7 @@ extension RouteTable {
             if !request.body.isEmpty {
                 let object = try JSONObject.parse(request.body)
                 if object.keys.contains(where: { $0 != "ttlSeconds" }) { throw AssignmentBody.invalid("renew takes only ttlSeconds") }
-                if let value = object["ttlSeconds"] {
-                    guard let number = value as? NSNumber, !JSONObject.isBool(number), number.intValue >= 1,
-                          number.doubleValue == Double(number.intValue) else {
-                        throw AssignmentBody.invalid("ttlSeconds must be a whole number of seconds ≥ 1")
-                    }
-                    ttl = number.intValue
-                }
+                if let value = object["ttlSeconds"] { ttl = try AssignmentBody.ttlSeconds(value) }
             }
             let generation = try AssignmentETag.generation(ifMatch: request.header("If-Match"))
             let id = request.pathParameters["id"] ?? ""

@@ -91,8 +91,9 @@ enum AuditFilter {
 
     private static func time(_ query: QueryParameters, _ name: String) throws(APIError) -> Date? {
         guard let text = query[name] else { return nil }
-        guard let date = Timestamp.parse(text) ?? ISO8601DateFormatter().date(from: text) else {
-            throw .invalidParameter(name, "must be an RFC 3339 time such as 2026-01-31T12:00:00Z")
+        guard let date = Timestamp.parseRFC3339(text) else {
+            throw .invalidParameter(name, "must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z, "
+                                    + "2026-01-31T12:00:00.25Z or 2026-01-31T13:00:00+01:00 (encode + as %2B)")
         }
         return date
     }

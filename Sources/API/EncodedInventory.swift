@@ -25,6 +25,10 @@ final class EncodedInventory: Sendable {
     let groups: [EncodedBody]
     private let pages = Mutex<[String: EncodedBody]>([:])
     private static let pageCacheLimit = 256
+    /// Devices encoded without their `assignmentId`, made when an operator first asks for one.
+    private let redacted = Mutex<[Int: EncodedBody]>([:])
+    /// The indices of the devices under an assignment, found when an operator first asks.
+    private let leased = Mutex<[Int]?>(nil)
 
     /// Encodes `snapshot`, reusing `previous`'s bytes for every device and group that did not change
     /// (a bind touches a few devices; the other thousands keep their bytes and ETags). When `snapshot`
@@ -52,6 +56,22 @@ final class EncodedInventory: Sendable {
             if let old, let previous, index < old.groups.count, old.groups[index] == group { return previous.groups[index] }
             return EncodedBody(InventoryJSON.group(group))
         }
+    }
+
+    /// Device `index` encoded with `assignmentId` `null`, encoded once per snapshot.
+    func redactedDevice(_ index: Int) -> EncodedBody {
+        if let cached = redacted.withLock({ $0[index] }) { return cached }
+        let body = EncodedBody(InventoryJSON.device(snapshot.devices[index], showsAssignment: false))
+        redacted.withLock { $0[index] = body }
+        return body
+    }
+
+    /// The indices of the devices that name an assignment.
+    var leasedDevices: [Int] {
+        if let cached = leased.withLock({ $0 }) { return cached }
+        let indices = snapshot.devices.indices.filter { snapshot.devices[$0].assignmentID != nil }
+        leased.withLock { $0 = indices }
+        return indices
     }
 
     /// The cached page for `key`, or builds it with `make` and caches it.

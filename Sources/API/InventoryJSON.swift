@@ -5,7 +5,9 @@ import Store
 
 /// The inventory's JSON shapes, as `openapi/openapi.yaml` defines them (`Device`, `Group`, `Host`).
 enum InventoryJSON {
-    static func device(_ device: Device) -> [UInt8] {
+    /// The `Device` shape; `showsAssignment: false` writes `assignmentId` as `null` (another tenant's lease,
+    /// for an operator).
+    static func device(_ device: Device, showsAssignment: Bool = true) -> [UInt8] {
         let facts = device.facts
         var json = JSONWriter(capacity: 1024)
         json.beginObject()
@@ -36,7 +38,7 @@ enum InventoryJSON {
         json.key("serialNumber"); json.string(facts.serialNumber)
         json.key("state"); json.string(device.state.rawValue)
         json.key("stateReason"); json.string(device.stateReason)
-        json.key("assignmentId"); json.string(device.assignmentID)
+        json.key("assignmentId"); json.string(showsAssignment ? device.assignmentID : nil)
         json.key("notes"); json.strings(facts.notes)
         json.endObject()
         return json.bytes

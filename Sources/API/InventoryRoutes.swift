@@ -8,16 +8,19 @@ extension RouteTable {
             _ = try QueryParameters(request.query, allowed: [])
             return context.conditional(try context.current.host, request)
         }
-        route("GET", "/v1/devices", .read) { [context] request, _ throws(APIError) in
-            try context.listDevices(request)
+        route("GET", "/v1/devices", .read) { [context] request, principal throws(APIError) in
+            try context.listDevices(request, view: TenantView(principal, leases: context.leases))
         }
-        route("GET", "/v1/devices/{address}", .read) { [context] request, _ throws(APIError) in
+        route("GET", "/v1/devices/{address}", .read) { [context] request, principal throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
             let text = request.pathParameters["address"] ?? ""
             guard let address = PCIAddress(text) else { throw .invalidAddress(text) }
             let encoded = try context.current
             guard let index = encoded.snapshot.deviceIndex(of: address) else {
                 throw .deviceNotFound(address.description)
+            }
+            if let view = TenantView(principal, leases: context.leases), view.hides(encoded.snapshot.devices[index].assignmentID) {
+                return context.conditional(encoded.redactedDevice(index), request)
             }
             return context.conditional(encoded.devices[index], request)
         }
@@ -37,7 +40,8 @@ extension RouteTable {
 }
 
 extension APIContext {
-    func listDevices(_ request: HTTPRequest) throws(APIError) -> HTTPResponse {
+    /// A page of devices; for an operator `view`, other tenants' `assignmentId` is `null`.
+    func listDevices(_ request: HTTPRequest, view: TenantView?) throws(APIError) -> HTTPResponse {
         let query = try QueryParameters(request.query, allowed: DeviceFilter.parameters)
         let filter = try DeviceFilter(query)
         let size = try Paging.size(query["pageSize"])
@@ -49,13 +53,17 @@ extension APIContext {
             guard let after = PCIAddress(token.lastKey) else { throw .invalidPageToken("the page token is damaged") }
             start = snapshot.firstDeviceIndex(after: after)
         }
-        let body = encoded.page("devices|\(filter.key)|\(start)|\(size)") {
+        // Pages with another tenant's lease hidden are cached under the operator's tenant; every other
+        // caller shares one page.
+        let hidden = view?.hiddenDevices(encoded) ?? []
+        let variant = hidden.isEmpty ? "" : "|for:" + (view?.tenant ?? "")
+        let body = encoded.page("devices|\(filter.key)|\(start)|\(size)" + variant) {
             var items: [[UInt8]] = []
             var index = start
             var last: PCIAddress?
             while index < snapshot.devices.count, items.count < size {
                 if filter.matches(snapshot.devices[index]) {
-                    items.append(encoded.devices[index].bytes)
+                    items.append(hidden.contains(index) ? encoded.redactedDevice(index).bytes : encoded.devices[index].bytes)
                     last = snapshot.devices[index].address
                 }
                 index += 1

@@ -21,9 +21,10 @@ extension APIError {
                             extensions: [("assignmentId", .string(id))])
         case .notFound(let id):
             return APIError(404, "assignment_not_found", "Not found", "no assignment or operation \(id.prefix(64)) is visible to this token")
-        case .staleGeneration(let current):
+        case .staleGeneration(let current, let sent):
+            let relation = sent < current ? "an older generation" : "a generation it has not reached"
             return APIError(412, "precondition_failed", "Precondition failed",
-                            "If-Match names an older generation; the assignment is at generation \(current)",
+                            "the assignment is at generation \(current); If-Match named \(sent), \(relation)",
                             headers: [("ETag", AssignmentETag.of(generation: current))])
         case .wrongState(let id, let state):
             return APIError(409, "invalid_state", "Not allowed in this state", "assignment \(id) is \(state.rawValue)")

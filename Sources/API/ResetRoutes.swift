@@ -6,12 +6,13 @@ import VFIOCore
 extension RouteTable {
     /// The reset preview, the reset, and the admin's way out of quarantine.
     mutating func addResetRoutes() {
-        route("GET", "/v1/devices/{address}/reset-scope", .read) { [context] request, _ throws(APIError) in
+        route("GET", "/v1/devices/{address}/reset-scope", .read) { [context] request, principal throws(APIError) in
             let query = try QueryParameters(request.query, allowed: ["method"])
             let address = try context.deviceAddress(request)
             let method = try ResetJSON.method(query["method"])
             let preview = try await context.lease { try await $0.resetPreview(address, method: method) }
-            return .json(ResetJSON.preview(preview))
+            let view = TenantView(principal, leases: context.leases)
+            return .json(ResetJSON.preview(view.map { $0.redact(preview) } ?? preview))
         }
         route("POST", "/v1/devices/{address}/reset", .admin) { [context] request, principal throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])

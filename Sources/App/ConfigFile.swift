@@ -1,4 +1,5 @@
 import Inventory
+import Leases
 import Foundation
 
 /// The JSON config file (`--config FILE`, see `deploy/vfiod.json`). Every key is optional; command-line
@@ -15,6 +16,7 @@ struct ConfigFile: Decodable {
     var limits: Limits?
     var tls: TLS?
     var insecureListen: Bool?
+    var callbacks: Callbacks?
 
     /// `"tls": {"cert": PATH, "key": PATH, "clientCA": PATH, "clientIdentities": [...]}`.
     struct TLS: Decodable {
@@ -30,6 +32,12 @@ struct ConfigFile: Decodable {
         var connectionsPerIP: Int?
         var connectionLimit: Int?
         var httpThreads: Int?
+    }
+
+    /// Where release callbacks may go.
+    struct Callbacks: Decodable {
+        /// Addresses, CIDR ranges and host names a `callbackUrl` may name; `[]` refuses every callback.
+        var allowedHosts: [String]?
     }
 
     static func load(_ path: String) throws(ConfigurationError) -> ConfigFile {
@@ -84,6 +92,11 @@ struct ConfigFile: Decodable {
             if let value = limits.connectionsPerIP { configuration.connectionsPerIP = value }
             if let value = limits.connectionLimit { configuration.connectionLimit = value }
             if let value = limits.httpThreads { configuration.httpThreads = value }
+        }
+        if let hosts = callbacks?.allowedHosts {
+            do { configuration.callbackHosts = try CallbackHosts(hosts) } catch {
+                throw ConfigurationError("config file: \(error)")
+            }
         }
     }
 }

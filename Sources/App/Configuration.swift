@@ -1,4 +1,5 @@
 public import Inventory
+public import Leases
 import Foundation
 
 /// Everything `vfiod serve` needs, from the command line and the optional config file.
@@ -45,6 +46,8 @@ public struct Configuration: Sendable {
     public var workerQueueLimit = 1024
     /// Longest lease a request may ask for, in seconds.
     public var maxTTLSeconds = 30 * 24 * 3600
+    /// The hosts a lease's `callbackUrl` may name (`callbacks.allowedHosts`); loopback only by default.
+    public var callbackHosts = CallbackHosts.loopback
 
     /// Whether the listen address is loopback (127.0.0.0/8 or ::1).
     public var listensOnLoopback: Bool {

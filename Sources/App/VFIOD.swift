@@ -81,7 +81,8 @@ public final class VFIOD: Sendable {
             }
         }
         let leases = LeaseService(database: database, kernel: kernel, inventory: inventory, workers: workers,
-                                  storeExecutor: storeExecutor, maxTTLSeconds: configuration.maxTTLSeconds)
+                                  storeExecutor: storeExecutor, maxTTLSeconds: configuration.maxTTLSeconds,
+                                  callbackHosts: configuration.callbackHosts)
         self.leases = leases
         leasesBox.withLock { $0 = leases }
         let tokens = StoreTokenVerifier(database: database, executor: storeExecutor)

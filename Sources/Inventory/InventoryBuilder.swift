@@ -45,7 +45,8 @@ public struct InventoryBuilder: Sendable {
             if lease.state == .quarantined {
                 reason = "quarantined: \(lease.reason ?? "no reason recorded"); an admin must clear it"
             } else {
-                reason = "\(lease.state.rawValue) under assignment \(lease.assignmentID ?? "?")"
+                // Not naming the assignment: group blockers and 409s repeat this reason to every tenant.
+                reason = "\(lease.state.rawValue) under a live assignment"
             }
         }
         return Device(

@@ -10,6 +10,8 @@ enum CallbackNotifier {
     static func post(_ body: [UInt8], to url: CallbackURL, timeoutSeconds: Int = 5) -> String {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        // An address literal is taken as written, never looked up; only a name is resolved.
+        hints.ai_flags = AI_NUMERICSERV | (CallbackHosts.addressBytes(url.host) != nil ? AI_NUMERICHOST : 0)
         var list: UnsafeMutablePointer<addrinfo>?
         // getaddrinfo(3) allocates the list; freed below.
         guard getaddrinfo(url.host, String(url.port), &hints, &list) == 0, let first = list else {
@@ -26,7 +28,9 @@ enum CallbackNotifier {
         guard connect(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
             return "failed: connect: \(String(cString: strerror(errno)))"
         }
-        let head = "POST \(url.path) HTTP/1.1\r\nHost: \(url.host):\(url.port)\r\nContent-Type: application/json\r\n"
+        // The path and host are ASCII RFC 3986 characters only (CallbackURL's grammar): nothing here can
+        // end the request line or a header early.
+        let head = "POST \(url.path) HTTP/1.1\r\nHost: \(url.hostHeader)\r\nContent-Type: application/json\r\n"
             + "Content-Length: \(body.count)\r\nConnection: close\r\nUser-Agent: vfiod\r\n\r\n"
         let request = Array(head.utf8) + body
         var sent = 0
@@ -52,5 +56,20 @@ enum CallbackNotifier {
             return response.isEmpty ? "failed: no answer within \(timeoutSeconds) s" : "failed: not an HTTP answer"
         }
         return String(code)
+    }
+}
+
+extension LeaseService {
+    /// Calls a release's callback on the observer thread and says what came of it (the operation's
+    /// `callback`). A URL that no longer parses or whose host `callbackHosts` no longer lists — stored
+    /// before vfiod's grammar or configuration tightened — is not called.
+    func callback(_ text: String, _ body: [UInt8]) async -> String {
+        guard let url = CallbackURL(text) else { return "failed: not a valid callback URL; not called" }
+        guard callbackHosts.allows(url) else { return "failed: host \(url.host) is not in callbacks.allowedHosts; not called" }
+        do {
+            return try await observer.run(label: "callback") { CallbackNotifier.post(body, to: url) }
+        } catch {
+            return "failed: not sent (\(error))"
+        }
     }
 }

@@ -10,8 +10,8 @@ public enum LeaseError: Error, Sendable, Equatable {
     case groupAssigned(group: Int, assignmentID: String)
     /// No assignment with that id (or not visible to the caller).
     case notFound(String)
-    /// `If-Match` named an older generation.
-    case staleGeneration(current: Int64)
+    /// `If-Match` named another generation than the assignment's (`sent`; older, or not reached yet).
+    case staleGeneration(current: Int64, sent: Int64)
     /// The assignment is not in a state that allows the request (`renew` of a released one …).
     case wrongState(String, AssignmentState)
     /// The worker queue is full: try again later.

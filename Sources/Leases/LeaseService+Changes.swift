@@ -5,7 +5,7 @@ import VFIOCore
 
 extension LeaseService {
     /// Extends an active (or binding) lease by `ttlSeconds` from now. `ifMatch` is the generation the
-    /// caller last saw; an older one throws `staleGeneration`.
+    /// caller last saw; any other than the assignment's throws `staleGeneration`.
     public func renew(_ id: String, ttlSeconds: Int?, ifMatch: Int64?, caller: Caller) async throws -> Assignment {
         guard Identifier.isWellFormed(id, prefix: "asg") else { throw LeaseError.notFound(id) }
         let at = now()
@@ -16,7 +16,7 @@ extension LeaseService {
                 throw LeaseError.notFound(id)
             }
             let before = assignment.state
-            if let ifMatch, ifMatch != assignment.generation { throw LeaseError.staleGeneration(current: assignment.generation) }
+            if let ifMatch, ifMatch != assignment.generation { throw LeaseError.staleGeneration(current: assignment.generation, sent: ifMatch) }
             guard assignment.state == .active || assignment.state == .binding else {
                 throw LeaseError.wrongState(id, assignment.state)
             }

@@ -17,10 +17,8 @@ extension LeaseService {
     func cooperativeRelease(_ operation: GroupOperation, _ assignment: Assignment) async {
         var watch = HolderWatch(operation: operation, assignment: assignment, kernel: kernel)
         let policy = assignment.release
-        if let text = policy.callbackURL, let url = CallbackURL(text) {
-            let body = Self.callbackBody(assignment, operation)
-            watch.detail.callback = (try? await observer.run(label: "callback") { CallbackNotifier.post(body, to: url) })
-                ?? "failed: not sent"
+        if let text = policy.callbackURL {
+            watch.detail.callback = await callback(text, Self.callbackBody(assignment, operation))
             await save(watch)
         }
         // One look for holders; the kernel log is read only once someone holds the devices.

@@ -30,11 +30,14 @@ public final class LeaseService: Sendable {
     static let publishWaitSeconds = 5.0
     let now: @Sendable () -> Date
     let maxTTLSeconds: Int
+    /// The hosts a `callbackUrl` may name: checked when an assignment is made and again before calling.
+    public let callbackHosts: CallbackHosts
 
     /// Creates the service. Call `recover()` before serving.
     public init(database: Database, kernel: any HostKernel, inventory: InventoryService, workers: WorkerPool,
-                storeExecutor: DedicatedExecutor, maxTTLSeconds: Int = 30 * 24 * 3600,
+                storeExecutor: DedicatedExecutor, maxTTLSeconds: Int = 30 * 24 * 3600, callbackHosts: CallbackHosts = .loopback,
                 now: @escaping @Sendable () -> Date = { Date() }) {
+        self.callbackHosts = callbackHosts
         self.database = database
         self.kernel = kernel
         self.inventory = inventory
@@ -48,6 +51,10 @@ public final class LeaseService: Sendable {
     public var leaseMarks: [PCIAddress: LeaseMark] {
         live.marks.merging(quarantines.marks) { _, quarantine in quarantine }
     }
+
+    /// The tenant of each live assignment, by id: what the API needs to show an operator that a device is
+    /// taken without saying by whom. An assignment's tenant never changes; one that ended is absent.
+    public var liveAssignmentTenants: [String: String] { live.tenants }
 
     /// The releases stuck now (holders kept the devices past the timeout under `wait`): operation ids.
     public var stuckReleases: [String] { stuck.all }

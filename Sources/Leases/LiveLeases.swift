@@ -10,6 +10,7 @@ import VFIOCore
 final class LiveLeases: Sendable {
     private struct Entry {
         var assignmentID: String
+        var tenant: String
         var state: AssignmentState
         var devices: [String]
         /// `devices` parsed (the ones that parse).
@@ -18,6 +19,8 @@ final class LiveLeases: Sendable {
     private struct State {
         var entries: [Int: Entry] = [:]
         var marks: [PCIAddress: LeaseMark] = [:]
+        /// Each live assignment's tenant.
+        var tenants: [String: String] = [:]
     }
     private let state = Mutex(State())
 
@@ -26,12 +29,15 @@ final class LiveLeases: Sendable {
             let old = state.entries[assignment.groupID]
             if assignment.state.isLive {
                 let devices = assignment.devices.map(\.address)
-                let entry = Entry(assignmentID: assignment.id, state: assignment.state, devices: devices,
-                                  addresses: devices.compactMap { PCIAddress($0) })
+                let entry = Entry(assignmentID: assignment.id, tenant: assignment.holder.tenant, state: assignment.state,
+                                  devices: devices, addresses: devices.compactMap { PCIAddress($0) })
                 state.entries[assignment.groupID] = entry
+                if let old, old.assignmentID != entry.assignmentID { state.tenants[old.assignmentID] = nil }
+                state.tenants[entry.assignmentID] = entry.tenant
                 Self.replaceMarks(of: old, with: entry, in: &state)
             } else if old?.assignmentID == assignment.id {
                 state.entries[assignment.groupID] = nil
+                state.tenants[assignment.id] = nil
                 Self.replaceMarks(of: old, with: nil, in: &state)
             }
         }
@@ -47,6 +53,11 @@ final class LiveLeases: Sendable {
     /// The live assignment of `group`, if any.
     func assignment(group: Int) -> (id: String, state: AssignmentState)? {
         state.withLock { $0.entries[group].map { ($0.assignmentID, $0.state) } }
+    }
+
+    /// Each live assignment's tenant, by assignment id.
+    var tenants: [String: String] {
+        state.withLock { $0.tenants }
     }
 
     /// Device marks for the inventory (bridges included: the whole group is lent).

@@ -39,7 +39,8 @@ public struct ResetPreview: Sendable, Hashable {
         public var isBridge: Bool
     }
 
-    /// Why vfiod cannot reset now.
+    /// Why vfiod cannot reset now. A reason that names an assignment writes its id as ` (asg_…)`, so a
+    /// view that must not show it can drop it.
     public struct Blocker: Sendable, Hashable {
         /// The device concerned; `nil` for the whole reset.
         public var address: PCIAddress?
@@ -81,7 +82,7 @@ public struct ResetPreview: Sendable, Hashable {
                 ? "the device is quarantined: an admin must clear it first"
                 : "the device is not leased: vfiod resets only devices it holds on vfio-pci (lease it, or set resetOnRelease)"))
         } else if target?.state != .assigned {
-            blockers.append(Blocker(address: address, reason: "assignment \(assignmentID ?? "?") is \(target!.state.rawValue)"))
+            blockers.append(Blocker(address: address, reason: "its assignment (\(assignmentID ?? "?")) is \(target!.state.rawValue)"))
         }
         for scoped in plan.scope {
             guard let device = snapshot.device(scoped) else { continue }
@@ -98,7 +99,7 @@ public struct ResetPreview: Sendable, Hashable {
                     blockers.append(Blocker(address: scoped, reason: "on \(device.facts.driver ?? "no driver"), not vfio-pci"))
                 }
             case .anotherAssignment:
-                blockers.append(Blocker(address: scoped, reason: "held by another assignment, \(device.assignmentID ?? "?")"))
+                blockers.append(Blocker(address: scoped, reason: "held by another assignment (\(device.assignmentID ?? "?"))"))
             case .free:
                 blockers.append(Blocker(address: scoped, reason: "free: vfiod does not hold it (lease its group with this one's)"))
             case .quarantined:

@@ -14,11 +14,6 @@ struct APIResponse {
     var items: [JSONObject] { json["items"] as? [JSONObject] ?? [] }
     /// The problem `code` of an error body.
     var code: String? { json["code"] as? String }
-    /// The route is not served by this vfiod (`route_not_found` / `method_not_allowed`): an API part that has
-    /// not landed yet.
-    var routeMissing: Bool {
-        (status == 404 && code == "route_not_found") || (status == 405 && code == "method_not_allowed")
-    }
     /// `METHOD path → status code: detail`, for failure reasons.
     func describe(_ what: String) -> String {
         "\(what) → \(status) \(code ?? "") \(json["detail"] as? String ?? String(raw.bodyText.prefix(300)))"

@@ -19,16 +19,13 @@ enum CdevScenario {
         try check(device.optionalString("vfioCdev") == name, "the device's vfioCdev is \(device.optionalString("vfioCdev") ?? "null"), devicePaths say \(name)")
         try check(FileManager.default.fileExists(atPath: context.hostPath(String(cdev.dropFirst()))), "\(cdev) does not exist")
 
-        if let extra = HolderSteps.hostArguments(context) {
-            // The simulated holder names the device for its request FIFO; the real one finds it from the cdev.
-            let device = context.environment.isSimulated ? ["--device", address] : []
-            let holder = try context.startHolder(["--cdev", cdev, "--on-request", "close", "--hold-seconds", "1"] + device + extra)
-            try HolderSteps.expectReady(holder, cdev)
-            let status = holder.waitForExit()
-            try check(status == 0, "vfio-holder on \(cdev) exited \(status): \(holder.transcript)")
-        } else {
-            context.note("vfio-holder has no --simulated mode: \(cdev) was not opened")
-        }
+        // The simulated holder names the device for its request FIFO; the real one finds it from the cdev.
+        let named = context.environment.isSimulated ? ["--device", address] : []
+        let holder = try context.startHolder(["--cdev", cdev, "--on-request", "close", "--hold-seconds", "1"] + named
+                                             + HolderSteps.hostArguments(context))
+        try HolderSteps.expectReady(holder, cdev)
+        let status = holder.waitForExit()
+        try check(status == 0, "vfio-holder on \(cdev) exited \(status): \(holder.transcript)")
 
         let operation = try api.reset(address, method: "hot")
         try check(operation.string("state") == "succeeded",

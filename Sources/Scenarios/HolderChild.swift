@@ -82,11 +82,4 @@ final class HolderChild: @unchecked Sendable {
         if process.isRunning { process.terminate() }
         process.waitUntilExit()
     }
-
-    /// Whether `binary --help` mentions `--simulated`: the holder can hold a device of the simulated kernel.
-    static func supportsSimulation(_ binary: String) -> Bool {
-        guard let help = try? HolderChild(binary: binary, arguments: ["--help"]) else { return false }
-        _ = help.waitForExit()
-        return help.transcript.contains("--simulated")
-    }
 }

@@ -1,20 +1,17 @@
 import Foundation
 
-/// The reset routes (`GET …/reset-scope`, `POST …/reset`, `DELETE …/quarantine`), skipping when vfiod does
-/// not serve them yet.
+/// The reset routes (`GET …/reset-scope`, `POST …/reset`, `DELETE …/quarantine`).
 extension APIClient {
-    /// `GET /v1/devices/ADDRESS/reset-scope?method=METHOD`; skips when the route is missing.
+    /// `GET /v1/devices/ADDRESS/reset-scope?method=METHOD`.
     func resetScope(_ address: String, method: String) throws -> JSONObject {
         let response = try send("GET", "/v1/devices/\(address)/reset-scope?method=\(method)")
-        if response.routeMissing { throw ScenarioSkip("\(ScenarioSkip.routeNotAvailable): GET /v1/devices/{address}/reset-scope") }
         try check(response.status == 200, response.describe("GET /v1/devices/\(address)/reset-scope?method=\(method)"))
         return response.json
     }
 
-    /// `POST /v1/devices/ADDRESS/reset` with `{"method": METHOD}`; skips when the route is missing.
+    /// `POST /v1/devices/ADDRESS/reset` with `{"method": METHOD}`.
     func requestReset(_ address: String, method: String) throws -> APIResponse {
         let response = try send("POST", "/v1/devices/\(address)/reset", body: ["method": method])
-        if response.routeMissing { throw ScenarioSkip("\(ScenarioSkip.routeNotAvailable): POST /v1/devices/{address}/reset") }
         return response
     }
 
@@ -27,10 +24,9 @@ extension APIClient {
         return operation
     }
 
-    /// `DELETE /v1/devices/ADDRESS/quarantine` and follows the `restore`; skips when the route is missing.
+    /// `DELETE /v1/devices/ADDRESS/quarantine` and follows the `restore`.
     func restoreFromQuarantine(_ address: String) throws -> JSONObject {
         let response = try send("DELETE", "/v1/devices/\(address)/quarantine")
-        if response.routeMissing { throw ScenarioSkip("\(ScenarioSkip.routeNotAvailable): DELETE /v1/devices/{address}/quarantine") }
         let operation = try follow(try operationLocation(response, "DELETE /v1/devices/\(address)/quarantine"))
         try check(operation.string("kind") == "restore", "the quarantine's DELETE ran a \(operation.string("kind")), expected restore")
         return operation

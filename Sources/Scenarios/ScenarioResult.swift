@@ -4,7 +4,7 @@ public enum ScenarioOutcome: Sendable, Equatable {
     case pass
     /// A check failed; the reason says which and what was seen.
     case fail(String)
-    /// It could not run here (a route not landed yet, a topology without what it needs).
+    /// The kernel under test lacks a capability it needs (the device cdev); never on the simulator.
     case skip(String)
 }
 
@@ -53,16 +53,11 @@ struct ScenarioFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// Thrown inside a scenario: it cannot run here.
+/// Thrown inside a scenario: the kernel under test lacks a capability the scenario needs (the device cdev
+/// on a kernel without it). Nothing else skips: the simulator has every capability, so there it never does.
 struct ScenarioSkip: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
-
-    /// The prefix of skips for routes vfiod does not serve yet (404 `route_not_found`).
-    static let routeNotAvailable = "route not available"
-    /// The prefix of skips for other parts not landed yet (a request member refused, a missing operation
-    /// field, a holder without a simulated mode).
-    static let notLandedYet = "not available yet"
 }
 
 /// Fails the scenario with `reason` unless `condition` holds.

@@ -54,11 +54,4 @@ public enum ScenarioSuite {
             return ScenarioResult(name: name, outcome: .fail("could not start a thread: \(error)"))
         }
     }
-
-    /// Skips that tests accept for now: API parts that have not landed in vfiod yet (`route not available: …`,
-    /// `not available yet: …`).
-    public static func isNotLandedYet(_ result: ScenarioResult) -> Bool {
-        guard let reason = result.skipReason else { return false }
-        return reason.hasPrefix(ScenarioSkip.routeNotAvailable) || reason.hasPrefix(ScenarioSkip.notLandedYet)
-    }
 }

@@ -93,6 +93,17 @@ import TestSupport
         Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""releaseGraceSeconds": "30""#)),
         Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""releaseGraceSeconds": true"#)),
         Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""releaseTimeoutSeconds": 86401"#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""callbackUrl": "http://127.0.0.1/a\u0000b""#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""callbackUrl": "http://127.0.0.1/caf\u00e9""#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "callback_host_not_allowed",
+             body: assignment(#""callbackUrl": "http://192.0.2.1:8080/release""#)),
+        // Numbers and times at their edges.
+        Case(method: "POST", path: "/v1/assignments", status: 404, code: "group_not_found",
+             body: #"{"group": 18446744073709551616, "holder": {"id": "vm", "tenant": "t"}}"#),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""ttlSeconds": 0"#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""ttlSeconds": 1.5"#)),
+        Case(method: "GET", path: "/v1/audit?since=2026-01-01", status: 400, code: "invalid_parameter"),
+        Case(method: "GET", path: "/v1/audit?until=2026-01-01T00:00:00.Z", status: 400, code: "invalid_parameter"),
     ]
 
     @Test func everyBadRequestGetsItsProblemAndTheServerKeepsServing() async throws {
