@@ -44,6 +44,7 @@ public final class VFIOD: Sendable {
             _ = try Migrator().apply(to: database)
             return database
         }
+        try WriteCheck.run(on: database)
         let opened = database
         checkpointer = try StartError.wrap("cannot open database \(configuration.databasePath) for checkpoints") {
             try WALCheckpointer(database: opened)
