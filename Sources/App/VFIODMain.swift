@@ -49,9 +49,8 @@ public enum VFIODMain {
                 printError("vfiod: cannot create token: --role must be viewer, operator, auditor or admin")
                 return 2
             }
-            let (token, record) = try TokenStore(database: database).create(name: name, role: tokenRole, tenant: tenant)
-            _ = try AuditLog.append(AuditEntry(actor: "cli", action: "token.created", tenant: record.tenant,
-                                               detail: "token \(record.name) (\(record.role.rawValue))"), to: database)
+            // Audited (actor `cli`) in the transaction that creates it.
+            let (token, _) = try TokenStore(database: database).create(name: name, role: tokenRole, tenant: tenant, actor: "cli")
             print(token)
             return 0
         } catch {
