@@ -41,6 +41,9 @@ public struct Configuration: Sendable {
     public var workerQueueLimit = 1024
     /// Longest lease a request may ask for, in seconds.
     public var maxTTLSeconds = 30 * 24 * 3600
+    /// While the database cannot be read, a token verified this recently keeps working (0: none does);
+    /// other tokens get `503` `database_unavailable`.
+    public var tokenOutageGraceSeconds = 30.0
 
     /// Whether the listen address is loopback (127.0.0.0/8 or ::1).
     public var listensOnLoopback: Bool {

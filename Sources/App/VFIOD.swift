@@ -30,6 +30,7 @@ public final class VFIOD: Sendable {
     private let server: HTTPServer
     private let workers: WorkerPool
     private let storeExecutor: DedicatedExecutor
+    private let tokenVerifier: StoreTokenVerifier?
     private let uevents = Mutex<UeventMonitor?>(nil)
     private let expiry = Mutex<Task<Void, Never>?>(nil)
 
@@ -81,8 +82,10 @@ public final class VFIOD: Sendable {
                                   storeExecutor: storeExecutor, maxTTLSeconds: configuration.maxTTLSeconds)
         self.leases = leases
         leasesBox.withLock { $0 = leases }
-        let authentication: AuthenticationMode = configuration.authDisabled
-            ? .disabled : .tokens(StoreTokenVerifier(database: database, executor: storeExecutor))
+        let verifier = configuration.authDisabled
+            ? nil : StoreTokenVerifier(database: database, outageGraceSeconds: configuration.tokenOutageGraceSeconds)
+        tokenVerifier = verifier
+        let authentication: AuthenticationMode = verifier.map { .tokens($0) } ?? .disabled
         let workers = workers
         let api = APIService(inventory: inventory, leases: leases, database: database,
                              hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
@@ -151,6 +154,7 @@ public final class VFIOD: Sendable {
         let stuck = await workers.shutdown(timeout: timeout)
         if !stuck.isEmpty { Log.warning("abandoned kernel operations stuck at shutdown: \(stuck.joined(separator: ", "))") }
         _ = await storeExecutor.shutdown(timeout: timeout)
+        await tokenVerifier?.shutdown(timeout: timeout)
         checkpointer.stop()
         inventory.stop()
         (kernel as? SimulatedKernel)?.close()

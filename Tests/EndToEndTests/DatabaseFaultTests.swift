@@ -3,7 +3,7 @@ import Testing
 import Store
 import TestSupport
 
-/// The database failing under vfiod.
+/// The database failing under vfiod: read-only when it starts, unreadable while it serves.
 @Suite struct DatabaseFaultTests {
     /// A database vfiod cannot write is a start failure: one line, a non-zero exit, never a listener.
     /// Root writes whatever the file modes say, so as root the database is also behind a read-only
@@ -41,6 +41,57 @@ import TestSupport
         let lines = vfiod.output.split(separator: "\n")
         #expect(lines.count == 1, "\(vfiod.output)")
         #expect(vfiod.output.contains("cannot write database \(path): attempt to write a readonly database"), "\(vfiod.output)")
+    }
+
+    /// A database that cannot be read while vfiod serves: a token checked a moment ago keeps working
+    /// (the outage grace), any other valid token is answered `503` `database_unavailable`, never `401`;
+    /// once the file is whole again, the same token is accepted. The fault is real: the database file
+    /// is overwritten with zeros under the running server (SQLite reads a page of zeros and reports the
+    /// file as not a database or malformed), and its bytes are put back afterwards.
+    @Test func aFailingDatabaseAnswers503NotUnauthenticated() async throws {
+        let service = try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist, auth: true) {
+            $0.tokenOutageGraceSeconds = 3600
+        }
+        try await withService(service) { service in
+            let path = service.service.configuration.databasePath
+            let database = try Database(path: path)
+            let tokens = TokenStore(database: database)
+            let seen = try tokens.create(name: "seen", role: .viewer).token
+            let unseen = try tokens.create(name: "unseen", role: .viewer).token
+            #expect(try await service.send("GET", "/v1/devices", token: seen).response.status == 200)
+
+            // Everything into the main file, the WAL emptied (its header changes, so every reader drops its
+            // cached pages), then the main file zeroed in place.
+            let busy = try database.query("PRAGMA wal_checkpoint(TRUNCATE)") { $0.int64(0) }
+            #expect(busy == [0], "the checkpoint ran to the end")
+            let original = try Data(contentsOf: URL(fileURLWithPath: path))
+            try Self.overwrite(path, with: Data(count: original.count))
+
+            let refused = try await service.send("GET", "/v1/devices", token: unseen)
+            #expect(refused.response.status == 503, "\(refused.response.bodyText)")
+            #expect(refused.body["code"] as? String == "database_unavailable")
+            #expect((refused.body["detail"] as? String)?.contains("database") == true, "\(refused.body)")
+            #expect(refused.response.header("Retry-After") == "1")
+            #expect(refused.response.header("WWW-Authenticate") == nil)
+            ContractTests.expect(refused.body, conformsTo: try OpenAPIDocument(), "GET", "/v1/devices", 503, problem: true)
+            let remembered = try await service.send("GET", "/v1/devices", token: seen)
+            #expect(remembered.response.status == 200, "a token verified a moment ago outlives the outage: \(remembered.response.bodyText)")
+
+            // The file whole again, and one commit beside it, which readers notice and drop what they read.
+            try Self.overwrite(path, with: original)
+            _ = try tokens.create(name: "after-the-outage", role: .viewer)
+            let accepted = try await service.send("GET", "/v1/devices", token: unseen)
+            #expect(accepted.response.status == 200, "\(accepted.response.bodyText)")
+        }
+    }
+
+    /// Writes `data` over the file at `path`, in place (same inode, as a failing disk would).
+    static func overwrite(_ path: String, with data: Data) throws {
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: 0)
+        try handle.write(contentsOf: data)
+        try handle.synchronize()
     }
 
     /// Runs mount (or `program`) with `arguments`; throws when it fails.
