@@ -75,6 +75,6 @@ public struct APIError: Error, Sendable {
         ("invalid_state", 409), ("queue_full", 503), ("idempotency_key_reused", 422),
         ("idempotency_key_in_progress", 409), ("internal_error", 500),
         ("reset_not_possible", 409), ("not_quarantined", 404),
-        ("database_unavailable", 503),
+        ("database_unavailable", 503), ("token_not_found", 404),
     ]
 }
