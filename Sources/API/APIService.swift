@@ -32,6 +32,7 @@ public final class APIService: Sendable {
         routes.addAssignmentRoutes()
         routes.addResetRoutes()
         routes.addAuditRoutes()
+        routes.addTokenRoutes()
         self.context = context
         self.metrics = context.metrics
         self.router = routes.router

@@ -1,3 +1,4 @@
+public import Foundation
 import HTTPServer
 public import Store
 
@@ -26,16 +27,36 @@ public struct Principal: Sendable, Hashable {
     public static let anonymousAdmin = Principal(name: "anonymous", role: .admin, tenant: nil)
 }
 
+/// What a verifier found for a bearer token.
+public enum TokenVerdict: Sendable, Hashable {
+    /// The token is valid: it acts as this principal.
+    case valid(Principal)
+    /// Unknown or revoked (the answer does not say which): `401`.
+    case unknown
+    /// A token that expired at this time: `401`, saying so.
+    case expired(at: Date)
+    /// The token could not be checked now (the database fails): `503` with the reason, never `401`.
+    case unavailable(reason: String)
+}
+
 /// Turns a bearer token into a principal. Implementations keep the token hashes, never the tokens.
 public protocol TokenVerifier: Sendable {
-    /// The principal for `token`, or `nil` when it is unknown or revoked.
-    func principal(for token: String) async -> Principal?
+    /// What `token` is now. A verifier that cannot tell (its store fails) answers `.unavailable`,
+    /// never `.unknown`: a valid token must not be refused as if it were wrong.
+    func verify(_ token: String) async -> TokenVerdict
+
+    /// Forgets whatever it remembers of the token named `name`, which was just revoked.
+    func revoked(name: String)
+
     /// The principal a verified client certificate with `subject` stands for, or `nil` when none is
     /// configured. Asked only for requests without an `Authorization` header.
     func principal(forCertificateSubject subject: String) async -> Principal?
 }
 
 extension TokenVerifier {
+    /// A verifier that remembers nothing has nothing to forget.
+    public func revoked(name: String) {}
+
     /// No client certificate stands for a principal unless the verifier says so.
     public func principal(forCertificateSubject subject: String) async -> Principal? { nil }
 }
@@ -78,6 +99,14 @@ extension APIError {
                                        "the bearer token is unknown or revoked")
     static let unknownCertificate = APIError(401, "unauthenticated", "Authentication required",
                                              "the client certificate's subject has no identity in tls.clientIdentities; send Authorization: Bearer <token>")
+    static func expiredToken(at time: Date) -> APIError {
+        APIError(401, "unauthenticated", "Authentication required",
+                 "the bearer token expired at \(Timestamp.format(time)); ask an admin for a new one")
+    }
+    static func storageUnavailable(_ reason: String) -> APIError {
+        APIError(503, "storage_unavailable", "Storage unavailable",
+                 "the bearer token cannot be checked now: \(reason)", headers: [("Retry-After", "1")])
+    }
     static func forbidden(_ role: Role) -> APIError {
         APIError(403, "forbidden", "Forbidden", "the \(role.rawValue) role may not do this")
     }
@@ -101,8 +130,12 @@ extension APIContext {
             guard let header = request.header("Authorization") else { throw .unauthenticated }
             let parts = header.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1].utf8.count <= 256 else { throw .unauthenticated }
-            guard let found = await verifier.principal(for: String(parts[1])) else { throw .invalidToken }
-            principal = found
+            switch await verifier.verify(String(parts[1])) {
+            case .valid(let found): principal = found
+            case .unknown: throw .invalidToken
+            case .expired(let time): throw .expiredToken(at: time)
+            case .unavailable(let reason): throw .storageUnavailable(reason)
+            }
         }
         guard permission.admits(principal.role) else { throw .forbidden(principal.role) }
         return principal

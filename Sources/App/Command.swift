@@ -6,8 +6,12 @@ public enum Command: Sendable {
     case serve(Configuration)
     /// Apply database migrations and exit.
     case migrate(databasePath: String)
-    /// Create an API token and print it once.
-    case createToken(databasePath: String, name: String, role: String, tenant: String?)
+    /// Create an API token and print it once; it expires after `expiresInSeconds` when set.
+    case createToken(databasePath: String, name: String, role: String, tenant: String?, expiresInSeconds: Int?)
+    /// Print every token's name, role, tenant and times, never a token or its hash.
+    case listTokens(databasePath: String)
+    /// Revoke the token named `name`.
+    case revokeToken(databasePath: String, name: String)
     /// Print usage.
     case help
     /// Print the version.
@@ -27,6 +31,9 @@ public enum Command: Sendable {
                   [--tls-cert PATH --tls-key PATH [--tls-client-ca PATH]] [--insecure-listen]
       vfiod migrate --db PATH
       vfiod token create --db PATH --name NAME --role viewer|operator|auditor|admin [--tenant T]
+                         [--expires-in DURATION]
+      vfiod token list --db PATH
+      vfiod token revoke NAME --db PATH
       vfiod --help | --version
 
     --allow SPEC   may be repeated: all, an address (0000:41:00.0), vendor:device (10de:2204, 10de:*)
@@ -38,6 +45,7 @@ public enum Command: Sendable {
     --tls-client-ca P          require client certificates that chain to these PEM CAs.
     --insecure-listen          allow a non-loopback --listen without TLS.
     --simulate-in-place DIR  simulate on DIR itself (state survives restarts; for tests and labs).
+    --expires-in D a token's lifetime: a whole number and s, m, h or d (90m, 30d); without it, none.
     """
 
     /// Parses `arguments` (without the program name).
@@ -54,14 +62,7 @@ public enum Command: Sendable {
         case "serve":
             return .serve(try serveConfiguration(Array(arguments.dropFirst())))
         case "token":
-            guard arguments.count > 1, arguments[1] == "create" else { throw ConfigurationError("usage: vfiod token create --db PATH --name NAME --role ROLE [--tenant T]") }
-            var options = Options(Array(arguments.dropFirst(2)))
-            guard let db = try options.value("--db") else { throw ConfigurationError("token create needs --db PATH") }
-            guard let name = try options.value("--name") else { throw ConfigurationError("token create needs --name NAME") }
-            guard let role = try options.value("--role") else { throw ConfigurationError("token create needs --role viewer|operator|auditor|admin") }
-            let tenant = try options.value("--tenant")
-            try options.finish()
-            return .createToken(databasePath: db, name: name, role: role, tenant: tenant)
+            return try tokenCommand(Array(arguments.dropFirst()))
         default:
             throw ConfigurationError("unknown command \"\(verb)\"; try vfiod --help")
         }
@@ -116,7 +117,7 @@ public enum Command: Sendable {
 }
 
 /// `--name value` and `--name=value` options, consumed as they are read; leftovers are errors.
-private struct Options {
+struct Options {
     private var arguments: [String]
 
     init(_ arguments: [String]) { self.arguments = arguments }
@@ -148,6 +149,12 @@ private struct Options {
         guard let index = arguments.firstIndex(of: name) else { return false }
         arguments.remove(at: index)
         return true
+    }
+
+    /// Takes every argument not consumed yet: the positional ones, once the options are read.
+    mutating func takeRemaining() -> [String] {
+        defer { arguments.removeAll() }
+        return arguments
     }
 
     func finish() throws(ConfigurationError) {

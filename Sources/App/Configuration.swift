@@ -48,6 +48,9 @@ public struct Configuration: Sendable {
     public var maxTTLSeconds = 30 * 24 * 3600
     /// The hosts a lease's `callbackUrl` may name (`callbacks.allowedHosts`); loopback only by default.
     public var callbackHosts = CallbackHosts.loopback
+    /// While the database cannot be read, a token verified this recently keeps working (0: none does);
+    /// other tokens get `503` `storage_unavailable`.
+    public var tokenOutageGraceSeconds = 30.0
 
     /// Whether the listen address is loopback (127.0.0.0/8 or ::1).
     public var listensOnLoopback: Bool {

@@ -89,7 +89,9 @@ final class CertificateIdentityVerifier: TokenVerifier {
         self.identities = identities
     }
 
-    func principal(for token: String) async -> Principal? { await tokens.principal(for: token) }
+    func verify(_ token: String) async -> TokenVerdict { await tokens.verify(token) }
+
+    func revoked(name: String) { tokens.revoked(name: name) }
 
     func principal(forCertificateSubject subject: String) async -> Principal? { identities[subject] }
 }

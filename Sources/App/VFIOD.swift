@@ -31,6 +31,7 @@ public final class VFIOD: Sendable {
     private let server: HTTPServer
     private let workers: WorkerPool
     private let storeExecutor: DedicatedExecutor
+    private let tokenVerifier: StoreTokenVerifier?
     private let uevents = Mutex<UeventMonitor?>(nil)
     private let expiry = Mutex<Task<Void, Never>?>(nil)
 
@@ -48,6 +49,7 @@ public final class VFIOD: Sendable {
             _ = try Migrator().apply(to: database)
             return database
         }
+        try WriteCheck.run(on: database)
         let opened = database
         checkpointer = try StartError.wrap("cannot open database \(configuration.databasePath) for checkpoints") {
             try WALCheckpointer(database: opened)
@@ -85,9 +87,12 @@ public final class VFIOD: Sendable {
                                   callbackHosts: configuration.callbackHosts)
         self.leases = leases
         leasesBox.withLock { $0 = leases }
-        let tokens = StoreTokenVerifier(database: database, executor: storeExecutor)
-        let authentication: AuthenticationMode = configuration.authDisabled ? .disabled
-            : .tokens(CertificateIdentityVerifier(tokens: tokens, identities: configuration.tls.principals))
+        let verifier = configuration.authDisabled
+            ? nil : StoreTokenVerifier(database: database, outageGraceSeconds: configuration.tokenOutageGraceSeconds)
+        tokenVerifier = verifier
+        let authentication: AuthenticationMode = verifier.map {
+            .tokens(CertificateIdentityVerifier(tokens: $0, identities: configuration.tls.principals))
+        } ?? .disabled
         let workers = workers
         let api = APIService(inventory: inventory, leases: leases, database: database,
                              hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
@@ -170,6 +175,7 @@ public final class VFIOD: Sendable {
         let stuck = await workers.shutdown(timeout: timeout)
         if !stuck.isEmpty { Log.warning("abandoned kernel operations stuck at shutdown: \(stuck.joined(separator: ", "))") }
         _ = await storeExecutor.shutdown(timeout: timeout)
+        await tokenVerifier?.shutdown(timeout: timeout)
         checkpointer.stop()
         inventory.stop()
         (kernel as? SimulatedKernel)?.close()

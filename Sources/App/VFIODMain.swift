@@ -22,8 +22,12 @@ public enum VFIODMain {
             return 0
         case .migrate(let path):
             return migrate(path)
-        case .createToken(let path, let name, let role, let tenant):
-            return createToken(path, name: name, role: role, tenant: tenant)
+        case .createToken(let path, let name, let role, let tenant, let expiresIn):
+            return TokenCommands.create(path, name: name, role: role, tenant: tenant, expiresInSeconds: expiresIn)
+        case .listTokens(let path):
+            return TokenCommands.list(path)
+        case .revokeToken(let path, let name):
+            return TokenCommands.revoke(path, name: name)
         case .serve(let configuration):
             return await serve(configuration)
         }
@@ -37,26 +41,6 @@ public enum VFIODMain {
             return 0
         } catch {
             printError("vfiod: cannot migrate \(path): \(error)")
-            return 1
-        }
-    }
-
-    /// Prints the new token alone on standard output, once; the store keeps only its hash.
-    private static func createToken(_ path: String, name: String, role: String, tenant: String?) -> Int32 {
-        do {
-            let database = try Database(path: path)
-            _ = try Migrator().apply(to: database)
-            guard let tokenRole = TokenRole(rawValue: role) else {
-                printError("vfiod: cannot create token: --role must be viewer, operator, auditor or admin")
-                return 2
-            }
-            let (token, record) = try TokenStore(database: database).create(name: name, role: tokenRole, tenant: tenant)
-            _ = try AuditLog.append(AuditEntry(actor: "cli", action: "token.created", tenant: record.tenant,
-                                               detail: "token \(record.name) (\(record.role.rawValue))"), to: database)
-            print(token)
-            return 0
-        } catch {
-            printError("vfiod: cannot create token: \(error)")
             return 1
         }
     }
@@ -96,7 +80,7 @@ public enum VFIODMain {
         }
     }
 
-    private static func printError(_ line: String) {
+    static func printError(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 }

@@ -9,6 +9,7 @@ extension Migration {
         ("0002_audit_and_tokens.sql", PackageResources._002_audit_and_tokens_sql),
         ("0003_assignments_and_journal.sql", PackageResources._003_assignments_and_journal_sql),
         ("0004_reset_quarantine_cooperative_release.sql", PackageResources._004_reset_quarantine_cooperative_release_sql),
+        ("0005_token_expiry_and_revocation.sql", PackageResources._005_token_expiry_and_revocation_sql),
         ("0006_idempotency_operation.sql", PackageResources._006_idempotency_operation_sql),
     ]
 

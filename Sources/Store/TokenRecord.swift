@@ -26,9 +26,27 @@ public struct TokenRecord: Sendable, Hashable {
     public let createdAt: Date
     /// When it was revoked (millisecond precision); nil while it is valid.
     public let revokedAt: Date?
+    /// When it stops being accepted (millisecond precision); nil when it never expires.
+    public let expiresAt: Date?
 
-    /// Whether the token is still accepted.
+    /// Whether the token was revoked.
     public var isRevoked: Bool { revokedAt != nil }
+
+    /// Whether the token has expired at `time` (it is refused from `expiresAt` on).
+    public func isExpired(at time: Date) -> Bool {
+        guard let expiresAt else { return false }
+        return time >= expiresAt
+    }
+}
+
+/// What `TokenStore.check(token:at:)` found for a presented token.
+public enum TokenCheck: Sendable, Hashable {
+    /// A token that is accepted now.
+    case valid(TokenRecord)
+    /// A token that was valid but expired (not revoked): refused, with its own message.
+    case expired(TokenRecord)
+    /// Unknown, revoked, or not a vfiod token at all: refused without saying which.
+    case unknown
 }
 
 /// Why `TokenStore` refused a request or could not read its table.
@@ -45,6 +63,8 @@ public enum TokenStoreError: Error, Sendable, Equatable, CustomStringConvertible
     case unknownName(String)
     /// A stored row does not fit the types (an unknown role, a malformed time).
     case invalidRow(id: Int64, reason: String)
+    /// The expiry is not after the creation time.
+    case invalidExpiry(String)
 
     /// One line for logs and problem details.
     public var description: String {
@@ -55,6 +75,7 @@ public enum TokenStoreError: Error, Sendable, Equatable, CustomStringConvertible
         case let .nameTaken(name): "a token named '\(name)' already exists (names are never reused)"
         case let .unknownName(name): "no token is named '\(name)'"
         case let .invalidRow(id, reason): "tokens row \(id) is invalid: \(reason)"
+        case let .invalidExpiry(reason): "the expiry is invalid: \(reason)"
         }
     }
 }

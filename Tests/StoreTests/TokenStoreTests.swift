@@ -102,6 +102,66 @@ import Testing
         }
     }
 
+    @Test func anExpiryIsStoredCheckedAndListed() throws {
+        try withStore { store, _ in
+            let expiry = Self.t1.addingTimeInterval(3600)
+            let (token, record) = try store.create(name: "short", role: .viewer, expiresAt: expiry, at: Self.t1)
+            #expect(record.expiresAt == expiry)
+            #expect(try store.check(token: token, at: expiry.addingTimeInterval(-0.001)) == .valid(record))
+            #expect(try store.check(token: token, at: expiry) == .expired(record))
+            #expect(try store.lookup(token: token, at: expiry) == nil)
+            #expect(try store.list().first?.expiresAt == expiry)
+            // Revoked beats expired: the answer does not say whether a revoked token existed.
+            try store.revoke(name: "short", at: Self.t2)
+            #expect(try store.check(token: token, at: expiry) == .unknown)
+            #expect(throws: TokenStoreError.self) { try store.create(name: "never", role: .viewer, expiresAt: Self.t1, at: Self.t1) }
+            #expect(try store.list().map(\.name) == ["short"])
+        }
+    }
+
+    @Test func createAndRevokeAreAuditedInTheirTransactionWithoutTheSecret() throws {
+        try withStore { store, _ in
+            let (token, _) = try store.create(name: "orch", role: .operator, tenant: "acme", expiresAt: Self.t2,
+                                              actor: "root", requestID: "req-1", at: Self.t1)
+            try store.revoke(name: "orch", actor: "cli", at: Self.t2)
+            try store.revoke(name: "orch", actor: "cli")
+            #expect(throws: TokenStoreError.nameTaken("orch")) { try store.create(name: "orch", role: .viewer) }
+            let rows = try AuditLog.list(AuditQuery(), in: store.database)
+            #expect(rows.map(\.entry.action) == ["token.created", "token.revoked"], "a refused create and a second revoke add nothing")
+            #expect(rows.map(\.entry.actor) == ["root", "cli"])
+            #expect(rows[0].entry.requestID == "req-1" && rows[0].entry.tenant == "acme")
+            #expect(rows[0].entry.after == ["name": "orch", "role": "operator", "expiresAt": Timestamp.format(Self.t2)])
+            #expect(rows[1].entry.after == ["name": "orch", "role": "operator", "revokedAt": Timestamp.format(Self.t2)])
+            let text = rows.map { "\($0.entry)" }.joined()
+            #expect(!text.contains(token) && !text.contains(SHA256.hexDigest(token.utf8)))
+            #expect(try AuditLog.verify(store.database).ok)
+        }
+    }
+
+    @Test func listPagesByName() throws {
+        try withStore { store, _ in
+            for name in ["c", "a", "d", "b"] { _ = try store.create(name: name, role: .viewer) }
+            #expect(try store.list(after: nil, limit: 2).map(\.name) == ["a", "b"])
+            #expect(try store.list(after: "b", limit: 2).map(\.name) == ["c", "d"])
+            #expect(try store.list(after: "d", limit: 2).isEmpty)
+        }
+    }
+
+    /// A database that cannot be read is an error, never "unknown token": the file is zeroed under an
+    /// open store (after a checkpoint moved everything into it), as a failing disk would.
+    @Test func aDatabaseThatCannotBeReadIsAnErrorNotAnUnknownToken() throws {
+        try withStore { store, directory in
+            let token = try store.create(name: "valid", role: .admin).token
+            #expect(try store.database.query("PRAGMA wal_checkpoint(TRUNCATE)") { $0.int64(0) } == [0])
+            let path = databasePath(in: directory)
+            let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+            try handle.write(contentsOf: Data(count: size))
+            try handle.close()
+            #expect(throws: DatabaseError.self) { try store.check(token: token) }
+        }
+    }
+
     @Test func base64URLMatchesRFC4648() {
         let vectors: [(String, String)] = [("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"),
                                            ("fooba", "Zm9vYmE"), ("foobar", "Zm9vYmFy")]
