@@ -15,10 +15,13 @@ extension APIError {
             return APIError(409, "group_not_assignable", "Group cannot be lent",
                             "IOMMU group \(group) is lent whole, and not every member is available: " + blockers.joined(separator: "; "),
                             extensions: [("blockers", .rawJSON(JSONWriter.stringArray(blockers)))])
-        case .groupAssigned(let group, let id):
+        case .groupAssigned(let group, let id?):
             return APIError(409, "group_assigned", "Group already assigned",
                             "IOMMU group \(group) is held by assignment \(id)",
                             extensions: [("assignmentId", .string(id))])
+        case .groupAssigned(let group, nil):
+            return APIError(409, "group_assigned", "Group already assigned",
+                            "IOMMU group \(group) is held by another tenant's assignment")
         case .notFound(let id):
             return APIError(404, "assignment_not_found", "Not found", "no assignment or operation \(id.prefix(64)) is visible to this token")
         case .staleGeneration(let current, let sent):

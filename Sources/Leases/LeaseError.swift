@@ -7,7 +7,7 @@ public enum LeaseError: Error, Sendable, Equatable {
     /// A member of the group is not `available`: each entry names it and why.
     case notAssignable(group: Int, blockers: [String])
     /// The group already has a live assignment.
-    case groupAssigned(group: Int, assignmentID: String)
+    case groupAssigned(group: Int, assignmentID: String?)
     /// No assignment with that id (or not visible to the caller).
     case notFound(String)
     /// `If-Match` named another generation than the assignment's (`sent`; older, or not reached yet).

@@ -20,7 +20,11 @@ extension LeaseService {
         let snapshot = inventory.current
         let group = try resolveGroup(request.target, in: snapshot)
         let members = group.devices.compactMap { snapshot.device($0) }
-        if let (id, _) = live.assignment(group: group.id) { throw LeaseError.groupAssigned(group: group.id, assignmentID: id) }
+        if let (id, _) = live.assignment(group: group.id) {
+            // An operator learns that the group is taken, not by whom, unless the assignment is its tenant's.
+            let visible = caller.tenant == nil || live.tenants[id] == caller.tenant
+            throw LeaseError.groupAssigned(group: group.id, assignmentID: visible ? id : nil)
+        }
         let blockers = members.filter { !InventoryBuilder.isBridgeClass($0.facts) && $0.state != .available }
             .map { "\($0.address) is \($0.state.rawValue): \($0.stateReason)" }
             + members.compactMap(InventoryBuilder.bridgeBlocker)
@@ -54,7 +58,7 @@ extension LeaseService {
         try await database.write { connection in
             if let answer { try IdempotencyRecords.insert(answer, in: connection) }
             if let existing = try AssignmentRecords.live(group: assignment.groupID, in: connection) {
-                throw LeaseError.groupAssigned(group: assignment.groupID, assignmentID: existing.id)
+                throw LeaseError.groupAssigned(group: assignment.groupID, assignmentID: caller.sees(existing) ? existing.id : nil)
             }
             try AssignmentRecords.insert(assignment, in: connection)
             try OperationRecords.insert(operation, in: connection)

@@ -66,6 +66,16 @@ import TestSupport
                 }
                 let ownScope = try await Self.get(service, "/v1/devices/\(ownDevice)/reset-scope", token).json
                 #expect(ownScope["assignmentId"] as? String == own)
+                // Asking for the other tenant's group: taken, not by whom; for its own group, which one.
+                let tenant = token == tokens.one ? "t1" : "t2"
+                let otherGroup = otherDevice == "0000:06:01.0" ? 11 : 10
+                let refused = try await service.send("POST", "/v1/assignments", json: ["group": otherGroup, "holder": ["id": "x", "tenant": tenant]],
+                                                     token: token)
+                #expect(refused.response.status == 409 && refused.body["code"] as? String == "group_assigned")
+                #expect(refused.body["assignmentId"] == nil && !refused.response.bodyText.contains(other), "\(refused.response.bodyText)")
+                let ownRefused = try await service.send("POST", "/v1/assignments",
+                                                        json: ["group": 21 - otherGroup, "holder": ["id": "x", "tenant": tenant]], token: token)
+                #expect(ownRefused.body["assignmentId"] as? String == own, "\(ownRefused.response.bodyText)")
             }
         }
     }
