@@ -73,6 +73,8 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"]),
+        .testTarget(name: "LeasesTests", dependencies: ["Leases", "Store", "VFIOCore", "VFIOSimulator", "TestSupport"]),
+        .testTarget(name: "APITests", dependencies: ["API", "HTTPServer"]),
         // Runs the built vfio-holder binary (found next to the test bundle); `swift build` builds it. With
         // --simulated it holds devices of a SimulatedKernel, for the simulator's cooperative-unbind tests.
         .testTarget(name: "HolderTests", dependencies: ["TestSupport", "VFIOCore", "VFIOSimulator"]),

@@ -36,6 +36,21 @@ struct OperationWaitersTests {
         #expect(ended)
     }
 
+    /// A pause wakes the long-polls waiting then, without counting the operation finished: a long-poll
+    /// that comes later waits again.
+    @Test func aChangeWakesTheWaitersButIsNotAFinish() async {
+        let waiters = OperationWaiters()
+        let ended = await endsBeforeDeadline {
+            async let waiting: Void = waiters.wait(for: "op_paused", seconds: 3600)
+            while waiters.waitingCount(for: "op_paused") == 0 { await Task.yield() }
+            waiters.changed("op_paused")
+            await waiting
+        }
+        #expect(ended)
+        #expect(!waiters.hasFinished("op_paused"))
+        #expect(waiters.waitingCount(for: "op_paused") == 0)
+    }
+
     @Test func aWaitEndsAtItsDeadlineWhateverTheOrderOfDeadlines() async {
         let waiters = OperationWaiters()
         // A long deadline arms the timer first; shorter ones that come later must re-arm it.
