@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "HolderTests", dependencies: ["TestSupport", "VFIOCore", "VFIOSimulator"]),
         // Runs the built vfiod and vfio-holder binaries; `swift build` builds them.
         .testTarget(name: "ScenarioTests", dependencies: ["Scenarios", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Store", "VFIOCore", "VFIOSimulator", "TestSupport",
+        .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Leases", "Store", "VFIOCore", "VFIOSimulator", "TestSupport",
                                                           .product(name: "Yams", package: "Yams")]),
     ]
 )
