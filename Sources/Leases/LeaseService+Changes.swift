@@ -59,7 +59,7 @@ extension LeaseService {
                                       requestID: caller.requestID, actor: caller.name, steps: [])
             try AssignmentRecords.update(assignment, in: connection)
             try OperationRecords.insert(operation, in: connection)
-            let action = reason == "expired" ? "lease.expired" : "assignment.releasing"
+            let action = reason == "expired" ? "assignment.expired" : "assignment.releasing"
             try Audit.assignment(action, assignment, caller: caller, before: before,
                                  detail: "release \(operation.id) queued (\(reason))", in: connection)
             return (assignment, operation)

@@ -89,7 +89,7 @@ extension LeaseService {
             try database.transaction(.immediate) { connection in
                 var updated = assignment
                 if off.isEmpty {
-                    try Audit.assignment("lease.reverified", assignment, caller: .system, before: assignment.state,
+                    try Audit.assignment("assignment.reverified", assignment, caller: .system, before: assignment.state,
                                          detail: "host rebooted (boot id \(stored) → \(bootID)); still on vfio-pci", in: connection)
                     return
                 }
@@ -99,7 +99,7 @@ extension LeaseService {
                 updated.generation += 1
                 updated.updatedAt = at
                 try AssignmentRecords.update(updated, in: connection)
-                try Audit.assignment("lease.lost", updated, caller: .system, before: assignment.state,
+                try Audit.assignment("assignment.lost", updated, caller: .system, before: assignment.state,
                                      detail: "re-verified after a reboot", in: connection)
             }
             if !off.isEmpty { report.lost.append(assignment.id) }

@@ -12,7 +12,7 @@ public struct AuditEntry: Sendable, Hashable {
     public var actor: String
     /// The HTTP request it was part of, when there was one.
     public var requestID: String?
-    /// What happened, dotted free text: `assignment.created`, `operation.step`, `lease.expired`, …
+    /// What happened, dotted free text: `assignment.created`, `operation.step`, `assignment.expired`, …
     public var action: String
     /// The PCI address concerned, `0000:41:00.0`.
     public var device: String?

@@ -13,7 +13,7 @@ public struct AuditQuery: Sendable, Hashable {
     public var holder: String?
     /// Rows of this tenant.
     public var tenant: String?
-    /// Rows with exactly this action.
+    /// Rows with this action (or an older spelling of it: ``AuditActions``).
     public var action: String?
     /// Rows at or after this time (compared at millisecond precision).
     public var since: Date?
@@ -55,7 +55,11 @@ public struct AuditQuery: Sendable, Hashable {
         add("assignment_id = ?", assignment.map(SQLValue.text))
         add("holder = ?", holder.map(SQLValue.text))
         add("tenant = ?", tenant.map(SQLValue.text))
-        add("action = ?", action.map(SQLValue.text))
+        if let action {
+            let spellings = AuditActions.spellings(of: action)
+            conditions.append("action IN (" + Array(repeating: "?", count: spellings.count).joined(separator: ", ") + ")")
+            bindings += spellings.map(SQLValue.text)
+        }
         add("time >= ?", since.map { .text(Timestamp.format($0)) })
         add("time < ?", until.map { .text(Timestamp.format($0)) })
         add("seq > ?", afterSeq.map(SQLValue.integer))

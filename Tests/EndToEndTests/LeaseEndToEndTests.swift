@@ -251,7 +251,7 @@ import VFIOSimulator
             let (_, expired) = try await service.send("GET", "/v1/assignments/\(id)")
             #expect(expired["state"] as? String == "released")
             #expect(expired["releaseReason"] as? String == "expired")
-            let (_, audit) = try await service.send("GET", "/v1/audit?assignment=\(id)&action=lease.expired")
+            let (_, audit) = try await service.send("GET", "/v1/audit?assignment=\(id)&action=assignment.expired")
             #expect((audit["items"] as? [Any])?.count == 1)
             #expect(TreeState(kernel: service, "0000:07:01.0").driver == "iavf")
         }

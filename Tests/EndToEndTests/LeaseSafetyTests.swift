@@ -75,7 +75,7 @@ import VFIOSimulator
         let (_, lost, _) = try await second.send("GET", "/v1/assignments/\(id)")
         #expect(lost["state"] as? String == "lost")
         #expect((lost["failure"] as? String)?.contains("rebooted") == true)
-        let (_, audit, _) = try await second.send("GET", "/v1/audit?action=lease.lost")
+        let (_, audit, _) = try await second.send("GET", "/v1/audit?action=assignment.lost")
         #expect((audit["items"] as? [Any])?.count == 1)
         let (_, device, _) = try await second.send("GET", "/v1/devices/0000:05:00.0")
         #expect(device["state"] as? String == "available")

@@ -71,6 +71,8 @@ import Testing
             #expect(try seqs(AuditQuery(action: "lease.expired")) == [1, 5, 9])
             #expect(try seqs(AuditQuery(since: auditTime(120), until: auditTime(300))) == [3, 4, 5])
             #expect(try seqs(AuditQuery(tenant: "acme", action: "lease.expired")) == [1, 5])
+            // Rows written under the old spelling are found by the current one too.
+            #expect(try seqs(AuditQuery(action: "assignment.expired")) == [1, 5, 9])
             #expect(try seqs(AuditQuery(device: "0000:09:00.0")).isEmpty)
         }
     }
