@@ -20,6 +20,7 @@ struct ConfigFile: Decodable {
         var connectionsPerIP: Int?
         var connectionLimit: Int?
         var httpThreads: Int?
+        var requestDeadlineSeconds: Double?
     }
 
     static func load(_ path: String) throws(ConfigurationError) -> ConfigFile {
@@ -67,6 +68,12 @@ struct ConfigFile: Decodable {
             if let value = limits.connectionsPerIP { configuration.connectionsPerIP = value }
             if let value = limits.connectionLimit { configuration.connectionLimit = value }
             if let value = limits.httpThreads { configuration.httpThreads = value }
+            if let value = limits.requestDeadlineSeconds {
+                guard value >= 0, value <= 3600 else {
+                    throw ConfigurationError("config file: limits.requestDeadlineSeconds must be 0 (none) to 3600")
+                }
+                configuration.requestDeadlineSeconds = value
+            }
         }
     }
 }

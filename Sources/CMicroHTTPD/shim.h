@@ -37,13 +37,19 @@ struct vfiod_mhd_settings {
   /* NULL: no external logger. */
   MHD_LogCallback error_log;
   void *error_log_cls;
+  /* MHD_OPTION_NOTIFY_CONNECTION: told when a connection is accepted and when it is closed. */
+  MHD_NotifyConnectionCallback notify_connection;
+  void *notify_connection_cls;
+  /* MHD_OPTION_CONNECTION_MEMORY_LIMIT: each connection's memory pool (request line, headers,
+   * buffers); 0: libmicrohttpd's default (32 KiB). */
+  size_t connection_memory_limit;
 };
 
 /* MHD_start_daemon with the settings above, passed as an MHD_OPTION_ARRAY. For options taking a
  * function and a closure argument, MHD reads the function from `value` and the closure from
  * `ptr_value`. Returns NULL on failure. */
 static inline struct MHD_Daemon *vfiod_mhd_start(const struct vfiod_mhd_settings *s) {
-  struct MHD_OptionItem ops[10];
+  struct MHD_OptionItem ops[12];
   int n = 0;
   ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, (intptr_t) s->listen_fd, NULL };
   if (s->thread_pool_size > 1)
@@ -57,6 +63,12 @@ static inline struct MHD_Daemon *vfiod_mhd_start(const struct vfiod_mhd_settings
   ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_COMPLETED,
                                       (intptr_t) s->request_completed, s->request_completed_cls };
   ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_URI_LOG_CALLBACK, (intptr_t) s->uri_log, s->uri_log_cls };
+  if (s->notify_connection != NULL)
+    ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t) s->notify_connection,
+                                        s->notify_connection_cls };
+  if (s->connection_memory_limit > 0)
+    ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                        (intptr_t) s->connection_memory_limit, NULL };
   ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
   /* The logger must be the very first option (not inside the array), or libmicrohttpd complains
    * through its default logger. */
@@ -85,6 +97,26 @@ static inline unsigned int vfiod_mhd_current_connections(struct MHD_Daemon *daem
 static inline const struct sockaddr *vfiod_mhd_client_address(struct MHD_Connection *connection) {
   const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   return info != NULL ? info->client_addr : NULL;
+}
+
+/* The socket of a connection (MHD_CONNECTION_INFO_CONNECTION_FD), -1 if unknown. libmicrohttpd closes
+ * it after the MHD_CONNECTION_NOTIFY_CLOSED callback returns. */
+static inline int vfiod_mhd_connection_fd(struct MHD_Connection *connection) {
+  const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+  return info != NULL ? info->connect_fd : -1;
+}
+
+/* The `socket_context` set by the MHD_CONNECTION_NOTIFY_STARTED callback
+ * (MHD_CONNECTION_INFO_SOCKET_CONTEXT), NULL if none. */
+static inline void *vfiod_mhd_socket_context(struct MHD_Connection *connection) {
+  const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return info != NULL ? info->socket_context : NULL;
+}
+
+/* MHD_set_connection_option(MHD_CONNECTION_OPTION_TIMEOUT): the connection's own idle timeout, in
+ * seconds. Call it on the thread that serves the connection (from one of its callbacks). */
+static inline void vfiod_mhd_set_connection_timeout(struct MHD_Connection *connection, unsigned int seconds) {
+  (void) MHD_set_connection_option(connection, MHD_CONNECTION_OPTION_TIMEOUT, seconds);
 }
 
 #endif

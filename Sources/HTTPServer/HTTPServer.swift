@@ -8,6 +8,8 @@ internal import Synchronization
 /// libmicrohttpd's threads read the request; the handler runs in a Swift task while the connection is
 /// suspended; the response is queued when the task is done. Bodies larger than
 /// `maxBodyBytes` get 413, malformed paths and queries 400, and every response carries `X-Request-Id`.
+/// A request must arrive whole within `requestDeadline`, and connections past the limits are served
+/// for health only (`ConnectionRegistry`); heads are checked by `RequestHead`.
 ///
 /// Always call `shutdown(timeout:)`: a started server that is merely released keeps its threads.
 public final class HTTPServer: Sendable {
@@ -27,6 +29,8 @@ public final class HTTPServer: Sendable {
 
     private let core: ServerCore
     private let lifecycle = Mutex(Lifecycle.idle)
+    /// The request-deadline sweeper, while started.
+    private let sweeper = Mutex<Task<Void, Never>?>(nil)
     /// Fired once when shutdown begins, for long-lived responses.
     public let shutdownSignal: ShutdownSignal
 
@@ -60,19 +64,24 @@ public final class HTTPServer: Sendable {
         let fd = try ListenSocket.open(host: configuration.host, port: configuration.port)
         let retained = Unmanaged.passRetained(core)
         let cls = retained.toOpaque()
+        let reserve = max(0, configuration.reserveConnections)
         var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue
             | MHD_ALLOW_SUSPEND_RESUME.rawValue
         if configuration.errorLog != nil { flags |= MHD_USE_ERROR_LOG.rawValue }
         var settings = vfiod_mhd_settings(
             flags: UInt32(flags), listen_fd: fd,
             thread_pool_size: UInt32(max(1, configuration.threadPoolSize)),
-            connection_limit: UInt32(max(1, configuration.connectionLimit)),
-            per_ip_connection_limit: UInt32(max(0, configuration.connectionsPerIP)),
+            // libmicrohttpd's own limits (a silent close) sit above ours by the reserve: see ConnectionRegistry.
+            connection_limit: UInt32(max(1, configuration.connectionLimit) + reserve),
+            per_ip_connection_limit: configuration.connectionsPerIP > 0
+                ? UInt32(configuration.connectionsPerIP + reserve) : 0,
             connection_timeout_seconds: UInt32(max(0, configuration.connectionTimeoutSeconds)),
             access_handler: accessHandler, access_handler_cls: cls,
             request_completed: requestCompleted, request_completed_cls: cls,
             uri_log: uriLogged, uri_log_cls: cls,
-            error_log: configuration.errorLog == nil ? nil : errorLogged, error_log_cls: cls)
+            error_log: configuration.errorLog == nil ? nil : errorLogged, error_log_cls: cls,
+            notify_connection: connectionNotified, notify_connection_cls: cls,
+            connection_memory_limit: RequestHead.connectionMemoryBytes)
         guard let daemon = vfiod_mhd_start(&settings) else {
             retained.release()
             close(fd)
@@ -89,6 +98,7 @@ public final class HTTPServer: Sendable {
             retained.release()
             throw HTTPServerError("cannot start: this server was already started")
         }
+        sweeper.withLock { $0 = DeadlineSweeper.start(core.connections) }
     }
 
     /// Stops gracefully: stops accepting (new connections are refused), fires `shutdownSignal`, waits up
@@ -129,6 +139,7 @@ public final class HTTPServer: Sendable {
             MHD_stop_daemon(pointer.pointer)
         }
         // MHD_stop_daemon closed the listen fd (the stand-in) itself.
+        sweeper.withLock { $0 }?.cancel()
         daemon.core.release()
         lifecycle.withLock { $0 = .stopped }
     }
