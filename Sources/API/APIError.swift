@@ -74,6 +74,6 @@ public struct APIError: Error, Sendable {
         ("group_assigned", 409), ("assignment_not_found", 404), ("precondition_failed", 412),
         ("invalid_state", 409), ("queue_full", 503), ("idempotency_key_reused", 422),
         ("idempotency_key_in_progress", 409), ("internal_error", 500),
-        ("reset_not_possible", 409), ("not_quarantined", 404),
+        ("reset_not_possible", 409), ("not_quarantined", 404), ("duplicate_member", 400),
     ]
 }

@@ -20,6 +20,7 @@ extension RouteTable {
             _ = try QueryParameters(request.query, allowed: [])
             var ttl: Int?
             if !request.body.isEmpty {
+                try JSONBody.checkMediaType(request)
                 let object = try JSONObject.parse(request.body)
                 if object.keys.contains(where: { $0 != "ttlSeconds" }) { throw AssignmentBody.invalid("renew takes only ttlSeconds") }
                 if let value = object["ttlSeconds"] {
@@ -81,9 +82,7 @@ extension APIContext {
 
     func createAssignment(_ request: HTTPRequest, _ principal: Principal) async throws(APIError) -> HTTPResponse {
         _ = try QueryParameters(request.query, allowed: [])
-        if let type = request.header("Content-Type"), !type.lowercased().hasPrefix("application/json") {
-            throw APIError(415, "unsupported_media_type", "Unsupported media type", "send the body as application/json")
-        }
+        try JSONBody.checkMediaType(request)
         let body = try AssignmentBody.parse(request.body)
         let key = request.header("Idempotency-Key")
         if let key, key.isEmpty || key.utf8.count > 128 {
