@@ -99,6 +99,16 @@ final class ConnectionEntry: Sendable {
         }
     }
 
+    /// Shuts the socket down if no request has begun on it; true if it did.
+    func shutDownIfIdle() -> Bool {
+        phase.withLock { phase in
+            guard case .idle = phase else { return false }
+            PeerSocket.shutDown(fd)
+            phase = .shutDown
+            return true
+        }
+    }
+
     /// libmicrohttpd is about to close the socket.
     func markClosed() {
         phase.withLock { $0 = .closed }

@@ -18,6 +18,8 @@ final class ConnectionRegistry: Sendable {
         var ordinary = 0
         var ordinaryByAddress: [String: Int] = [:]
         var entries: [ObjectIdentifier: ConnectionEntry] = [:]
+        /// Reserve connections, oldest first.
+        var reserve: [ConnectionEntry] = []
     }
 
     let configuration: HTTPServerConfiguration
@@ -37,20 +39,28 @@ final class ConnectionRegistry: Sendable {
     /// Open connections, reserve ones included.
     var count: Int { counts.withLock { $0.entries.count } }
 
-    /// A connection was accepted: admits it as ordinary when under both limits, else as reserve.
+    /// A connection was accepted: admits it as ordinary when under both limits, else as reserve. When
+    /// the reserve is half full, the oldest reserve connection that has sent nothing is shut, so that a
+    /// flood of idle connections cannot keep health checks out for long.
     func admit(fd: Int32, address: String, now: Int64) -> ConnectionEntry {
-        counts.withLock { counts in
+        let (entry, crowded) = counts.withLock { counts in
             let fromAddress = counts.ordinaryByAddress[address, default: 0]
             let perIP = configuration.connectionsPerIP
             let ordinary = (perIP <= 0 || fromAddress < perIP) && counts.ordinary < configuration.connectionLimit
             let entry = ConnectionEntry(fd: fd, address: address, isReserve: !ordinary, now: now)
+            counts.entries[ObjectIdentifier(entry)] = entry
             if ordinary {
                 counts.ordinary += 1
                 counts.ordinaryByAddress[address] = fromAddress + 1
+                return (entry, [ConnectionEntry]())
             }
-            counts.entries[ObjectIdentifier(entry)] = entry
-            return entry
+            let crowded = counts.reserve.count >= max(1, configuration.reserveConnections / 2) ? counts.reserve : []
+            counts.reserve.append(entry)
+            return (entry, crowded)
         }
+        // Outside the registry's lock: no lock is ever taken inside an entry's lock but the entry's own.
+        for candidate in crowded where candidate.shutDownIfIdle() { break }
+        return entry
     }
 
     /// libmicrohttpd is closing the connection: forget it before its socket goes.
@@ -58,7 +68,10 @@ final class ConnectionRegistry: Sendable {
         entry.markClosed()
         counts.withLock { counts in
             counts.entries.removeValue(forKey: ObjectIdentifier(entry))
-            guard !entry.isReserve else { return }
+            guard !entry.isReserve else {
+                counts.reserve.removeAll { $0 === entry }
+                return
+            }
             counts.ordinary -= 1
             let left = counts.ordinaryByAddress[entry.address, default: 1] - 1
             counts.ordinaryByAddress[entry.address] = left > 0 ? left : nil

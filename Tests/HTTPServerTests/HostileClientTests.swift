@@ -100,6 +100,34 @@ import Testing
         }
     }
 
+    @Test func aFloodOfIdleConnectionsDoesNotKeepHealthOut() async throws {
+        try await withServer(Self.routerWithHealth().handle, configure: {
+            $0.connectionsPerIP = 2
+            $0.reserveConnections = 8
+            $0.reserveIdleSeconds = 600  // only eviction may close the idle reserve connections here
+        }) { server in
+            let port = server.port
+            let health = try await runOnDedicatedThread {
+                let ordinary = [HTTPTestClient(port: port), HTTPTestClient(port: port)]
+                for client in ordinary { _ = try client.request(path: "/v1/devices") }
+                let flood = (0..<20).map { _ in HTTPTestClient(port: port, receiveTimeoutSeconds: 20) }
+                for client in flood { try client.connect() }
+                // Half the reserve (4) stays; every other flood connection is shut (evicted or refused).
+                var open = flood
+                var closed = 0
+                for _ in 0..<400 where closed < 16 {
+                    let before = open.count
+                    open.removeAll { $0.waitReadable(milliseconds: 0) }
+                    closed += before - open.count
+                    if closed < 16, let first = open.first { _ = first.waitReadable(milliseconds: 50) }
+                }
+                return (closed, try HTTPTestClient(port: port).request(path: "/healthz").status)
+            }
+            #expect(health.0 == 16)
+            #expect(health.1 == 200)
+        }
+    }
+
     @Test func aHalfCloseInsideTheHeadersClosesTheConnectionAtOnce() async throws {
         try await withServer(configure: { $0.connectionTimeoutSeconds = 120 }) { server in
             let port = server.port
