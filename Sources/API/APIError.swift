@@ -75,6 +75,6 @@ public struct APIError: Error, Sendable {
         ("invalid_state", 409), ("queue_full", 503), ("idempotency_key_reused", 422),
         ("internal_error", 500), ("storage_full", 507), ("storage_unavailable", 503),
         ("reset_not_possible", 409), ("not_quarantined", 404), ("callback_host_not_allowed", 400),
-        ("token_not_found", 404),
+        ("token_not_found", 404), ("duplicate_member", 400),
     ]
 }

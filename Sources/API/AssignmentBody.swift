@@ -133,9 +133,11 @@ enum AssignmentBody {
 enum JSONObject {
     static func parse(_ body: [UInt8]) throws(APIError) -> [String: Any] {
         guard !body.isEmpty else { throw AssignmentBody.invalid("the body is empty; send a JSON object") }
+        try JSONBody.checkEncoding(body)
         guard let value = try? JSONSerialization.jsonObject(with: Data(body)), let object = value as? [String: Any] else {
             throw APIError(400, "malformed_body", "Malformed JSON", "the body is not a JSON object")
         }
+        try JSONBody.checkDuplicateMembers(body)
         return object
     }
 

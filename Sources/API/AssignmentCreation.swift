@@ -13,9 +13,7 @@ import Store
 extension APIContext {
     func postAssignment(_ request: HTTPRequest, _ principal: Principal) async throws(APIError) -> HTTPResponse {
         _ = try QueryParameters(request.query, allowed: [])
-        if let type = request.header("Content-Type"), !type.lowercased().hasPrefix("application/json") {
-            throw APIError(415, "unsupported_media_type", "Unsupported media type", "send the body as application/json")
-        }
+        try JSONBody.checkMediaType(request)
         let body = try AssignmentBody.parse(request.body, callbackHosts: callbackHosts)
         let key = request.header("Idempotency-Key")
         if let key, key.isEmpty || key.utf8.count > 128 {

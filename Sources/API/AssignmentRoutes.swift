@@ -20,6 +20,7 @@ extension RouteTable {
             _ = try QueryParameters(request.query, allowed: [])
             var ttl: Int?
             if !request.body.isEmpty {
+                try JSONBody.checkMediaType(request)
                 let object = try JSONObject.parse(request.body)
                 if object.keys.contains(where: { $0 != "ttlSeconds" }) { throw AssignmentBody.invalid("renew takes only ttlSeconds") }
                 if let value = object["ttlSeconds"] { ttl = try AssignmentBody.ttlSeconds(value) }

@@ -30,7 +30,8 @@ extension RouteTable {
         route("GET", "/v1/groups/{id}", .read) { [context] request, _ throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
             let text = request.pathParameters["id"] ?? ""
-            guard text.utf8.count <= 10, let id = Int(text), id >= 0 else { throw .invalidGroupID(text) }
+            guard (1...10).contains(text.utf8.count), text.utf8.allSatisfy({ (48...57).contains($0) }),
+                  let id = Int(text) else { throw .invalidGroupID(text) }
             let encoded = try context.current
             guard let index = encoded.snapshot.groupIndex(of: id) else { throw .groupNotFound(id) }
             return context.conditional(encoded.groups[index], request)

@@ -19,6 +19,7 @@ extension RouteTable {
             let address = try context.deviceAddress(request)
             var method: ResetMethod?
             if !request.body.isEmpty {
+                try JSONBody.checkMediaType(request)
                 let object = try JSONObject.parse(request.body)
                 if object.keys.contains(where: { $0 != "method" }) { throw AssignmentBody.invalid("reset takes only method") }
                 guard object["method"] == nil || object["method"] is String else {

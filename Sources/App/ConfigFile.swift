@@ -32,6 +32,7 @@ struct ConfigFile: Decodable {
         var connectionsPerIP: Int?
         var connectionLimit: Int?
         var httpThreads: Int?
+        var requestDeadlineSeconds: Double?
     }
 
     /// Where release callbacks may go.
@@ -92,6 +93,12 @@ struct ConfigFile: Decodable {
             if let value = limits.connectionsPerIP { configuration.connectionsPerIP = value }
             if let value = limits.connectionLimit { configuration.connectionLimit = value }
             if let value = limits.httpThreads { configuration.httpThreads = value }
+            if let value = limits.requestDeadlineSeconds {
+                guard value >= 0, value <= 3600 else {
+                    throw ConfigurationError("config file: limits.requestDeadlineSeconds must be 0 (none) to 3600")
+                }
+                configuration.requestDeadlineSeconds = value
+            }
         }
         if let hosts = callbacks?.allowedHosts {
             do { configuration.callbackHosts = try CallbackHosts(hosts) } catch {

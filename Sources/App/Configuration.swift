@@ -28,6 +28,8 @@ public struct Configuration: Sendable {
     public var connectionsPerIP = 64
     /// Connections allowed in all.
     public var connectionLimit = 4096
+    /// Seconds within which a request's headers and body must arrive, from its first byte (0: none).
+    public var requestDeadlineSeconds = 10.0
     /// HTTP worker threads.
     public var httpThreads = 2
     /// Write one JSON line per request to standard error.

@@ -119,6 +119,7 @@ public final class VFIOD: Sendable {
         http.connectionTimeoutSeconds = configuration.connectionTimeoutSeconds
         http.connectionsPerIP = configuration.connectionsPerIP
         http.connectionLimit = configuration.connectionLimit
+        http.requestDeadline = .milliseconds(Int(configuration.requestDeadlineSeconds * 1000))
         if configuration.accessLog {
             http.accessLog = { entry in FileHandle.standardError.write(Data((entry.jsonLine + "\n").utf8)) }
         }

@@ -43,13 +43,19 @@ struct vfiod_mhd_settings {
   /* PEM CA certificates that client certificates must chain to (MHD_OPTION_HTTPS_MEM_TRUST; libmicrohttpd
    * then asks clients for one). Read during MHD_start_daemon only. NULL: none asked for. */
   const char *tls_trust_pem;
+  /* MHD_OPTION_NOTIFY_CONNECTION: told when a connection is accepted and when it is closed. */
+  MHD_NotifyConnectionCallback notify_connection;
+  void *notify_connection_cls;
+  /* MHD_OPTION_CONNECTION_MEMORY_LIMIT: each connection's memory pool (request line, headers,
+   * buffers); 0: libmicrohttpd's default (32 KiB). */
+  size_t connection_memory_limit;
 };
 
 /* MHD_start_daemon with the settings above, passed as an MHD_OPTION_ARRAY. For options taking a
  * function and a closure argument, MHD reads the function from `value` and the closure from
  * `ptr_value`. Returns NULL on failure. */
 static inline struct MHD_Daemon *vfiod_mhd_start(const struct vfiod_mhd_settings *s) {
-  struct MHD_OptionItem ops[12];
+  struct MHD_OptionItem ops[16];
   int n = 0;
   ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_LISTEN_SOCKET, (intptr_t) s->listen_fd, NULL };
   if (s->thread_pool_size > 1)
@@ -68,6 +74,12 @@ static inline struct MHD_Daemon *vfiod_mhd_start(const struct vfiod_mhd_settings
     ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_CERT_CALLBACK, 0, s->tls_certificate_callback };
   if (s->tls_trust_pem != NULL)
     ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *) s->tls_trust_pem };
+  if (s->notify_connection != NULL)
+    ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_NOTIFY_CONNECTION, (intptr_t) s->notify_connection,
+                                        s->notify_connection_cls };
+  if (s->connection_memory_limit > 0)
+    ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+                                        (intptr_t) s->connection_memory_limit, NULL };
   ops[n++] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
   /* The logger must be the very first option (not inside the array), or libmicrohttpd complains
    * through its default logger. */
@@ -103,6 +115,26 @@ static inline const struct sockaddr *vfiod_mhd_client_address(struct MHD_Connect
 static inline void *vfiod_mhd_tls_session(struct MHD_Connection *connection) {
   const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_GNUTLS_SESSION);
   return info != NULL ? info->tls_session : NULL;
+}
+
+/* The socket of a connection (MHD_CONNECTION_INFO_CONNECTION_FD), -1 if unknown. libmicrohttpd closes
+ * it after the MHD_CONNECTION_NOTIFY_CLOSED callback returns. */
+static inline int vfiod_mhd_connection_fd(struct MHD_Connection *connection) {
+  const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+  return info != NULL ? info->connect_fd : -1;
+}
+
+/* The `socket_context` set by the MHD_CONNECTION_NOTIFY_STARTED callback
+ * (MHD_CONNECTION_INFO_SOCKET_CONTEXT), NULL if none. */
+static inline void *vfiod_mhd_socket_context(struct MHD_Connection *connection) {
+  const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return info != NULL ? info->socket_context : NULL;
+}
+
+/* MHD_set_connection_option(MHD_CONNECTION_OPTION_TIMEOUT): the connection's own idle timeout, in
+ * seconds. Call it on the thread that serves the connection (from one of its callbacks). */
+static inline void vfiod_mhd_set_connection_timeout(struct MHD_Connection *connection, unsigned int seconds) {
+  (void) MHD_set_connection_option(connection, MHD_CONNECTION_OPTION_TIMEOUT, seconds);
 }
 
 #endif

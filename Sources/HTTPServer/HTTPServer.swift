@@ -9,6 +9,8 @@ internal import Synchronization
 /// libmicrohttpd's threads read the request; the handler runs in a Swift task while the connection is
 /// suspended; the response is queued when the task is done. Bodies larger than
 /// `maxBodyBytes` get 413, malformed paths and queries 400, and every response carries `X-Request-Id`.
+/// A request must arrive whole within `requestDeadline`, and connections past the limits are served
+/// for health only (`ConnectionRegistry`); heads are checked by `RequestHead`.
 ///
 /// Always call `shutdown(timeout:)`: a started server that is merely released keeps its threads.
 public final class HTTPServer: Sendable {
@@ -28,6 +30,8 @@ public final class HTTPServer: Sendable {
 
     let core: ServerCore
     private let lifecycle = Mutex(Lifecycle.idle)
+    /// The request-deadline sweeper, while started.
+    private let sweeper = Mutex<Task<Void, Never>?>(nil)
     /// Fired once when shutdown begins, for long-lived responses.
     public let shutdownSignal: ShutdownSignal
 
@@ -63,6 +67,7 @@ public final class HTTPServer: Sendable {
         do { tls = try startTLS(listening: fd) } catch { close(fd); throw error }
         let retained = Unmanaged.passRetained(core)
         let cls = retained.toOpaque()
+        let reserve = max(0, configuration.reserveConnections)
         var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue
             | MHD_ALLOW_SUSPEND_RESUME.rawValue
         if configuration.errorLog != nil { flags |= MHD_USE_ERROR_LOG.rawValue }
@@ -70,14 +75,18 @@ public final class HTTPServer: Sendable {
         var settings = vfiod_mhd_settings(
             flags: UInt32(flags), listen_fd: fd,
             thread_pool_size: UInt32(max(1, configuration.threadPoolSize)),
-            connection_limit: UInt32(max(1, configuration.connectionLimit)),
-            per_ip_connection_limit: UInt32(max(0, configuration.connectionsPerIP)),
+            // libmicrohttpd's own limits (a silent close) sit above ours by the reserve: see ConnectionRegistry.
+            connection_limit: UInt32(max(1, configuration.connectionLimit) + reserve),
+            per_ip_connection_limit: configuration.connectionsPerIP > 0
+                ? UInt32(configuration.connectionsPerIP + reserve) : 0,
             connection_timeout_seconds: UInt32(max(0, configuration.connectionTimeoutSeconds)),
             access_handler: accessHandler, access_handler_cls: cls,
             request_completed: requestCompleted, request_completed_cls: cls,
             uri_log: uriLogged, uri_log_cls: cls,
             error_log: configuration.errorLog == nil ? nil : errorLogged, error_log_cls: cls,
-            tls_certificate_callback: tls == nil ? nil : TLSListener.certificateCallback, tls_trust_pem: nil)
+            tls_certificate_callback: tls == nil ? nil : TLSListener.certificateCallback, tls_trust_pem: nil,
+            notify_connection: connectionNotified, notify_connection_cls: cls,
+            connection_memory_limit: RequestHead.connectionMemoryBytes)
         // libmicrohttpd reads the trust PEM only inside MHD_start_daemon.
         let started = tls?.trustPEM.map { pem in
             pem.withCString { settings.tls_trust_pem = $0; return vfiod_mhd_start(&settings) }
@@ -99,6 +108,7 @@ public final class HTTPServer: Sendable {
             retained.release()
             throw HTTPServerError("cannot start: this server was already started")
         }
+        sweeper.withLock { $0 = DeadlineSweeper.start(core.connections) }
     }
 
     /// Stops gracefully: stops accepting (new connections are refused), fires `shutdownSignal`, waits up
@@ -144,6 +154,7 @@ public final class HTTPServer: Sendable {
         }
         // MHD_stop_daemon closed the listen fd (the stand-in) itself.
         core.tls.withLock { $0 }?.unregister(daemon.listenFD)
+        sweeper.withLock { $0 }?.cancel()
         daemon.core.release()
         lifecycle.withLock { $0 = .stopped }
     }

@@ -10,10 +10,24 @@ public struct HTTPServerConfiguration: Sendable {
     public var maxBodyBytes: Int = 1 << 20
     /// An idle connection is closed after this many seconds (0: never).
     public var connectionTimeoutSeconds: Int = 30
-    /// Concurrent connections allowed from one IP address (0: unlimited); more are closed at once.
+    /// Concurrent connections allowed from one IP address (0: unlimited); more are reserve connections.
     public var connectionsPerIP: Int = 64
-    /// Concurrent connections in total, suspended ones (handlers still running) included.
+    /// Concurrent connections in total, suspended ones (handlers still running) included; more are
+    /// reserve connections.
     public var connectionLimit: Int = 4096
+    /// Connections admitted beyond `connectionsPerIP` (from one address) and beyond `connectionLimit`
+    /// (in total). They answer `reservePaths` as usual and anything else with 503
+    /// `too_many_connections` and `Retry-After`, then close; past them libmicrohttpd closes new
+    /// connections without a word.
+    public var reserveConnections: Int = 16
+    /// The paths a reserve connection serves.
+    public var reservePaths: Set<String> = ["/healthz", "/readyz"]
+    /// A reserve connection that sends nothing is closed after this many seconds.
+    public var reserveIdleSeconds: Int = 2
+    /// A request's headers and body must arrive within this time of its first byte, or it is answered
+    /// 408 `request_timeout` (413 if its body was already over the cap) and its connection closed.
+    /// `.zero`: no deadline (only the idle timeout applies).
+    public var requestDeadline: Duration = .seconds(10)
     /// Called once per finished request, on a libmicrohttpd thread: keep it quick and non-blocking.
     public var accessLog: (@Sendable (AccessLogEntry) -> Void)?
     /// libmicrohttpd's own error messages (a refused connection, a broken socket…); nil: dropped.

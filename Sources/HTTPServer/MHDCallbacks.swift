@@ -13,7 +13,13 @@ func uriLogged(_ cls: UnsafeMutableRawPointer?, _ uri: UnsafePointer<CChar>?,
     let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
     // `uri` is a NUL-terminated string in the connection's read buffer, valid for this call.
     let raw: [UInt8] = uri.map { Array(UnsafeRawBufferPointer(start: $0, count: strlen($0))) } ?? []
-    let state = RequestState(connection: connection, rawTarget: raw)
+    // The socket context is the entry `connectionNotified` retained at the start; the connection holds
+    // it until its "closed" notification, which comes after this request's completion.
+    let entry = vfiod_mhd_socket_context(connection).map {
+        Unmanaged<ConnectionEntry>.fromOpaque($0).takeUnretainedValue()
+    }
+    entry?.requestBegan(now: monotonicMicroseconds())
+    let state = RequestState(connection: connection, rawTarget: raw, entry: entry)
     core.tracking.requestBegan()
     return Unmanaged.passRetained(state).toOpaque()
 }
@@ -32,8 +38,32 @@ func accessHandler(
     // release in `requestCompleted`.
     let state = Unmanaged<RequestState>.fromOpaque(stored).takeUnretainedValue()
     let methodText = method.map { String(cString: $0) } ?? ""
-    return core.access(state, method: methodText, uploadData: uploadData, uploadDataSize: uploadDataSize)
-        ? .YES : .NO
+    let versionText = version.map { String(cString: $0) } ?? ""
+    return core.access(state, method: methodText, version: versionText, uploadData: uploadData,
+                       uploadDataSize: uploadDataSize) ? .YES : .NO
+}
+
+/// MHD_NotifyConnectionCallback: a connection was accepted (admit it, keep its entry retained in the
+/// socket context) or is being closed (forget it and release the entry, before libmicrohttpd closes
+/// the socket).
+func connectionNotified(_ cls: UnsafeMutableRawPointer?, _ connection: OpaquePointer?,
+                        _ socketContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?,
+                        _ code: MHD_ConnectionNotificationCode) {
+    guard let cls, let connection, let socketContext else { return }
+    let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
+    if code == .CONNECTION_NOTIFY_STARTED {
+        let entry = core.connections.admit(fd: vfiod_mhd_connection_fd(connection),
+                                           address: MHDRequestReader.remoteAddress(of: connection),
+                                           now: monotonicMicroseconds())
+        if entry.isReserve {
+            vfiod_mhd_set_connection_timeout(connection, UInt32(max(1, core.configuration.reserveIdleSeconds)))
+        }
+        socketContext.pointee = Unmanaged.passRetained(entry).toOpaque()
+    } else if let stored = socketContext.pointee {
+        socketContext.pointee = nil
+        // Takes back the reference passed at the start.
+        core.connections.closed(Unmanaged<ConnectionEntry>.fromOpaque(stored).takeRetainedValue())
+    }
 }
 
 /// MHD_OPTION_NOTIFY_COMPLETED: the request is over (sent, or the connection broke). Releases the state.

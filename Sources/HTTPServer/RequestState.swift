@@ -54,10 +54,13 @@ final class RequestState: @unchecked Sendable {
     var sentBytes = 0
 
     let handoff = Mutex(Handoff())
+    /// The connection's entry in the server's registry (nil if libmicrohttpd did not give it).
+    let entry: ConnectionEntry?
 
-    init(connection: OpaquePointer, rawTarget: [UInt8]) {
+    init(connection: OpaquePointer, rawTarget: [UInt8], entry: ConnectionEntry?) {
         self.connection = connection
         self.rawTarget = rawTarget
+        self.entry = entry
     }
 
     /// Stores `response` and claims the right to resume the connection. False when someone else has

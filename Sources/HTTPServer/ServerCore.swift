@@ -7,6 +7,8 @@ final class ServerCore: Sendable {
     let configuration: HTTPServerConfiguration
     let handler: HTTPHandler
     let tracking = RequestTracking()
+    /// Open connections: admission to the ordinary or reserve pool, and the request deadline.
+    let connections: ConnectionRegistry
     /// Set when shutdown begins: responses then carry `Connection: close`.
     let draining = Atomic<Bool>(false)
     /// Set when shutdown gave up waiting: new requests get 503 instead of a handler.
@@ -14,32 +16,41 @@ final class ServerCore: Sendable {
     /// The TLS key pairs, set at start when TLS is configured; they live as long as the daemon using them.
     let tls = Mutex<TLSListener?>(nil)
 
-    /// Body bytes read and thrown away after the cap was passed before the connection is dropped.
+    /// Body bytes read and thrown away after the cap was passed before the connection is dropped, when
+    /// there is no request deadline to bound them.
     var discardLimit: Int { max(configuration.maxBodyBytes, 1 << 20) * 8 }
 
     init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler) {
         self.configuration = configuration
         self.handler = handler
+        self.connections = ConnectionRegistry(configuration: configuration)
     }
 
     /// One call of the access handler. Returns false to make libmicrohttpd drop the connection.
-    func access(_ state: RequestState, method: String, uploadData: UnsafePointer<CChar>?,
+    func access(_ state: RequestState, method: String, version: String, uploadData: UnsafePointer<CChar>?,
                 uploadDataSize: UnsafeMutablePointer<Int>) -> Bool {
+        if state.phase == .new || state.phase == .receiving,
+           let keep = state.entry?.lateVerdict(now: monotonicMicroseconds(), grace: connections.grace) {
+            // The deadline sweeper answered this request: discard what still comes, then close.
+            let size = uploadDataSize.pointee
+            uploadDataSize.pointee = 0
+            return keep && size > 0
+        }
         switch state.phase {
         case .new:
-            return readHead(state, method: method)
+            return readHead(state, method: method, version: version)
         case .receiving:
             let size = uploadDataSize.pointee
             if size > 0 {
                 receiveBody(state, uploadData, size)
                 uploadDataSize.pointee = 0
-                return state.receivedBytes <= discardLimit
+                // With a deadline, an over-long body is read to its end (or the deadline) for its 413.
+                return state.receivedBytes <= discardLimit || connections.deadline > 0
             }
             if let problem = state.earlyProblem {
                 return queue(.problem(problem), for: state)
             }
-            dispatch(state)
-            return true
+            return dispatch(state)
         case .suspended:
             // The call after MHD_resume_connection: the response is in the handoff.
             if state.isRegisteredSuspended {
@@ -53,44 +64,15 @@ final class ServerCore: Sendable {
         }
     }
 
-    /// The first call: headers are in. Never queues here (that would make libmicrohttpd close the
-    /// connection) except for a `Content-Length` over the cap, where closing is what we want.
-    private func readHead(_ state: RequestState, method: String) -> Bool {
-        state.phase = .receiving
-        state.method = asciiUppercased(method)
-        state.headers = MHDRequestReader.headers(of: state.connection)
-        state.remoteAddress = MHDRequestReader.remoteAddress(of: state.connection)
-        if let tls = configuration.tls {
-            // The connection's GnuTLS session lives as long as the connection, which outlives this call.
-            state.clientCertificateSubject = TLSListener.verifiedPeerSubject(of: vfiod_mhd_tls_session(state.connection))
-            // The handshake already refused clients without a verified certificate; never serve one regardless.
-            if tls.clientCAPath != nil && state.clientCertificateSubject == nil { return false }
-        }
-        state.requestID = RequestID.choose(clientSent: state.header("X-Request-Id"))
-        switch RequestTarget.parse(state.rawTarget) {
-        case .success(let target):
-            state.path = target.path
-            state.query = target.query
-        case .failure(let failure):
-            let question = state.rawTarget.firstIndex(of: UInt8(ascii: "?")) ?? state.rawTarget.endIndex
-            state.path = String(decoding: state.rawTarget[..<question], as: UTF8.self)
-            state.earlyProblem = failure == .malformedPath ? .malformedPath : .malformedQuery
-        }
-        if let declared = state.header("Content-Length"), let length = Int(declared),
-           length > configuration.maxBodyBytes {
-            // Answered before the body is read; libmicrohttpd will not read it and closes afterwards.
-            return queue(.problem(.payloadTooLarge(limit: configuration.maxBodyBytes)), for: state)
-        }
-        return true
-    }
-
     /// Keeps body bytes up to the cap; past it, forgets the body and answers 413 on the final call.
     private func receiveBody(_ state: RequestState, _ data: UnsafePointer<CChar>?, _ size: Int) {
         state.receivedBytes += size
         guard state.earlyProblem == nil, let data else { return }
         if state.receivedBytes > configuration.maxBodyBytes {
             state.body = []
-            state.earlyProblem = .payloadTooLarge(limit: configuration.maxBodyBytes)
+            let problem = Problem.payloadTooLarge(limit: configuration.maxBodyBytes)
+            state.earlyProblem = problem
+            state.entry?.updateAnswer { $0.problem = problem }
             return
         }
         // libmicrohttpd guarantees `size` readable bytes at `data` for the duration of this call.
@@ -100,7 +82,9 @@ final class ServerCore: Sendable {
     }
 
     /// The final call: suspend the connection, run the handler in a task, resume when it answers.
-    private func dispatch(_ state: RequestState) {
+    /// False (drop the connection) when the deadline sweeper answered the request first.
+    private func dispatch(_ state: RequestState) -> Bool {
+        guard state.entry?.finishReceiving() ?? true else { return false }
         // Suspend first: the task may finish (and resume) before this function returns, which is fine
         // because libmicrohttpd processes resumptions on this same thread after we return.
         MHD_suspend_connection(state.connection)
@@ -111,7 +95,7 @@ final class ServerCore: Sendable {
         // or this check sees `refusing` (both atomics are sequentially consistent).
         if refusing.load(ordering: .sequentiallyConsistent) {
             deliver(.problem(.shuttingDown), to: state)
-            return
+            return true
         }
         let request = state.makeRequest()
         state.body = []
@@ -120,6 +104,7 @@ final class ServerCore: Sendable {
             let response = await handler(request)
             self.deliver(response, to: state)
         }
+        return true
     }
 
     /// Hands `response` to the connection and resumes it, unless a forced shutdown got there first.
@@ -129,13 +114,15 @@ final class ServerCore: Sendable {
         MHD_resume_connection(state.connection)
     }
 
-    /// Builds the libmicrohttpd response and queues it.
-    private func queue(_ response: HTTPResponse, for state: RequestState) -> Bool {
+    /// Builds the libmicrohttpd response and queues it; `closing` adds `Connection: close`, as do a
+    /// draining server and a reserve connection. False when the deadline sweeper answered first.
+    func queue(_ response: HTTPResponse, for state: RequestState, closing: Bool = false) -> Bool {
+        guard state.entry?.finishReceiving() ?? true else { return false }
         let response = response.fillingProblem(path: state.path, requestID: state.requestID)
         state.phase = .responded
         state.sentStatus = response.status
         state.sentBytes = state.method == "HEAD" ? 0 : response.body.count
-        let closing = draining.load(ordering: .relaxed)
+        let closing = closing || draining.load(ordering: .relaxed) || state.entry?.isReserve == true
         guard let mhdResponse = MHDResponseFactory.make(response, requestID: state.requestID, closing: closing)
         else { return false }
         defer { MHD_destroy_response(mhdResponse) }
@@ -144,6 +131,7 @@ final class ServerCore: Sendable {
 
     /// The completion callback: log, stop counting, drop the state.
     func completed(_ state: RequestState, ok: Bool) {
+        state.entry?.requestEnded(now: monotonicMicroseconds())
         if state.isRegisteredSuspended {
             state.isRegisteredSuspended = false
             tracking.unsuspended(state)

@@ -30,6 +30,46 @@ extension Problem {
                 extensions: [(name: "limitBytes", value: .int(limit))])
     }
 
+    /// 408 `request_timeout`: the headers and body did not arrive within the request deadline.
+    public static func requestTimeout(seconds: Int) -> Problem {
+        Problem(status: 408, code: "request_timeout", title: "Request timeout",
+                detail: "The request's headers and body did not arrive within \(seconds) s of its first byte.")
+    }
+
+    /// 503 `too_many_connections`: the connection is beyond the ordinary limits (it serves only health).
+    public static let tooManyConnections = Problem(
+        status: 503, code: "too_many_connections", title: "Too many connections",
+        detail: "This address (or the server) has as many connections open as it may; retry after Retry-After seconds.")
+
+    /// 414 `uri_too_long`: the request target is longer than the server reads.
+    public static func uriTooLong(limit: Int) -> Problem {
+        Problem(status: 414, code: "uri_too_long", title: "URI too long",
+                detail: "The request target exceeds the limit of \(limit) bytes.",
+                extensions: [(name: "limitBytes", value: .int(limit))])
+    }
+
+    /// 431 `header_fields_too_large`: the header section is larger than the server reads.
+    public static func headerFieldsTooLarge(limit: Int) -> Problem {
+        Problem(status: 431, code: "header_fields_too_large", title: "Header fields too large",
+                detail: "The request's header fields exceed the limit of \(limit) bytes.",
+                extensions: [(name: "limitBytes", value: .int(limit))])
+    }
+
+    /// 400 `invalid_host`: an HTTP/1.1 request without exactly one `Host` header.
+    public static let invalidHost = Problem(
+        status: 400, code: "invalid_host", title: "Invalid Host header",
+        detail: "An HTTP/1.1 request must carry exactly one Host header (RFC 9112, section 3.2).")
+
+    /// 400 `malformed_framing`: the body's length is ambiguous.
+    public static let malformedFraming = Problem(
+        status: 400, code: "malformed_framing", title: "Malformed message framing",
+        detail: "The request has both Transfer-Encoding and Content-Length, several Content-Length headers, or a Transfer-Encoding whose last coding is not chunked.")
+
+    /// 501 `unsupported_transfer_encoding`: a transfer coding other than `chunked`.
+    public static let unsupportedTransferEncoding = Problem(
+        status: 501, code: "unsupported_transfer_encoding", title: "Unsupported transfer encoding",
+        detail: "The only transfer coding accepted is chunked, alone; send the body with Content-Length or chunked.")
+
     /// 503 `shutting_down`: the server stopped before the handler answered.
     public static let shuttingDown = Problem(
         status: 503, code: "shutting_down", title: "Shutting down",
@@ -42,5 +82,8 @@ public enum StandardProblems {
     public static let catalog: [(code: String, status: Int)] = [
         ("route_not_found", 404), ("method_not_allowed", 405), ("malformed_path", 400),
         ("malformed_query", 400), ("payload_too_large", 413), ("shutting_down", 503),
+        ("request_timeout", 408), ("too_many_connections", 503), ("uri_too_long", 414),
+        ("header_fields_too_large", 431), ("invalid_host", 400), ("malformed_framing", 400),
+        ("unsupported_transfer_encoding", 501),
     ]
 }

@@ -118,6 +118,19 @@ public final class HTTPTestClient {
         }
     }
 
+    /// Shuts down the sending side (the server sees the end of the request stream); reading goes on.
+    public func shutdownSending() {
+        if fd >= 0 { _ = Glibc.shutdown(fd, Int32(SHUT_WR)) }
+    }
+
+    /// True when a response (or the end of the connection) can be read within `milliseconds`; for
+    /// pacing a client that sends slowly while watching for an early answer.
+    public func waitReadable(milliseconds: Int32) -> Bool {
+        guard fd >= 0 else { return true }
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, milliseconds) > 0
+    }
+
     /// Reads until the server closes the connection; returns what arrived (for checking that a server
     /// drops a connection, or for unparsed replies).
     public func readUntilClosed() throws(HTTPTestClientError) -> [UInt8] {

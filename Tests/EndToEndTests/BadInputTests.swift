@@ -9,9 +9,18 @@ import TestSupport
         let path: String
         let status: Int
         let code: String
-        /// A JSON request body, sent as `application/json`; none when nil.
+        /// A JSON request body, sent as `contentType`; none when nil.
         var body: String? = nil
+        var contentType = "application/json"
+        /// Send the body in UTF-16 (little-endian) instead of UTF-8.
+        var utf16 = false
         var description: String { "\(method) \(path)\(body.map { " " + $0 } ?? "") → \(status) \(code)" }
+
+        /// The body's bytes as sent.
+        var bytes: [UInt8] {
+            guard let body else { return [] }
+            return utf16 ? body.utf16.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] } : Array(body.utf8)
+        }
     }
 
     /// A body for `POST /v1/assignments` that is valid but for `extra`.
@@ -36,6 +45,9 @@ import TestSupport
         Case(method: "GET", path: "/v1/groups/-1", status: 400, code: "invalid_group_id"),
         Case(method: "GET", path: "/v1/groups/99999999999999999999", status: 400, code: "invalid_group_id"),
         Case(method: "GET", path: "/v1/groups/4242", status: 404, code: "group_not_found"),
+        Case(method: "GET", path: "/v1/groups/+1", status: 400, code: "invalid_group_id"),
+        Case(method: "GET", path: "/v1/groups/%2B1", status: 400, code: "invalid_group_id"),
+        Case(method: "GET", path: "/v1/groups/%201", status: 400, code: "invalid_group_id"),
         Case(method: "GET", path: "/v1/devices?colour=red", status: 400, code: "unknown_parameter"),
         Case(method: "GET", path: "/v1/devices?pageSize=0", status: 400, code: "invalid_parameter"),
         Case(method: "GET", path: "/v1/devices?pageSize=10001", status: 400, code: "invalid_parameter"),
@@ -104,13 +116,24 @@ import TestSupport
         Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""ttlSeconds": 1.5"#)),
         Case(method: "GET", path: "/v1/audit?since=2026-01-01", status: 400, code: "invalid_parameter"),
         Case(method: "GET", path: "/v1/audit?until=2026-01-01T00:00:00.Z", status: 400, code: "invalid_parameter"),
+        // Strict JSON: one name per member, UTF-8, a JSON media type.
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "duplicate_member", body: assignment(#""holder": {"id": "vm", "tenant": "t"}"#)),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "duplicate_member",
+             body: #"{"device": "0000:00:02.0", "holder": {"id": "vm", "id": "x", "tenant": "t"}}"#),
+        Case(method: "POST", path: "/v1/devices/0000:00:02.0/reset", status: 400, code: "duplicate_member", body: #"{"method": "hot", "\u006dethod": "hot"}"#),
+        Case(method: "POST", path: "/v1/assignments", status: 415, code: "unsupported_media_type", body: assignment(#""ttlSeconds": 60"#), contentType: "application/jsonx"),
+        Case(method: "POST", path: "/v1/assignments", status: 415, code: "unsupported_media_type", body: assignment(#""ttlSeconds": 60"#), contentType: "application/json; charset=utf-16"),
+        Case(method: "POST", path: "/v1/devices/0000:00:02.0/reset", status: 415, code: "unsupported_media_type", body: #"{"method": "hot"}"#, contentType: "text/plain"),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "malformed_body", body: assignment(#""ttlSeconds": 60"#), utf16: true),
+        Case(method: "POST", path: "/v1/assignments", status: 400, code: "invalid_body", body: assignment(#""escalation": "nuke""#),
+             contentType: "application/vnd.vfiod+json; charset=UTF-8"),
     ]
 
     @Test func everyBadRequestGetsItsProblemAndTheServerKeepsServing() async throws {
         try await withService(try await TestService(host: richHost())) { service in
             for item in Self.cases {
-                let headers = item.body == nil ? [] : [("Content-Type", "application/json")]
-                let response = try await service.request(item.method, item.path, headers: headers, body: Array((item.body ?? "").utf8))
+                let headers = item.body == nil ? [] : [("Content-Type", item.contentType)]
+                let response = try await service.request(item.method, item.path, headers: headers, body: item.bytes)
                 #expect(response.status == item.status, "\(item): got \(response.status) \(response.bodyText)")
                 #expect(response.header("Content-Type") == "application/problem+json", "\(item)")
                 let problem = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any]
