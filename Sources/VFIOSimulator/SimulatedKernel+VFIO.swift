@@ -74,9 +74,12 @@ extension SimulatedKernel {
     /// See ``VFIOKernel/holders(groups:cdevs:)``: the processes of this machine (the real `/proc`) holding
     /// the fake files `<root>/dev/vfio/<N>` or `<root>/dev/vfio/devices/<cdev>`, reported as paths under the
     /// root (`/dev/vfio/7`). Real holder processes (`vfio-holder --simulated`) thus show up; this process is
-    /// not one (its resets hold the files only within a call).
+    /// not one (its resets hold the files only within a call). A cdev whose node an unbind under way has
+    /// removed is still found: its holders' links read `<root>/dev/vfio/devices/<cdev> (deleted)`, and the
+    /// inode the unbind kept tells whether anyone has it open.
     public func holders(groups: [Int], cdevs: [String]) -> [VFIOHolder] {
-        let files = groups.map { paths.dev("vfio/\($0)") } + cdevs.map { paths.dev("vfio/devices/\($0)") }
+        let files = groups.map { paths.dev("vfio/\($0)") }
+            + cdevs.map { tree.keptCdev($0) ?? paths.dev("vfio/devices/\($0)") }
         if files.allSatisfy(Self.isOpenNowhere) { return [] }
         var roots = [paths.root]
         if let resolved = realpath(paths.root, nil) {
