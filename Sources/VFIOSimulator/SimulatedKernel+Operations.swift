@@ -31,9 +31,43 @@ extension SimulatedKernel {
         let path = paths.sys("bus/pci/drivers/\(driver)/unbind")
         try requirePlainName(driver, path)
         guard tree.driverExists(driver) else { throw Self.failure(path, ENOENT) }
-        // The common case — no blocking fault, nobody holding the device's VFIO files — decides and
-        // unbinds under one lock, reading the device's facts once; anything else waits without the lock.
-        let slow: (SimulatorFaults, PendingChange, SimulatedTree.VFIOFacts?)? = try locked(path) { _ in
+        guard let waiting = try startUnbind(address, from: driver, path) else { return }
+        if waiting.faults.unbindBlocks.contains(address) {
+            stateDirectory.markBlocked(address, true)
+            // An unparseable file keeps the thread held: only a readable file without the fault releases it.
+            blocked.hold(address) { stateDirectory.readFaults()?.unbindBlocks.contains(address) ?? true }
+            stateDirectory.markBlocked(address, false)
+        }
+        if let facts = waiting.facts {
+            relayDeviceRequestsWhileHeld(address, group: facts.group, cdevs: facts.vfioDevEntries.names)
+        }
+        try locked(path) { _ in
+            defer { waiting.change.finish() }
+            guard let directory = tree.directory(of: address), tree.queries.driver(of: address) == driver else {
+                throw Self.failure(path, ENODEV)
+            }
+            do {
+                try tree.detach(address, directory: directory, driver: driver, facts: waiting.facts)
+            } catch {
+                waiting.change.abandon()
+                throw error
+            }
+        }
+    }
+
+    /// An unbind that waits (a fault, or a holder of the device's VFIO files), begun: its recorded change,
+    /// and the device's VFIO facts read before the cdev went.
+    private struct WaitingUnbind {
+        let faults: SimulatorFaults
+        let change: PendingChange
+        let facts: SimulatedTree.VFIOFacts?
+    }
+
+    /// Under the lock: the checks, then either the whole unbind (the common case — no blocking fault,
+    /// nobody holding the device's VFIO files — reading the device's facts once; `nil`) or its start (the
+    /// change recorded and, leaving vfio-pci, the cdev removed) for the caller to wait without the lock.
+    private func startUnbind(_ address: PCIAddress, from driver: String, _ path: String) throws(KernelError) -> WaitingUnbind? {
+        try locked(path) { _ in
             guard tree.queries.driver(of: address) == driver else { throw Self.failure(path, ENODEV) }
             let faults = stateDirectory.readFaults() ?? SimulatorFaults()
             if faults.unbindBusy.contains(address) { throw Self.failure(path, EBUSY) }
@@ -60,29 +94,7 @@ extension SimulatedKernel {
                 change.abandon()
                 throw error
             }
-            return (faults, change, facts)
-        }
-        guard let (faults, change, facts) = slow else { return }
-        if faults.unbindBlocks.contains(address) {
-            stateDirectory.markBlocked(address, true)
-            // An unparseable file keeps the thread held: only a readable file without the fault releases it.
-            blocked.hold(address) { stateDirectory.readFaults()?.unbindBlocks.contains(address) ?? true }
-            stateDirectory.markBlocked(address, false)
-        }
-        if let facts {
-            relayDeviceRequestsWhileHeld(address, group: facts.group, cdevs: facts.vfioDevEntries.names)
-        }
-        try locked(path) { _ in
-            defer { change.finish() }
-            guard let directory = tree.directory(of: address), tree.queries.driver(of: address) == driver else {
-                throw Self.failure(path, ENODEV)
-            }
-            do {
-                try tree.detach(address, directory: directory, driver: driver, facts: facts)
-            } catch {
-                change.abandon()
-                throw error
-            }
+            return WaitingUnbind(faults: faults, change: change, facts: facts)
         }
     }
 
