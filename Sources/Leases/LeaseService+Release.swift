@@ -152,7 +152,8 @@ struct HolderWatch: Sendable {
     var detail: OperationDetail
     private var lastSequence: [String: UInt64] = [:]
     /// Every cdev of the endpoints seen during this release: the kernel removes a cdev's node and its
-    /// `vfio-dev/` entry as soon as the unbind starts, while its holders still hold it.
+    /// `vfio-dev/` entry as soon as the unbind starts, while its holders still hold it. Those that are no
+    /// longer an endpoint's are followed only through removed-node links (their number may be reused).
     private var knownCdevs: Set<String> = []
     /// The last time a holder was seen holding on (for the requests the kernel made but did not log).
     private var heldUntil: Date?
@@ -179,11 +180,13 @@ struct HolderWatch: Sendable {
     /// the log from its beginning (relays already recorded are not repeated).
     mutating func refresh(at time: Date, sinceStart: Bool = false) {
         let endpoints = assignment.endpoints.compactMap { PCIAddress($0.address) }
-        knownCdevs.formUnion(endpoints.compactMap { kernel.vfioCdev(of: $0) })
+        let cdevs = endpoints.compactMap { kernel.vfioCdev(of: $0) }
+        knownCdevs.formUnion(cdevs)
         // Also those a holder was seen with (after a restart, or when the unbind began before the first look).
         let cdevPrefix = "/dev/vfio/devices/"
         knownCdevs.formUnion(detail.holders.flatMap(\.paths).filter { $0.hasPrefix(cdevPrefix) }.map { String($0.dropFirst(cdevPrefix.count)) })
-        let holders = kernel.holders(groups: [assignment.groupID], cdevs: knownCdevs.sorted())
+        let removed = knownCdevs.subtracting(cdevs).sorted()
+        let holders = kernel.holders(groups: [assignment.groupID], cdevs: cdevs, removedCdevs: removed)
         if !holders.isEmpty { heldUntil = time }
         let present = Set(holders.map(\.pid))
         for index in detail.holders.indices where detail.holders[index].goneAt == nil && !present.contains(detail.holders[index].pid) {

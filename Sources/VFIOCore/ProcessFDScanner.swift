@@ -6,10 +6,10 @@ import Glibc
 ///
 /// A link's target is the kernel's absolute path of the open file (`/dev/vfio/7`), whatever root the
 /// reader uses, so callers match targets exactly and map them to the paths they report. A file whose node
-/// was removed while open reads `<path> (deleted)`: it is still held, and counts as its path. The kernel
-/// removes a VFIO device cdev (`vfio_device_del`) as soon as an unbind starts, before it waits for the
-/// holders, so during that wait every holder of the cdev shows this way; the device number is freed only
-/// after the last close, so no new `vfioX` of that name can exist meanwhile. Processes that
+/// was removed while open reads `<path> (deleted)` (``removedNodeTarget(_:)``): the kernel removes a VFIO
+/// device cdev (`vfio_device_del`) as soon as an unbind starts, before it waits for the holders, so during
+/// that wait every holder of the cdev shows this way, and callers following it list that text too.
+/// Processes that
 /// vanish while being read (`ENOENT`, `ESRCH`), and those whose `fd/` the caller may not read, are
 /// skipped: the answer is a best effort at one moment, as `lsof`'s is.
 public struct ProcessFDScanner: Sendable {
@@ -23,8 +23,7 @@ public struct ProcessFDScanner: Sendable {
         self.procDirectory = trimmed
     }
 
-    /// Every process with an fd whose link target is a key of `targets` (or a key followed by ` (deleted)`),
-    /// with the keys' values as its
+    /// Every process with an fd whose link target is a key of `targets`, with the keys' values as its
     /// `paths` (sorted, each once), sorted by pid; `excluding` is not read at all (vfiod skips itself: it
     /// holds no VFIO fd between calls, and its own fd table is the largest to read). Blocking file I/O.
     public func holders(of targets: [String: String], excluding: Int32? = nil) -> [VFIOHolder] {
@@ -36,8 +35,7 @@ public struct ProcessFDScanner: Sendable {
             guard let fds = try? SysfsFiles.listDirectory(directory + "/fd") else { continue }
             var paths: Set<String> = []
             for fd in fds {
-                guard let target = try? SysfsFiles.readLink(directory + "/fd/" + fd),
-                      let reported = targets[target] ?? Self.deletedTarget(target).flatMap({ targets[$0] }) else { continue }
+                guard let target = try? SysfsFiles.readLink(directory + "/fd/" + fd), let reported = targets[target] else { continue }
                 paths.insert(reported)
             }
             guard !paths.isEmpty, let commandLine = Self.commandLine(of: directory) else { continue }
@@ -46,12 +44,9 @@ public struct ProcessFDScanner: Sendable {
         return found.sorted { $0.pid < $1.pid }
     }
 
-    /// `/dev/vfio/devices/vfio0` for the link target `/dev/vfio/devices/vfio0 (deleted)`; `nil` for any
-    /// other target. Pure.
-    static func deletedTarget(_ target: String) -> String? {
-        let suffix = " (deleted)"
-        guard target.hasSuffix(suffix) else { return nil }
-        return String(target.dropLast(suffix.count))
+    /// The link target of an fd open on `path` after `path` was removed: `<path> (deleted)`. Pure.
+    public static func removedNodeTarget(_ path: String) -> String {
+        path + " (deleted)"
     }
 
     /// `cmdline` with NULs as spaces, or `comm` when that is empty (a kernel thread, a zombie); `nil` when

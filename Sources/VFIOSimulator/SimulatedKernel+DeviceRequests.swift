@@ -69,7 +69,7 @@ extension SimulatedKernel {
     /// Whether some process holds a group file or cdev: a reset in this process (`groupsInReset`; no need
     /// to read this process's own, large, fd table), or another process.
     private func isHeld(groups: [Int], cdevs: [String]) -> Bool {
-        groupsInReset.withLock({ !$0.isDisjoint(with: groups) }) || !holders(groups: groups, cdevs: cdevs).isEmpty
+        groupsInReset.withLock({ !$0.isDisjoint(with: groups) }) || !holders(groups: groups, cdevs: [], removedCdevs: cdevs).isEmpty
     }
 
     /// Whether nobody holds a group file or cdev, decided without scanning `/proc` (false when in doubt:

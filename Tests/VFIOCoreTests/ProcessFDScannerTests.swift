@@ -55,10 +55,13 @@ struct ProcessFDScannerTests {
                             cmdline: Array("vfio-holder\0--cdev\0/dev/vfio/devices/vfio0\0".utf8), comm: "vfio-holder")
         try Self.addProcess(root.path, pid: 600, fds: [3: "/dev/vfio/devices/vfio01 (deleted)", 4: "/dev/vfio/devices/vfio0 (deleted) "],
                             cmdline: Array("other\0".utf8), comm: "other")
+        try Self.addProcess(root.path, pid: 700, fds: [3: "/dev/vfio/devices/vfio0"], cmdline: Array("vm2\0".utf8), comm: "vm2")
         let kernel = LinuxKernel(paths: root.hostPaths)
-        #expect(kernel.holders(groups: [8], cdevs: ["vfio0"]) == [
-            VFIOHolder(pid: 500, commandLine: "vfio-holder --cdev /dev/vfio/devices/vfio0", paths: ["/dev/vfio/devices/vfio0"]),
-        ])
+        let holder = VFIOHolder(pid: 500, commandLine: "vfio-holder --cdev /dev/vfio/devices/vfio0", paths: ["/dev/vfio/devices/vfio0"])
+        let vm = VFIOHolder(pid: 700, commandLine: "vm2", paths: ["/dev/vfio/devices/vfio0"])
+        #expect(kernel.holders(groups: [8], cdevs: ["vfio0"]) == [holder, vm])
+        // A cdev no longer the device's: its number may be another device's node now, whose holders are not ours.
+        #expect(kernel.holders(groups: [8], cdevs: [], removedCdevs: ["vfio0"]) == [holder])
     }
 
     @Test func theRealProcShowsAFileUnlinkedWhileOpenAsStillHeld() throws {
@@ -68,7 +71,9 @@ struct ProcessFDScannerTests {
         try #require(fd >= 0)
         defer { close(fd) }
         #expect(unlink(file) == 0)
-        #expect(ProcessFDScanner(procDirectory: "/proc").holders(of: [file: "/dev/vfio/devices/vfio0"]).map(\.pid) == [getpid()])
+        let scanner = ProcessFDScanner(procDirectory: "/proc")
+        #expect(scanner.holders(of: [ProcessFDScanner.removedNodeTarget(file): "/dev/vfio/devices/vfio0"]).map(\.pid) == [getpid()])
+        #expect(scanner.holders(of: [file: "/dev/vfio/devices/vfio0"]).isEmpty)
     }
 
     @Test func aMissingProcDirectoryHasNoHolders() throws {
