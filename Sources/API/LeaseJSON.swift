@@ -119,6 +119,11 @@ enum LeaseJSON {
             json.endObject()
         }
         json.endArray()
+        let count = detail.requestCount
+        json.key("requestsRelayedCount"); json.int(count?.total ?? 0)
+        json.key("requestsRelayedLogged"); json.int(count?.logged ?? 0)
+        json.key("requestsRelayedSource")
+        json.string(count.map { $0.total > $0.logged ? "inferred" : "kernel-log" })
         json.key("escalation")
         if let escalation = detail.escalation {
             json.beginObject()

@@ -149,6 +149,12 @@ struct HolderWatch: Sendable {
     let kernel: any HostKernel
     var detail: OperationDetail
     private var lastSequence: [String: UInt64] = [:]
+    /// Every cdev of the endpoints seen during this release: the kernel removes a cdev's node and its
+    /// `vfio-dev/` entry as soon as the unbind starts, while its holders still hold it. Those that are no
+    /// longer an endpoint's are followed only through removed-node links (their number may be reused).
+    private var knownCdevs: Set<String> = []
+    /// The last time a holder was seen holding on (for the requests the kernel made but did not log).
+    private var heldUntil: Date?
 
     init(operation: GroupOperation, assignment: Assignment, kernel: any HostKernel) {
         self.operation = operation
@@ -173,7 +179,13 @@ struct HolderWatch: Sendable {
     mutating func refresh(at time: Date, sinceStart: Bool = false) {
         let endpoints = assignment.endpoints.compactMap { PCIAddress($0.address) }
         let cdevs = endpoints.compactMap { kernel.vfioCdev(of: $0) }
-        let holders = kernel.holders(groups: [assignment.groupID], cdevs: cdevs)
+        knownCdevs.formUnion(cdevs)
+        // Also those a holder was seen with (after a restart, or when the unbind began before the first look).
+        let cdevPrefix = "/dev/vfio/devices/"
+        knownCdevs.formUnion(detail.holders.flatMap(\.paths).filter { $0.hasPrefix(cdevPrefix) }.map { String($0.dropFirst(cdevPrefix.count)) })
+        let removed = knownCdevs.subtracting(cdevs).sorted()
+        let holders = kernel.holders(groups: [assignment.groupID], cdevs: cdevs, removedCdevs: removed)
+        if !holders.isEmpty { heldUntil = time }
         let present = Set(holders.map(\.pid))
         for index in detail.holders.indices where detail.holders[index].goneAt == nil && !present.contains(detail.holders[index].pid) {
             detail.holders[index].goneAt = time
@@ -188,10 +200,37 @@ struct HolderWatch: Sendable {
             for record in kernel.kernelLog(mentioning: address, after: after)
             where record.text.contains("Relaying device request") {
                 if !detail.requestsRelayed.contains(where: { $0.sequence == record.sequence }) {
-                    detail.requestsRelayed.append(.init(sequence: record.sequence, text: record.text))
+                    detail.requestsRelayed.append(.init(sequence: record.sequence, text: record.text, seenAt: time))
                 }
                 lastSequence[key] = max(lastSequence[key] ?? 0, record.sequence)
             }
         }
+        countRequests(endpoints)
+    }
+
+    /// Sets `detail.requestCount` from the relayed requests seen and how long a holder held on; never
+    /// lowers it (a later look, after the holders left, knows less of the cadence).
+    private mutating func countRequests(_ endpoints: [PCIAddress]) {
+        let perDevice = endpoints.map { address in
+            detail.requestsRelayed.filter { $0.text.contains(address.description) }.compactMap { request in
+                DeviceRequestCount.requestNumber(in: request.text).map {
+                    DeviceRequestCount.Sighting(number: $0, seenAt: request.seenAt?.timeIntervalSince1970 ?? .infinity)
+                }
+            }
+        }
+        // The unbinds run one device at a time: a device's wait is over once the next one's requests show.
+        let starts = perDevice.map { $0.map(\.seenAt).min() }
+        var total = 0, logged = 0
+        for (index, sightings) in perDevice.enumerated() where !sightings.isEmpty {
+            let start = starts[index] ?? .infinity
+            let next = starts.compactMap { $0 }.filter { $0 > start }.min()
+            let end = [heldUntil?.timeIntervalSince1970, next].compactMap { $0 }.min()
+            let count = DeviceRequestCount(sightings: sightings, heldUntil: end, interval: kernel.deviceRequestInterval)
+            total += count.total
+            logged += count.logged
+        }
+        guard total > 0 else { return }
+        let saved = detail.requestCount
+        detail.requestCount = .init(total: max(total, saved?.total ?? 0), logged: max(logged, saved?.logged ?? 0))
     }
 }

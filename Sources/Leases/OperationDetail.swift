@@ -23,6 +23,17 @@ public struct OperationDetail: Sendable, Hashable, Codable {
         public var sequence: UInt64
         /// The record's text.
         public var text: String
+        /// When vfiod first read it (`nil` in records saved before it was kept).
+        public var seenAt: Date?
+    }
+
+    /// How many device requests the kernel made while the release's unbinds waited, all endpoints
+    /// together (``DeviceRequestCount``): the kernel logs only every tenth.
+    public struct RequestCount: Sendable, Hashable, Codable {
+        /// At least this many: what the log proves plus what the kernel's cadence adds.
+        public var total: Int
+        /// What the log proves: the newest `#N` + 1 per endpoint.
+        public var logged: Int
     }
 
     /// What escalation did.
@@ -41,6 +52,8 @@ public struct OperationDetail: Sendable, Hashable, Codable {
     public var holders: [HolderSeen] = []
     /// Device requests relayed by the kernel while the unbind waited.
     public var requestsRelayed: [RelayedRequest] = []
+    /// How many requests those stand for; `nil` before the first was seen.
+    public var requestCount: RequestCount?
     /// Escalation, once it happened.
     public var escalation: EscalationRecord?
     /// Since when the release has been stuck (timed out under `wait`); `nil` when it is not.

@@ -18,6 +18,7 @@ public enum ScenarioSuite {
         ("cooperative-release-close", CooperativeReleaseScenarios.close),
         ("cooperative-release-ignore", CooperativeReleaseScenarios.ignore),
         ("cdev-path", CdevScenario.run),
+        ("cdev-release-ignore", CdevReleaseScenario.run),
         ("crash-mid-bind", CrashMidBindScenario.run),
     ]
 

@@ -33,11 +33,14 @@ extension LinuxKernel {
         Self.vendorID(configAt: paths.pciDevice(address) + "/config")
     }
 
-    /// See ``VFIOKernel/holders(groups:cdevs:)``. The `fd` links name the kernel's paths (`/dev/vfio/7`),
-    /// also when the host root is not `/`.
-    public func holders(groups: [Int], cdevs: [String]) -> [VFIOHolder] {
+    /// See ``VFIOKernel/holders(groups:cdevs:removedCdevs:)``. The `fd` links name the kernel's paths
+    /// (`/dev/vfio/7`, `/dev/vfio/devices/vfio0 (deleted)`), also when the host root is not `/`.
+    public func holders(groups: [Int], cdevs: [String], removedCdevs: [String]) -> [VFIOHolder] {
         var targets: [String: String] = [:]
         for group in groups { targets["/dev/vfio/\(group)"] = "/dev/vfio/\(group)" }
+        for cdev in cdevs + removedCdevs {
+            targets[ProcessFDScanner.removedNodeTarget("/dev/vfio/devices/\(cdev)")] = "/dev/vfio/devices/\(cdev)"
+        }
         for cdev in cdevs { targets["/dev/vfio/devices/\(cdev)"] = "/dev/vfio/devices/\(cdev)" }
         return ProcessFDScanner(procDirectory: paths.proc("")).holders(of: targets, excluding: paths.root == "/" ? getpid() : nil)
     }

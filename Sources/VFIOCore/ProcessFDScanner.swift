@@ -5,7 +5,11 @@ import Glibc
 /// Finds the processes holding given files by reading the `fd/*` links under a `proc` directory.
 ///
 /// A link's target is the kernel's absolute path of the open file (`/dev/vfio/7`), whatever root the
-/// reader uses, so callers match targets exactly and map them to the paths they report. Processes that
+/// reader uses, so callers match targets exactly and map them to the paths they report. A file whose node
+/// was removed while open reads `<path> (deleted)` (``removedNodeTarget(_:)``): the kernel removes a VFIO
+/// device cdev (`vfio_device_del`) as soon as an unbind starts, before it waits for the holders, so during
+/// that wait every holder of the cdev shows this way, and callers following it list that text too.
+/// Processes that
 /// vanish while being read (`ENOENT`, `ESRCH`), and those whose `fd/` the caller may not read, are
 /// skipped: the answer is a best effort at one moment, as `lsof`'s is.
 public struct ProcessFDScanner: Sendable {
@@ -38,6 +42,11 @@ public struct ProcessFDScanner: Sendable {
             found.append(VFIOHolder(pid: pid, commandLine: commandLine, paths: paths.sorted()))
         }
         return found.sorted { $0.pid < $1.pid }
+    }
+
+    /// The link target of an fd open on `path` after `path` was removed: `<path> (deleted)`. Pure.
+    public static func removedNodeTarget(_ path: String) -> String {
+        path + " (deleted)"
     }
 
     /// `cmdline` with NULs as spaces, or `comm` when that is empty (a kernel thread, a zombie); `nil` when

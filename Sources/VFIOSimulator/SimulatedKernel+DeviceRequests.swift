@@ -3,10 +3,12 @@ import Glibc
 #endif
 public import VFIOCore
 
-/// Cooperative unbind, as vfio-pci does it (docs/ARCHITECTURE.md, "Kernel writes"): unbinding a device
-/// from vfio-pci while a process holds its group file or its cdev blocks the writer; right away and then
-/// every ``requestInterval`` the kernel logs `vfio-pci <addr>: Relaying device request to user (#i)` and signals the holder's request
-/// eventfd. Here the log is `<root>/dev/kmsg` and the eventfd is every FIFO
+/// Cooperative unbind, as vfio-pci does it (docs/ARCHITECTURE.md, "Kernel writes"): unbinding a device from vfio-pci while a process holds its
+/// group file or its cdev blocks the writer. The cdev node is gone by then (`vfio_device_del` comes before
+/// the wait) but the holder's fd stays valid and still holds the device. Right away and then every
+/// ``requestInterval`` the kernel signals the holder's request eventfd; it logs
+/// `vfio-pci <addr>: Relaying device request to user (#i)` only for every tenth request (`i % 10 == 0`),
+/// as vfio-pci does. Here the log is `<root>/dev/kmsg` and the eventfd is every FIFO
 /// `<root>/.vfiod-simulator/requests/<addr>.<pid>` (8 bytes, a counter of 1, per request), which
 /// `vfio-holder --simulated` creates and reads. The unbind goes on once nobody holds the files.
 extension SimulatedKernel {
@@ -36,30 +38,38 @@ extension SimulatedKernel {
     /// `<address>.<pid>`.
     public var requestFIFODirectory: String { stateDirectory.requestDirectory }
 
-    /// Holds the calling thread (no lock held) while some process holds the group file or the cdev of
-    /// `address`, relaying a device request at once and then every ``requestInterval``; wakes when a watched
-    /// file is closed.
-    func relayDeviceRequestsWhileHeld(_ address: PCIAddress) {
-        let groups = iommuGroup(of: address).map { [$0] } ?? []
-        let cdevs = vfioCdev(of: address).map { [$0] } ?? []
-        let files = groups.map { paths.dev("vfio/\($0)") } + cdevs.map { paths.dev("vfio/devices/\($0)") }
+    /// The interval between two device requests (``requestInterval``).
+    public var deviceRequestInterval: Duration { requestInterval }
+
+    /// Holds the calling thread (no lock held) while some process holds `group`'s file or one of `cdevs`
+    /// (the device's, whose nodes ``SimulatedTree/unregisterCdev(directory:entries:)`` has removed),
+    /// relaying a device request at once and then every ``requestInterval`` after the first (a fixed
+    /// cadence, as the kernel's 10 s waits make it); wakes when a watched file is closed.
+    func relayDeviceRequestsWhileHeld(_ address: PCIAddress, group: Int?, cdevs: [String]) {
+        let groups = group.map { [$0] } ?? []
+        let files = groups.map { paths.dev("vfio/\($0)") } + cdevs.compactMap { tree.keptCdev($0) }
         guard !files.isEmpty, isHeld(groups: groups, cdevs: cdevs) else { return }
         // Watching starts before the loop's first check, so a close after that check ends the wait.
         let watcher = CloseWatcher(files: files)
         let log = SimulatedKernelLog(path: paths.dev("kmsg"))
+        let interval = requestInterval
+        let clock = ContinuousClock()
+        let start = clock.now
         var relayed = 0
         while isHeld(groups: groups, cdevs: cdevs) {
-            log.append("vfio-pci \(address): Relaying device request to user (#\(relayed))")
-            relayed += 1
-            signalRequestFIFOs(of: address)
-            watcher.wait(milliseconds: Self.milliseconds(requestInterval))
+            if clock.now >= start + interval * relayed {
+                if relayed % 10 == 0 { log.append("vfio-pci \(address): Relaying device request to user (#\(relayed))") }
+                signalRequestFIFOs(of: address)
+                relayed += 1
+            }
+            watcher.wait(milliseconds: Self.milliseconds(start + interval * relayed - clock.now))
         }
     }
 
     /// Whether some process holds a group file or cdev: a reset in this process (`groupsInReset`; no need
     /// to read this process's own, large, fd table), or another process.
     private func isHeld(groups: [Int], cdevs: [String]) -> Bool {
-        groupsInReset.withLock({ !$0.isDisjoint(with: groups) }) || !holders(groups: groups, cdevs: cdevs).isEmpty
+        groupsInReset.withLock({ !$0.isDisjoint(with: groups) }) || !holders(groups: groups, cdevs: [], removedCdevs: cdevs).isEmpty
     }
 
     /// Whether nobody holds a group file or cdev, decided without scanning `/proc` (false when in doubt:

@@ -22,44 +22,79 @@ extension SimulatedKernel {
     /// Unbinds the device from `driver`: `ENODEV` unless bound to it; then the `unbindBusy` (`EBUSY`) and
     /// `unbindBlocks` (hold the calling thread, and only it, until released) faults; then, leaving vfio-pci,
     /// the cooperative unbind (held while a process holds the device's VFIO files, relaying device requests:
-    /// `SimulatedKernel+DeviceRequests.swift`); then the `driver` link
-    /// and the driver's `<address>` link go, and leaving vfio-pci also `vfio-dev/vfioN` and, with the last
-    /// group member on vfio-pci, `dev/vfio/<group>`.
+    /// `SimulatedKernel+DeviceRequests.swift`), which first removes the device's cdev as the kernel's
+    /// `vfio_device_del` does, before it waits (fds open on it stay valid); then the `driver` link and the
+    /// driver's `<address>` link go, and leaving vfio-pci also `vfio-dev/vfioN` and, with the last group
+    /// member on vfio-pci, `dev/vfio/<group>`. The whole change is one ``TreeIntent``: a process killed in
+    /// the middle leaves it to be completed by the next one opening the tree.
     public func unbind(_ address: PCIAddress, from driver: String) throws(KernelError) {
         let path = paths.sys("bus/pci/drivers/\(driver)/unbind")
         try requirePlainName(driver, path)
         guard tree.driverExists(driver) else { throw Self.failure(path, ENOENT) }
-        // The common case — no blocking fault, nobody holding the device's VFIO files — decides and
-        // unbinds under one lock, reading the device's facts once; anything else waits without the lock.
-        let faults: SimulatorFaults? = try locked(path) { _ in
-            guard tree.queries.driver(of: address) == driver else { throw Self.failure(path, ENODEV) }
-            let faults = stateDirectory.readFaults() ?? SimulatorFaults()
-            if faults.unbindBusy.contains(address) { throw Self.failure(path, EBUSY) }
-            guard !faults.unbindBlocks.contains(address), let directory = tree.directory(of: address) else { return faults }
-            var facts: SimulatedTree.VFIOFacts?
-            if driver == "vfio-pci" {
-                let read = tree.vfioFacts(address, directory: directory)
-                let groups = read.group.map { [$0] } ?? []
-                let cdevs = tree.cdev(among: read.vfioDevEntries).map { [$0] } ?? []
-                guard surelyUnheld(groups: groups, cdevs: cdevs) else { return faults }
-                facts = read
-            }
-            tree.detach(address, directory: directory, driver: driver, facts: facts)
-            return nil
-        }
-        guard let faults else { return }
-        if faults.unbindBlocks.contains(address) {
+        guard let waiting = try startUnbind(address, from: driver, path) else { return }
+        if waiting.faults.unbindBlocks.contains(address) {
             stateDirectory.markBlocked(address, true)
             // An unparseable file keeps the thread held: only a readable file without the fault releases it.
             blocked.hold(address) { stateDirectory.readFaults()?.unbindBlocks.contains(address) ?? true }
             stateDirectory.markBlocked(address, false)
         }
-        if driver == "vfio-pci" { relayDeviceRequestsWhileHeld(address) }
+        if let facts = waiting.facts {
+            relayDeviceRequestsWhileHeld(address, group: facts.group, cdevs: facts.vfioDevEntries.names)
+        }
         try locked(path) { _ in
+            defer { waiting.change.finish() }
             guard let directory = tree.directory(of: address), tree.queries.driver(of: address) == driver else {
                 throw Self.failure(path, ENODEV)
             }
-            tree.detach(address, directory: directory, driver: driver)
+            do {
+                try tree.detach(address, directory: directory, driver: driver, facts: waiting.facts)
+            } catch {
+                waiting.change.abandon()
+                throw error
+            }
+        }
+    }
+
+    /// An unbind that waits (a fault, or a holder of the device's VFIO files), begun: its recorded change,
+    /// and the device's VFIO facts read before the cdev went.
+    private struct WaitingUnbind {
+        let faults: SimulatorFaults
+        let change: PendingChange
+        let facts: SimulatedTree.VFIOFacts?
+    }
+
+    /// Under the lock: the checks, then either the whole unbind (the common case — no blocking fault,
+    /// nobody holding the device's VFIO files — reading the device's facts once; `nil`) or its start (the
+    /// change recorded and, leaving vfio-pci, the cdev removed) for the caller to wait without the lock.
+    private func startUnbind(_ address: PCIAddress, from driver: String, _ path: String) throws(KernelError) -> WaitingUnbind? {
+        try locked(path) { _ in
+            guard tree.queries.driver(of: address) == driver else { throw Self.failure(path, ENODEV) }
+            let faults = stateDirectory.readFaults() ?? SimulatorFaults()
+            if faults.unbindBusy.contains(address) { throw Self.failure(path, EBUSY) }
+            guard let directory = tree.directory(of: address) else { throw Self.failure(path, ENODEV) }
+            var facts: SimulatedTree.VFIOFacts?
+            var held = false
+            if driver == "vfio-pci" {
+                let read = tree.vfioFacts(address, directory: directory)
+                let groups = read.group.map { [$0] } ?? []
+                let cdevs = tree.cdev(among: read.vfioDevEntries).map { [$0] } ?? []
+                held = !surelyUnheld(groups: groups, cdevs: cdevs)
+                facts = read
+            }
+            let change = try beginChange(TreeIntent(kind: .detach, address: address, driver: driver, group: facts?.group,
+                                                    vfioDevEntries: facts?.vfioDevEntries.names ?? []))
+            do {
+                guard faults.unbindBlocks.contains(address) || held else {
+                    try tree.detach(address, directory: directory, driver: driver, facts: facts)
+                    change.finish()
+                    return nil
+                }
+                if let facts { try tree.unregisterCdev(directory: directory, entries: facts.vfioDevEntries) }
+            } catch {
+                change.abandon()
+                throw error
+            }
+            return WaitingUnbind(faults: faults, change: change, facts: facts)
         }
     }
 
@@ -133,7 +168,14 @@ extension SimulatedKernel {
             changed = true
         }
         if changed { try stateDirectory.writeState(state) }
-        try tree.attach(address, directory: directory, driver: driver, cdev: cdev, driverExists: driverExists, group: group)
+        let change = try beginChange(TreeIntent(kind: .attach, address: address, driver: driver, cdev: cdev))
+        do {
+            try tree.attach(address, directory: directory, driver: driver, cdev: cdev, driverExists: driverExists, group: group)
+        } catch {
+            change.abandon()
+            throw error
+        }
+        change.finish()
     }
 
     /// Runs `body` with the tree lock held; a file-system error that is not a ``KernelError`` becomes one

@@ -18,11 +18,12 @@ extension SimulatedKernel {
             for (address, directory) in devices {
                 _ = try tree.writeOverride(nil, of: address)
                 if let driver = tree.queries.driver(of: address) {
-                    tree.detach(address, directory: directory, driver: driver)
+                    try tree.detach(address, directory: directory, driver: driver)
                 }
-                tree.removeCdev(directory: directory)
+                try tree.removeCdev(directory: directory)
             }
             tree.removeAllVFIONodes()
+            TreeWriter(root: paths.root).removeTree(SimulatedTree.unbindingDirectory)
             state.nextCdev = 0
             for (address, directory) in devices {
                 guard let native = state.nativeDrivers[address.description] else { continue }

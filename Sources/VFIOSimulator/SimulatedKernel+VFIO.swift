@@ -71,12 +71,16 @@ extension SimulatedKernel {
         return LinuxKernel.vendorID(configAt: paths.pciDevice(address) + "/config")
     }
 
-    /// See ``VFIOKernel/holders(groups:cdevs:)``: the processes of this machine (the real `/proc`) holding
-    /// the fake files `<root>/dev/vfio/<N>` or `<root>/dev/vfio/devices/<cdev>`, reported as paths under the
-    /// root (`/dev/vfio/7`). Real holder processes (`vfio-holder --simulated`) thus show up; this process is
-    /// not one (its resets hold the files only within a call).
-    public func holders(groups: [Int], cdevs: [String]) -> [VFIOHolder] {
-        let files = groups.map { paths.dev("vfio/\($0)") } + cdevs.map { paths.dev("vfio/devices/\($0)") }
+    /// See ``VFIOKernel/holders(groups:cdevs:removedCdevs:)``: the processes of this machine (the real
+    /// `/proc`) holding the fake files `<root>/dev/vfio/<N>` or `<root>/dev/vfio/devices/<cdev>`, reported as
+    /// paths under the root (`/dev/vfio/7`). Real holder processes (`vfio-holder --simulated`) thus show
+    /// up; this process is not one (its resets hold the files only within a call). A cdev whose node an
+    /// unbind under way has removed is found as the kernel's is: its holders' links read
+    /// `<root>/dev/vfio/devices/<cdev> (deleted)`, and the inode the unbind kept tells whether anyone has
+    /// it open.
+    public func holders(groups: [Int], cdevs: [String], removedCdevs: [String]) -> [VFIOHolder] {
+        let files = groups.map { paths.dev("vfio/\($0)") }
+            + (cdevs + removedCdevs).map { tree.keptCdev($0) ?? paths.dev("vfio/devices/\($0)") }
         if files.allSatisfy(Self.isOpenNowhere) { return [] }
         var roots = [paths.root]
         if let resolved = realpath(paths.root, nil) {
@@ -86,6 +90,9 @@ extension SimulatedKernel {
         var targets: [String: String] = [:]
         for root in roots {
             for group in groups { targets[root + "/dev/vfio/\(group)"] = "/dev/vfio/\(group)" }
+            for cdev in cdevs + removedCdevs {
+                targets[ProcessFDScanner.removedNodeTarget(root + "/dev/vfio/devices/\(cdev)")] = "/dev/vfio/devices/\(cdev)"
+            }
             for cdev in cdevs { targets[root + "/dev/vfio/devices/\(cdev)"] = "/dev/vfio/devices/\(cdev)" }
         }
         return ProcessFDScanner(procDirectory: "/proc").holders(of: targets, excluding: getpid())

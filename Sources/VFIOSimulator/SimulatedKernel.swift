@@ -38,6 +38,8 @@ public final class SimulatedKernel: HostKernel {
     /// The IOMMU groups a reset in this process has open right now: a group opens once, so a concurrent
     /// reset of the same group gets `EBUSY`, as the kernel's second open of `/dev/vfio/<N>` does.
     let groupsInReset = Mutex<Set<Int>>([])
+    /// The test hook that stops a tree change part-way (``interruptTreeChange(afterSteps:)``).
+    let interruption = TreeInterruption()
     private let scanner: SysfsScanner
 
     /// Opens `source`. With `inPlace` and a directory source, operates on that directory directly and never
@@ -86,11 +88,12 @@ public final class SimulatedKernel: HostKernel {
         builder = SysfsTreeBuilder(root: paths.root)
         self.host = host
         self.ownsTree = ownsTree
-        tree = SimulatedTree(root: paths.root)
+        tree = SimulatedTree(root: paths.root, interruption: interruption)
         stateDirectory = SimulatorStateDirectory(root: paths.root)
         scanner = SysfsScanner(paths: paths)
         do {
             state = Mutex(try Self.loadOrCreateState(tree: tree, directory: stateDirectory))
+            try completeLeftBehindChanges()
         } catch {
             if ownsTree { TreeCopy.remove(root) }
             throw error

@@ -18,12 +18,25 @@ struct SimulatedTree: Sendable {
     let queries: SysfsQueries
     /// Listings of the IOMMU groups' `devices/`, reused while unchanged.
     let groupListings: DirectoryListingCache
+    /// The test hook called before each step of a change.
+    let interruption: TreeInterruption
 
-    init(root: String, groupListings: DirectoryListingCache = DirectoryListingCache()) {
+    init(root: String, groupListings: DirectoryListingCache = DirectoryListingCache(),
+         interruption: TreeInterruption = TreeInterruption()) {
         self.root = root
         paths = HostPaths(root: root)
         queries = SysfsQueries(paths: paths)
         self.groupListings = groupListings
+        self.interruption = interruption
+    }
+
+    /// `.vfiod-simulator/unbinding`: where an unbind from vfio-pci keeps the inode of each cdev node it
+    /// removed while it waits for the node's holders (relative to the root).
+    static let unbindingDirectory = ".vfiod-simulator/unbinding"
+
+    /// Before each step of a change: the interruption hook.
+    private func step(_ relative: String) throws(KernelError) {
+        try interruption.step(root + "/" + relative)
     }
 
     /// ``SysfsQueries/groupMembers(_:)``, with the group's `devices/` listing reused while the directory
@@ -96,45 +109,86 @@ struct SimulatedTree: Sendable {
 
     /// Binds the unbound device to `driver`: the driver directory (made when missing; `driverExists`: the
     /// caller has just seen it, under the lock), its `<address>` link, for vfio-pci `dev/vfio/<group>`
-    /// and, with `cdev`, `vfio-dev/vfio<cdev>` and `dev/vfio/devices/vfio<cdev>`; the `driver` link last,
-    /// as the commit point a crash leaves or not. `group`: the device's group when the caller has read it
-    /// under the lock (`nil`: read it here).
+    /// and, with `cdev`, `vfio-dev/vfio<cdev>` and `dev/vfio/devices/vfio<cdev>`; the `driver` link last.
+    /// `group`: the device's group when the caller has read it under the lock (`nil`: read it here). Every
+    /// step is idempotent: a change cut short is completed by running it again.
     func attach(_ address: PCIAddress, directory: String, driver: String, cdev: Int?,
                 driverExists: Bool = false, group: Int?? = nil) throws {
         var writer = TreeWriter(root: root)
         let relativeDirectory = relative(directory)
-        if !driverExists { try SysfsTreeBuilder.writeDriverDirectory(driver, &writer) }
+        if !driverExists {
+            try step("sys/bus/pci/drivers/\(driver)")
+            try SysfsTreeBuilder.writeDriverDirectory(driver, &writer)
+        }
+        try step("sys/bus/pci/drivers/\(driver)/\(address)")
         try writer.link("sys/bus/pci/drivers/\(driver)/\(address)", to: relativeDirectory)
         if driver == "vfio-pci" {
-            removeCdev(directory: directory, entries: vfioDevEntries(directory: directory), &writer)
+            try removeCdev(directory: directory, entries: vfioDevEntries(directory: directory), &writer)
             if let group = group ?? queries.iommuGroup(of: address), !queries.groupDeviceExists(group) {
+                try step("dev/vfio/\(group)")
                 try writer.file("dev/vfio/\(group)", "")
             }
             if let cdev {
                 // `vfio-dev/` is gone (just removed): make both levels without trying the file first.
+                try step(relativeDirectory + "/vfio-dev")
                 try writer.directory(relativeDirectory + "/vfio-dev")
                 try writer.directory(relativeDirectory + "/vfio-dev/vfio\(cdev)")
                 try writer.file(relativeDirectory + "/vfio-dev/vfio\(cdev)/dev", "511:\(cdev)\n")
+                try step("dev/vfio/devices/vfio\(cdev)")
                 try writer.file("dev/vfio/devices/vfio\(cdev)", "")
             }
         }
+        try step(relativeDirectory + "/driver")
         try writer.link(relativeDirectory + "/driver", to: "sys/bus/pci/drivers/" + driver)
     }
 
     /// Unbinds the device from `driver`: the `driver` link first, then the driver's `<address>` link, and
-    /// when leaving vfio-pci the cdev and — once no member of the group is on vfio-pci — `dev/vfio/<group>`.
-    /// `facts`: the device's group and `vfio-dev/` entries when the caller has read them under the lock
-    /// (`nil`: read them here).
-    func detach(_ address: PCIAddress, directory: String, driver: String, facts: VFIOFacts? = nil) {
+    /// when leaving vfio-pci the cdev (and the inode an unbind kept of it) and — once no member of the group
+    /// is on vfio-pci — `dev/vfio/<group>`. `facts`: the device's group and `vfio-dev/` entries when the
+    /// caller has read them under the lock (`nil`: read them here). Idempotent, as ``attach`` is.
+    func detach(_ address: PCIAddress, directory: String, driver: String, facts: VFIOFacts? = nil) throws(KernelError) {
         var writer = TreeWriter(root: root)
+        try step(relative(directory) + "/driver")
         writer.remove(relative(directory) + "/driver")
+        try step("sys/bus/pci/drivers/\(driver)/\(address)")
         writer.remove("sys/bus/pci/drivers/\(driver)/\(address)")
         guard driver == "vfio-pci" else { return }
         let facts = facts ?? vfioFacts(address, directory: directory)
-        removeCdev(directory: directory, entries: facts.vfioDevEntries, &writer)
+        try removeCdev(directory: directory, entries: facts.vfioDevEntries, &writer)
+        for name in facts.vfioDevEntries.names where SysfsFiles.exists(root + "/" + Self.unbindingDirectory + "/" + name) {
+            try step(Self.unbindingDirectory + "/" + name)
+            writer.remove(Self.unbindingDirectory + "/" + name)
+        }
         if let group = facts.group, !groupHasVFIOMember(group) {
+            try step("dev/vfio/\(group)")
             writer.remove("dev/vfio/\(group)")
         }
+    }
+
+    /// The start of an unbind from vfio-pci that will wait for holders (`vfio_device_del`, before the
+    /// kernel's wait): the device's cdev goes from `vfio-dev/` and `dev/vfio/devices`, so nobody can open it
+    /// any more, while fds already open on it stay valid (their `/proc/<pid>/fd` links read
+    /// `… (deleted)`). Each node's inode is kept as `.vfiod-simulator/unbinding/<name>` (a hard link) for
+    /// the simulator to tell whether it is still open; ``detach`` removes it. The group node stays.
+    func unregisterCdev(directory: String, entries: Listing) throws {
+        var writer = TreeWriter(root: root)
+        for name in entries.names where SysfsFiles.exists(paths.dev("vfio/devices/" + name)) {
+            try step(Self.unbindingDirectory + "/" + name)
+            try writer.directory(Self.unbindingDirectory)
+            let kept = root + "/" + Self.unbindingDirectory + "/" + name
+            unlink(kept)
+            guard link(paths.dev("vfio/devices/" + name), kept) == 0 else {
+                throw KernelError(call: "link", path: kept, errno: errno)
+            }
+        }
+        try removeCdev(directory: directory, entries: entries, &writer)
+    }
+
+    /// The inode of cdev `name` an unbind under way keeps (`<root>/.vfiod-simulator/unbinding/<name>`),
+    /// when it exists.
+    func keptCdev(_ name: String) -> String? {
+        let path = root + "/" + Self.unbindingDirectory + "/" + name
+        return SysfsFiles.exists(path) ? path : nil
     }
 
     /// What an unbind from vfio-pci reads of a device before it changes anything: its group and the
@@ -210,22 +264,25 @@ struct SimulatedTree: Sendable {
     }
 
     /// Removes the device's `vfio-dev/` and the `dev/vfio/devices` nodes it names.
-    func removeCdev(directory: String) {
+    func removeCdev(directory: String) throws(KernelError) {
         var writer = TreeWriter(root: root)
-        removeCdev(directory: directory, entries: vfioDevEntries(directory: directory), &writer)
+        try removeCdev(directory: directory, entries: vfioDevEntries(directory: directory), &writer)
     }
 
     /// Removes `vfio-dev/`, listed as `entries`, and the `dev/vfio/devices` nodes it names.
-    private func removeCdev(directory: String, entries: Listing, _ writer: inout TreeWriter) {
+    private func removeCdev(directory: String, entries: Listing, _ writer: inout TreeWriter) throws(KernelError) {
         switch entries {
         case .missing:
             return
         case .unreadable:
+            try step(relative(directory) + "/vfio-dev")
             writer.removeTree(relative(directory) + "/vfio-dev")
         case .names(let names):
             let vfioDev = relative(directory) + "/vfio-dev"
             for name in names {
+                try step("dev/vfio/devices/" + name)
                 writer.remove("dev/vfio/devices/" + name)
+                try step(vfioDev + "/" + name)
                 writer.removeCdevDirectory(vfioDev + "/" + name)
             }
             writer.remove(directory: vfioDev)

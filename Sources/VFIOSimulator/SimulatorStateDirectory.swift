@@ -49,6 +49,8 @@ struct SimulatorStateDirectory: Sendable {
     var deadDirectory: String { path + "/dead" }
     /// `requests/`: the FIFOs simulated holders read device requests from, `<address>.<pid>`.
     var requestDirectory: String { path + "/requests" }
+    /// `pending/`: one ``TreeIntent`` record per tree change under way (or cut short), `<address>`.
+    var pendingDirectory: String { path + "/pending" }
 
     /// The settings in the file; defaults when it is missing or does not parse.
     func readSettings() -> SimulatorSettings {

@@ -198,6 +198,7 @@ import VFIOSimulator
             let detail = #"{"holders": [{"pid": 4242, "commandLine": "qemu-system-x86_64 -name vm", "paths": ["/dev/vfio/10"], "#
                 + #""since": 1763906400000, "goneAt": 1763906460000}, {"pid": 4243, "commandLine": "helper", "paths": [], "since": 1763906400000}], "#
                 + #""requestsRelayed": [{"sequence": 81234, "text": "vfio-pci 0000:05:00.0: Relaying device request to user (#0)"}], "#
+                + #""requestCount": {"total": 5, "logged": 1}, "#
                 + #""escalation": {"policy": "terminate", "signal": "SIGTERM", "pids": [4243], "at": 1763906430000}, "#
                 + #""stuckSince": 1763906430000, "callback": "failed: connect: Connection refused", "#
                 + #""resetMethod": "hot", "resetPath": "cdev", "kernelScope": ["0000:05:00.0"]}"#
@@ -213,6 +214,8 @@ import VFIOSimulator
             #expect(operation["stuck"] as? Bool == true)
             #expect((operation["reset"] as? [String: Any])?["kernelScope"] as? [String] == ["0000:05:00.0"])
             #expect((operation["requestsRelayed"] as? [[String: Any]])?.first?["sequence"] as? Int == 81234)
+            #expect(operation["requestsRelayedCount"] as? Int == 5 && operation["requestsRelayedLogged"] as? Int == 1)
+            #expect(operation["requestsRelayedSource"] as? String == "inferred")
         }
     }
 

@@ -59,6 +59,65 @@ import VFIOSimulator
         }
     }
 
+    /// A holder of the device cdev that ignores requests. The kernel removes the cdev node when the unbind
+    /// starts and the holder's fd link reads `… (deleted)`: vfiod must keep following it and escalate
+    /// (before, it saw the holder gone, signalled nobody and the release hung).
+    @Test(arguments: [("terminate", "SIGTERM"), ("kill", "SIGKILL")])
+    func aCdevHolderThatIgnoresRequestsIsSignalledAfterTheTimeout(_ policy: String, _ signal: String) async throws {
+        try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
+            let kernel = try #require(service.simulator)
+            try kernel.setRequestInterval(.milliseconds(100))
+            let id = try await service.lease(["device": Self.edu], ["releaseTimeoutSeconds": 1, "escalation": policy])
+            let cdev = try #require(try await service.json("/v1/devices/\(Self.edu)")["vfioCdev"] as? String)
+            let root = kernel.paths.root
+            let holder = try await runOnDedicatedThread {
+                try SimulatedHolder(root: root, cdev: "/dev/vfio/devices/\(cdev)", device: Self.edu, onRequest: "ignore")
+            }
+            let release = try await service.release(id)
+            #expect(release["state"] as? String == "succeeded", "\(release)")
+            let holders = release["holders"] as? [[String: Any]] ?? []
+            let seen = try #require(holders.first { ($0["pid"] as? Int).map(Int32.init) == holder.pid }, "\(release)")
+            #expect(seen["paths"] as? [String] == ["/dev/vfio/devices/\(cdev)"])
+            let escalation = try #require(release["escalation"] as? [String: Any], "\(release)")
+            #expect(escalation["signal"] as? String == signal)
+            #expect((escalation["pids"] as? [Int] ?? []).map(Int32.init).contains(holder.pid), "\(release)")
+            _ = try await runOnDedicatedThread { holder.waitForExit() }
+            #expect(holder.process.terminationReason == (policy == "kill" ? .uncaughtSignal : .exit))
+            #expect(holder.lines.contains { $0.hasPrefix("request ") }, "the holder got the kernel's request")
+            #expect(try await service.deviceState(Self.edu) == "available")
+        }
+    }
+
+    /// The kernel logs only every tenth request (#0, #10, …): the operation counts the requests it made.
+    @Test func theRequestsTheKernelMadeAreCountedThoughItLogsOnlyEveryTenth() async throws {
+        try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
+            let (id, holder) = try await leaseAndHold(service, onRequest: "ignore",
+                                                      policy: ["releaseTimeoutSeconds": 600, "escalation": "wait"])
+            let (released, _) = try await service.send("DELETE", "/v1/assignments/\(id)")
+            let location = try #require(released.header("Operation-Location"))
+            // The kernel has made 25 requests once the holder got the 25th (every 100 ms here).
+            #expect(try await runOnDedicatedThread { holder.waitForLine(startingWith: "request n=25 ") } != nil)
+            var operation: [String: Any] = [:]
+            for _ in 0..<100 {
+                operation = try await service.json(location + "?wait=1")
+                if operation["requestsRelayedCount"] as? Int ?? 0 >= 25 { break }
+            }
+            let count = try #require(operation["requestsRelayedCount"] as? Int, "\(operation)")
+            let logged = try #require(operation["requestsRelayedLogged"] as? Int, "\(operation)")
+            let numbers = (operation["requestsRelayed"] as? [[String: Any]] ?? []).compactMap {
+                DeviceRequestCount.requestNumber(in: $0["text"] as? String ?? "")
+            }
+            #expect(count >= 25, "\(operation)")
+            #expect(numbers.allSatisfy { $0 % 10 == 0 } && numbers.count < count, "the log shows every tenth: \(numbers)")
+            #expect(logged == (numbers.max() ?? -1) + 1, "\(operation)")
+            #expect(operation["requestsRelayedSource"] as? String == (count > logged ? "inferred" : "kernel-log"), "\(operation)")
+            holder.send(SIGKILL)
+            let done = try await service.finish(operation: location)
+            #expect(done["state"] as? String == "succeeded", "\(done)")
+            #expect(done["requestsRelayedCount"] as? Int ?? 0 >= count, "a finished release keeps its count: \(done)")
+        }
+    }
+
     @Test func underWaitAStuckReleaseIsReportedAndTheAPIKeepsAnsweringUntilTheHolderDies() async throws {
         try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
             let (id, holder) = try await leaseAndHold(service, onRequest: "ignore",

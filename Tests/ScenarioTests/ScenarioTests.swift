@@ -26,7 +26,8 @@ import TestSupport
     @Test func suiteListsEveryScenario() {
         #expect(ScenarioSuite.names == ["inventory", "lease-edu", "lease-e1000e", "lease-bridge-group", "refusals",
                                         "reset-e1000e", "reset-nvme", "cooperative-release-close",
-                                        "cooperative-release-ignore", "cdev-path", "crash-mid-bind"])
+                                        "cooperative-release-ignore", "cdev-path", "cdev-release-ignore",
+                                        "crash-mid-bind"])
     }
 
     @Test func inventory() async throws { try await Self.expectPass("inventory") }
@@ -39,5 +40,6 @@ import TestSupport
     @Test func cooperativeReleaseClose() async throws { try await Self.expectPass("cooperative-release-close") }
     @Test func cooperativeReleaseIgnore() async throws { try await Self.expectPass("cooperative-release-ignore") }
     @Test func cdevPath() async throws { try await Self.expectPass("cdev-path") }
+    @Test func cdevReleaseIgnore() async throws { try await Self.expectPass("cdev-release-ignore") }
     @Test func crashMidBind() async throws { try await Self.expectPass("crash-mid-bind") }
 }

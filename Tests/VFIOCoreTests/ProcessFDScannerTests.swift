@@ -47,6 +47,35 @@ struct ProcessFDScannerTests {
         #expect(kernel.holders(groups: [], cdevs: []).isEmpty)
     }
 
+    /// On the iommufd kernel an unbind removes the cdev node before it waits for the holders, whose fd
+    /// links then read `… (deleted)`: they still hold the device.
+    @Test func aHolderOfACdevWhoseNodeWasRemovedIsStillAHolder() throws {
+        let root = try TemporaryDirectory(prefix: "proc")
+        try Self.addProcess(root.path, pid: 500, fds: [3: "/dev/vfio/devices/vfio0 (deleted)", 4: "/dev/iommu"],
+                            cmdline: Array("vfio-holder\0--cdev\0/dev/vfio/devices/vfio0\0".utf8), comm: "vfio-holder")
+        try Self.addProcess(root.path, pid: 600, fds: [3: "/dev/vfio/devices/vfio01 (deleted)", 4: "/dev/vfio/devices/vfio0 (deleted) "],
+                            cmdline: Array("other\0".utf8), comm: "other")
+        try Self.addProcess(root.path, pid: 700, fds: [3: "/dev/vfio/devices/vfio0"], cmdline: Array("vm2\0".utf8), comm: "vm2")
+        let kernel = LinuxKernel(paths: root.hostPaths)
+        let holder = VFIOHolder(pid: 500, commandLine: "vfio-holder --cdev /dev/vfio/devices/vfio0", paths: ["/dev/vfio/devices/vfio0"])
+        let vm = VFIOHolder(pid: 700, commandLine: "vm2", paths: ["/dev/vfio/devices/vfio0"])
+        #expect(kernel.holders(groups: [8], cdevs: ["vfio0"]) == [holder, vm])
+        // A cdev no longer the device's: its number may be another device's node now, whose holders are not ours.
+        #expect(kernel.holders(groups: [8], cdevs: [], removedCdevs: ["vfio0"]) == [holder])
+    }
+
+    @Test func theRealProcShowsAFileUnlinkedWhileOpenAsStillHeld() throws {
+        let root = try TemporaryDirectory(prefix: "proc")
+        let file = root.path + "/vfio0"
+        let fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        #expect(unlink(file) == 0)
+        let scanner = ProcessFDScanner(procDirectory: "/proc")
+        #expect(scanner.holders(of: [ProcessFDScanner.removedNodeTarget(file): "/dev/vfio/devices/vfio0"]).map(\.pid) == [getpid()])
+        #expect(scanner.holders(of: [file: "/dev/vfio/devices/vfio0"]).isEmpty)
+    }
+
     @Test func aMissingProcDirectoryHasNoHolders() throws {
         let root = try TemporaryDirectory(prefix: "proc")
         #expect(ProcessFDScanner(procDirectory: root.path + "/proc").holders(of: ["/dev/vfio/7": "/dev/vfio/7"]).isEmpty)

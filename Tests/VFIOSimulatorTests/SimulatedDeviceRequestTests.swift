@@ -40,9 +40,11 @@ struct SimulatedDeviceRequestTests {
         #expect(Self.readRequest(requests) == 1, "the request is relayed again at the interval")
         #expect(!unbind.hasReturned)
         #expect(kernel.driver(of: Self.address) == "vfio-pci")
+        // As vfio-pci: every request signals the holder, only every tenth (#0, #10, …) is logged.
+        for _ in 2..<11 { #expect(Self.readRequest(requests) == 1) }
         let log = kernel.kernelLog(mentioning: Self.address, after: nil).map(\.text)
         #expect(Array(log.prefix(2)) == ["vfio-pci 0000:01:00.0: Relaying device request to user (#0)",
-                                          "vfio-pci 0000:01:00.0: Relaying device request to user (#1)"])
+                                          "vfio-pci 0000:01:00.0: Relaying device request to user (#10)"])
         holder.release()
         #expect(unbind.wait() == nil)
         #expect(kernel.driver(of: Self.address) == nil)
@@ -50,6 +52,40 @@ struct SimulatedDeviceRequestTests {
         let sequences = kernel.kernelLog(mentioning: Self.address, after: nil).map(\.sequence)
         #expect(sequences == Array(0..<UInt64(sequences.count)))
         #expect(kernel.kernelLog(mentioning: Self.address, after: 0).first?.sequence == 1)
+    }
+
+    /// The iommufd kernel removes the cdev node (`vfio_device_del`) as the unbind starts, before it waits;
+    /// the holder's fd stays valid, its link reads `… (deleted)`, and the unbind waits for it all the same.
+    @Test func aCdevHolderKeepsTheUnbindWaitingAfterItsNodeIsGoneAndIsStillFound() throws {
+        let kernel = try Self.kernel()
+        defer { kernel.close() }
+        try kernel.setRequestInterval(.milliseconds(100))
+        let cdev = try #require(kernel.vfioCdev(of: Self.address))
+        let node = kernel.paths.dev("vfio/devices/\(cdev)")
+        try FileManager.default.createDirectory(atPath: kernel.requestFIFODirectory, withIntermediateDirectories: true)
+        let fifo = kernel.requestFIFODirectory + "/\(Self.address).\(getpid())"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let requests = open(fifo, O_RDWR | O_CLOEXEC)
+        try #require(requests >= 0)
+        defer { close(requests); unlink(fifo) }
+        let holder = try FileHolder(path: node)
+
+        let unbind = BackgroundCall { () throws(KernelError) in try kernel.unbind(Self.address, from: "vfio-pci") }
+        #expect(Self.readRequest(requests) == 1)
+        #expect(!FileManager.default.fileExists(atPath: node), "the cdev node goes before the wait")
+        #expect(kernel.vfioCdev(of: Self.address) == nil)
+        #expect(kernel.groupDeviceExists(7), "the group node stays until the device is gone")
+        let link = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(holder.pid)/fd/3")
+        #expect(link.hasSuffix("/dev/vfio/devices/\(cdev) (deleted)"), "\(link)")
+        #expect(kernel.holders(groups: [7], cdevs: [cdev]).map(\.pid) == [holder.pid])
+        #expect(kernel.holders(groups: [7], cdevs: [cdev]).first?.paths == ["/dev/vfio/devices/\(cdev)"])
+        #expect(Self.readRequest(requests) == 1, "the request is relayed again: the holder still holds the device")
+        #expect(!unbind.hasReturned)
+        holder.release()
+        #expect(unbind.wait() == nil)
+        #expect(kernel.driver(of: Self.address) == nil)
+        #expect(!kernel.groupDeviceExists(7))
+        #expect(kernel.holders(groups: [7], cdevs: [cdev]).isEmpty)
     }
 
     @Test func anUnheldDeviceUnbindsAtOnceWithoutARequest() throws {

@@ -1,0 +1,155 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import VFIOCore
+
+/// One simulated sysfs write's change of the tree, named before its first file changes: the simulator's
+/// write-ahead record, so that a process killed in the middle of a change leaves no state the kernel
+/// never shows (a `dev/vfio/<group>` without a vfio-pci member, a device on vfio-pci without its cdev).
+///
+/// The kernel finishes a bind or unbind it has begun whatever happens to the writing process, so a change
+/// left half-done is completed (rolled forward) by the next ``SimulatedKernel`` that opens the tree.
+/// Each step of the change is idempotent, which makes completing it safe from any point.
+struct TreeIntent: Sendable, Hashable {
+    /// What the write does.
+    enum Kind: String, Sendable {
+        /// Binds `driver` (`bind`, `drivers_probe`).
+        case attach
+        /// Unbinds `driver` (`unbind`).
+        case detach
+    }
+
+    var kind: Kind
+    var address: PCIAddress
+    var driver: String
+    /// Attach: the cdev number the device gets (vfio-pci on a host with cdevs).
+    var cdev: Int?
+    /// Detach from vfio-pci: the device's group, read before the change.
+    var group: Int?
+    /// Detach from vfio-pci: the device's `vfio-dev/` entries, read before the change.
+    var vfioDevEntries: [String] = []
+
+    /// One line: `detach 0000:01:00.0 vfio-pci group=7 vfio-dev=vfio0`, `attach 0000:01:00.0 vfio-pci cdev=3`.
+    var encoded: String {
+        var words = [kind.rawValue, address.description, driver]
+        if let cdev { words.append("cdev=\(cdev)") }
+        if let group { words.append("group=\(group)") }
+        if !vfioDevEntries.isEmpty { words.append("vfio-dev=" + vfioDevEntries.joined(separator: ",")) }
+        return words.joined(separator: " ") + "\n"
+    }
+
+    /// Parses ``encoded``; `nil` for anything else (a record cut short by a crash: its change never began).
+    init?(encoded text: String) {
+        guard text.hasSuffix("\n") else { return nil }
+        let words = text.dropLast().split(separator: " ").map(String.init)
+        guard words.count >= 3, let kind = Kind(rawValue: words[0]), let address = PCIAddress(words[1]),
+              SysfsFiles.isPlainDriverName(words[2]) else { return nil }
+        self.init(kind: kind, address: address, driver: words[2])
+        for word in words.dropFirst(3) {
+            let parts = word.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { return nil }
+            switch parts[0] {
+            case "cdev": guard let number = Int(parts[1]) else { return nil }; cdev = number
+            case "group": guard let number = Int(parts[1]) else { return nil }; group = number
+            case "vfio-dev":
+                vfioDevEntries = parts[1].split(separator: ",").map(String.init)
+                guard vfioDevEntries.allSatisfy(SysfsFiles.isPlainDriverName) else { return nil }
+            default: return nil
+            }
+        }
+    }
+
+    init(kind: Kind, address: PCIAddress, driver: String, cdev: Int? = nil, group: Int? = nil, vfioDevEntries: [String] = []) {
+        self.kind = kind
+        self.address = address
+        self.driver = driver
+        self.cdev = cdev
+        self.group = group
+        self.vfioDevEntries = vfioDevEntries
+    }
+}
+
+/// A ``TreeIntent`` recorded in `<root>/.vfiod-simulator/pending/<address>` while its change runs. The
+/// record is locked (`flock`) by the process making the change, so another process opening the tree can
+/// tell a change under way (locked) from one whose process died (the kernel drops the lock with its last
+/// fd), and completes only the latter.
+final class PendingChange {
+    private var fd: Int32
+    private let path: String
+
+    private init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    /// Records `intent`: writes it to a temporary file, locks it, and renames it to `pending/<address>`, so
+    /// the record is whole and locked before it can be seen. Throws ``KernelError``.
+    static func begin(_ intent: TreeIntent, in directory: String) throws(KernelError) -> PendingChange {
+        let path = directory + "/" + intent.address.description
+        let temporary = directory + "/.\(intent.address).\(getpid()).tmp"
+        var fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        if fd < 0 && errno == ENOENT {
+            let parent = String(directory[..<directory.lastIndex(of: "/")!])
+            _ = mkdir(parent, 0o755)
+            guard mkdir(directory, 0o755) == 0 || errno == EEXIST else { throw KernelError(call: "mkdir", path: directory, errno: errno) }
+            fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        }
+        guard fd >= 0 else { throw KernelError(call: "open", path: temporary, errno: errno) }
+        let change = PendingChange(fd: fd, path: path)
+        // flock(2) on our own new file cannot conflict; it goes with the process's last fd on the file.
+        guard flock(fd, LOCK_EX) == 0 else { let code = errno; change.abandon(); unlink(temporary); throw KernelError(call: "flock", path: temporary, errno: code) }
+        do {
+            try TreeWriter.write(Array(intent.encoded.utf8), to: fd, path: temporary)
+        } catch {
+            change.abandon()
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            let code = errno
+            change.abandon()
+            unlink(temporary)
+            throw KernelError(call: "rename", path: path, errno: code)
+        }
+        return change
+    }
+
+    /// The change is complete: the record goes.
+    func finish() {
+        guard fd >= 0 else { return }
+        unlink(path)
+        abandon()
+    }
+
+    /// Lets go of the record without removing it, as a process that dies does: the next ``SimulatedKernel``
+    /// opening the tree completes the change.
+    func abandon() {
+        guard fd >= 0 else { return }
+        close(fd)
+        fd = -1
+    }
+
+    deinit { abandon() }
+
+    /// The changes in `directory` whose process is gone (their record is not locked), oldest name first,
+    /// each with the record's lock now held by the caller: call ``finish()`` once it is completed. Records
+    /// that do not parse (cut short before their change began) and stray temporary files are removed.
+    static func leftBehind(in directory: String) -> [(TreeIntent, PendingChange)] {
+        var found: [(TreeIntent, PendingChange)] = []
+        for name in ((try? SysfsFiles.listDirectory(directory)) ?? []).sorted() {
+            let path = directory + "/" + name
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { continue }
+            // flock(2) without waiting: EWOULDBLOCK means a live process is making this change.
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else { close(fd); continue }
+            let change = PendingChange(fd: fd, path: path)
+            let text = (try? SysfsFiles.readBytes(path, limit: 4096)).map { String(decoding: $0, as: UTF8.self) }
+            if !name.hasPrefix("."), let intent = text.flatMap(TreeIntent.init(encoded:)), intent.address.description == name {
+                found.append((intent, change))
+            } else {
+                change.finish()
+            }
+        }
+        return found
+    }
+}
