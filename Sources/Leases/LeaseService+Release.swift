@@ -1,6 +1,8 @@
 import Foundation
+import ServiceLog
 import Store
 import VFIOCore
+import Workers
 
 /// The cooperative release: a holder that still has the devices open is told, given a grace period, asked
 /// by the kernel (the device request vfio-pci relays while the unbind waits), and escalated against by
@@ -29,10 +31,7 @@ extension LeaseService {
             try? await Task.sleep(for: .milliseconds(200))
             holding = await observe(&watch)
         }
-        // A full queue only delays a release: it is recorded, so keep offering it until a worker takes it.
-        while (try? submit(operation, for: assignment)) == nil {
-            try? await Task.sleep(for: .seconds(1))
-        }
+        guard await offer(operation, assignment) else { return }
         let kernelStart = now()
         if !holding {
             // Nobody held the devices: the restore runs straight through. Watch only a restore that does
@@ -46,13 +45,35 @@ extension LeaseService {
             await waiters.wait(for: operation.id, seconds: 0.5)
             let holding = await observe(&watch)
             if !escalated, holding, now().timeIntervalSince(kernelStart) >= Double(policy.timeoutSeconds) {
-                escalated = true
-                await escalate(policy.escalation, &watch)
+                // Not escalated until its record is saved: a failed save is tried again next round.
+                escalated = await escalate(policy.escalation, &watch)
             }
         }
         // Again after the worker's own removal: a `wait` escalation decided just as the unbind returned
         // may have marked it stuck after that.
         stuck.remove(operation.id)
+    }
+
+    /// Hands the release to the worker pool. A full queue only delays a release (it is recorded): it is
+    /// offered again every second until a worker takes it. Returns false when the pool is shutting down:
+    /// recovery runs the release on the next start.
+    private func offer(_ operation: GroupOperation, _ assignment: Assignment) async -> Bool {
+        var tries = 0
+        while true {
+            do {
+                try submit(operation, for: assignment)
+                return true
+            } catch WorkerPoolError.shuttingDown {
+                Log.info("release \(operation.id) not started: vfiod is stopping; it runs on the next start")
+                return false
+            } catch {
+                tries += 1
+                if tries == 1 || tries.isMultiple(of: 60) {
+                    Log.warning("release \(operation.id) waits for a worker (\(error)); offered again every second")
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
     }
 
     /// Marks where the kernel log ends now (once per release).
@@ -93,7 +114,8 @@ extension LeaseService {
 
     /// Escalates by policy. The record is saved (and audited) before any signal goes out: a holder that
     /// dies at once lets the unbind return, and the worker's last word on the operation must include it.
-    private func escalate(_ escalation: Escalation, _ watch: inout HolderWatch) async {
+    /// When the record cannot be saved no signal is sent (a signal is never sent unrecorded): returns false.
+    private func escalate(_ escalation: Escalation, _ watch: inout HolderWatch) async -> Bool {
         let pids = watch.detail.presentHolders.map(\.pid)
         let at = now()
         watch.detail.escalation = OperationDetail.EscalationRecord(policy: escalation.rawValue, signal: escalation.signalName,
@@ -107,28 +129,49 @@ extension LeaseService {
         let text = escalation == .wait
             ? "holders \(pids.map(String.init).joined(separator: ", ")) kept the devices past \(assignment.release.timeoutSeconds) s; waiting"
             : "\(escalation.signalName!) sent to holders \(pids.map(String.init).joined(separator: ", "))"
-        _ = try? await database.write { connection in
-            try Audit.append(action: action, actor: "system", requestID: operation.requestID, assignment: assignment,
-                             device: nil, before: nil, after: ["policy": escalation.rawValue],
-                             detail: "release \(operation.id): \(text)", error: nil, at: at, in: connection)
-            try OperationRecords.setDetailWhileUnfinished(operation.id, detail, in: connection)
+        do {
+            try await database.write { connection in
+                try Audit.append(action: action, actor: "system", requestID: operation.requestID, assignment: assignment,
+                                 device: nil, before: nil, after: ["policy": escalation.rawValue],
+                                 detail: "release \(operation.id): \(text)", error: nil, at: at, in: connection)
+                try OperationRecords.setDetailWhileUnfinished(operation.id, detail, in: connection)
+            }
+        } catch {
+            Log.warning("release \(operation.id): escalation not recorded, so not carried out yet (tried again): \(error)")
+            if escalation.signal == nil { stuck.remove(operation.id) }
+            watch.detail.escalation = nil
+            watch.detail.stuckSince = nil
+            return false
         }
         if let signal = escalation.signal {
             for pid in pids where pid > 1 && pid != getpid() { kill(pid, signal) }
         }
+        return true
     }
 
     /// Saves what the watcher saw while the operation runs; once it finished, its own last word stands.
     private func save(_ watch: HolderWatch) async {
         let id = watch.operation.id, detail = watch.detail
-        _ = try? await database.write { try OperationRecords.setDetailWhileUnfinished(id, detail, in: $0) }
+        do {
+            try await database.write { try OperationRecords.setDetailWhileUnfinished(id, detail, in: $0) }
+        } catch {
+            // What the watcher saw is kept in memory and saved with the next change, and the worker records
+            // the holders again with the operation's end.
+            Log.warning("release \(id): holders seen not saved yet: \(error)")
+        }
     }
 
     private func isFinished(_ id: String) async -> Bool {
         if waiters.hasFinished(id) { return true }
-        return (try? await store { database in
-            try database.read { try OperationRecords.isFinished(id, in: $0) }
-        }) ?? true
+        do {
+            return try await store { database in
+                try database.read { try OperationRecords.isFinished(id, in: $0) }
+            }
+        } catch {
+            // Keep watching: a release whose end cannot be read is not taken for finished.
+            Log.warning("release \(id): cannot read whether it finished: \(error)")
+            return false
+        }
     }
 
     static func callbackBody(_ assignment: Assignment, _ operation: GroupOperation) -> [UInt8] {
