@@ -10,7 +10,7 @@ enum WriteCheck {
     /// Throws `StartError`: "cannot write database PATH: SQLite's message (SQLite code N)".
     static func run(on database: Database) throws(StartError) {
         do {
-            try database.transaction(.immediate) { connection in
+            try database.write { connection in
                 try connection.run("UPDATE schema_migrations SET applied_at = applied_at "
                                    + "WHERE version = (SELECT max(version) FROM schema_migrations)")
             }

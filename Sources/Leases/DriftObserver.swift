@@ -79,7 +79,7 @@ public final class DriftObserver: Sendable {
             guard !pending.isEmpty else { return }
             let rows = pending
             do {
-                try database.transaction(.immediate) { connection in
+                try database.write { connection in
                     for row in rows { _ = try AuditLog.append(row, in: connection) }
                 }
                 pending.removeAll()

@@ -41,7 +41,7 @@ final class Journal {
         let rows = pending
         let result: T
         do {
-            result = try database.transaction(.immediate) { connection -> T in
+            result = try database.write { connection -> T in
                 for row in rows { try row(connection) }
                 return try body(connection)
             }

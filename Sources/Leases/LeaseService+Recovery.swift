@@ -86,7 +86,7 @@ extension LeaseService {
                 return driver == GroupBinder.vfio ? nil : (device.address, driver)
             }
             let at = now()
-            try database.transaction(.immediate) { connection in
+            try database.write { connection in
                 var updated = assignment
                 if off.isEmpty {
                     try Audit.assignment("assignment.reverified", assignment, caller: .system, before: assignment.state,
@@ -108,7 +108,7 @@ extension LeaseService {
     }
 
     private func remember(bootID: String) throws {
-        try database.transaction(.immediate) { connection in
+        try database.write { connection in
             try connection.run("INSERT INTO host_state (name, value) VALUES ('boot_id', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
                                .text(bootID))
         }

@@ -113,7 +113,7 @@ extension LeaseService {
         }
         // Sysfs is read before the transaction: its body runs on the committer, which every write waits for.
         let drivers = addresses.map { kernel.driver(of: $0) ?? "none" }
-        try database.transaction(.immediate) { connection in
+        try database.write { connection in
             for (entry, driver) in zip(entries, drivers) {
                 try QuarantineRecords.insert(entry, in: connection)
                 try Audit.append(action: "device.quarantined", actor: operation.actor, requestID: operation.requestID,
@@ -193,7 +193,7 @@ extension LeaseService {
         let end = { (connection: Connection) throws in
             try self.recordEnd(operation, assignment, error: error, detail: detail, at: at, in: connection)
         }
-        if let journal { try journal.commit(end) } else { try database.transaction(.immediate, end) }
+        if let journal { try journal.commit(end) } else { try database.write(end) }
     }
 
     /// An operation's end, inside the caller's transaction: its detail when given, its state, its audit row.

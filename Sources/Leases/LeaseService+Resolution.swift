@@ -16,7 +16,7 @@ extension LeaseService {
     /// `cause` says what stopped it, in the audit and the assignment's failure.
     func resolveInterrupted(_ operation: GroupOperation, _ report: inout RecoveryReport, cause: String = "vfiod stopped") throws {
         guard let (_, assignment) = try load(operation.id) else { return }
-        try database.transaction(.immediate) { connection in
+        try database.write { connection in
             try Audit.operation("operation.interrupted", operation, assignment: assignment, caller: .system,
                                 error: "\(cause) during \(operation.kind.rawValue) \(operation.id)", in: connection)
         }

@@ -34,7 +34,7 @@ extension AuditLog {
         var remaining = query.limit ?? Int.max
         while remaining > 0 {
             let (sql, bindings) = query.selectStatement(afterSeq: afterSeq, limit: min(remaining, exportBatchSize))
-            let records = try database.withConnection { connection in
+            let records = try database.read { connection in
                 try connection.query(sql, bindings: bindings) { try StoredAuditRow($0).record() }
             }
             guard let last = records.last else { return }

@@ -5,7 +5,7 @@ import Foundation
 /// A state change and its audit row commit together: append inside the transaction that makes the
 /// change,
 ///
-///     try database.transaction(.immediate) { connection in
+///     try database.write { connection in
 ///         try connection.run("UPDATE …")
 ///         try AuditLog.append(AuditEntry(actor: "ops", action: "assignment.created", …), in: connection)
 ///     }
@@ -45,14 +45,14 @@ public enum AuditLog {
     /// Appends `entry` in a transaction of its own, for events that change nothing else.
     @discardableResult
     public static func append(_ entry: AuditEntry, to database: Database) throws -> AuditRecord {
-        try database.transaction(.immediate) { try append(entry, in: $0) }
+        try database.write { try append(entry, in: $0) }
     }
 
     /// The rows matching `query`, in seq order (a keyset page when `afterSeq`/`limit` are set).
     public static func list(_ query: AuditQuery, in database: Database) throws -> [AuditRecord] {
         if let limit = query.limit, limit < 1 { throw AuditLogError.invalidQuery("limit \(limit) is below 1") }
         let (sql, bindings) = query.selectStatement(afterSeq: query.afterSeq, limit: query.limit)
-        return try database.withConnection { connection in
+        return try database.read { connection in
             try connection.query(sql, bindings: bindings) { try StoredAuditRow($0).record() }
         }
     }
@@ -60,7 +60,7 @@ public enum AuditLog {
     /// The newest row's seq and hash: `(0, 64 zeros)` for an empty history. Publish or store the head
     /// elsewhere to detect a history cut short (deleting the newest rows leaves a valid shorter chain).
     public static func head(in database: Database) throws -> (seq: Int64, hash: String) {
-        try database.withConnection { connection in
+        try database.read { connection in
             let rows = try connection.query("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1") {
                 ($0.int64(0), $0.string(1))
             }

@@ -14,7 +14,7 @@ public enum AuditLogError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notInTransaction:
-            "audit entries are appended inside a transaction (database.transaction(.immediate) { … })"
+            "audit entries are appended inside a transaction (database.write { … })"
         case let .invalidEntry(reason): "invalid audit entry: \(reason)"
         case let .invalidQuery(reason): "invalid audit query: \(reason)"
         case let .invalidRow(seq, reason): "audit row \(seq) is invalid: \(reason)"

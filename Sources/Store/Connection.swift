@@ -2,7 +2,7 @@ internal import CSQLite
 
 /// One open SQLite connection, used only while its `Database`'s lock is held.
 ///
-/// A `Connection` is handed to the closures of `Database.withConnection` and `Database.transaction`; it is
+/// A `Connection` is handed to the closures of `Database.read`, `Database.write` and `Database.withConnection`; it is
 /// not `Sendable` and must not be kept after the closure returns. Everything on it runs on the calling
 /// thread and blocks it (disk I/O, and up to the busy timeout when another process holds the write lock).
 public final class Connection {

@@ -109,14 +109,16 @@ public final class Database: Sendable {
         try writer.exclusive(body)
     }
 
-    /// Runs `body` in a transaction: returns once its changes committed, undoes them when it throws.
+    /// Runs `body` in a write transaction: returns once its changes committed, undoes them when it throws.
+    /// Blocks the calling thread (a worker's, the store's), never call it from a task: tasks use the async
+    /// `write(_:)`.
     ///
-    /// Transactions of threads that arrive together share one SQLite transaction (`BEGIN IMMEDIATE`, so
-    /// `kind` is only a statement of intent), each body in a savepoint of its own: a body that throws
-    /// undoes only its changes, and every caller returns only after the shared `COMMIT`, whose error it
-    /// rethrows. Bodies run one at a time, so each sees every change committed or made before it.
+    /// Transactions of threads that arrive together share one SQLite transaction (`BEGIN IMMEDIATE`), each
+    /// body in a savepoint of its own: a body that throws undoes only its changes, and every caller returns
+    /// only after the shared `COMMIT`, whose error it rethrows. Bodies run one at a time, so each sees every
+    /// change committed or made before it.
     @discardableResult
-    public func transaction<T>(_ kind: TransactionKind = .deferred, _ body: (Connection) throws -> T) throws -> T {
+    public func write<T>(_ body: (Connection) throws -> T) throws -> T {
         let result = Result { try writer.transaction(body) }
         health.note(result)
         return try result.get()
@@ -126,7 +128,7 @@ public final class Database: Sendable {
     /// I/O error, a read-only file — or `nil` when the last write committed.
     public var writeFault: DatabaseError? { health.current }
 
-    /// Runs `body` in a write transaction like `transaction(_:_:)`, suspending the calling task, never its
+    /// Runs `body` in a write transaction like the blocking `write(_:)`, suspending the calling task, never its
     /// thread, until the transaction committed: the one way to write from Swift's cooperative pool.
     /// `body` runs on the committer thread and must not block on anything but the connection.
     @discardableResult

@@ -20,7 +20,7 @@ public struct DeviceIdentityStore: Sendable {
             throw DeviceIdentityStoreError.duplicateAddress(identity.address)
         }
         let stamp = Timestamp.format(time)
-        return try database.transaction(.immediate) { connection in
+        return try database.write { connection in
             let latest = try Self.latestRows(connection)
             // A changed identity may be one seen at this address before (A → B → A): the conflict on the
             // identity index then moves its last_seen on instead of inserting a second row.
@@ -67,7 +67,7 @@ public struct DeviceIdentityStore: Sendable {
 
     /// Every identity seen at `address`, oldest first.
     public func history(address: String) throws -> [IdentityRecord] {
-        try database.withConnection { connection in
+        try database.read { connection in
             let statement = try connection.cachedStatement(
                 "SELECT \(Self.columns) FROM device_identities WHERE address = ? ORDER BY first_seen, id")
             try statement.bind(.text(address))
@@ -77,7 +77,7 @@ public struct DeviceIdentityStore: Sendable {
 
     /// The identity seen most recently at each address, by address.
     public func latest() throws -> [IdentityRecord] {
-        try database.withConnection { connection in
+        try database.read { connection in
             try Self.latestRows(connection).values.sorted { $0.identity.address < $1.identity.address }
                 .map { try $0.record() }
         }

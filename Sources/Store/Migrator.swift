@@ -38,7 +38,7 @@ public struct Migrator: Sendable {
     @discardableResult
     public func apply(to database: Database) throws -> [Int] {
         var applied: [Int] = []
-        while let version = try database.transaction(.immediate, applyNext) {
+        while let version = try database.write(applyNext) {
             applied.append(version)
         }
         return applied

@@ -32,7 +32,7 @@ public struct TokenStore: Sendable {
             throw TokenStoreError.invalidExpiry("it must be after the creation time \(Timestamp.format(time))")
         }
         let token = TokenSecret.generate()
-        let record = try database.transaction(.immediate) { connection in
+        let record = try database.write { connection in
             let taken = try connection.query("SELECT count(*) FROM tokens WHERE name = ?", bindings: [.text(name)]) {
                 $0.int64(0)
             }
@@ -96,7 +96,7 @@ public struct TokenStore: Sendable {
     @discardableResult
     public func revoke(name: String, actor: String = "cli", requestID: String? = nil,
                        at time: Date = Date()) throws -> TokenRecord {
-        try database.transaction(.immediate) { connection in
+        try database.write { connection in
             let changed = try connection.run("UPDATE tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL",
                                              .text(Timestamp.format(time)), .text(name))
             let record = try Self.record(named: name, connection)

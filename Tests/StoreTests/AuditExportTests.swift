@@ -64,7 +64,7 @@ import Testing
     @Test func exportFollowsTheQueryAcrossBatches() throws {
         try withAuditDatabase { database, _ in
             let total = AuditLog.exportBatchSize * 2 + 10
-            try database.transaction(.immediate) { connection in
+            try database.write { connection in
                 for index in 0..<total {
                     try AuditLog.append(AuditEntry(actor: "system", action: index.isMultiple(of: 2) ? "even" : "odd"),
                                         in: connection)

@@ -53,7 +53,7 @@ import Testing
 
     @Test func filtersSelectMatchingRows() throws {
         try withAuditDatabase { database, _ in
-            try database.transaction(.immediate) { connection in
+            try database.write { connection in
                 for index in 0..<12 {
                     try AuditLog.append(AuditEntry(time: auditTime(Double(index * 60)), actor: "system",
                                                    action: index.isMultiple(of: 4) ? "lease.expired" : "operation.step",
@@ -100,7 +100,7 @@ import Testing
         try withAuditDatabase { database, _ in
             let first = try appendSample(2, to: database)
             #expect(throws: Abandon.self) {
-                try database.transaction(.immediate) { connection in
+                try database.write { connection in
                     try connection.run("CREATE TABLE change (x)")
                     try AuditLog.append(AuditEntry(actor: "system", action: "assignment.created"), in: connection)
                     throw Abandon()

@@ -20,7 +20,7 @@ import Testing
             let records = try appendSample(2, to: database)
             // Inside a write transaction on the shared connection: verify neither waits for it nor sees
             // its uncommitted row.
-            let during = try database.transaction(.immediate) { connection in
+            let during = try database.write { connection in
                 try AuditLog.append(AuditEntry(actor: "system", action: "x"), in: connection)
                 return try AuditLog.verify(database)
             }

@@ -44,7 +44,7 @@ import Testing
             #expect(try database.read { try $0.query("SELECT n FROM t", bindings: []) { $0.int64(0) } } == [7])
             #expect(throws: DatabaseError.self) { try database.read { try $0.run("INSERT INTO t (n) VALUES (8)", bindings: []) } }
             // A write in progress on the writer is invisible to a read until it commits.
-            try database.transaction(.immediate) { connection in
+            try database.write { connection in
                 try connection.run("INSERT INTO t (n) VALUES (9)", bindings: [])
                 #expect(try database.read { try $0.query("SELECT count(*) FROM t", bindings: []) { $0.int64(0) } } == [1])
             }
@@ -146,7 +146,7 @@ import Testing
         try withTemporaryDirectory { directory in
             let database = try Database(path: databasePath(in: directory))
             try database.execute("CREATE TABLE t (x INTEGER)")
-            let id = try database.transaction(.immediate) { connection in
+            let id = try database.write { connection in
                 try connection.run("INSERT INTO t (x) VALUES (?)", 7)
                 return connection.lastInsertRowID
             }
@@ -161,7 +161,7 @@ import Testing
             let database = try Database(path: databasePath(in: directory))
             try database.execute("CREATE TABLE t (x INTEGER)")
             #expect(throws: Boom.self) {
-                try database.transaction(.immediate) { connection in
+                try database.write { connection in
                     try connection.run("INSERT INTO t (x) VALUES (1), (2)")
                     #expect(connection.changes == 2)
                     throw Boom()
@@ -177,7 +177,7 @@ import Testing
             let database = try Database(path: databasePath(in: directory))
             try database.execute("CREATE TABLE t (x INTEGER UNIQUE)")
             let error = #expect(throws: DatabaseError.self) {
-                try database.transaction(.deferred) { connection in
+                try database.write { connection in
                     try connection.run("INSERT INTO t (x) VALUES (1)")
                     try connection.run("INSERT INTO t (x) VALUES (1)")
                 }
@@ -233,7 +233,7 @@ import Testing
             DispatchQueue.concurrentPerform(iterations: 4) { thread in
                 for n in 0..<100 {
                     do {
-                        try database.transaction(.immediate) { connection in
+                        try database.write { connection in
                             try connection.run("INSERT INTO t VALUES (?, ?)", .integer(Int64(thread)), .integer(Int64(n)))
                         }
                     } catch {

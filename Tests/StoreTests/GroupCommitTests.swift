@@ -42,7 +42,7 @@ import Testing
             // The first body holds the committer until three more writers are queued behind it.
             onThreads(4) { index in
                 if index > 0 { firstInside.wait(); firstInside.signal() }
-                let visible = try? database.transaction(.immediate) { connection -> Int64 in
+                let visible = try? database.write { connection -> Int64 in
                     if index == 0 {
                         firstInside.signal()
                         holdFirst.wait()
@@ -74,7 +74,7 @@ import Testing
             onThreads(3) { index in
                 if index > 0 { firstInside.wait(); firstInside.signal() }
                 do {
-                    try database.transaction(.immediate) { connection in
+                    try database.write { connection in
                         if index == 0 { firstInside.signal(); holdFirst.wait() }
                         try connection.run("INSERT INTO t (n) VALUES (?)", .integer(Int64(10 + index)))
                         // The second writer inserts a duplicate of the first's row after its own: both undone.
@@ -100,7 +100,7 @@ import Testing
             _ = try Migrator().apply(to: database)
             onThreads(16) { index in
                 for step in 0..<25 {
-                    _ = try? database.transaction(.immediate) { connection in
+                    _ = try? database.write { connection in
                         try AuditLog.append(AuditEntry(actor: "writer-\(index)", action: "step \(step)"), in: connection)
                     }
                 }
@@ -119,10 +119,10 @@ import Testing
         try withTemporaryDirectory { directory in
             let database = try Database(path: databasePath(in: directory))
             try database.execute("CREATE TABLE t (n INTEGER)")
-            try database.transaction(.immediate) { connection in
+            try database.write { connection in
                 try connection.run("INSERT INTO t (n) VALUES (1)")
                 #expect(throws: DatabaseError.self) {
-                    try database.transaction(.immediate) { inner in
+                    try database.write { inner in
                         try inner.run("INSERT INTO t (n) VALUES (2)")
                         try inner.run("INSERT INTO nowhere (n) VALUES (3)")
                     }
@@ -142,7 +142,7 @@ import Testing
             let firstInside = DispatchSemaphore(value: 0)
             // A thread holds the committer inside its body while tasks queue their writes behind it.
             let holder = Thread {
-                _ = try? database.transaction(.immediate) { connection in
+                _ = try? database.write { connection in
                     firstInside.signal()
                     holdFirst.wait()
                     try connection.run("INSERT INTO t (n) VALUES (0)")
@@ -188,7 +188,7 @@ import Testing
     @Test func theCommitterRunsAtAHigherPriorityWhereTheProcessMayGiveIt() throws {
         try withTemporaryDirectory { directory in
             let database = try Database(path: databasePath(in: directory))
-            let committerNice = try database.transaction(.immediate) { _ in
+            let committerNice = try database.write { _ in
                 // /proc/thread-self/stat: field 19 is the nice value (after the parenthesised name).
                 let stat = try String(contentsOfFile: "/proc/thread-self/stat", encoding: .utf8)
                 let fields = stat[stat.range(of: ")")!.upperBound...].split(separator: " ")
