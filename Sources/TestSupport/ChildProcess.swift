@@ -42,18 +42,23 @@ public final class ChildProcess: @unchecked Sendable {
     private let exited = DispatchSemaphore(value: 0)
 
     /// Starts `executable ARGUMENTS` with `environment` (nil: this process's) and standard input empty.
-    public init(executable: String, arguments: [String], environment: [String: String]? = nil) throws {
+    /// With `mergingStandardError`, standard error goes down standard output's pipe (interleaved as
+    /// written) and `.standardError` stays empty.
+    public init(executable: String, arguments: [String], environment: [String: String]? = nil,
+                mergingStandardError: Bool = false) throws {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let environment { process.environment = environment }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
-        process.standardError = err
+        process.standardError = mergingStandardError ? out : err
         process.standardInput = FileHandle.nullDevice
         process.terminationHandler = { [exited] _ in exited.signal() }
+        if mergingStandardError { ended.insert(.standardError) }
         try process.run()
         do {
-            for (stream, pipe) in [(Stream.standardOutput, out), (.standardError, err)] {
+            let pipes = mergingStandardError ? [(Stream.standardOutput, out)] : [(.standardOutput, out), (.standardError, err)]
+            for (stream, pipe) in pipes {
                 let reader = pipe.fileHandleForReading
                 try DedicatedThread.start(name: "child-output") { [self] in drain(reader, into: stream) }
             }
@@ -64,9 +69,10 @@ public final class ChildProcess: @unchecked Sendable {
         }
     }
 
-    /// Runs `executable ARGUMENTS` until it exits and both its streams end.
-    public static func run(_ executable: String, _ arguments: [String]) throws -> Output {
-        let child = try ChildProcess(executable: executable, arguments: arguments)
+    /// Runs `executable ARGUMENTS` until it exits and both its streams end (see `init` for
+    /// `mergingStandardError`).
+    public static func run(_ executable: String, _ arguments: [String], mergingStandardError: Bool = false) throws -> Output {
+        let child = try ChildProcess(executable: executable, arguments: arguments, mergingStandardError: mergingStandardError)
         let exit = child.waitForExit()
         child.waitForEnd(of: .standardOutput)
         child.waitForEnd(of: .standardError)
