@@ -38,94 +38,29 @@ public final class VFIOD: Sendable {
     /// Opens the database, the kernel and pci.ids. Throws `StartError` with one printable line.
     public init(configuration: Configuration) throws(StartError) {
         self.configuration = configuration
-        if configuration.authDisabled && !configuration.listensOnLoopback {
-            throw StartError(description: "--no-auth is only allowed on a loopback listener, not \(configuration.listenAddress)")
-        }
-        if configuration.tls.server == nil && !configuration.insecureListen && !configuration.listensOnLoopback {
-            throw StartError(description: "a listener that is not loopback (\(configuration.listenAddress)) needs TLS (--tls-cert and --tls-key) or --insecure-listen")
-        }
-        database = try StartError.wrap("cannot open database \(configuration.databasePath)") {
-            let database = try Database(path: configuration.databasePath)
-            _ = try Migrator().apply(to: database)
-            return database
-        }
-        try WriteCheck.run(on: database)
-        let opened = database
-        checkpointer = try StartError.wrap("cannot open database \(configuration.databasePath) for checkpoints") {
-            try WALCheckpointer(database: opened)
-        }
-        let kernel: any HostKernel = try StartError.wrap("cannot load simulated host \(configuration.simulate ?? "")") {
-            if let source = configuration.simulate {
-                return try SimulatedKernel(source: source, inPlace: configuration.simulateInPlace)
-            }
-            return LinuxKernel(paths: HostPaths(root: configuration.hostRoot))
-        }
+        try Self.checkListener(configuration)
+        let (database, checkpointer) = try Self.openStore(configuration)
+        self.database = database
+        self.checkpointer = checkpointer
+        let kernel = try Self.openKernel(configuration)
         self.kernel = kernel
         workers = WorkerPool(name: "vfiod-kernel", threads: configuration.workerThreads,
                              queueLimit: configuration.workerQueueLimit, stuckAfterSeconds: 30, maxExtraThreads: 16)
         storeExecutor = DedicatedExecutor(name: "vfiod-sqlite", queueLimit: 65536, stuckAfterSeconds: 30)
-        let names = PCINames.load(path: configuration.pciIDsPath)
-        let builder = InventoryBuilder(allowlist: configuration.allowlist, names: names)
-        let identities = DeviceIdentityStore(database: database)
-        let drift = DriftObserver(database: database)
-        let storeProblem = Mutex<String?>(nil)
-        let apiBox = Mutex<APIService?>(nil)
-        let leasesBox = Mutex<LeaseService?>(nil)
-        inventory = InventoryService(kernel: kernel, builder: builder, intervalSeconds: configuration.refreshIntervalSeconds,
-                                     leaseMarks: { leasesBox.withLock { $0 }?.leaseMarks ?? [:] }) { snapshot, fullScan in
-            apiBox.withLock { $0 }?.snapshotDidChange(snapshot)
-            drift.observe(snapshot)
-            // Identities change only when hardware does: record them from full scans, not from the
-            // patches every bind and release publishes.
-            if fullScan {
-                let problem = IdentityRecorder.record(snapshot, into: identities)
-                storeProblem.withLock { $0 = problem }
-            }
-        }
+        let late = LateBindings()
+        inventory = Self.makeInventory(configuration, kernel: kernel, database: database, late: late)
         let leases = LeaseService(database: database, kernel: kernel, inventory: inventory, workers: workers,
                                   storeExecutor: storeExecutor, maxTTLSeconds: configuration.maxTTLSeconds,
                                   callbackHosts: configuration.callbackHosts)
         self.leases = leases
-        leasesBox.withLock { $0 = leases }
-        let verifier = configuration.authDisabled
+        late.leases.withLock { $0 = leases }
+        tokenVerifier = configuration.authDisabled
             ? nil : StoreTokenVerifier(database: database, outageGraceSeconds: configuration.tokenOutageGraceSeconds)
-        tokenVerifier = verifier
-        let authentication: AuthenticationMode = verifier.map {
-            .tokens(CertificateIdentityVerifier(tokens: $0, identities: configuration.tls.principals))
-        } ?? .disabled
-        let workers = workers
-        let api = APIService(inventory: inventory, leases: leases, database: database,
-                             hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
-                             openAPIDocument: Array(PackageResources.openapi_yaml), authentication: authentication,
-                             extraMetrics: { WorkerMetrics.render(workers.stats) + WorkerMetrics.renderReleases(stuck: leases.stuckReleases.count) }) {
-            var problems = storeProblem.withLock { $0 }.map { ["the database is failing: \($0)"] } ?? []
-            if let fault = opened.writeFault {
-                problems.append("the database cannot be written (\(fault.isStorageFull ? "its file system is full" : fault.message)); "
-                                + "operations that could not journal resume once a write commits")
-            }
-            let stuck = workers.stats.stuckJobs
-            if !stuck.isEmpty { problems.append("kernel operations stuck: " + stuck.map(\.label).joined(separator: ", ")) }
-            let releases = leases.stuckReleases
-            if !releases.isEmpty {
-                problems.append("releases stuck (holders kept the devices past releaseTimeoutSeconds): " + releases.joined(separator: ", "))
-            }
-            return problems
-        }
-        apiBox.withLock { $0 = api }
+        let api = Self.makeAPI(configuration, inventory: inventory, leases: leases, database: database, kernel: kernel,
+                               workers: workers, tokens: tokenVerifier, late: late)
+        late.api.withLock { $0 = api }
         self.api = api
-        var http = HTTPServerConfiguration(host: configuration.listenHost, port: configuration.listenPort)
-        http.threadPoolSize = configuration.httpThreads
-        http.maxBodyBytes = configuration.maxBodyBytes
-        http.connectionTimeoutSeconds = configuration.connectionTimeoutSeconds
-        http.connectionsPerIP = configuration.connectionsPerIP
-        http.connectionLimit = configuration.connectionLimit
-        http.requestDeadline = .milliseconds(Int(configuration.requestDeadlineSeconds * 1000))
-        if configuration.accessLog {
-            http.accessLog = { entry in FileHandle.standardError.write(Data((entry.jsonLine + "\n").utf8)) }
-        }
-        http.errorLog = { message in Log.warning("http: \(message)") }
-        http.tls = configuration.tls.server
-        server = HTTPServer(configuration: http) { request in await api.handle(request) }
+        server = Self.makeServer(configuration, api: api)
     }
 
     /// Recovers interrupted operations, scans the host, then starts serving.
@@ -180,6 +115,127 @@ public final class VFIOD: Sendable {
         checkpointer.stop()
         inventory.stop()
         (kernel as? SimulatedKernel)?.close()
+    }
+}
+
+/// What the pieces built first reach only once later ones exist: the inventory publishes to the API and
+/// asks the leases for their marks, and readiness reports the identity store's last problem.
+private final class LateBindings: Sendable {
+    /// The API, set once built.
+    let api = Mutex<APIService?>(nil)
+    /// The lease service, set once built.
+    let leases = Mutex<LeaseService?>(nil)
+    /// Why the last identity recording failed; nil when it succeeded.
+    let storeProblem = Mutex<String?>(nil)
+}
+
+/// The builders `VFIOD.init` wires the service from, in start order: listener check, store, kernel,
+/// inventory, API and HTTP server.
+private extension VFIOD {
+    /// Refuses listeners the configuration may not use: `--no-auth` off loopback, plain HTTP off loopback
+    /// without `--insecure-listen`.
+    static func checkListener(_ configuration: Configuration) throws(StartError) {
+        if configuration.authDisabled && !configuration.listensOnLoopback {
+            throw StartError(description: "--no-auth is only allowed on a loopback listener, not \(configuration.listenAddress)")
+        }
+        if configuration.tls.server == nil && !configuration.insecureListen && !configuration.listensOnLoopback {
+            throw StartError(description: "a listener that is not loopback (\(configuration.listenAddress)) needs TLS (--tls-cert and --tls-key) or --insecure-listen")
+        }
+    }
+
+    /// Opens and migrates the database, checks that it can be written, and opens its checkpointer.
+    static func openStore(_ configuration: Configuration) throws(StartError) -> (Database, WALCheckpointer) {
+        let database = try StartError.wrap("cannot open database \(configuration.databasePath)") {
+            let database = try Database(path: configuration.databasePath)
+            _ = try Migrator().apply(to: database)
+            return database
+        }
+        try WriteCheck.run(on: database)
+        let checkpointer = try StartError.wrap("cannot open database \(configuration.databasePath) for checkpoints") {
+            try WALCheckpointer(database: database)
+        }
+        return (database, checkpointer)
+    }
+
+    /// The simulated kernel when `--simulate` names a host, else Linux below `hostRoot`.
+    static func openKernel(_ configuration: Configuration) throws(StartError) -> any HostKernel {
+        try StartError.wrap("cannot load simulated host \(configuration.simulate ?? "")") {
+            if let source = configuration.simulate {
+                return try SimulatedKernel(source: source, inPlace: configuration.simulateInPlace)
+            }
+            return LinuxKernel(paths: HostPaths(root: configuration.hostRoot))
+        }
+    }
+
+    /// The inventory service: each snapshot goes to the API and the drift observer, and a full scan's
+    /// identities are recorded.
+    static func makeInventory(_ configuration: Configuration, kernel: any HostKernel, database: Database,
+                              late: LateBindings) -> InventoryService {
+        let names = PCINames.load(path: configuration.pciIDsPath)
+        let builder = InventoryBuilder(allowlist: configuration.allowlist, names: names)
+        let identities = DeviceIdentityStore(database: database)
+        let drift = DriftObserver(database: database)
+        return InventoryService(kernel: kernel, builder: builder, intervalSeconds: configuration.refreshIntervalSeconds,
+                                leaseMarks: { late.leases.withLock { $0 }?.leaseMarks ?? [:] }) { snapshot, fullScan in
+            late.api.withLock { $0 }?.snapshotDidChange(snapshot)
+            drift.observe(snapshot)
+            // Identities change only when hardware does: record them from full scans, not from the
+            // patches every bind and release publishes.
+            if fullScan {
+                let problem = IdentityRecorder.record(snapshot, into: identities)
+                late.storeProblem.withLock { $0 = problem }
+            }
+        }
+    }
+
+    /// The API: tokens (or none with `--no-auth`), worker metrics, and readiness.
+    static func makeAPI(_ configuration: Configuration, inventory: InventoryService, leases: LeaseService,
+                        database: Database, kernel: any HostKernel, workers: WorkerPool, tokens: StoreTokenVerifier?,
+                        late: LateBindings) -> APIService {
+        let authentication: AuthenticationMode = tokens.map {
+            .tokens(CertificateIdentityVerifier(tokens: $0, identities: configuration.tls.principals))
+        } ?? .disabled
+        return APIService(inventory: inventory, leases: leases, database: database,
+                          hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
+                          openAPIDocument: Array(PackageResources.openapi_yaml), authentication: authentication,
+                          extraMetrics: { WorkerMetrics.render(workers.stats) + WorkerMetrics.renderReleases(stuck: leases.stuckReleases.count) }) {
+            readinessProblems(database: database, workers: workers, leases: leases, late: late)
+        }
+    }
+
+    /// What keeps the service from being ready: a failing or unwritable database, stuck kernel operations,
+    /// stuck releases. Empty means ready.
+    static func readinessProblems(database: Database, workers: WorkerPool, leases: LeaseService,
+                                          late: LateBindings) -> [String] {
+        var problems = late.storeProblem.withLock { $0 }.map { ["the database is failing: \($0)"] } ?? []
+        if let fault = database.writeFault {
+            problems.append("the database cannot be written (\(fault.isStorageFull ? "its file system is full" : fault.message)); "
+                            + "operations that could not journal resume once a write commits")
+        }
+        let stuck = workers.stats.stuckJobs
+        if !stuck.isEmpty { problems.append("kernel operations stuck: " + stuck.map(\.label).joined(separator: ", ")) }
+        let releases = leases.stuckReleases
+        if !releases.isEmpty {
+            problems.append("releases stuck (holders kept the devices past releaseTimeoutSeconds): " + releases.joined(separator: ", "))
+        }
+        return problems
+    }
+
+    /// The HTTP server on the configured listener, limits, logs and TLS, handing every request to `api`.
+    static func makeServer(_ configuration: Configuration, api: APIService) -> HTTPServer {
+        var http = HTTPServerConfiguration(host: configuration.listenHost, port: configuration.listenPort)
+        http.threadPoolSize = configuration.httpThreads
+        http.maxBodyBytes = configuration.maxBodyBytes
+        http.connectionTimeoutSeconds = configuration.connectionTimeoutSeconds
+        http.connectionsPerIP = configuration.connectionsPerIP
+        http.connectionLimit = configuration.connectionLimit
+        http.requestDeadline = .milliseconds(Int(configuration.requestDeadlineSeconds * 1000))
+        if configuration.accessLog {
+            http.accessLog = { entry in FileHandle.standardError.write(Data((entry.jsonLine + "\n").utf8)) }
+        }
+        http.errorLog = { message in Log.warning("http: \(message)") }
+        http.tls = configuration.tls.server
+        return HTTPServer(configuration: http) { request in await api.handle(request) }
     }
 }
 

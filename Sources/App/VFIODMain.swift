@@ -58,7 +58,7 @@ public enum VFIODMain {
             return 1
         }
         let tls = service.tlsSummary.map { " with TLS (\($0))" } ?? ""
-        Log.info("listening on \(configuration.listenHost):\(service.port)\(tls) (\(configuration.simulate == nil ? "host root \(configuration.hostRoot)" : "simulating \(configuration.simulate!)"))")
+        Log.info("listening on \(configuration.listenHost):\(service.port)\(tls) (\(configuration.simulate.map { "simulating \($0)" } ?? "host root \(configuration.hostRoot)"))")
         reload.onSignal { reloadTLS(service) }
         let signal = await termination.wait()
         Log.info("received \(signal), shutting down")

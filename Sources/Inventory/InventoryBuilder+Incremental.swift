@@ -21,32 +21,11 @@ extension InventoryBuilder {
                   leases: leases)
         }
         guard let state = previous.buildState, previous.devices.count == scan.devices.count,
-              previous.groups.count == scan.groups.count else { return full() }
+              previous.groups.count == scan.groups.count,
+              let newFacts = rereadFacts(changedFacts, scan: scan, previous: previous) else { return full() }
         let positions = previous.devicePositions
-        // Positions whose facts come from `scan`; every other device keeps its facts from `previous`.
-        var newFacts: [Int: PCIDeviceFacts] = [:]
-        for address in changedFacts {
-            guard let position = positions[address], scan.devices.indices.contains(position),
-                  scan.devices[position].address == address else { return full() }
-            let old = previous.devices[position].facts
-            let new = scan.devices[position]
-            if old.iommuGroup != new.iommuGroup || Self.isBridgeClass(old) != Self.isBridgeClass(new)
-                || protection.directReason(old) != protection.directReason(new) { return full() }
-            newFacts[position] = new
-        }
-        var dirty = Set(newFacts.keys)
-        for (address, mark) in leases where state.marks[address] != mark {
-            if let position = positions[address] { dirty.insert(position) }
-        }
-        for address in state.marks.keys where leases[address] == nil {
-            if let position = positions[address] { dirty.insert(position) }
-        }
-        var dirtyGroups = Set<Int>()
-        let nodesChanged = previous.host.vfioGroupNodes.symmetricDifference(scan.host.vfioGroupNodes)
-        for id in nodesChanged {
-            for position in state.topology.devicesLinkingGroup[id] ?? [] { dirty.insert(position) }
-            if let position = previous.groupIndex(of: id) { dirtyGroups.insert(position) }
-        }
+        var (dirty, dirtyGroups) = Self.stalePositions(previous: previous, state: state, scan: scan, leases: leases)
+        dirty.formUnion(newFacts.keys)
 
         var devices = previous.devices
         var counts = previous.stateCounts
@@ -61,23 +40,71 @@ extension InventoryBuilder {
             changedDevices.append(position)
             for group in state.topology.groupsOfDevice[position] { dirtyGroups.insert(group) }
         }
-
-        var groups = previous.groups
-        var changedGroups: [Int] = []
-        for position in dirtyGroups.sorted() {
-            let id = groups[position].id
-            guard let members = scan.groups[id] else { return full() }
-            let rebuilt = group(id: id, members: members, host: scan.host) { positions[$0].map { devices[$0] } }
-            guard rebuilt != groups[position] else { continue }
-            groups[position] = rebuilt
-            changedGroups.append(position)
-        }
+        guard let (groups, changedGroups) = rebuildGroups(dirtyGroups, previous: previous, scan: scan, devices: devices)
+        else { return full() }
         return InventorySnapshot(
             generation: generation, takenAt: takenAt, scanDuration: scanDuration, host: scan.host, backend: backend,
             sortedDevices: devices, sortedGroups: groups, notes: scan.notes, deviceIndex: positions,
             groupIndex: previous.groupPositions, stateCounts: counts,
             changes: InventoryChanges(baseGeneration: previous.generation, devices: changedDevices, groups: changedGroups),
             buildState: InventoryBuildState(marks: leases, protected: state.protected, topology: state.topology))
+    }
+
+    /// The re-read facts of `changed` by position in `previous`; nil when one cannot be patched in (not at
+    /// its old position, or its group, bridge class or direct protection reason changed).
+    private func rereadFacts(_ changed: [PCIAddress], scan: HostScan,
+                             previous: InventorySnapshot) -> [Int: PCIDeviceFacts]? {
+        let positions = previous.devicePositions
+        var newFacts: [Int: PCIDeviceFacts] = [:]
+        for address in changed {
+            guard let position = positions[address], scan.devices.indices.contains(position),
+                  scan.devices[position].address == address else { return nil }
+            let old = previous.devices[position].facts
+            let new = scan.devices[position]
+            if old.iommuGroup != new.iommuGroup || Self.isBridgeClass(old) != Self.isBridgeClass(new)
+                || protection.directReason(old) != protection.directReason(new) { return nil }
+            newFacts[position] = new
+        }
+        return newFacts
+    }
+
+    /// The device positions whose lease mark changed or whose group's `/dev/vfio/<N>` node came or went,
+    /// and the group positions of those nodes.
+    private static func stalePositions(previous: InventorySnapshot, state: InventoryBuildState, scan: HostScan,
+                                       leases: [PCIAddress: LeaseMark]) -> (devices: Set<Int>, groups: Set<Int>) {
+        let positions = previous.devicePositions
+        var dirty = Set<Int>()
+        for (address, mark) in leases where state.marks[address] != mark {
+            if let position = positions[address] { dirty.insert(position) }
+        }
+        for address in state.marks.keys where leases[address] == nil {
+            if let position = positions[address] { dirty.insert(position) }
+        }
+        var dirtyGroups = Set<Int>()
+        let nodesChanged = previous.host.vfioGroupNodes.symmetricDifference(scan.host.vfioGroupNodes)
+        for id in nodesChanged {
+            for position in state.topology.devicesLinkingGroup[id] ?? [] { dirty.insert(position) }
+            if let position = previous.groupIndex(of: id) { dirtyGroups.insert(position) }
+        }
+        return (dirty, dirtyGroups)
+    }
+
+    /// `previous`'s groups with those at `dirty` positions built again over `devices`, and the positions
+    /// that changed; nil when a group is missing from `scan`.
+    private func rebuildGroups(_ dirty: Set<Int>, previous: InventorySnapshot, scan: HostScan,
+                               devices: [Device]) -> (groups: [IOMMUGroup], changed: [Int])? {
+        let positions = previous.devicePositions
+        var groups = previous.groups
+        var changedGroups: [Int] = []
+        for position in dirty.sorted() {
+            let id = groups[position].id
+            guard let members = scan.groups[id] else { return nil }
+            let rebuilt = group(id: id, members: members, host: scan.host) { positions[$0].map { devices[$0] } }
+            guard rebuilt != groups[position] else { continue }
+            groups[position] = rebuilt
+            changedGroups.append(position)
+        }
+        return (groups, changedGroups)
     }
 
     /// Moves one device from `old` to `new` in `counts`, dropping a state whose count reaches zero (as

@@ -144,7 +144,7 @@ public final class InventoryService: Sendable {
         published.scan = nil
         let changed = kernel.rescan(addresses, updating: &scan)
         published.scan = scan
-        publish(fullScan: false, changedFacts: changed)
+        publish(scan, fullScan: false, changedFacts: changed)
     }
 
     /// Ends the refresh thread after its current scan.
@@ -185,7 +185,8 @@ public final class InventoryService: Sendable {
             if stopping { return wakeEveryone() }
             if onlyRepublish {
                 publishLock.lock()
-                publish(fullScan: false, changedFacts: [])
+                // The refresh thread starts after the first scan is published: there is a scan to rebuild from.
+                if let scan = published.scan { publish(scan, fullScan: false, changedFacts: []) }
                 publishLock.unlock()
                 continue
             }
@@ -227,20 +228,19 @@ public final class InventoryService: Sendable {
         published.scan = scan
         published.takenAt = started
         published.duration = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return publish(fullScan: true, changedFacts: [])
+        return publish(scan, fullScan: true, changedFacts: [])
     }
 
-    /// Builds a snapshot from the published scan and the lease marks and hands it out. Caller holds
+    /// Builds a snapshot from `scan` (the one just published) and the lease marks and hands it out. Caller holds
     /// `publishLock`, so snapshots leave in generation order.
     ///
     /// After a full scan everything is built again. Otherwise the published scan is the previous
     /// snapshot's with only `changedFacts` re-read, and the snapshot is derived from the previous one:
     /// only the devices those facts, changed lease marks or `/dev/vfio` nodes touch are built again.
     @discardableResult
-    private func publish(fullScan: Bool, changedFacts: [PCIAddress]) -> InventorySnapshot {
+    private func publish(_ scan: HostScan, fullScan: Bool, changedFacts: [PCIAddress]) -> InventorySnapshot {
         let previous = state.withLock { $0.snapshot }
         let generation = (previous?.generation ?? 0) + 1
-        let scan = published.scan!
         let snapshot = if !fullScan, let previous {
             builder.build(scan: scan, backend: kernel.backend, generation: generation, takenAt: published.takenAt,
                           scanDuration: published.duration, leases: leaseMarks(), previous: previous,

@@ -81,8 +81,8 @@ public struct ResetPreview: Sendable, Hashable {
             blockers.append(Blocker(address: address, reason: target?.state == .quarantined
                 ? "the device is quarantined: an admin must clear it first"
                 : "the device is not leased: vfiod resets only devices it holds on vfio-pci (lease it, or set resetOnRelease)"))
-        } else if target?.state != .assigned {
-            blockers.append(Blocker(address: address, reason: "its assignment (\(assignmentID ?? "?")) is \(target!.state.rawValue)"))
+        } else if let target, target.state != .assigned {
+            blockers.append(Blocker(address: address, reason: "its assignment (\(assignmentID ?? "?")) is \(target.state.rawValue)"))
         }
         for scoped in plan.scope {
             guard let device = snapshot.device(scoped) else { continue }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// Gives a NIC the host's default route for the length of a check, so that vfiod must protect it: on Linux
 /// with `ip` (link up, `default dev IFACE`), on the simulated kernel by writing the tree's `proc/net/route`.
@@ -42,14 +43,10 @@ struct DefaultRouteStep {
     }
 
     private static func ip(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip")
-        process.arguments = arguments
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw ScenarioFailure("ip \(arguments.joined(separator: " ")) exited \(process.terminationStatus)")
+        let tool = FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") ? "/usr/sbin/ip" : "/sbin/ip"
+        let result = try ChildProcess.run(tool, arguments)
+        guard result.exit.status == 0 else {
+            throw ScenarioFailure("ip \(arguments.joined(separator: " ")) exited \(result.exit.status): \(result.err)")
         }
     }
 }

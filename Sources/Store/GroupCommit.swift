@@ -170,22 +170,18 @@ final class GroupCommit: @unchecked Sendable {
         do {
             try connection.run("BEGIN IMMEDIATE")
         } catch {
-            failure = error
-        }
-        if failure == nil {
-            // The first body needs no savepoint (nor SQLite its statement journal): when it throws, nobody
-            // else's work is in the transaction yet, and the whole of it is rolled back and begun again.
-            let succeeded = first.run(connection)
-            members.append((first, succeeded))
-            if !succeeded {
-                if connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
-                do { try connection.run("BEGIN IMMEDIATE") } catch { failure = error }
-            }
-        } else {
             // Without a transaction the body cannot run: it fails with BEGIN's error.
-            first.refuse(failure!)
+            first.refuse(error)
             first.finish()
             return
+        }
+        // The first body needs no savepoint (nor SQLite its statement journal): when it throws, nobody
+        // else's work is in the transaction yet, and the whole of it is rolled back and begun again.
+        let succeeded = first.run(connection)
+        members.append((first, succeeded))
+        if !succeeded {
+            if connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
+            do { try connection.run("BEGIN IMMEDIATE") } catch { failure = error }
         }
         while failure == nil, members.count < Self.maximumBatchSize, let request = nextTransactionWaiting() {
             let succeeded = runInSavepoint(request)

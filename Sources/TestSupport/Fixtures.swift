@@ -38,14 +38,10 @@ public enum Fixtures {
     /// Unpacks `<name>.tar.gz` into a new temporary directory (with `tar`); the directory is the host root.
     public static func unpackSnapshot(_ name: String) throws -> TemporaryDirectory {
         let directory = try TemporaryDirectory(prefix: "snapshot")
-        let tar = Process()
-        tar.executableURL = URL(fileURLWithPath: "/bin/tar")
-        tar.arguments = ["-xzf", snapshotDirectory + "/" + name + ".tar.gz", "-C", directory.path]
-        try tar.run()
-        tar.waitUntilExit()
-        guard tar.terminationStatus == 0 else {
+        let tar = try ChildProcess.run("/bin/tar", ["-xzf", snapshotDirectory + "/" + name + ".tar.gz", "-C", directory.path])
+        guard tar.exit.status == 0 else {
             directory.remove()
-            throw FixtureError("tar -xzf \(name).tar.gz exited with \(tar.terminationStatus)")
+            throw FixtureError("tar -xzf \(name).tar.gz exited with \(tar.exit.status): \(tar.err)")
         }
         return directory
     }

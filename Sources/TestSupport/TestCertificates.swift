@@ -62,17 +62,8 @@ public final class TestCertificates: @unchecked Sendable {
 
     /// Runs `command` with standard input empty; its status and its standard output and error together.
     public static func run(_ command: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try ChildProcess.run(command[0], Array(command.dropFirst()), mergingStandardError: true)
+        return (result.exit.status, result.out)
     }
 
     /// `curl` over HTTPS to 127.0.0.1:`port`, trusting the CA, with a client certificate when given.

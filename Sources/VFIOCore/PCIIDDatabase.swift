@@ -71,22 +71,26 @@ public struct PCIIDDatabase: Sendable {
             if tabs == 0, text[index] == UInt8(ascii: "C"), index + 1 < lineEnd, text[index + 1] == 0x20 {
                 index += 2
                 guard let id = Self.hex(text, &index, lineEnd) else { continue }
-                baseClass = UInt8(truncatingIfNeeded: id); subclass = nil; vendor = nil
-                classes[baseClass!] = Self.name(text, index, lineEnd)
+                let code = UInt8(truncatingIfNeeded: id)
+                baseClass = code; subclass = nil; vendor = nil
+                classes[code] = Self.name(text, index, lineEnd)
                 continue
             }
             guard let id = Self.hex(text, &index, lineEnd) else { continue }
             switch tabs {
             case 0:
-                vendor = UInt16(truncatingIfNeeded: id); device = nil; baseClass = nil
-                vendors[vendor!] = Self.name(text, index, lineEnd)
+                let vendorID = UInt16(truncatingIfNeeded: id)
+                vendor = vendorID; device = nil; baseClass = nil
+                vendors[vendorID] = Self.name(text, index, lineEnd)
             case 1:
                 if let vendor {
-                    device = UInt16(truncatingIfNeeded: id)
-                    devices[UInt32(vendor) << 16 | UInt32(device!)] = Self.name(text, index, lineEnd)
+                    let deviceID = UInt16(truncatingIfNeeded: id)
+                    device = deviceID
+                    devices[UInt32(vendor) << 16 | UInt32(deviceID)] = Self.name(text, index, lineEnd)
                 } else if let baseClass {
-                    subclass = UInt8(truncatingIfNeeded: id)
-                    subclasses[UInt16(baseClass) << 8 | UInt16(subclass!)] = Self.name(text, index, lineEnd)
+                    let subclassCode = UInt8(truncatingIfNeeded: id)
+                    subclass = subclassCode
+                    subclasses[UInt16(baseClass) << 8 | UInt16(subclassCode)] = Self.name(text, index, lineEnd)
                 }
             case 2:
                 if let vendor, let device {

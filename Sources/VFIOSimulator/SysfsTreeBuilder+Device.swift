@@ -14,28 +14,67 @@ extension SysfsTreeBuilder {
     /// Writes one function's directory, attributes and links.
     func writeDevice(_ device: DeviceSpec, host: HostSpec, directories: [PCIAddress: String],
                      context: inout BuildContext, _ writer: inout TreeWriter) throws {
-        let address = device.address.description
-        let directory = directories[device.address]!
+        let directory = try Self.directory(of: device.address, in: directories)
+        try Self.writeAttributes(device, in: directory, &writer)
+        try writer.link("sys/bus/pci/devices/" + device.address.description, to: directory)
+        try Self.writeBindings(device, in: directory, host: host, context: &context, &writer)
+        if let sriov = device.sriov {
+            try writer.file(directory + "/sriov_totalvfs", "\(sriov.totalVFs)\n")
+            try writer.file(directory + "/sriov_numvfs", "\(sriov.numVFs)\n")
+            let vfs = host.devices.filter { $0.physfn == device.address }.map(\.address).sorted()
+            for (index, vf) in vfs.enumerated() {
+                try writer.link(directory + "/virtfn\(index)", to: try Self.directory(of: vf, in: directories))
+            }
+        }
+        if let physfn = device.physfn, let pfDirectory = directories[physfn] {
+            try writer.link(directory + "/physfn", to: pfDirectory)
+        }
+        for disk in device.blockDevices {
+            try writeBlockDevice(disk, below: directory, context: &context, &writer)
+        }
+        for interface in device.netInterfaces {
+            try writer.file(directory + "/net/" + interface.name + "/ifindex", "\(context.ifindex)\n")
+            context.ifindex += 1
+            try writer.link("sys/class/net/" + interface.name, to: directory + "/net/" + interface.name)
+            context.routes.append((interface.name, interface.defaultRoute))
+        }
+    }
+
+    /// The function's directory below `sys/devices`, as `build` laid them out.
+    private static func directory(of address: PCIAddress, in directories: [PCIAddress: String]) throws -> String {
+        guard let directory = directories[address] else {
+            throw TopologyError("device \(address): not a device of this host")
+        }
+        return directory
+    }
+
+    /// The IDs, class, revision, driver_override, NUMA node, reset methods, boot_vga and config space.
+    private static func writeAttributes(_ device: DeviceSpec, in directory: String, _ writer: inout TreeWriter) throws {
         try writer.directory(directory)
-        try writer.file(directory + "/vendor", Self.hex(device.vendorID, digits: 4, prefix: true) + "\n")
-        try writer.file(directory + "/device", Self.hex(device.deviceID, digits: 4, prefix: true) + "\n")
+        try writer.file(directory + "/vendor", hex(device.vendorID, digits: 4, prefix: true) + "\n")
+        try writer.file(directory + "/device", hex(device.deviceID, digits: 4, prefix: true) + "\n")
         if let value = device.subsystemVendorID {
-            try writer.file(directory + "/subsystem_vendor", Self.hex(value, digits: 4, prefix: true) + "\n")
+            try writer.file(directory + "/subsystem_vendor", hex(value, digits: 4, prefix: true) + "\n")
         }
         if let value = device.subsystemDeviceID {
-            try writer.file(directory + "/subsystem_device", Self.hex(value, digits: 4, prefix: true) + "\n")
+            try writer.file(directory + "/subsystem_device", hex(value, digits: 4, prefix: true) + "\n")
         }
-        try writer.file(directory + "/class", Self.hex(device.classCode, digits: 6, prefix: true) + "\n")
-        try writer.file(directory + "/revision", Self.hex(device.revision, digits: 2, prefix: true) + "\n")
+        try writer.file(directory + "/class", hex(device.classCode, digits: 6, prefix: true) + "\n")
+        try writer.file(directory + "/revision", hex(device.revision, digits: 2, prefix: true) + "\n")
         try writer.file(directory + "/driver_override", (device.driverOverride ?? "(null)") + "\n")
         try writer.file(directory + "/numa_node", "\(device.numaNode ?? -1)\n")
         if let methods = device.resetMethods { try writer.file(directory + "/reset_method", methods.joined(separator: " ") + "\n") }
         if device.classCode >> 16 == 0x03 { try writer.file(directory + "/boot_vga", device.bootVGA ? "1\n" : "0\n") }
-        try writer.file(directory + "/config", bytes: Self.configSpace(device))
-        try writer.link("sys/bus/pci/devices/" + address, to: directory)
+        try writer.file(directory + "/config", bytes: configSpace(device))
+    }
 
+    /// The driver's links, the IOMMU group's links and `/dev/vfio/<N>`, and the VFIO cdev of a device on
+    /// vfio-pci.
+    private static func writeBindings(_ device: DeviceSpec, in directory: String, host: HostSpec,
+                                      context: inout BuildContext, _ writer: inout TreeWriter) throws {
+        let address = device.address.description
         if let driver = device.driver {
-            try Self.writeDriverDirectory(driver, &writer)
+            try writeDriverDirectory(driver, &writer)
             try writer.link(directory + "/driver", to: "sys/bus/pci/drivers/" + driver)
             try writer.link("sys/bus/pci/drivers/" + driver + "/" + address, to: directory)
         }
@@ -53,26 +92,6 @@ extension SysfsTreeBuilder {
             context.nextCdev += 1
             try writer.file(directory + "/vfio-dev/" + name + "/dev", "511:\(context.nextCdev - 1)\n")
             try writer.file("dev/vfio/devices/" + name, "")
-        }
-        if let sriov = device.sriov {
-            try writer.file(directory + "/sriov_totalvfs", "\(sriov.totalVFs)\n")
-            try writer.file(directory + "/sriov_numvfs", "\(sriov.numVFs)\n")
-            let vfs = host.devices.filter { $0.physfn == device.address }.map(\.address).sorted()
-            for (index, vf) in vfs.enumerated() {
-                try writer.link(directory + "/virtfn\(index)", to: directories[vf]!)
-            }
-        }
-        if let physfn = device.physfn, let pfDirectory = directories[physfn] {
-            try writer.link(directory + "/physfn", to: pfDirectory)
-        }
-        for disk in device.blockDevices {
-            try writeBlockDevice(disk, below: directory, context: &context, &writer)
-        }
-        for interface in device.netInterfaces {
-            try writer.file(directory + "/net/" + interface.name + "/ifindex", "\(context.ifindex)\n")
-            context.ifindex += 1
-            try writer.link("sys/class/net/" + interface.name, to: directory + "/net/" + interface.name)
-            context.routes.append((interface.name, interface.defaultRoute))
         }
     }
 

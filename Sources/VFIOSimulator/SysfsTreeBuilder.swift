@@ -54,7 +54,8 @@ public struct SysfsTreeBuilder: Sendable {
             chain.append(parent)
             current = next
         }
-        let top = chain.last!
+        // The loop ends on the topmost bridge (or the device itself): `chain`'s last address.
+        let top = current.address
         let rootBus = "pci" + Self.hex(top.domain, digits: 4) + ":" + Self.hex(top.bus, digits: 2)
         return "sys/devices/" + rootBus + "/" + chain.reversed().map(\.description).joined(separator: "/")
     }

@@ -94,8 +94,11 @@ extension Topology {
                 }
             }
         }
-        for (pf, count) in vfCounts where count > byAddress[pf]!.sriov!.totalVFs {
-            throw TopologyError("\(origin[pf] ?? pf.description): field \"sriov\": \(count) VFs listed, totalVfs is \(byAddress[pf]!.sriov!.totalVFs)")
+        // Every PF counted here was checked above to be a device with "sriov".
+        for (pf, count) in vfCounts {
+            if let total = byAddress[pf]?.sriov?.totalVFs, count > total {
+                throw TopologyError("\(origin[pf] ?? pf.description): field \"sriov\": \(count) VFs listed, totalVfs is \(total)")
+            }
         }
         _ = try specs.map { try SysfsTreeBuilder.devicePath($0, in: byAddress) }  // cycles
     }

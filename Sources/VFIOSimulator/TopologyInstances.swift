@@ -3,17 +3,47 @@ import VFIOCore
 extension Topology {
     /// The functions one entry stands for: itself, or one per combination of its `repeat` levels.
     static func instances(of entry: Device, label: String) throws -> [DeviceSpec] {
+        let template = try template(of: entry, label: label)
+        let serial = try entry.serialNumber.map { text -> UInt64 in
+            guard let value = PCIConfigSpace.parse(text) else {
+                throw TopologyError("\(label): field \"serialNumber\": \(text.debugDescription) is not xx-xx-xx-xx-xx-xx-xx-xx")
+            }
+            return value
+        }
+        let levels = entry.repeat?.levels ?? []
+        var counts: [Int] = []
+        for (index, level) in levels.enumerated() {
+            guard level.count >= 1, level.count <= 65_536 else {
+                throw TopologyError("\(label): field \"repeat[\(index)].count\": \(level.count) is not within 1...65536")
+            }
+            counts.append(level.count)
+        }
+        let total = counts.reduce(1, *)
+        guard total <= 65_536 else { throw TopologyError("\(label): field \"repeat\": \(total) instances is more than 65536") }
+        var result: [DeviceSpec] = []
+        result.reserveCapacity(total)
+        for flat in 0..<total {
+            var device = try place(template, instance: flat, levels: levels, counts: counts, label: label)
+            if let serial { device.serialNumber = serial &+ UInt64(flat) }
+            device.blockDevices = (entry.blockDevices ?? []).map {
+                DeviceSpec.BlockDevice(name: numbered($0.name, flat), mountPoint: $0.mountPoint.map { numbered($0, flat) },
+                                       deviceMapper: $0.deviceMapper.map { numbered($0, flat) })
+            }
+            device.netInterfaces = (entry.netInterfaces ?? []).map {
+                DeviceSpec.NetInterface(name: numbered($0.name, flat), defaultRoute: $0.defaultRoute ?? false)
+            }
+            result.append(device)
+        }
+        return result
+    }
+
+    /// The entry's device before repetition: its address, parent, IDs and attributes checked and parsed.
+    private static func template(of entry: Device, label: String) throws -> DeviceSpec {
         guard let base = PCIAddress(entry.address) else {
             throw TopologyError("\(label): field \"address\": \(entry.address.debugDescription) is not a PCI address (dddd:bb:ss.f, lowercase hex)")
         }
-        let parent = try entry.parent.map { text -> PCIAddress in
-            guard let address = PCIAddress(text) else { throw TopologyError("\(label): field \"parent\": \(text.debugDescription) is not a PCI address") }
-            return address
-        }
-        let physfn = try entry.physfn.map { text -> PCIAddress in
-            guard let address = PCIAddress(text) else { throw TopologyError("\(label): field \"physfn\": \(text.debugDescription) is not a PCI address") }
-            return address
-        }
+        let parent = try entry.parent.map { try address($0, label: label, field: "parent") }
+        let physfn = try entry.physfn.map { try address($0, label: label, field: "physfn") }
         var template = DeviceSpec(address: base,
                                   vendorID: UInt16(try hex(entry.vendor, bits: 16, label: label, field: "vendor")),
                                   deviceID: UInt16(try hex(entry.device, bits: 16, label: label, field: "device")),
@@ -35,56 +65,44 @@ extension Topology {
         }
         template.physfn = physfn
         template.sriov = entry.sriov.map { DeviceSpec.SRIOV(totalVFs: $0.totalVfs, numVFs: $0.numVfs) }
-        let serial = try entry.serialNumber.map { text -> UInt64 in
-            guard let value = PCIConfigSpace.parse(text) else {
-                throw TopologyError("\(label): field \"serialNumber\": \(text.debugDescription) is not xx-xx-xx-xx-xx-xx-xx-xx")
-            }
-            return value
-        }
+        return template
+    }
 
-        let levels = entry.repeat?.levels ?? []
-        var counts: [Int] = []
-        for (index, level) in levels.enumerated() {
-            guard level.count >= 1, level.count <= 65_536 else {
-                throw TopologyError("\(label): field \"repeat[\(index)].count\": \(level.count) is not within 1...65536")
-            }
-            counts.append(level.count)
+    /// `template` moved to instance `flat` of the repetition: its address, parent and IOMMU group advanced
+    /// by each level's index times that level's step.
+    private static func place(_ template: DeviceSpec, instance flat: Int, levels: [Repeat], counts: [Int],
+                              label: String) throws -> DeviceSpec {
+        var indices: [Int] = []
+        var rest = flat
+        for count in counts.reversed() { indices.insert(rest % count, at: 0); rest /= count }
+        var addressOffset = 0, parentOffset = 0, groupOffset = 0
+        for (level, index) in zip(levels, indices) {
+            addressOffset += index * (level.stride ?? 1) * (try unit(level.step ?? "function", label: label, field: "repeat.step"))
+            if let step = level.parentStep { parentOffset += index * (try unit(step, label: label, field: "repeat.parentStep")) }
         }
-        let total = counts.reduce(1, *)
-        guard total <= 65_536 else { throw TopologyError("\(label): field \"repeat\": \(total) instances is more than 65536") }
-        var result: [DeviceSpec] = []
-        result.reserveCapacity(total)
-        for flat in 0..<total {
-            var indices: [Int] = []
-            var rest = flat
-            for count in counts.reversed() { indices.insert(rest % count, at: 0); rest /= count }
-            var addressOffset = 0, parentOffset = 0, groupOffset = 0
-            for (level, index) in zip(levels, indices) {
-                addressOffset += index * (level.stride ?? 1) * (try unit(level.step ?? "function", label: label, field: "repeat.step"))
-                if let step = level.parentStep { parentOffset += index * (try unit(step, label: label, field: "repeat.parentStep")) }
-            }
-            // Groups: by default one per instance; a level's groupStride overrides its share.
-            for (levelIndex, index) in indices.enumerated() {
-                let inner = counts[(levelIndex + 1)...].reduce(1, *)
-                groupOffset += index * (levels[levelIndex].groupStride ?? inner)
-            }
-            var device = template
-            device.address = try offset(base, by: addressOffset, label: label, field: "address")
-            if let parent { device.parent = try offset(parent, by: parentOffset, label: label, field: "parent") }
-            if let group = template.iommuGroup { device.iommuGroup = group + groupOffset }
-            if let serial { device.serialNumber = serial &+ UInt64(flat) }
-            let text = String(flat)
-            device.blockDevices = (entry.blockDevices ?? []).map {
-                DeviceSpec.BlockDevice(name: $0.name.replacingOccurrences(of: "{i}", with: text),
-                                       mountPoint: $0.mountPoint?.replacingOccurrences(of: "{i}", with: text),
-                                       deviceMapper: $0.deviceMapper?.replacingOccurrences(of: "{i}", with: text))
-            }
-            device.netInterfaces = (entry.netInterfaces ?? []).map {
-                DeviceSpec.NetInterface(name: $0.name.replacingOccurrences(of: "{i}", with: text), defaultRoute: $0.defaultRoute ?? false)
-            }
-            result.append(device)
+        // Groups: by default one per instance; a level's groupStride overrides its share.
+        for (levelIndex, index) in indices.enumerated() {
+            let inner = counts[(levelIndex + 1)...].reduce(1, *)
+            groupOffset += index * (levels[levelIndex].groupStride ?? inner)
         }
-        return result
+        var device = template
+        device.address = try offset(template.address, by: addressOffset, label: label, field: "address")
+        if let parent = template.parent { device.parent = try offset(parent, by: parentOffset, label: label, field: "parent") }
+        if let group = template.iommuGroup { device.iommuGroup = group + groupOffset }
+        return device
+    }
+
+    /// `text` with every `{i}` replaced by the instance number.
+    private static func numbered(_ text: String, _ instance: Int) -> String {
+        text.replacingOccurrences(of: "{i}", with: String(instance))
+    }
+
+    /// The PCI address in field `field`.
+    private static func address(_ text: String, label: String, field: String) throws -> PCIAddress {
+        guard let address = PCIAddress(text) else {
+            throw TopologyError("\(label): field \"\(field)\": \(text.debugDescription) is not a PCI address")
+        }
+        return address
     }
 
     /// Functions per step: a function is 1, a slot 8, a bus 256.

@@ -66,11 +66,11 @@ struct PoolState {
             return
         }
         waitingByKey[key, default: 0] += 1
-        if backlogs[key] != nil {
-            backlogs[key]!.append(job)
-        } else {
+        if backlogs[key] == nil {
             backlogs[key] = FIFO()
             runnable.append(job)
+        } else {
+            backlogs[key]?.append(job)
         }
     }
 
@@ -101,7 +101,7 @@ struct PoolState {
         abandoned = true
         var dropped = runnable.removeAll()
         for key in backlogs.keys.sorted() {
-            dropped += backlogs[key]!.removeAll()
+            dropped += backlogs[key]?.removeAll() ?? []
         }
         // Keys of running jobs stay active, with empty backlogs, so `finish` still balances.
         backlogs = Dictionary(running.values.compactMap(\.key).map { ($0, FIFO<Job>()) },

@@ -96,16 +96,9 @@ import TestSupport
 
     /// Runs mount (or `program`) with `arguments`; throws when it fails.
     static func mount(_ arguments: [String], program: String = "/usr/bin/mount") throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        let err = Pipe()
-        process.standardError = err
-        try process.run()
-        let message = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw FixtureError("\(program) \(arguments.joined(separator: " ")): \(String(decoding: message, as: UTF8.self))")
+        let result = try ChildProcess.run(program, arguments)
+        guard result.exit.status == 0 else {
+            throw FixtureError("\(program) \(arguments.joined(separator: " ")): \(result.err)")
         }
     }
 }

@@ -10,17 +10,8 @@ import TestSupport
 
     /// Runs vfiod to completion and returns its status, standard output and standard error.
     static func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        let output = try ChildProcess.run(binary, arguments)
+        return (output.exit.status, output.out, output.err)
     }
 
     @Test func helpAndVersion() throws {
@@ -96,25 +87,14 @@ import TestSupport
     @Test func sigtermWithClientsConnectedExitsCleanly() async throws {
         let directory = try TemporaryDirectory(prefix: "vfiod-sigterm")
         defer { directory.remove() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["serve", "--listen", "127.0.0.1:0", "--db", directory.path + "/v.db", "--allow", "all", "--no-auth",
-                             "--simulate", Fixtures.topologyDirectory + "/gpu-server.json"]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let process = try ChildProcess(executable: Self.binary, arguments: [
+            "serve", "--listen", "127.0.0.1:0", "--db", directory.path + "/v.db", "--allow", "all", "--no-auth",
+            "--simulate", Fixtures.topologyDirectory + "/gpu-server.json"])
         // The service says where it listens on its first line.
         let port: UInt16 = try await runOnDedicatedThread {
-            var buffer = Data()
-            while !buffer.contains(UInt8(ascii: "\n")) {
-                let chunk = err.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                buffer.append(chunk)
-            }
-            let line = String(decoding: buffer, as: UTF8.self)
+            let line = process.waitForLine(in: .standardError) { _ in true } ?? ""
             guard let range = line.range(of: #"127\.0\.0\.1:(\d+)"#, options: .regularExpression),
-                  let port = UInt16(line[range].split(separator: ":").last!) else {
+                  let digits = line[range].split(separator: ":").last, let port = UInt16(digits) else {
                 throw FixtureError("no listen line in \(line)")
             }
             return port
@@ -125,14 +105,11 @@ import TestSupport
             let response = try await runOnDedicatedThread { try box.client.request(path: "/v1/devices?pageSize=5") }
             #expect(response.status == 200)
         }
-        kill(process.processIdentifier, SIGTERM)
-        let status: Int32 = try await runOnDedicatedThread {
-            process.waitUntilExit()
-            return process.terminationStatus
-        }
+        process.terminate()
+        let exit = try await runOnDedicatedThread { process.waitForExit() }
         for box in clients { box.client.close() }
-        #expect(status == 0)
-        #expect(process.terminationReason == .exit)
+        #expect(exit.status == 0)
+        #expect(!exit.signaled)
     }
 }
 

@@ -13,16 +13,8 @@ import TestSupport
 
     /// Runs `command` to completion: its status and its standard output and error together.
     static func run(_ command: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: command[0])
-        process.arguments = Array(command.dropFirst())
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        let result = try ChildProcess.run(command[0], Array(command.dropFirst()), mergingStandardError: true)
+        return (result.exit.status, result.out)
     }
 
     /// The capability names of the unit's `CapabilityBoundingSet=` lines, lower case.

@@ -25,19 +25,7 @@ enum HolderProcess {
 
     /// Runs the holder with `arguments` until it exits. Only for runs that end on their own (no device here).
     static func run(_ arguments: [String]) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        // The holder writes a few short lines at most, so reading one pipe to its end cannot block the other.
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, out: String(decoding: outData, as: UTF8.self),
-                      err: String(decoding: errData, as: UTF8.self))
+        let output = try ChildProcess.run(binary, arguments)
+        return Result(status: output.exit.status, out: output.out, err: output.err)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Store
+import TestSupport
 
 /// A migrated database in a fresh temp dir, and the directory (for the file's bytes and the script).
 func withAuditDatabase<T>(_ body: (Database, URL) throws -> T) throws -> T {
@@ -29,15 +30,8 @@ func appendSample(_ count: Int, to database: Database, action: String = "operati
 func runVerifyScript(on path: String) throws -> (status: Int32, output: String) {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("scripts/verify-audit.py")
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: pythonPath ?? "/usr/bin/python3")
-    process.arguments = [script.path, path]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let output = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    let result = try ChildProcess.run(pythonPath ?? "/usr/bin/python3", [script.path, path])
+    return (result.exit.status, result.out.trimmingCharacters(in: .whitespacesAndNewlines))
 }
 
 /// The first `python3` on PATH, nil when there is none.

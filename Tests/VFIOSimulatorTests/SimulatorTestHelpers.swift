@@ -1,6 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
+import TestSupport
 import VFIOCore
 import VFIOSimulator
 
@@ -78,10 +79,6 @@ final class BackgroundCall: Sendable {
 
 /// Runs `script` in `/bin/sh`: a change to the tree that comes from another process.
 func shell(_ script: String) throws {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/bin/sh")
-    process.arguments = ["-c", script]
-    try process.run()
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0)
+    let result = try ChildProcess.run("/bin/sh", ["-c", script])
+    #expect(result.exit.status == 0, "\(result.err)")
 }

@@ -14,20 +14,20 @@ enum VFIOResetSession {
         target: PCIAddress, targetGroup: Int, groups: [Int], paths: HostPaths, _ action: Action
     ) throws(VFIOError) -> [PCIAddress] {
         let container = try VFIOContainer(paths: paths)
-        var ordered = groups.filter { $0 != targetGroup }
-        ordered.append(targetGroup)
-        var seen: Set<Int> = []
-        ordered = ordered.filter { seen.insert($0).inserted }
-        return try attach(ordered[...], container: container, first: true, groupFDs: [], target: target, paths: paths, action)
+        // Each other group once, in order; the target's group comes last.
+        var seen: Set<Int> = [targetGroup]
+        let others = groups.filter { seen.insert($0).inserted }
+        return try attach(others[...], then: targetGroup, container: container, first: true, groupFDs: [], target: target,
+                          paths: paths, action)
     }
 
-    /// Opens and attaches the first of `remaining`, recurses, and closes the group when the recursion
-    /// unwinds; the last one is the target's group, from which the device fd comes.
+    /// Opens and attaches the first of `remaining` (with none left, `targetGroup`), recurses, and closes
+    /// the group when the recursion unwinds; the device fd comes from the target's group, attached last.
     private static func attach(
-        _ remaining: ArraySlice<Int>, container: borrowing VFIOContainer, first: Bool, groupFDs: [Int32],
-        target: PCIAddress, paths: HostPaths, _ action: Action
+        _ remaining: ArraySlice<Int>, then targetGroup: Int, container: borrowing VFIOContainer, first: Bool,
+        groupFDs: [Int32], target: PCIAddress, paths: HostPaths, _ action: Action
     ) throws(VFIOError) -> [PCIAddress] {
-        let group = try VFIOGroup(remaining.first!, paths: paths)
+        let group = try VFIOGroup(remaining.first ?? targetGroup, paths: paths)
         guard try group.status().viable else {
             throw VFIOError(operation: "VFIO_GROUP_SET_CONTAINER", errno: .notPermitted, path: group.descriptor.path)
         }
@@ -35,13 +35,13 @@ enum VFIOResetSession {
         if first { try container.setIOMMU(.type1v2) }
         let fds = groupFDs + [group.descriptor.rawValue]
         let scope: [PCIAddress]
-        if remaining.count == 1 {
+        if remaining.isEmpty {
             let device = try group.deviceFD(address: target)
             scope = try action(device, fds)
             // Closed here, before its group: a group with an open device cannot leave its container.
             _ = consume device
         } else {
-            scope = try attach(remaining.dropFirst(), container: container, first: false, groupFDs: fds,
+            scope = try attach(remaining.dropFirst(), then: targetGroup, container: container, first: false, groupFDs: fds,
                                target: target, paths: paths, action)
         }
         // Used after the recursion so its lifetime spans it; on a throw it is destroyed while unwinding.

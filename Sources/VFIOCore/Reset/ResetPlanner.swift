@@ -31,9 +31,9 @@ public enum ResetPlanner {
             }
             return available(target, .hot, scope)
         case nil:
-            if function == nil { return available(target, .function, [target]) }
+            guard let function else { return available(target, .function, [target]) }
             if let scope = hotScope { return available(target, .hot, scope) }
-            return unavailable(target, "no reset method: \(function!) and the function sits on a root bus")
+            return unavailable(target, "no reset method: \(function) and the function sits on a root bus")
         }
     }
 
@@ -65,7 +65,7 @@ public enum ResetPlanner {
         var components = path.split(separator: "/", omittingEmptySubsequences: true)
         guard components.count >= 2 else { return nil }
         components.removeLast()
-        guard PCIAddress(String(components.last!)) != nil else { return nil }
+        guard let last = components.last, PCIAddress(String(last)) != nil else { return nil }
         return (path.hasPrefix("/") ? "/" : "") + components.joined(separator: "/")
     }
 
