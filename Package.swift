@@ -33,12 +33,12 @@ let package = Package(
         // Sources/Store/Migrations and compiled into the binary.
         .target(name: "Store", dependencies: ["CSQLite", "JSONString", "ServiceLog", "Workers"], resources: [.embedInCode("Migrations")]),
 
-        // Leases: assignments through the journaled worker pool, recovery, audit.
-        .target(name: "Leases", dependencies: ["Inventory", "Store", "VFIOCore", "Workers", "ServiceLog"]),
+        // Assignments: leases of IOMMU groups through the journaled worker pool, recovery, audit.
+        .target(name: "Assignments", dependencies: ["Inventory", "Store", "VFIOCore", "Workers", "ServiceLog"]),
 
         // HTTP: a libmicrohttpd server that knows nothing of VFIO, and the API on top of it.
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CTLS", "JSONString", "Workers"]),
-        .target(name: "API", dependencies: ["HTTPServer", "Inventory", "Leases", "Store", "VFIOCore"]),
+        .target(name: "API", dependencies: ["HTTPServer", "Inventory", "Assignments", "Store", "VFIOCore"]),
 
         // The service's one log (standard error), for every layer, and its one JSON string escaper.
         .target(name: "ServiceLog"),
@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "Workers"),
 
         // Wiring and the command.
-        .target(name: "App", dependencies: ["API", "HTTPServer", "Inventory", "Leases", "ServiceLog", "Store", "VFIOCore", "VFIOSimulator", "Workers"],
+        .target(name: "App", dependencies: ["API", "HTTPServer", "Inventory", "Assignments", "ServiceLog", "Store", "VFIOCore", "VFIOSimulator", "Workers"],
                 resources: [.embedInCode("Resources/openapi.yaml")]),
         .executableTarget(name: "vfiod", dependencies: ["App"]),
 
@@ -73,14 +73,14 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"]),
-        .testTarget(name: "LeasesTests", dependencies: ["Leases", "Store", "VFIOCore", "VFIOSimulator", "TestSupport"]),
+        .testTarget(name: "AssignmentsTests", dependencies: ["Assignments", "Store", "VFIOCore", "VFIOSimulator", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "HTTPServer"]),
         // Runs the built vfio-holder binary (found next to the test bundle); `swift build` builds it. With
         // --simulated it holds devices of a SimulatedKernel, for the simulator's cooperative-unbind tests.
         .testTarget(name: "HolderTests", dependencies: ["TestSupport", "VFIOCore", "VFIOSimulator"]),
         // Runs the built vfiod and vfio-holder binaries; `swift build` builds them.
         .testTarget(name: "ScenarioTests", dependencies: ["Scenarios", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Leases", "Store", "VFIOCore", "VFIOSimulator", "TestSupport",
+        .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Assignments", "Store", "VFIOCore", "VFIOSimulator", "TestSupport",
                                                           .product(name: "Yams", package: "Yams")]),
     ]
 )

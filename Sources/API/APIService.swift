@@ -1,10 +1,10 @@
 public import HTTPServer
 public import Inventory
-public import Leases
+public import Assignments
 import VFIOCore
 import Foundation
 import Synchronization
-import Leases
+import Assignments
 public import Store
 
 /// The vfiod API: routes, their handlers, metrics, and the pre-encoded inventory they serve.
@@ -19,11 +19,11 @@ public final class APIService: Sendable {
 
     /// Creates the API over `inventory`. `readinessProblems` lists what keeps the service from being ready
     /// (database, refresh failures); empty means ready.
-    public init(inventory: InventoryService, leases: LeaseService, database: Database, hostRoot: String,
+    public init(inventory: InventoryService, assignments: AssignmentService, database: Database, hostRoot: String,
                 openAPIDocument: [UInt8], authentication: AuthenticationMode,
                 extraMetrics: @escaping @Sendable () -> String = { "" },
                 readinessProblems: @escaping @Sendable () -> [String] = { [] }) {
-        let context = APIContext(inventory: inventory, leases: leases, database: database, hostRoot: hostRoot,
+        let context = APIContext(inventory: inventory, assignments: assignments, database: database, hostRoot: hostRoot,
                                  openAPIDocument: openAPIDocument, authentication: authentication,
                                  extraMetrics: extraMetrics, readinessProblems: readinessProblems)
         var routes = RouteTable(context: context)
@@ -62,7 +62,7 @@ public final class APIService: Sendable {
 final class APIContext: Sendable {
     let metrics = Metrics()
     let inventory: InventoryService
-    let leases: LeaseService
+    let assignments: AssignmentService
     let database: Database
     let authentication: AuthenticationMode
     let hostRoot: String
@@ -71,13 +71,13 @@ final class APIContext: Sendable {
     let extraMetrics: @Sendable () -> String
     private let encoded = Mutex<EncodedInventory?>(nil)
 
-    init(inventory: InventoryService, leases: LeaseService, database: Database, hostRoot: String,
+    init(inventory: InventoryService, assignments: AssignmentService, database: Database, hostRoot: String,
          openAPIDocument: [UInt8], authentication: AuthenticationMode,
          extraMetrics: @escaping @Sendable () -> String,
          readinessProblems: @escaping @Sendable () -> [String]) {
         self.extraMetrics = extraMetrics
         self.inventory = inventory
-        self.leases = leases
+        self.assignments = assignments
         self.database = database
         self.authentication = authentication
         self.hostRoot = hostRoot
@@ -86,7 +86,7 @@ final class APIContext: Sendable {
     }
 
     /// The hosts a `callbackUrl` may name.
-    var callbackHosts: CallbackHosts { leases.callbackHosts }
+    var callbackHosts: CallbackHosts { assignments.callbackHosts }
 
     func snapshotDidChange(_ snapshot: InventorySnapshot) {
         let previous = encoded.withLock { $0 }

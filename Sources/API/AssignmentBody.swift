@@ -1,5 +1,5 @@
 import Foundation
-import Leases
+import Assignments
 import Store
 
 /// The body of `POST /v1/assignments`, checked field by field: unknown fields are refused rather

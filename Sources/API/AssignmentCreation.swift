@@ -1,6 +1,6 @@
 import Foundation
 import HTTPServer
-import Leases
+import Assignments
 import Store
 
 /// `POST /v1/assignments`, and its `Idempotency-Key`: the one place that knows how a keyed request is
@@ -24,7 +24,7 @@ extension APIContext {
         if let key, let stored = try await storedAnswer(actor: caller.name, key: key) {
             return try Self.replay(stored, hash: hash)
         }
-        let plan = try await lease { try $0.planAssignment(body, caller: caller) }
+        let plan = try await withAssignments { try $0.planAssignment(body, caller: caller) }
         let response = Self.accepted(plan)
         let answer = key.map {
             IdempotencyRecord(actor: caller.name, key: $0, requestHash: hash, status: response.status, body: response.body,
@@ -32,7 +32,7 @@ extension APIContext {
                               createdAt: Timestamp.format(plan.assignment.createdAt))
         }
         do {
-            _ = try await leases.startAssignment(plan, caller: caller, answer: answer)
+            _ = try await assignments.startAssignment(plan, caller: caller, answer: answer)
         } catch let taken as IdempotencyKeyTaken {
             // A copy of this request committed first: answer as it was answered.
             guard let stored = try await storedAnswer(actor: taken.actor, key: taken.key) else { throw .store(taken) }
@@ -45,7 +45,7 @@ extension APIContext {
 
     /// `202` with the assignment, `Location` and `Operation-Location`.
     private static func accepted(_ plan: AssignmentPlan) -> HTTPResponse {
-        answer(status: 202, body: LeaseJSON.assignment(plan.assignment), assignmentID: plan.assignment.id,
+        answer(status: 202, body: AssignmentJSON.assignment(plan.assignment), assignmentID: plan.assignment.id,
                operationID: plan.operation.id)
     }
 
@@ -66,7 +66,7 @@ extension APIContext {
     }
 
     private func storedAnswer(actor: String, key: String) async throws(APIError) -> IdempotencyRecord? {
-        try await lease { service in
+        try await withAssignments { service in
             try await service.store { database in
                 try database.read { try IdempotencyRecords.get(actor: actor, key: key, in: $0) }
             }

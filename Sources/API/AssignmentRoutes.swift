@@ -1,6 +1,6 @@
 import Foundation
 import HTTPServer
-import Leases
+import Assignments
 import VFIOCore
 
 extension RouteTable {
@@ -13,7 +13,7 @@ extension RouteTable {
         }
         route("GET", "/v1/assignments/{id}", .read) { [context] request, principal throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
-            let assignment = try await context.lease { try await $0.assignment(request.pathParameters["id"] ?? "", caller: context.caller(request, principal)) }
+            let assignment = try await context.withAssignments { try await $0.assignment(request.pathParameters["id"] ?? "", caller: context.caller(request, principal)) }
             return context.assignmentResponse(assignment, status: 200, request)
         }
         route("POST", "/v1/assignments/{id}/renew", .lease) { [context] request, principal throws(APIError) in
@@ -28,14 +28,14 @@ extension RouteTable {
             let generation = try AssignmentETag.generation(ifMatch: request.header("If-Match"))
             let id = request.pathParameters["id"] ?? ""
             let caller = context.caller(request, principal)
-            let renewed = try await context.lease { try await $0.renew(id, ttlSeconds: ttl, ifMatch: generation, caller: caller) }
+            let renewed = try await context.withAssignments { try await $0.renew(id, ttlSeconds: ttl, ifMatch: generation, caller: caller) }
             return context.assignmentResponse(renewed, status: 200, request)
         }
         route("DELETE", "/v1/assignments/{id}", .lease) { [context] request, principal throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
             let id = request.pathParameters["id"] ?? ""
             let caller = context.caller(request, principal)
-            let (assignment, operation) = try await context.lease { try await $0.release(id, caller: caller) }
+            let (assignment, operation) = try await context.withAssignments { try await $0.release(id, caller: caller) }
             var response = context.assignmentResponse(assignment, status: 202, request)
             response.headers.append(("Operation-Location", "/v1/operations/\(operation.id)"))
             return response
@@ -51,8 +51,8 @@ extension RouteTable {
             }
             let id = request.pathParameters["id"] ?? ""
             let caller = context.caller(request, principal)
-            let operation = try await context.lease { try await $0.operation(id, caller: caller, waitSeconds: wait) }
-            return .json(LeaseJSON.operation(operation))
+            let operation = try await context.withAssignments { try await $0.operation(id, caller: caller, waitSeconds: wait) }
+            return .json(AssignmentJSON.operation(operation))
         }
     }
 }
@@ -64,12 +64,12 @@ extension APIContext {
     }
 
     /// Runs a lease call, mapping its errors to problems.
-    func lease<T>(_ body: (LeaseService) async throws -> T) async throws(APIError) -> T {
-        do { return try await body(leases) } catch { throw .store(error) }
+    func withAssignments<T>(_ body: (AssignmentService) async throws -> T) async throws(APIError) -> T {
+        do { return try await body(assignments) } catch { throw .store(error) }
     }
 
     func assignmentResponse(_ assignment: Assignment, status: Int, _ request: HTTPRequest) -> HTTPResponse {
-        var response = HTTPResponse.json(LeaseJSON.assignment(assignment), status: status)
+        var response = HTTPResponse.json(AssignmentJSON.assignment(assignment), status: status)
         response.headers.append(("ETag", AssignmentETag.of(generation: assignment.generation)))
         return response
     }
@@ -96,9 +96,9 @@ extension APIContext {
             after = try PageToken(decoding: text, kind: "assignments", filterKey: key).lastKey
         }
         let caller = caller(request, principal)
-        let page = try await lease { try await $0.assignments(filter, after: after, limit: size + 1, caller: caller) }
+        let page = try await withAssignments { try await $0.assignments(filter, after: after, limit: size + 1, caller: caller) }
         let items = Array(page.prefix(size))
         let next = page.count > size ? items.last.map { PageToken(kind: "assignments", lastKey: $0.id, filterKey: key).encoded } : nil
-        return .json(LeaseJSON.list(items, nextPageToken: next))
+        return .json(AssignmentJSON.list(items, nextPageToken: next))
     }
 }

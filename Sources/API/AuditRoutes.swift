@@ -20,7 +20,7 @@ extension RouteTable {
             let records = try await context.storeCall { try AuditLog.list(frozen, in: $0) }
             let items = Array(records.prefix(size))
             let next = records.count > size ? items.last.map { PageToken(kind: "audit", lastKey: "\($0.seq)", filterKey: key).encoded } : nil
-            return .json(ListBody.make(items: items.map(LeaseJSON.audit), nextPageToken: next))
+            return .json(ListBody.make(items: items.map(AssignmentJSON.audit), nextPageToken: next))
         }
         route("GET", "/v1/audit/verify", .audit) { [context] request, _ throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
@@ -58,7 +58,7 @@ extension RouteTable {
 extension APIContext {
     /// Runs a store call on the store thread, mapping failures to a 500 problem.
     func storeCall<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(APIError) -> T {
-        do { return try await leases.store(body) } catch { throw .store(error) }
+        do { return try await assignments.store(body) } catch { throw .store(error) }
     }
 }
 

@@ -9,7 +9,7 @@ extension RouteTable {
             return context.conditional(try context.current.host, request)
         }
         route("GET", "/v1/devices", .read) { [context] request, principal throws(APIError) in
-            try context.listDevices(request, view: TenantView(principal, leases: context.leases))
+            try context.listDevices(request, view: TenantView(principal, assignments: context.assignments))
         }
         route("GET", "/v1/devices/{address}", .read) { [context] request, principal throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
@@ -19,7 +19,7 @@ extension RouteTable {
             guard let index = encoded.snapshot.deviceIndex(of: address) else {
                 throw .deviceNotFound(address.description)
             }
-            if let view = TenantView(principal, leases: context.leases), view.hides(encoded.snapshot.devices[index].assignmentID) {
+            if let view = TenantView(principal, assignments: context.assignments), view.hides(encoded.snapshot.devices[index].assignmentID) {
                 return context.conditional(encoded.redactedDevice(index), request)
             }
             return context.conditional(encoded.devices[index], request)

@@ -1,6 +1,6 @@
 import Foundation
 import HTTPServer
-import Leases
+import Assignments
 import VFIOCore
 
 extension RouteTable {
@@ -10,8 +10,8 @@ extension RouteTable {
             let query = try QueryParameters(request.query, allowed: ["method"])
             let address = try context.deviceAddress(request)
             let method = try ResetJSON.method(query["method"])
-            let preview = try await context.lease { try await $0.resetPreview(address, method: method) }
-            let view = TenantView(principal, leases: context.leases)
+            let preview = try await context.withAssignments { try await $0.resetPreview(address, method: method) }
+            let view = TenantView(principal, assignments: context.assignments)
             return .json(ResetJSON.preview(view.map { $0.redact(preview) } ?? preview))
         }
         route("POST", "/v1/devices/{address}/reset", .admin) { [context] request, principal throws(APIError) in
@@ -28,14 +28,14 @@ extension RouteTable {
                 method = try ResetJSON.method(object["method"] as? String, field: true)
             }
             let caller = context.caller(request, principal)
-            let operation = try await context.lease { try await $0.requestReset(address, method: method, caller: caller) }
+            let operation = try await context.withAssignments { try await $0.requestReset(address, method: method, caller: caller) }
             return context.operationAccepted(operation)
         }
         route("DELETE", "/v1/devices/{address}/quarantine", .admin) { [context] request, principal throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
             let address = try context.deviceAddress(request)
             let caller = context.caller(request, principal)
-            guard let operation = try await context.lease({ try await $0.clearQuarantine(address, caller: caller) }) else {
+            guard let operation = try await context.withAssignments({ try await $0.clearQuarantine(address, caller: caller) }) else {
                 return HTTPResponse(status: 204, headers: [], body: [])
             }
             return context.operationAccepted(operation)
@@ -52,7 +52,7 @@ extension APIContext {
 
     /// `202` with the operation and where to follow it.
     func operationAccepted(_ operation: GroupOperation) -> HTTPResponse {
-        var response = HTTPResponse.json(LeaseJSON.operation(operation), status: 202)
+        var response = HTTPResponse.json(AssignmentJSON.operation(operation), status: 202)
         response.headers.append(("Location", "/v1/operations/\(operation.id)"))
         response.headers.append(("Operation-Location", "/v1/operations/\(operation.id)"))
         return response

@@ -1,8 +1,8 @@
 import Foundation
 import Inventory
-import Leases
+import Assignments
 
-/// What an operator token sees of other tenants' leases in the inventory and the reset scope: that a
+/// What an operator token sees of other tenants' assignments in the inventory and the reset scope: that a
 /// device is taken (its `state`, its `owner` in a scope), not by whom (`assignmentId` is `null`).
 ///
 /// This follows the authorization model: an operator acts for one tenant and another tenant's
@@ -19,10 +19,10 @@ struct TenantView {
     let tenants: [String: String]
 
     /// The view of `principal`; `nil` when it sees every tenant.
-    init?(_ principal: Principal, leases: LeaseService) {
+    init?(_ principal: Principal, assignments: AssignmentService) {
         guard principal.role == .operator, let tenant = principal.tenant else { return nil }
         self.tenant = tenant
-        self.tenants = leases.liveAssignmentTenants
+        self.tenants = assignments.liveAssignmentTenants
     }
 
     /// Whether `assignmentID` must not be shown: an assignment that is not this tenant's.

@@ -36,7 +36,7 @@ extension APIContext {
     /// Revokes the token `name` on the store thread; `404` `token_not_found` when no token has the name.
     func revokeToken(_ name: String, actor: String, requestID: String?) async throws(APIError) -> TokenRecord {
         do {
-            return try await leases.store { database in
+            return try await assignments.store { database in
                 try TokenStore(database: database).revoke(name: name, actor: actor, requestID: requestID)
             }
         } catch let error as TokenStoreError {

@@ -1,5 +1,5 @@
 import Inventory
-import Leases
+import Assignments
 import Foundation
 
 /// The JSON config file (`--config FILE`, see `deploy/vfiod.json`). Every key is optional; command-line

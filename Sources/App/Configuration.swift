@@ -1,5 +1,5 @@
 public import Inventory
-public import Leases
+public import Assignments
 import Foundation
 
 /// Everything `vfiod serve` needs, from the command line and the optional config file.

@@ -2,7 +2,7 @@ import ServiceLog
 public import Inventory
 import API
 import HTTPServer
-import Leases
+import Assignments
 import Store
 import VFIOCore
 import VFIOSimulator
@@ -10,7 +10,7 @@ import Workers
 import Foundation
 import Synchronization
 
-/// One running vfiod: store, kernel, inventory, leases, API and HTTP server, wired from a configuration.
+/// One running vfiod: store, kernel, inventory, assignments, API and HTTP server, wired from a configuration.
 ///
 /// Start order: database (migrated) → kernel → recovery of interrupted operations → first inventory
 /// scan → HTTP server → uevents and lease expiry. Shutdown runs in reverse. Tests create one in-process
@@ -21,7 +21,7 @@ public final class VFIOD: Sendable {
     /// The inventory service (tests force refreshes through it).
     public let inventory: InventoryService
     /// The lease service.
-    public let leases: LeaseService
+    public let assignments: AssignmentService
     /// The kernel it drives (tests reach the simulator's faults through it).
     public let kernel: any HostKernel
     private let database: Database
@@ -49,14 +49,14 @@ public final class VFIOD: Sendable {
         storeExecutor = DedicatedExecutor(name: "vfiod-sqlite", queueLimit: 65536, stuckAfterSeconds: 30)
         let late = LateBindings()
         inventory = Self.makeInventory(configuration, kernel: kernel, database: database, late: late)
-        let leases = LeaseService(database: database, kernel: kernel, inventory: inventory, workers: workers,
+        let assignments = AssignmentService(database: database, kernel: kernel, inventory: inventory, workers: workers,
                                   storeExecutor: storeExecutor, maxTTLSeconds: configuration.maxTTLSeconds,
                                   callbackHosts: configuration.callbackHosts)
-        self.leases = leases
-        late.leases.withLock { $0 = leases }
+        self.assignments = assignments
+        late.assignments.withLock { $0 = assignments }
         tokenVerifier = configuration.authDisabled
             ? nil : StoreTokenVerifier(database: database, outageGraceSeconds: configuration.tokenOutageGraceSeconds)
-        let api = Self.makeAPI(configuration, inventory: inventory, leases: leases, database: database, kernel: kernel,
+        let api = Self.makeAPI(configuration, inventory: inventory, assignments: assignments, database: database, kernel: kernel,
                                workers: workers, tokens: tokenVerifier, late: late)
         late.api.withLock { $0 = api }
         self.api = api
@@ -66,8 +66,8 @@ public final class VFIOD: Sendable {
     /// Recovers interrupted operations, scans the host, then starts serving.
     /// Throws `StartError` with one printable line.
     public func start() throws(StartError) {
-        let leases = leases
-        let report = try StartError.wrap("cannot recover interrupted operations") { try leases.recover() }
+        let assignments = assignments
+        let report = try StartError.wrap("cannot recover interrupted operations") { try assignments.recover() }
         if report != RecoveryReport() {
             Log.info("recovery: completed \(report.completed), rolled back \(report.rolledBack), resumed \(report.resumed), lost \(report.lost)")
         }
@@ -80,7 +80,7 @@ public final class VFIOD: Sendable {
         expiry.withLock { task in
             task = Task.detached {
                 while !Task.isCancelled {
-                    await leases.expireDue()
+                    await assignments.expireDue()
                     try? await Task.sleep(for: .seconds(1))
                 }
             }
@@ -93,7 +93,7 @@ public final class VFIOD: Sendable {
     /// The TLS key pair served ("serial …, subject …, expires …"); nil without TLS.
     public var tlsSummary: String? { server.tlsSummary }
 
-    /// Loads the TLS certificate and key again (SIGHUP); leases, connections and requests in flight stay.
+    /// Loads the TLS certificate and key again (SIGHUP); assignments, connections and requests in flight stay.
     /// Returns what is served now; throws (and the previous key pair stays) when they cannot be used.
     public func reloadTLS() throws(StartError) -> String {
         do { return try server.reloadTLS() } catch { throw StartError(description: error.description) }
@@ -119,12 +119,12 @@ public final class VFIOD: Sendable {
 }
 
 /// What the pieces built first reach only once later ones exist: the inventory publishes to the API and
-/// asks the leases for their marks, and readiness reports the identity store's last problem.
+/// asks the assignments for their marks, and readiness reports the identity store's last problem.
 private final class LateBindings: Sendable {
     /// The API, set once built.
     let api = Mutex<APIService?>(nil)
     /// The lease service, set once built.
-    let leases = Mutex<LeaseService?>(nil)
+    let assignments = Mutex<AssignmentService?>(nil)
     /// Why the last identity recording failed; nil when it succeeded.
     let storeProblem = Mutex<String?>(nil)
 }
@@ -176,7 +176,7 @@ private extension VFIOD {
         let identities = DeviceIdentityStore(database: database)
         let drift = DriftObserver(database: database)
         return InventoryService(kernel: kernel, builder: builder, intervalSeconds: configuration.refreshIntervalSeconds,
-                                leaseMarks: { late.leases.withLock { $0 }?.leaseMarks ?? [:] }) { snapshot, fullScan in
+                                assignmentMarks: { late.assignments.withLock { $0 }?.assignmentMarks ?? [:] }) { snapshot, fullScan in
             late.api.withLock { $0 }?.snapshotDidChange(snapshot)
             drift.observe(snapshot)
             // Identities change only when hardware does: record them from full scans, not from the
@@ -189,23 +189,23 @@ private extension VFIOD {
     }
 
     /// The API: tokens (or none with `--no-auth`), worker metrics, and readiness.
-    static func makeAPI(_ configuration: Configuration, inventory: InventoryService, leases: LeaseService,
+    static func makeAPI(_ configuration: Configuration, inventory: InventoryService, assignments: AssignmentService,
                         database: Database, kernel: any HostKernel, workers: WorkerPool, tokens: StoreTokenVerifier?,
                         late: LateBindings) -> APIService {
         let authentication: AuthenticationMode = tokens.map {
             .tokens(CertificateIdentityVerifier(tokens: $0, identities: configuration.tls.principals))
         } ?? .disabled
-        return APIService(inventory: inventory, leases: leases, database: database,
+        return APIService(inventory: inventory, assignments: assignments, database: database,
                           hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
                           openAPIDocument: Array(PackageResources.openapi_yaml), authentication: authentication,
-                          extraMetrics: { WorkerMetrics.render(workers.stats) + WorkerMetrics.renderReleases(stuck: leases.stuckReleases.count) }) {
-            readinessProblems(database: database, workers: workers, leases: leases, late: late)
+                          extraMetrics: { WorkerMetrics.render(workers.stats) + WorkerMetrics.renderReleases(stuck: assignments.stuckReleases.count) }) {
+            readinessProblems(database: database, workers: workers, assignments: assignments, late: late)
         }
     }
 
     /// What keeps the service from being ready: a failing or unwritable database, stuck kernel operations,
     /// stuck releases. Empty means ready.
-    static func readinessProblems(database: Database, workers: WorkerPool, leases: LeaseService,
+    static func readinessProblems(database: Database, workers: WorkerPool, assignments: AssignmentService,
                                           late: LateBindings) -> [String] {
         var problems = late.storeProblem.withLock { $0 }.map { ["the database is failing: \($0)"] } ?? []
         if let fault = database.writeFault {
@@ -214,7 +214,7 @@ private extension VFIOD {
         }
         let stuck = workers.stats.stuckJobs
         if !stuck.isEmpty { problems.append("kernel operations stuck: " + stuck.map(\.label).joined(separator: ", ")) }
-        let releases = leases.stuckReleases
+        let releases = assignments.stuckReleases
         if !releases.isEmpty {
             problems.append("releases stuck (holders kept the devices past releaseTimeoutSeconds): " + releases.joined(separator: ", "))
         }

@@ -67,7 +67,7 @@ public enum VFIODMain {
         return 0
     }
 
-    /// SIGHUP: the TLS key pair again from its files; the process, leases and connections stay.
+    /// SIGHUP: the TLS key pair again from its files; the process, assignments and connections stay.
     private static func reloadTLS(_ service: VFIOD) {
         guard let before = service.tlsSummary else {
             Log.info("received SIGHUP: nothing to reload (TLS is off)")

@@ -102,7 +102,7 @@ public struct NoPCINames: PCINameLookup {
 
 /// A mark vfiod's own records put on a device: a live lease (which assignment holds it and the state that
 /// gives the device) or a quarantine (and why).
-public struct LeaseMark: Sendable, Hashable {
+public struct AssignmentMark: Sendable, Hashable {
     /// The assignment; `nil` for a quarantine outside any live lease.
     public var assignmentID: String?
     /// `binding`, `assigned`, `releasing` or `quarantined`.

@@ -1,6 +1,6 @@
 /// Where a device stands for vfiod, from the operator's point of view.
 ///
-/// This issue produces `host`, `available` and `protected`; the lease states join with the leases work.
+/// This issue produces `host`, `available` and `protected`; the lease states join with the assignments work.
 public enum DeviceState: String, Sendable, CaseIterable, Hashable {
     /// Outside the allowlist (or a bridge): vfiod leaves it alone.
     case host

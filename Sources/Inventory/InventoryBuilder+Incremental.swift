@@ -5,7 +5,7 @@ extension InventoryBuilder {
     /// Builds the snapshot for `scan` by deriving it from `previous`: only the devices whose facts are in
     /// `changedFacts`, whose lease mark differs from the one `previous` was built with, or whose group's
     /// `/dev/vfio/<N>` node came or went are built again, and only the groups holding one of those. The
-    /// result equals what ``build(scan:backend:generation:takenAt:scanDuration:leases:)`` makes of the
+    /// result equals what ``build(scan:backend:generation:takenAt:scanDuration:assignments:)`` makes of the
     /// same inputs, and carries the positions that changed (``InventorySnapshot/changes``).
     ///
     /// `scan` must be the scan `previous` was built from with only `changedFacts` re-read (and the
@@ -14,17 +14,17 @@ extension InventoryBuilder {
     /// or when a change could move protection or group links (a changed direct protection reason,
     /// bridge class or `iommu_group`), which a bind or a release never does.
     public func build(scan: HostScan, backend: String, generation: UInt64, takenAt: Date, scanDuration: Double,
-                      leases: [PCIAddress: LeaseMark], previous: InventorySnapshot,
+                      assignments: [PCIAddress: AssignmentMark], previous: InventorySnapshot,
                       changedFacts: [PCIAddress]) -> InventorySnapshot {
         func full() -> InventorySnapshot {
             build(scan: scan, backend: backend, generation: generation, takenAt: takenAt, scanDuration: scanDuration,
-                  leases: leases)
+                  assignments: assignments)
         }
         guard let state = previous.buildState, previous.devices.count == scan.devices.count,
               previous.groups.count == scan.groups.count,
               let newFacts = rereadFacts(changedFacts, scan: scan, previous: previous) else { return full() }
         let positions = previous.devicePositions
-        var (dirty, dirtyGroups) = Self.stalePositions(previous: previous, state: state, scan: scan, leases: leases)
+        var (dirty, dirtyGroups) = Self.stalePositions(previous: previous, state: state, scan: scan, assignments: assignments)
         dirty.formUnion(newFacts.keys)
 
         var devices = previous.devices
@@ -32,7 +32,7 @@ extension InventoryBuilder {
         var changedDevices: [Int] = []
         for position in dirty.sorted() {
             let facts = newFacts[position] ?? devices[position].facts
-            let rebuilt = device(facts, protectedReason: state.protected[facts.address], lease: leases[facts.address],
+            let rebuilt = device(facts, protectedReason: state.protected[facts.address], lease: assignments[facts.address],
                                  host: scan.host)
             guard rebuilt != devices[position] else { continue }
             Self.move(&counts, from: devices[position].state, to: rebuilt.state)
@@ -47,7 +47,7 @@ extension InventoryBuilder {
             sortedDevices: devices, sortedGroups: groups, notes: scan.notes, deviceIndex: positions,
             groupIndex: previous.groupPositions, stateCounts: counts,
             changes: InventoryChanges(baseGeneration: previous.generation, devices: changedDevices, groups: changedGroups),
-            buildState: InventoryBuildState(marks: leases, protected: state.protected, topology: state.topology))
+            buildState: InventoryBuildState(marks: assignments, protected: state.protected, topology: state.topology))
     }
 
     /// The re-read facts of `changed` by position in `previous`; nil when one cannot be patched in (not at
@@ -71,13 +71,13 @@ extension InventoryBuilder {
     /// The device positions whose lease mark changed or whose group's `/dev/vfio/<N>` node came or went,
     /// and the group positions of those nodes.
     private static func stalePositions(previous: InventorySnapshot, state: InventoryBuildState, scan: HostScan,
-                                       leases: [PCIAddress: LeaseMark]) -> (devices: Set<Int>, groups: Set<Int>) {
+                                       assignments: [PCIAddress: AssignmentMark]) -> (devices: Set<Int>, groups: Set<Int>) {
         let positions = previous.devicePositions
         var dirty = Set<Int>()
-        for (address, mark) in leases where state.marks[address] != mark {
+        for (address, mark) in assignments where state.marks[address] != mark {
             if let position = positions[address] { dirty.insert(position) }
         }
-        for address in state.marks.keys where leases[address] == nil {
+        for address in state.marks.keys where assignments[address] == nil {
             if let position = positions[address] { dirty.insert(position) }
         }
         var dirtyGroups = Set<Int>()

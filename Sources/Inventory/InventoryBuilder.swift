@@ -19,10 +19,10 @@ public struct InventoryBuilder: Sendable {
 
     /// Builds the snapshot for `scan`.
     public func build(scan: HostScan, backend: String, generation: UInt64, takenAt: Date, scanDuration: Double,
-                      leases: [PCIAddress: LeaseMark] = [:]) -> InventorySnapshot {
+                      assignments: [PCIAddress: AssignmentMark] = [:]) -> InventorySnapshot {
         let protected = protection.protectedDevices(scan.devices, groups: scan.groups)
         let devices = scan.devices.map { facts in
-            device(facts, protectedReason: protected[facts.address], lease: leases[facts.address], host: scan.host)
+            device(facts, protectedReason: protected[facts.address], lease: assignments[facts.address], host: scan.host)
         }.sorted { $0.address < $1.address }
         let deviceIndex = Dictionary(uniqueKeysWithValues: devices.enumerated().map { ($1.address, $0) })
         let groups = scan.groups.map { id, members in
@@ -34,11 +34,11 @@ public struct InventoryBuilder: Sendable {
                                  backend: backend, sortedDevices: devices, sortedGroups: groups, notes: scan.notes,
                                  deviceIndex: deviceIndex, groupIndex: groupIndex,
                                  stateCounts: InventorySnapshot.count(devices), changes: nil,
-                                 buildState: InventoryBuildState(marks: leases, protected: protected, topology: topology))
+                                 buildState: InventoryBuildState(marks: assignments, protected: protected, topology: topology))
     }
 
     /// The inventory's entry for one function: names, then the state policy and the lease mark give it.
-    func device(_ facts: PCIDeviceFacts, protectedReason: String?, lease: LeaseMark?, host: HostFacts) -> Device {
+    func device(_ facts: PCIDeviceFacts, protectedReason: String?, lease: AssignmentMark?, host: HostFacts) -> Device {
         var (state, reason) = state(of: facts, protectedReason: protectedReason)
         if let lease {
             state = lease.state

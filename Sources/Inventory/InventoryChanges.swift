@@ -27,7 +27,7 @@ public struct InventoryChanges: Sendable, Hashable {
 /// that are not in the snapshot itself, and the topology as positions.
 struct InventoryBuildState: Sendable {
     /// The lease marks the snapshot was built with.
-    var marks: [PCIAddress: LeaseMark]
+    var marks: [PCIAddress: AssignmentMark]
     /// Every protected device and why (``ProtectionPolicy/protectedDevices(_:groups:)``).
     var protected: [PCIAddress: String]
     /// Positions that do not change between incremental builds.

@@ -34,7 +34,7 @@ public final class InventoryService: Sendable {
     private let builder: InventoryBuilder
     private let interval: Double
     private let onRefresh: @Sendable (InventorySnapshot, _ fullScan: Bool) -> Void
-    private let leaseMarks: @Sendable () -> [PCIAddress: LeaseMark]
+    private let assignmentMarks: @Sendable () -> [PCIAddress: AssignmentMark]
     private let state = Mutex(State())
     private let wakeup = NSCondition()
     private let publishLock = NSLock()
@@ -57,10 +57,10 @@ public final class InventoryService: Sendable {
     /// Creates the service; `onRefresh` is called, in generation order, after every new snapshot, with
     /// whether it came from a full scan.
     public init(kernel: any HostKernel, builder: InventoryBuilder, intervalSeconds: Double,
-                leaseMarks: @escaping @Sendable () -> [PCIAddress: LeaseMark] = { [:] },
+                assignmentMarks: @escaping @Sendable () -> [PCIAddress: AssignmentMark] = { [:] },
                 onRefresh: @escaping @Sendable (InventorySnapshot, _ fullScan: Bool) -> Void = { _, _ in }) {
         self.kernel = kernel
-        self.leaseMarks = leaseMarks
+        self.assignmentMarks = assignmentMarks
         self.builder = builder
         self.interval = intervalSeconds
         self.onRefresh = onRefresh
@@ -243,11 +243,11 @@ public final class InventoryService: Sendable {
         let generation = (previous?.generation ?? 0) + 1
         let snapshot = if !fullScan, let previous {
             builder.build(scan: scan, backend: kernel.backend, generation: generation, takenAt: published.takenAt,
-                          scanDuration: published.duration, leases: leaseMarks(), previous: previous,
+                          scanDuration: published.duration, assignments: assignmentMarks(), previous: previous,
                           changedFacts: changedFacts)
         } else {
             builder.build(scan: scan, backend: kernel.backend, generation: generation, takenAt: published.takenAt,
-                          scanDuration: published.duration, leases: leaseMarks())
+                          scanDuration: published.duration, assignments: assignmentMarks())
         }
         state.withLock { $0.snapshot = snapshot }
         onRefresh(snapshot, fullScan)

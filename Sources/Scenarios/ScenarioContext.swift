@@ -108,7 +108,7 @@ final class ScenarioContext {
 
     /// Best effort after a scenario ended part-way: releases every active assignment, so a real host goes
     /// back to its drivers before the next scenario.
-    private func releaseLiveLeases(_ api: APIClient) {
+    private func releaseLiveAssignments(_ api: APIClient) {
         guard let live = try? api.list("/v1/assignments?state=active") else { return }
         for assignment in live {
             let operation = try? api.releaseOperation(assignment.string("id"))
@@ -120,7 +120,7 @@ final class ScenarioContext {
     /// removes the directory unless `keep` (a failure: kept for a look).
     func close(keep: Bool) {
         for holder in holders { holder.stop() }
-        if let api, vfiod?.isRunning == true { releaseLiveLeases(api) }
+        if let api, vfiod?.isRunning == true { releaseLiveAssignments(api) }
         stopVFIOD()
         if keep { note("kept \(directory)") } else { try? FileManager.default.removeItem(atPath: directory) }
     }

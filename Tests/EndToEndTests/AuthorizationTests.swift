@@ -67,7 +67,7 @@ import TestSupport
                         let released = try await service.send("DELETE", "/v1/assignments/\(own)", token: token[.admin])
                         _ = try await service.finish(operation: released.response.header("Operation-Location"), token: token[.admin])
                     } else if current["state"] as? String == "releasing" {
-                        let operations = try await service.service.leases.operations(ofAssignment: own)
+                        let operations = try await service.service.assignments.operations(ofAssignment: own)
                         _ = try await service.finish(operation: "/v1/operations/\(operations.last!.id)", token: token[.admin])
                     }
                 }

@@ -1,6 +1,6 @@
 import App
 import Foundation
-import Leases
+import Assignments
 import Store
 import Testing
 import TestSupport

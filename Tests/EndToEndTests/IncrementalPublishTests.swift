@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import API
 import Inventory
-import Leases
+import Assignments
 import Store
 import TestSupport
 import VFIOCore
@@ -14,7 +14,7 @@ private struct PatchWalk {
     let kernel: SimulatedKernel
     let builder = InventoryBuilder(allowlist: Allowlist([try! AllowSpec(parsing: "all")]))
     var scan: HostScan
-    var marks: [PCIAddress: LeaseMark] = [:]
+    var marks: [PCIAddress: AssignmentMark] = [:]
     var snapshot: InventorySnapshot
     var generator = SystemRandomNumberGenerator()
     let endpoints: [PCIAddress]
@@ -32,11 +32,11 @@ private struct PatchWalk {
         try kernel.setDriverOverride(address, to: toVFIO ? "vfio-pci" : nil)
         if let driver = kernel.driver(of: address) { try kernel.unbind(address, from: driver) }
         try kernel.probe(address)
-        if lease { marks[address] = toVFIO ? LeaseMark(assignmentID: "asg_\(address)", state: .assigned) : nil }
+        if lease { marks[address] = toVFIO ? AssignmentMark(assignmentID: "asg_\(address)", state: .assigned) : nil }
         publish([address])
     }
 
-    mutating func mark(_ address: PCIAddress, _ mark: LeaseMark?) {
+    mutating func mark(_ address: PCIAddress, _ mark: AssignmentMark?) {
         marks[address] = mark
         publish([])
     }
@@ -44,13 +44,13 @@ private struct PatchWalk {
     mutating func publish(_ addresses: [PCIAddress]) {
         let changed = kernel.rescan(addresses, updating: &scan)
         snapshot = builder.build(scan: scan, backend: "simulated", generation: snapshot.generation + 1, takenAt: Date(),
-                                 scanDuration: 0, leases: marks, previous: snapshot, changedFacts: changed)
+                                 scanDuration: 0, assignments: marks, previous: snapshot, changedFacts: changed)
     }
 
     /// A snapshot of the same inputs built from scratch, with no change list.
     func fullSnapshot() -> InventorySnapshot {
         builder.build(scan: scan, backend: "simulated", generation: snapshot.generation, takenAt: snapshot.takenAt,
-                      scanDuration: 0, leases: marks)
+                      scanDuration: 0, assignments: marks)
     }
 }
 
@@ -63,7 +63,7 @@ struct IncrementalPublishTests {
         for round in 0..<60 {
             let address = walk.endpoints.randomElement(using: &walk.generator)!
             if round % 3 == 2 {
-                walk.mark(address, round % 2 == 0 ? LeaseMark(assignmentID: "asg_x", state: .binding) : nil)
+                walk.mark(address, round % 2 == 0 ? AssignmentMark(assignmentID: "asg_x", state: .binding) : nil)
             } else {
                 try walk.flip(address, lease: round % 4 != 0)
             }

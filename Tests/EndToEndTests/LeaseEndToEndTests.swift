@@ -4,7 +4,7 @@ import Store
 import TestSupport
 import VFIOCore
 import VFIOSimulator
-@testable import Leases
+@testable import Assignments
 
 @Suite struct LeaseEndToEndTests {
     struct RoundTrip: Sendable, CustomStringConvertible {
@@ -223,7 +223,7 @@ import VFIOSimulator
             let bind = try await service.finish(operation: created.response.header("Operation-Location"))
             let id = try #require(bind["id"] as? String)
             // As a worker leaves it between committing the operation's end and publishing the inventory.
-            let waiters = service.service.leases.waiters
+            let waiters = service.service.assignments.waiters
             waiters.publishing(id)
             async let read = service.send("GET", "/v1/operations/\(id)")
             var polls = 0
@@ -243,8 +243,8 @@ import VFIOSimulator
             let created = try await service.send("POST", "/v1/assignments", json: ["device": "0000:07:01.0", "holder": ["id": "vm-1", "tenant": "t1"], "ttlSeconds": 30])
             _ = try await service.finish(operation: created.response.header("Operation-Location"))
             let id = try #require(created.body["id"] as? String)
-            #expect(await service.service.leases.expireDue(asOf: Date().addingTimeInterval(3600)) == 1)
-            let operations = try await service.service.leases.operations(ofAssignment: id)
+            #expect(await service.service.assignments.expireDue(asOf: Date().addingTimeInterval(3600)) == 1)
+            let operations = try await service.service.assignments.operations(ofAssignment: id)
             let release = try #require(operations.last)
             #expect(release.kind == .release)
             _ = try await service.finish(operation: "/v1/operations/\(release.id)")

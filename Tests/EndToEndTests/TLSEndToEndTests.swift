@@ -51,7 +51,7 @@ import TestSupport
         let unknown = try certificates.curl(port: port, "/v1/devices", client: nobody)
         #expect(unknown.status == 401 && Self.object(unknown.body)["code"] as? String == "unauthenticated", "\(unknown)")
 
-        // The orchestrator's certificate is an operator of team-a: it leases for team-a only, and may not audit.
+        // The orchestrator's certificate is an operator of team-a: it assignments for team-a only, and may not audit.
         let lease = #"{"device": "0000:41:00.0", "holder": {"id": "vm-1", "tenant": "team-a"}, "ttlSeconds": 600}"#
         let created = try certificates.curl(port: port, "/v1/assignments", method: "POST", json: lease, client: orchestrator)
         #expect(created.status == 202, "\(created)")

@@ -10,7 +10,7 @@ import TestSupport
         let viewer: String, admin: String, one: String, two: String
     }
 
-    /// Two tenants' leases: t1 holds group 10 (`0000:05:00.0`), t2 group 11 (the edu `0000:06:01.0` and the e1000).
+    /// Two tenants' assignments: t1 holds group 10 (`0000:05:00.0`), t2 group 11 (the edu `0000:06:01.0` and the e1000).
     static func withTwoTenants(_ body: (TestService, Tokens, _ leaseOne: String, _ leaseTwo: String) async throws -> Void) async throws {
         try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist, auth: true)) { service in
             let store = TokenStore(database: try Database(path: service.service.configuration.databasePath))

@@ -24,7 +24,7 @@ struct IncrementalHostWalk {
     let kernel: SimulatedKernel
     let builder = InventoryBuilder(allowlist: Allowlist([try! AllowSpec(parsing: "all")]))
     var scan: HostScan
-    var marks: [PCIAddress: LeaseMark] = [:]
+    var marks: [PCIAddress: AssignmentMark] = [:]
     var snapshot: InventorySnapshot
     var random: SeededRandom
     let endpoints: [PCIAddress]
@@ -51,9 +51,9 @@ struct IncrementalHostWalk {
                 touched.append(address)
             case 2:
                 let state: DeviceState = [.binding, .assigned, .releasing].randomElement(using: &random)!
-                marks[address] = LeaseMark(assignmentID: "asg_\(Int.random(in: 0..<4, using: &random))", state: state)
+                marks[address] = AssignmentMark(assignmentID: "asg_\(Int.random(in: 0..<4, using: &random))", state: state)
             case 3:
-                marks[address] = LeaseMark(assignmentID: nil, state: .quarantined, reason: "reset failed")
+                marks[address] = AssignmentMark(assignmentID: nil, state: .quarantined, reason: "reset failed")
             case 4:
                 marks[address] = nil
             default:
@@ -61,19 +61,19 @@ struct IncrementalHostWalk {
             }
         }
         if Int.random(in: 0..<8, using: &random) == 0 {
-            marks[PCIAddress("0000:ee:00.0")!] = LeaseMark(assignmentID: "asg_gone", state: .assigned)  // not on this host
+            marks[PCIAddress("0000:ee:00.0")!] = AssignmentMark(assignmentID: "asg_gone", state: .assigned)  // not on this host
         }
         let changed = kernel.rescan(touched, updating: &scan)
         let previous = snapshot
         snapshot = builder.build(scan: scan, backend: "simulated", generation: previous.generation + 1, takenAt: Date(),
-                                 scanDuration: 0, leases: marks, previous: previous, changedFacts: changed)
+                                 scanDuration: 0, assignments: marks, previous: previous, changedFacts: changed)
         return previous
     }
 
     /// What a full build of the same inputs makes.
     func fullBuild() -> InventorySnapshot {
         builder.build(scan: scan, backend: "simulated", generation: snapshot.generation, takenAt: snapshot.takenAt,
-                      scanDuration: 0, leases: marks)
+                      scanDuration: 0, assignments: marks)
     }
 }
 

@@ -24,12 +24,12 @@ private func scan(_ devices: [PCIDeviceFacts], nodes: Set<Int> = []) -> HostScan
 
 /// Derives the next snapshot from `previous` and checks it against a full build of the same inputs.
 private func derive(_ next: HostScan, from previous: InventorySnapshot, changed: [String],
-                    leases: [PCIAddress: LeaseMark] = [:]) -> InventorySnapshot {
+                    assignments: [PCIAddress: AssignmentMark] = [:]) -> InventorySnapshot {
     let derived = builder.build(scan: next, backend: "simulated", generation: previous.generation + 1, takenAt: previous.takenAt,
-                                scanDuration: 0, leases: leases, previous: previous,
+                                scanDuration: 0, assignments: assignments, previous: previous,
                                 changedFacts: changed.map { PCIAddress($0)! })
     let full = builder.build(scan: next, backend: "simulated", generation: previous.generation + 1, takenAt: previous.takenAt,
-                             scanDuration: 0, leases: leases)
+                             scanDuration: 0, assignments: assignments)
     #expect(derived.devices == full.devices)
     #expect(derived.groups == full.groups)
     #expect(derived.stateCounts == full.stateCounts)
@@ -69,8 +69,8 @@ struct IncrementalFallbackTests {
     @Test func leaseMarksChangeOnlyTheirDevicesAndGroups() throws {
         let first = builder.build(scan: scan(devices), backend: "simulated", generation: 1, takenAt: Date(), scanDuration: 0)
         let marked = derive(scan(devices), from: first, changed: [],
-                            leases: [PCIAddress("0000:02:00.0")!: LeaseMark(assignmentID: "asg_1", state: .binding),
-                                     PCIAddress("0000:09:00.0")!: LeaseMark(assignmentID: "asg_2", state: .assigned)])
+                            assignments: [PCIAddress("0000:02:00.0")!: AssignmentMark(assignmentID: "asg_1", state: .binding),
+                                     PCIAddress("0000:09:00.0")!: AssignmentMark(assignmentID: "asg_2", state: .assigned)])
         #expect(try #require(marked.changes).devices == [3])
         #expect(marked.stateCounts[.binding] == 1)
         let cleared = derive(scan(devices), from: marked, changed: [])

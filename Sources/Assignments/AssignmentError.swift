@@ -1,5 +1,5 @@
 /// Why a lease request was refused or could not be carried out. The API maps each case to a problem.
-public enum LeaseError: Error, Sendable, Equatable {
+public enum AssignmentError: Error, Sendable, Equatable {
     /// The device is not in the inventory.
     case unknownDevice(String)
     /// The group is not in the inventory.

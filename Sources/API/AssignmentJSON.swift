@@ -1,10 +1,10 @@
 import Foundation
 import Inventory
-import Leases
+import Assignments
 import Store
 
 /// The JSON shapes of assignments, operations and audit records (`openapi/openapi.yaml`).
-enum LeaseJSON {
+enum AssignmentJSON {
     static func assignment(_ assignment: Assignment) -> [UInt8] {
         var json = JSONWriter(capacity: 768)
         write(assignment, to: &json)

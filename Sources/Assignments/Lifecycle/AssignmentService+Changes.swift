@@ -3,22 +3,22 @@ import Foundation
 import Store
 import VFIOCore
 
-extension LeaseService {
+extension AssignmentService {
     /// Extends an active (or binding) lease by `ttlSeconds` from now. `ifMatch` is the generation the
     /// caller last saw; any other than the assignment's throws `staleGeneration`.
     public func renew(_ id: String, ttlSeconds: Int?, ifMatch: Int64?, caller: Caller) async throws -> Assignment {
-        guard Identifier.isWellFormed(id, prefix: "asg") else { throw LeaseError.notFound(id) }
+        guard Identifier.isWellFormed(id, prefix: "asg") else { throw AssignmentError.notFound(id) }
         let at = now()
         let maxTTL = maxTTLSeconds
         let renewed = try await database.write { connection -> Assignment in
             // Read, check and change in one transaction: another tenant's assignment is "not found".
             guard var assignment = try AssignmentRecords.get(id, in: connection), caller.sees(assignment) else {
-                throw LeaseError.notFound(id)
+                throw AssignmentError.notFound(id)
             }
             let before = assignment.state
-            if let ifMatch, ifMatch != assignment.generation { throw LeaseError.staleGeneration(current: assignment.generation, sent: ifMatch) }
+            if let ifMatch, ifMatch != assignment.generation { throw AssignmentError.staleGeneration(current: assignment.generation, sent: ifMatch) }
             guard assignment.state == .active || assignment.state == .binding else {
-                throw LeaseError.wrongState(id, assignment.state)
+                throw AssignmentError.wrongState(id, assignment.state)
             }
             if let ttlSeconds { assignment.ttlSeconds = min(ttlSeconds, maxTTL) }
             assignment.expiresAt = at.addingTimeInterval(Double(assignment.ttlSeconds))
@@ -35,11 +35,11 @@ extension LeaseService {
     /// Starts giving the group back: `releasing` now, original drivers restored by a worker.
     /// `reason` is `requested` for a DELETE, `expired` for an expiry.
     public func release(_ id: String, caller: Caller, reason: String = "requested") async throws -> (Assignment, GroupOperation) {
-        guard Identifier.isWellFormed(id, prefix: "asg") else { throw LeaseError.notFound(id) }
+        guard Identifier.isWellFormed(id, prefix: "asg") else { throw AssignmentError.notFound(id) }
         let at = now()
         let (assignment, operation) = try await database.write { connection -> (Assignment, GroupOperation) in
             guard var assignment = try AssignmentRecords.get(id, in: connection), caller.sees(assignment) else {
-                throw LeaseError.notFound(id)
+                throw AssignmentError.notFound(id)
             }
             if assignment.state == .releasing,
                let pending = try OperationRecords.list(where: "assignment_id = ? AND kind = 'release'", [.text(id)],
@@ -47,7 +47,7 @@ extension LeaseService {
                 return (assignment, pending)
             }
             guard assignment.state == .active || assignment.state == .binding else {
-                throw LeaseError.wrongState(id, assignment.state)
+                throw AssignmentError.wrongState(id, assignment.state)
             }
             let before = assignment.state
             assignment.state = .releasing
@@ -88,7 +88,7 @@ extension LeaseService {
             do {
                 _ = try await release(id, caller: .system, reason: "expired")
                 started += 1
-            } catch is LeaseError {
+            } catch is AssignmentError {
                 continue  // released or renewed meanwhile: nothing to expire
             } catch {
                 Log.warning("expiring \(id) failed (retried on the next tick): \(error)")

@@ -7,7 +7,7 @@ import Workers
 /// The cooperative release: a holder that still has the devices open is told, given a grace period, asked
 /// by the kernel (the device request vfio-pci relays while the unbind waits), and escalated against by
 /// policy — without ever blocking the API, the store or another group.
-extension LeaseService {
+extension AssignmentService {
     /// Starts the release workflow of a committed `releasing` assignment in the background.
     func startCooperativeRelease(_ operation: GroupOperation, _ assignment: Assignment) {
         Task { await cooperativeRelease(operation, assignment) }

@@ -21,7 +21,7 @@ public struct QuarantineEntry: Sendable, Hashable {
 }
 
 /// Quarantined devices: rows in SQLite, mirrored in memory for the inventory's marks (changed only
-/// after the database committed, like ``LiveLeases``).
+/// after the database committed, like ``LiveAssignments``).
 final class Quarantines: Sendable {
     private let entries = Mutex<[String: QuarantineEntry]>([:])
 
@@ -36,12 +36,12 @@ final class Quarantines: Sendable {
     func entry(_ address: String) -> QuarantineEntry? { entries.withLock { $0[address] } }
 
     /// Marks that override lease marks: a quarantined device is quarantined whatever holds it.
-    var marks: [PCIAddress: LeaseMark] {
+    var marks: [PCIAddress: AssignmentMark] {
         entries.withLock { entries in
-            var marks: [PCIAddress: LeaseMark] = [:]
+            var marks: [PCIAddress: AssignmentMark] = [:]
             for entry in entries.values {
                 if let address = PCIAddress(entry.address) {
-                    marks[address] = LeaseMark(assignmentID: entry.assignmentID, state: .quarantined, reason: entry.reason)
+                    marks[address] = AssignmentMark(assignmentID: entry.assignmentID, state: .quarantined, reason: entry.reason)
                 }
             }
             return marks

@@ -10,7 +10,7 @@ private struct Resolution {
     var failure: String?
 }
 
-extension LeaseService {
+extension AssignmentService {
     /// Finishes an operation that stopped half-way (vfiod died, or the journal could not be written) from
     /// the kernel's state: forward where every device got there, back otherwise; journaled and audited.
     /// `cause` says what stopped it, in the audit and the assignment's failure.

@@ -59,7 +59,7 @@ enum CallbackNotifier {
     }
 }
 
-extension LeaseService {
+extension AssignmentService {
     /// Calls a release's callback on the observer thread and says what came of it (the operation's
     /// `callback`). A URL that no longer parses or whose host `callbackHosts` no longer lists — stored
     /// before vfiod's grammar or configuration tightened — is not called.

@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import Leases
+@testable import Assignments
 
 /// Long-polls end when their operation finishes, also when it finished just before they registered.
 struct OperationWaitersTests {

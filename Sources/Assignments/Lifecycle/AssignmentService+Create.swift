@@ -12,24 +12,24 @@ public struct AssignmentPlan: Sendable {
     public let operation: GroupOperation
 }
 
-extension LeaseService {
+extension AssignmentService {
     /// Checks a request against the inventory and the live assignments, and plans the assignment and its
-    /// bind; stores nothing. Throws the refusal (`LeaseError`).
+    /// bind; stores nothing. Throws the refusal (`AssignmentError`).
     public func planAssignment(_ request: CreateAssignmentRequest, caller: Caller) throws -> AssignmentPlan {
-        if let tenant = caller.tenant, tenant != request.holder.tenant { throw LeaseError.tenantMismatch(tenant) }
+        if let tenant = caller.tenant, tenant != request.holder.tenant { throw AssignmentError.tenantMismatch(tenant) }
         let snapshot = inventory.current
         let group = try resolveGroup(request.target, in: snapshot)
         let members = group.devices.compactMap { snapshot.device($0) }
         if let (id, _) = live.assignment(group: group.id) {
             // An operator learns that the group is taken, not by whom, unless the assignment is its tenant's.
             let visible = caller.tenant == nil || live.tenants[id] == caller.tenant
-            throw LeaseError.groupAssigned(group: group.id, assignmentID: visible ? id : nil)
+            throw AssignmentError.groupAssigned(group: group.id, assignmentID: visible ? id : nil)
         }
         let blockers = members.filter { !InventoryBuilder.isBridgeClass($0.facts) && $0.state != .available }
             .map { "\($0.address) is \($0.state.rawValue): \($0.stateReason)" }
             + members.compactMap(InventoryBuilder.bridgeBlocker)
         guard blockers.isEmpty, members.contains(where: { !InventoryBuilder.isBridgeClass($0.facts) }) else {
-            throw LeaseError.notAssignable(group: group.id, blockers: blockers.isEmpty ? ["the group has no endpoint"] : blockers)
+            throw AssignmentError.notAssignable(group: group.id, blockers: blockers.isEmpty ? ["the group has no endpoint"] : blockers)
         }
         let created = now()
         let ttl = min(request.ttlSeconds, maxTTLSeconds)
@@ -50,7 +50,7 @@ extension LeaseService {
     /// response its request gets, when the request carried an Idempotency-Key — then queues the bind.
     ///
     /// Throws `IdempotencyKeyTaken` when a request with the same key committed first (nothing is
-    /// stored), `LeaseError.groupAssigned` when another assignment took the group, and `LeaseError.busy`
+    /// stored), `AssignmentError.groupAssigned` when another assignment took the group, and `AssignmentError.busy`
     /// when the worker queue is full (the assignment is then failed and `answer` removed, in one
     /// transaction: a retry with the key starts afresh).
     public func startAssignment(_ plan: AssignmentPlan, caller: Caller, answer: IdempotencyRecord? = nil) async throws -> Assignment {
@@ -58,7 +58,7 @@ extension LeaseService {
         try await database.write { connection in
             if let answer { try IdempotencyRecords.insert(answer, in: connection) }
             if let existing = try AssignmentRecords.live(group: assignment.groupID, in: connection) {
-                throw LeaseError.groupAssigned(group: assignment.groupID, assignmentID: caller.sees(existing) ? existing.id : nil)
+                throw AssignmentError.groupAssigned(group: assignment.groupID, assignmentID: caller.sees(existing) ? existing.id : nil)
             }
             try AssignmentRecords.insert(assignment, in: connection)
             try OperationRecords.insert(operation, in: connection)
@@ -75,7 +75,7 @@ extension LeaseService {
                                                         forgetting: answer)
             live.set(failed)
             inventory.republish()
-            throw LeaseError.busy
+            throw AssignmentError.busy
         }
         return assignment
     }
@@ -83,13 +83,13 @@ extension LeaseService {
     private func resolveGroup(_ target: CreateAssignmentRequest.Target, in snapshot: InventorySnapshot) throws -> IOMMUGroup {
         switch target {
         case .device(let text):
-            guard let address = PCIAddress(text), let device = snapshot.device(address) else { throw LeaseError.unknownDevice(text) }
+            guard let address = PCIAddress(text), let device = snapshot.device(address) else { throw AssignmentError.unknownDevice(text) }
             guard let id = device.facts.iommuGroup, let group = snapshot.group(id) else {
-                throw LeaseError.notAssignable(group: -1, blockers: ["\(address) has no IOMMU group"])
+                throw AssignmentError.notAssignable(group: -1, blockers: ["\(address) has no IOMMU group"])
             }
             return group
         case .group(let id):
-            guard let group = snapshot.group(id) else { throw LeaseError.unknownGroup(id) }
+            guard let group = snapshot.group(id) else { throw AssignmentError.unknownGroup(id) }
             return group
         }
     }

@@ -10,13 +10,13 @@ import Workers
 /// Writes from tasks go to the database's committer (`Database.write`, which suspends the task), other
 /// SQLite calls run on `storeExecutor` (one dedicated thread) and kernel writes on `workers` (keyed by
 /// group, so one group's operations never overlap): nothing here blocks Swift's cooperative pool.
-public final class LeaseService: Sendable {
+public final class AssignmentService: Sendable {
     let database: Database
     let kernel: any HostKernel
     let inventory: InventoryService
     let workers: WorkerPool
     let storeExecutor: DedicatedExecutor
-    let live = LiveLeases()
+    let live = LiveAssignments()
     let quarantines = Quarantines()
     let stuck = OperationIDSet()
     let releasesStarted = OperationIDSet()
@@ -47,8 +47,8 @@ public final class LeaseService: Sendable {
         self.now = now
     }
 
-    /// Device marks for the inventory builder: live leases, overridden by quarantines.
-    public var leaseMarks: [PCIAddress: LeaseMark] {
+    /// Device marks for the inventory builder: live assignments, overridden by quarantines.
+    public var assignmentMarks: [PCIAddress: AssignmentMark] {
         live.marks.merging(quarantines.marks) { _, quarantine in quarantine }
     }
 
@@ -69,11 +69,11 @@ public final class LeaseService: Sendable {
 
     /// One assignment, if the caller may see it.
     public func assignment(_ id: String, caller: Caller) async throws -> Assignment {
-        guard Identifier.isWellFormed(id, prefix: "asg") else { throw LeaseError.notFound(id) }
+        guard Identifier.isWellFormed(id, prefix: "asg") else { throw AssignmentError.notFound(id) }
         let found = try await store { database in
             try database.read { try AssignmentRecords.get(id, in: $0) }
         }
-        guard let found, caller.sees(found) else { throw LeaseError.notFound(id) }
+        guard let found, caller.sees(found) else { throw AssignmentError.notFound(id) }
         return found
     }
 
@@ -86,7 +86,7 @@ public final class LeaseService: Sendable {
 
     /// One operation, if the caller may see its assignment.
     public func operation(_ id: String, caller: Caller) async throws -> GroupOperation {
-        guard Identifier.isWellFormed(id, prefix: "op") else { throw LeaseError.notFound(id) }
+        guard Identifier.isWellFormed(id, prefix: "op") else { throw AssignmentError.notFound(id) }
         // An operation whose end committed shows as finished only once what it did is published (a worker
         // does that at once, without waiting on anything but the inventory).
         if waiters.isPublishing(id) { await waiters.wait(for: id, seconds: Self.publishWaitSeconds) }
@@ -97,7 +97,7 @@ public final class LeaseService: Sendable {
                 return (operation, assignment)
             }
         }
-        guard let (found, assignment) = found, caller.sees(assignment) else { throw LeaseError.notFound(id) }
+        guard let (found, assignment) = found, caller.sees(assignment) else { throw AssignmentError.notFound(id) }
         var operation = found
         operation.pausedReason = paused.reason(id)
         return operation
@@ -113,7 +113,7 @@ public final class LeaseService: Sendable {
         let glance = try await store { database in
             try database.read { try OperationRecords.glance(id, in: $0) }
         }
-        guard let glance, caller.sees(tenant: glance.tenant) else { throw LeaseError.notFound(id) }
+        guard let glance, caller.sees(tenant: glance.tenant) else { throw AssignmentError.notFound(id) }
         if !glance.isFinished { await waiters.wait(for: id, seconds: waitSeconds) }
         return try await operation(id, caller: caller)
     }

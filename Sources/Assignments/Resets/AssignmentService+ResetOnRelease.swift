@@ -3,7 +3,7 @@ import Inventory
 import Store
 import VFIOCore
 
-extension LeaseService {
+extension AssignmentService {
     /// `resetOnRelease`: after the holder let go and before the devices go back to the host, reset every
     /// endpoint (a hot reset covers its whole scope once). A holder still present is asked by the kernel
     /// first: each endpoint is unbound from vfio-pci (blocking until the holder closes; the kernel relays

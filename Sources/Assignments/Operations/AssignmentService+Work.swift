@@ -3,7 +3,7 @@ import Foundation
 import Store
 import VFIOCore
 
-extension LeaseService {
+extension AssignmentService {
     /// Queues an operation on the worker pool, serialised with every other operation on its group.
     func submit(_ operation: GroupOperation, for assignment: Assignment) throws {
         try workers.submit(key: "group-\(assignment.groupID)", label: "\(operation.kind.rawValue) \(operation.id)") { [self] in
@@ -147,7 +147,7 @@ extension LeaseService {
         let at = now()
         waiters.publishing(operation.id)
         let updated = try journal.commit { connection -> Assignment in
-            guard var current = try AssignmentRecords.get(assignment.id, in: connection) else { throw LeaseError.notFound(assignment.id) }
+            guard var current = try AssignmentRecords.get(assignment.id, in: connection) else { throw AssignmentError.notFound(assignment.id) }
             let before = current.state
             let change = apply(&current)
             current.generation += 1

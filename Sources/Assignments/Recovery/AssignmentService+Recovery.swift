@@ -19,10 +19,10 @@ public struct RecoveryReport: Sendable, Hashable {
     public init() {}
 }
 
-extension LeaseService {
-    /// Before serving: re-verifies leases if the host rebooted, rolls every interrupted operation forward
+extension AssignmentService {
+    /// Before serving: re-verifies assignments if the host rebooted, rolls every interrupted operation forward
     /// or back from the real kernel state (journaled and audited), runs queued ones, and loads the live
-    /// leases. Runs on the calling thread (startup), which may block in the kernel.
+    /// assignments. Runs on the calling thread (startup), which may block in the kernel.
     public func recover() throws -> RecoveryReport {
         var report = RecoveryReport()
         try reverifyAfterReboot(&report)

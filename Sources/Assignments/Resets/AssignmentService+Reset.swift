@@ -3,11 +3,11 @@ import Inventory
 import Store
 import VFIOCore
 
-extension LeaseService {
+extension AssignmentService {
     /// `GET /v1/devices/{address}/reset-scope`: what a reset would touch and whether vfiod could do it now.
     public func resetPreview(_ address: PCIAddress, method: ResetMethod?) async throws -> ResetPreview {
         let snapshot = inventory.current
-        guard snapshot.device(address) != nil else { throw LeaseError.unknownDevice(address.description) }
+        guard snapshot.device(address) != nil else { throw AssignmentError.unknownDevice(address.description) }
         let kernel = kernel
         return try await observer.run(label: "reset-scope") {
             ResetPreview.make(address, method: method, snapshot: snapshot) { groups in
@@ -20,12 +20,12 @@ extension LeaseService {
     public func requestReset(_ address: PCIAddress, method: ResetMethod?, caller: Caller) async throws -> GroupOperation {
         let preview = try await resetPreview(address, method: method)
         guard preview.canReset, let assignmentID = preview.assignmentID, let chosen = preview.method else {
-            throw LeaseError.resetNotPossible(address.description, blockers: preview.blockers.map(Self.describe))
+            throw AssignmentError.resetNotPossible(address.description, blockers: preview.blockers.map(Self.describe))
         }
         let at = now()
         let (assignment, operation) = try await database.write { connection -> (Assignment, GroupOperation) in
             guard let assignment = try AssignmentRecords.get(assignmentID, in: connection), assignment.state == .active else {
-                throw LeaseError.resetNotPossible(address.description, blockers: ["assignment \(assignmentID) is no longer active"])
+                throw AssignmentError.resetNotPossible(address.description, blockers: ["assignment \(assignmentID) is no longer active"])
             }
             var operation = GroupOperation(id: Identifier.make("op", at: at), kind: .reset, assignmentID: assignmentID,
                                            groupID: assignment.groupID, state: .queued, reason: "requested",
@@ -54,7 +54,7 @@ extension LeaseService {
                                     error: "not run: the worker queue was full", in: connection)
             }
             waiters.finished(operation.id)
-            throw LeaseError.busy
+            throw AssignmentError.busy
         }
     }
 
@@ -130,7 +130,7 @@ extension LeaseService {
     /// before its lease, then lifts the quarantine. Under a still-live lease only the quarantine is lifted
     /// (the device stays with its holder); returns `nil` then.
     public func clearQuarantine(_ address: PCIAddress, caller: Caller) async throws -> GroupOperation? {
-        guard let entry = quarantines.entry(address.description) else { throw LeaseError.notQuarantined(address.description) }
+        guard let entry = quarantines.entry(address.description) else { throw AssignmentError.notQuarantined(address.description) }
         let at = now()
         let live = live.assignment(device: address.description)
         let result = try await database.write { connection -> (GroupOperation, Assignment)? in

@@ -7,7 +7,7 @@ import VFIOCore
 ///
 /// The device marks are kept up to date as assignments change, so reading them (every inventory
 /// publish does) copies one dictionary instead of rebuilding it from every live assignment.
-final class LiveLeases: Sendable {
+final class LiveAssignments: Sendable {
     private struct Entry {
         var assignmentID: String
         var tenant: String
@@ -18,7 +18,7 @@ final class LiveLeases: Sendable {
     }
     private struct State {
         var entries: [Int: Entry] = [:]
-        var marks: [PCIAddress: LeaseMark] = [:]
+        var marks: [PCIAddress: AssignmentMark] = [:]
         /// Each live assignment's tenant.
         var tenants: [String: String] = [:]
     }
@@ -61,7 +61,7 @@ final class LiveLeases: Sendable {
     }
 
     /// Device marks for the inventory (bridges included: the whole group is lent).
-    var marks: [PCIAddress: LeaseMark] {
+    var marks: [PCIAddress: AssignmentMark] {
         state.withLock { $0.marks }
     }
 
@@ -70,7 +70,7 @@ final class LiveLeases: Sendable {
     private static func replaceMarks(of old: Entry?, with new: Entry?, in state: inout State) {
         for address in old?.addresses ?? [] { state.marks[address] = nil }
         guard let new else { return }
-        let mark = LeaseMark(assignmentID: new.assignmentID, state: Self.deviceState(new.state))
+        let mark = AssignmentMark(assignmentID: new.assignmentID, state: Self.deviceState(new.state))
         for address in new.addresses { state.marks[address] = mark }
     }
 

@@ -112,7 +112,7 @@ enum AssignmentRecords {
               let expiresAt = Timestamp.parse(row.string(6)),
               let createdAt = Timestamp.parse(row.string(9)),
               let updatedAt = Timestamp.parse(row.string(10)) else {
-            throw LeaseError.corruptRow("assignment \(row.string(0))")
+            throw AssignmentError.corruptRow("assignment \(row.string(0))")
         }
         return Assignment(
             id: row.string(0), groupID: Int(row.int64(1)), devices: [],

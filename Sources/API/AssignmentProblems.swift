@@ -1,11 +1,11 @@
 import Foundation
 import HTTPServer
-import Leases
+import Assignments
 import Store
 
 /// Lease failures as problems: one function maps every domain error to its status and code.
 extension APIError {
-    static func of(_ error: LeaseError) -> APIError {
+    static func of(_ error: AssignmentError) -> APIError {
         switch error {
         case .unknownDevice(let address):
             return APIError(404, "device_not_found", "Device not found", "this host has no PCI device \(address)")
@@ -48,7 +48,7 @@ extension APIError {
     }
 
     static func store(_ error: Error) -> APIError {
-        if let lease = error as? LeaseError { return .of(lease) }
+        if let lease = error as? AssignmentError { return .of(lease) }
         if let database = error as? DatabaseError, database.isStorageFull {
             return APIError(507, "storage_full", "Storage full",
                             "the database's file system is full: nothing was changed; reads still work; retry once space is freed",

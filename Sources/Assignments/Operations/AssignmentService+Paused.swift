@@ -3,7 +3,7 @@ import ServiceLog
 import Store
 import VFIOCore
 
-extension LeaseService {
+extension AssignmentService {
     /// Pauses an operation whose journal the database refused; it resumes by itself once a write commits.
     func park(_ operationID: String, journal: Journal?) {
         let reason = "the database cannot be written (\(database.writeFault.map { $0.isStorageFull ? "its file system is full" : $0.message } ?? "a write failed")); "

@@ -9,7 +9,7 @@ import VFIOCore
 /// Outcomes and checks (rows that need no kernel write after them) wait in `pending` and commit with the
 /// next transaction of the operation: the next step's intent, or the operation's end (`commit(_:)`).
 /// So binding a device without a driver is three transactions instead of nine (the last also ends the
-/// operation: `LeaseService.finish`), and every row still commits in order,
+/// operation: `AssignmentService.finish`), and every row still commits in order,
 /// each intent before its write and each outcome after it.
 final class Journal {
     let database: Database

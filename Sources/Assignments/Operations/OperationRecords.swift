@@ -115,7 +115,7 @@ enum OperationRecords {
                    request_id, actor, target, detail FROM operations WHERE \(condition) ORDER BY id
             """, bindings: bindings) { row -> GroupOperation in
             guard let kind = OperationKind(rawValue: row.string(1)), let state = OperationState(rawValue: row.string(4)),
-                  let created = Timestamp.parse(row.string(6)) else { throw LeaseError.corruptRow("operation \(row.string(0))") }
+                  let created = Timestamp.parse(row.string(6)) else { throw AssignmentError.corruptRow("operation \(row.string(0))") }
             return GroupOperation(id: row.string(0), kind: kind, assignmentID: row.string(2), groupID: Int(row.int64(3)),
                              state: state, reason: row.nullableString(5), createdAt: created,
                              startedAt: row.nullableString(7).flatMap(Timestamp.parse),
