@@ -8,30 +8,20 @@ import VFIOSimulator
 /// The database on a real file system that fills up: a small tmpfs mounted by the test (the tests run as
 /// root, as vfiod does).
 @Suite(.serialized) struct StorageFaultTests {
+    static let nic = PCIAddress("0000:06:00.0")!
+
     /// A bind caught half-way by a full disk: it stops before its next kernel write with every device on
     /// a driver, writes answer `507 storage_full`, reads and `/readyz` say why, and once space is freed the
     /// operation is resolved by itself from the kernel's state (here: rolled back), audited, chain intact.
     @Test func aFullDiskPausesABindWithoutStrandingADeviceAndItResolvesOnceSpaceReturns() async throws {
-        let disk = try SmallFileSystem(megabytes: 12)
-        defer { disk.unmount() }
-        let nic = PCIAddress("0000:06:00.0")!
-        let service = try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist, databaseDirectory: disk.path)
-        try await withService(service) { service in
-            let kernel = try #require(service.simulator)
-            try kernel.injectFault(.unbindBlocks(nic))
+        try await Self.withDiskFilledDuringAnUnbind { service, kernel in
+            try kernel.injectFault(.unbindBlocks(Self.nic))
             let created = try await service.send("POST", "/v1/assignments", json: ["group": 11, "holder": ["id": "vm", "tenant": "t"]])
             #expect(created.response.status == 202)
-            let operation = try #require(created.response.header("Operation-Location"))
-            kernel.waitForBlockedUnbind(of: nic)
-
-            // Fill the file system, then the database's own log, until SQLite itself is refused.
-            try disk.fill(database: disk.path + "/vfiod.db")
-            try kernel.releaseBlockedUnbinds()
-            let paused = try await Self.pausedOperation(service, operation)
-            #expect((paused["pausedReason"] as? String)?.contains("full") == true, "\(paused)")
+            return try #require(created.response.header("Operation-Location"))
+        } paused: { service, kernel, paused in
             #expect(paused["state"] as? String == "running")
-            #expect(kernel.driver(of: nic) == "vfio-pci", "the unbound device was probed all the same: never driverless")
-
+            #expect(kernel.driver(of: Self.nic) == "vfio-pci", "the unbound device was probed all the same: never driverless")
             let refused = try await service.send("POST", "/v1/assignments", json: ["group": 10, "holder": ["id": "b", "tenant": "t"]])
             #expect(refused.response.status == 507, "\(refused.body)")
             #expect(refused.body["code"] as? String == "storage_full")
@@ -40,19 +30,12 @@ import VFIOSimulator
             #expect(ready.status == 503)
             #expect(ready.bodyText.contains("file system is full"), "\(ready.bodyText)")
             #expect(try await service.get("/v1/devices").status == 200, "reads go on")
-
-            try disk.freeSpace()
-            let done = try await service.finish(operation: operation)
+        } resolved: { service, done in
             #expect(done["state"] as? String == "rolled_back", "\(done)")
             #expect(done["pausedReason"] is NSNull)
-            let id = try #require(created.body["id"] as? String)
-            let (_, assignment) = try await service.send("GET", "/v1/assignments/\(id)")
+            let (_, assignment) = try await service.send("GET", "/v1/assignments/\(done["assignment"] as? String ?? "?")")
             #expect(assignment["state"] as? String == "failed")
             #expect((assignment["failure"] as? String)?.contains("refused its journal") == true, "\(assignment)")
-            #expect(TreeState(kernel, "0000:06:00.0") == TreeState(driver: "e1000", driverOverride: nil, groupNode: false))
-            #expect(TreeState(kernel, "0000:06:01.0").driverOverride == nil)
-            let (_, verify) = try await service.send("GET", "/v1/audit/verify")
-            #expect(verify["ok"] as? Bool == true, "\(verify)")
             #expect(try await service.get("/readyz").status == 200, "a write committed: ready again")
         }
     }
@@ -60,33 +43,48 @@ import VFIOSimulator
     /// A release caught by a full disk after it unbound a device from vfio-pci: the device is probed back to
     /// its driver all the same, the release pauses, and finishes by itself once space is freed.
     @Test func aFullDiskPausesAReleaseWithTheDeviceBackOnItsDriverAndItFinishesOnceSpaceReturns() async throws {
-        let disk = try SmallFileSystem(megabytes: 12)
-        defer { disk.unmount() }
-        let nic = PCIAddress("0000:06:00.0")!
-        let service = try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist, databaseDirectory: disk.path)
-        try await withService(service) { service in
-            let kernel = try #require(service.simulator)
+        try await Self.withDiskFilledDuringAnUnbind { service, kernel in
             let created = try await service.send("POST", "/v1/assignments", json: ["group": 11, "holder": ["id": "vm", "tenant": "t"]])
             #expect(try await service.finish(operation: created.response.header("Operation-Location"))["state"] as? String == "succeeded")
             let id = try #require(created.body["id"] as? String)
-            try kernel.injectFault(.unbindBlocks(nic))
+            try kernel.injectFault(.unbindBlocks(Self.nic))
             let released = try await service.send("DELETE", "/v1/assignments/\(id)")
-            let operation = try #require(released.response.header("Operation-Location"))
-            kernel.waitForBlockedUnbind(of: nic)
+            return try #require(released.response.header("Operation-Location"))
+        } paused: { service, kernel, paused in
+            #expect(kernel.driver(of: Self.nic) == "e1000", "the unbound device went back to its driver all the same")
+            let renew = try await service.send("POST", "/v1/assignments/\(paused["assignment"] as? String ?? "?")/renew", json: ["ttlSeconds": 60])
+            #expect(renew.response.status == 507 || renew.response.status == 409, "\(renew.body)")
+        } resolved: { service, done in
+            #expect(["completed_on_recovery", "succeeded"].contains(done["state"] as? String), "\(done)")
+            let (_, assignment) = try await service.send("GET", "/v1/assignments/\(done["assignment"] as? String ?? "?")")
+            #expect(assignment["state"] as? String == "released", "\(assignment)")
+        }
+    }
 
+    /// Serves the lease host with its database on a small file system; `start` begins an operation whose
+    /// unbind of the e1000 blocks and returns its location. While the unbind is held the disk is filled; then
+    /// the unbind goes on, the operation pauses (`paused` looks at it), space is freed, and `resolved` gets
+    /// the finished operation, after which both devices must be back as they were and the chain intact.
+    static func withDiskFilledDuringAnUnbind(
+        start: (TestService, SimulatedKernel) async throws -> String,
+        paused check: (TestService, SimulatedKernel, [String: Any]) async throws -> Void,
+        resolved: (TestService, [String: Any]) async throws -> Void
+    ) async throws {
+        let disk = try SmallFileSystem(megabytes: 12)
+        defer { disk.unmount() }
+        let service = try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist, databaseDirectory: disk.path)
+        try await withService(service) { service in
+            let kernel = try #require(service.simulator)
+            let operation = try await start(service, kernel)
+            kernel.waitForBlockedUnbind(of: nic)
+            // Fill the file system, then the database's own log, until SQLite itself is refused.
             try disk.fill(database: disk.path + "/vfiod.db")
             try kernel.releaseBlockedUnbinds()
-            let paused = try await Self.pausedOperation(service, operation)
+            let paused = try await pausedOperation(service, operation)
             #expect((paused["pausedReason"] as? String)?.contains("full") == true, "\(paused)")
-            #expect(kernel.driver(of: nic) == "e1000", "the unbound device went back to its driver all the same")
-            let renew = try await service.send("POST", "/v1/assignments/\(id)/renew", json: ["ttlSeconds": 60])
-            #expect(renew.response.status == 507 || renew.response.status == 409, "\(renew.body)")
-
+            try await check(service, kernel, paused)
             try disk.freeSpace()
-            let done = try await service.finish(operation: operation)
-            #expect(["completed_on_recovery", "succeeded"].contains(done["state"] as? String), "\(done)")
-            let (_, assignment) = try await service.send("GET", "/v1/assignments/\(id)")
-            #expect(assignment["state"] as? String == "released", "\(assignment)")
+            try await resolved(service, try await service.finish(operation: operation))
             #expect(TreeState(kernel, "0000:06:00.0") == TreeState(driver: "e1000", driverOverride: nil, groupNode: false))
             #expect(TreeState(kernel, "0000:06:01.0").driverOverride == nil)
             let (_, verify) = try await service.send("GET", "/v1/audit/verify")
