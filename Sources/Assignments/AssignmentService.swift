@@ -121,7 +121,7 @@ public final class AssignmentService: Sendable {
     /// The operations of an assignment, oldest first.
     public func operations(ofAssignment id: String) async throws -> [GroupOperation] {
         try await store { database in
-            try database.read { try OperationRecords.list(where: "assignment_id = ?", [.text(id)], in: $0) }
+            try database.read { try OperationRecords.of(assignment: id, in: $0) }
         }
     }
 }

@@ -69,11 +69,6 @@ public struct HTTPResponse: Sendable {
         HTTPResponse(status: 304, headers: [("ETag", etag)])
     }
 
-    /// `204 No Content`.
-    public static func noContent(headers: [(String, String)] = []) -> HTTPResponse {
-        HTTPResponse(status: 204, headers: headers)
-    }
-
     /// The response with the problem (if any) completed from the request and re-rendered.
     func fillingProblem(path: String, requestID: String) -> HTTPResponse {
         guard var problem, problem.instance == nil || problem.requestID == nil else { return self }

@@ -42,8 +42,7 @@ extension AssignmentService {
                 throw AssignmentError.notFound(id)
             }
             if assignment.state == .releasing,
-               let pending = try OperationRecords.list(where: "assignment_id = ? AND kind = 'release'", [.text(id)],
-                                                       in: connection).last {
+               let pending = try OperationRecords.of(assignment: id, releasesOnly: true, in: connection).last {
                 return (assignment, pending)
             }
             guard assignment.state == .active || assignment.state == .binding else {

@@ -105,11 +105,16 @@ enum OperationRecords {
         try list(where: "id = ?", [.text(id)], in: connection).first
     }
 
+    /// The operations of an assignment, oldest first; only its releases with `releasesOnly`.
+    static func of(assignment id: String, releasesOnly: Bool = false, in connection: Connection) throws -> [GroupOperation] {
+        try list(where: releasesOnly ? "assignment_id = ? AND kind = 'release'" : "assignment_id = ?", [.text(id)], in: connection)
+    }
+
     static func unfinished(in connection: Connection) throws -> [GroupOperation] {
         try list(where: "state IN ('queued', 'running')", [], in: connection)
     }
 
-    static func list(where condition: String, _ bindings: [SQLValue], in connection: Connection) throws -> [GroupOperation] {
+    private static func list(where condition: String, _ bindings: [SQLValue], in connection: Connection) throws -> [GroupOperation] {
         var operations = try connection.query("""
             SELECT id, kind, assignment_id, group_id, state, reason, created_at, started_at, finished_at, error,
                    request_id, actor, target, detail FROM operations WHERE \(condition) ORDER BY id
