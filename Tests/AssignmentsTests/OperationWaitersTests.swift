@@ -40,6 +40,8 @@ struct OperationWaitersTests {
     /// that comes later waits again.
     @Test func aChangeWakesTheWaitersButIsNotAFinish() async {
         let waiters = OperationWaiters()
+        // The pause came as the operation's end was being committed: that end never was.
+        waiters.publishing("op_paused")
         let ended = await endsBeforeDeadline {
             async let waiting: Void = waiters.wait(for: "op_paused", seconds: 3600)
             while waiters.waitingCount(for: "op_paused") == 0 { await Task.yield() }
@@ -48,6 +50,7 @@ struct OperationWaitersTests {
         }
         #expect(ended)
         #expect(!waiters.hasFinished("op_paused"))
+        #expect(!waiters.isPublishing("op_paused"), "readers do not wait for a publish that will not come")
         #expect(waiters.waitingCount(for: "op_paused") == 0)
     }
 

@@ -40,8 +40,10 @@ final class OperationWaiters: Sendable {
     }
 
     /// Wakes everyone waiting on `operationID` now, without counting it finished: it changed (it paused),
-    /// and a long-poll returns what it is now.
+    /// and a long-poll returns what it is now. An end marked as publishing was not committed after all
+    /// (the pause came at its commit): readers stop waiting for its publish.
     func changed(_ operationID: String) {
+        _ = unpublished.withLock { $0.remove(operationID) }
         let woken = waiters.withLock { $0.removeValue(forKey: operationID) ?? [] }
         for wakeUp in woken { wakeUp.fire() }
     }
