@@ -65,19 +65,20 @@ public final class Metrics: Sendable {
             for state in DeviceState.allCases {
                 out += "vfiod_inventory_devices{state=\"\(state.rawValue)\"} \(counts[state] ?? 0)\n"
             }
-            out += "# HELP vfiod_inventory_groups IOMMU groups in the current inventory snapshot.\n"
-            out += "# TYPE vfiod_inventory_groups gauge\n"
-            out += "vfiod_inventory_groups \(snapshot.groups.count)\n"
-            out += "# HELP vfiod_inventory_generation Refreshes that produced the current snapshot.\n"
-            out += "# TYPE vfiod_inventory_generation counter\n"
-            out += "vfiod_inventory_generation \(snapshot.generation)\n"
-            out += "# HELP vfiod_inventory_refresh_duration_seconds Duration of the scan behind the current snapshot.\n"
-            out += "# TYPE vfiod_inventory_refresh_duration_seconds gauge\n"
-            out += "vfiod_inventory_refresh_duration_seconds \(snapshot.scanDuration)\n"
+            out += Self.single("vfiod_inventory_groups", "gauge", "IOMMU groups in the current inventory snapshot.",
+                               "\(snapshot.groups.count)")
+            out += Self.single("vfiod_inventory_generation", "counter", "Refreshes that produced the current snapshot.",
+                               "\(snapshot.generation)")
+            out += Self.single("vfiod_inventory_refresh_duration_seconds", "gauge", "Duration of the scan behind the current snapshot.",
+                               "\(snapshot.scanDuration)")
         }
-        out += "# HELP vfiod_inventory_refresh_failing 1 when the most recent refresh failed.\n"
-        out += "# TYPE vfiod_inventory_refresh_failing gauge\n"
-        out += "vfiod_inventory_refresh_failing \(refreshFailing ? 1 : 0)\n"
+        out += Self.single("vfiod_inventory_refresh_failing", "gauge", "1 when the most recent refresh failed.",
+                           refreshFailing ? "1" : "0")
         return out
+    }
+
+    /// A metric with one unlabelled sample: its HELP and TYPE lines, then the sample.
+    private static func single(_ name: String, _ type: String, _ help: String, _ value: String) -> String {
+        "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name) \(value)\n"
     }
 }

@@ -25,9 +25,7 @@ extension Problem {
 
     /// 413 `payload_too_large`: the body is larger than the server accepts.
     public static func payloadTooLarge(limit: Int) -> Problem {
-        Problem(status: 413, code: "payload_too_large", title: "Payload too large",
-                detail: "The request body exceeds the limit of \(limit) bytes.",
-                extensions: [(name: "limitBytes", value: .int(limit))])
+        overLimit(413, "payload_too_large", "Payload too large", what: "The request body exceeds", limit: limit)
     }
 
     /// 408 `request_timeout`: the headers and body did not arrive within the request deadline.
@@ -43,15 +41,18 @@ extension Problem {
 
     /// 414 `uri_too_long`: the request target is longer than the server reads.
     public static func uriTooLong(limit: Int) -> Problem {
-        Problem(status: 414, code: "uri_too_long", title: "URI too long",
-                detail: "The request target exceeds the limit of \(limit) bytes.",
-                extensions: [(name: "limitBytes", value: .int(limit))])
+        overLimit(414, "uri_too_long", "URI too long", what: "The request target exceeds", limit: limit)
     }
 
     /// 431 `header_fields_too_large`: the header section is larger than the server reads.
     public static func headerFieldsTooLarge(limit: Int) -> Problem {
-        Problem(status: 431, code: "header_fields_too_large", title: "Header fields too large",
-                detail: "The request's header fields exceed the limit of \(limit) bytes.",
+        overLimit(431, "header_fields_too_large", "Header fields too large", what: "The request's header fields exceed", limit: limit)
+    }
+
+    /// A part of the request over its size limit, which `limitBytes` names; `what` says which and its verb.
+    private static func overLimit(_ status: Int, _ code: String, _ title: String, what: String, limit: Int) -> Problem {
+        Problem(status: status, code: code, title: title,
+                detail: "\(what) the limit of \(limit) bytes.",
                 extensions: [(name: "limitBytes", value: .int(limit))])
     }
 
