@@ -40,6 +40,22 @@ import VFIOSimulator
         }
     }
 
+    /// A bind that fails after its unbind (the probe binds nothing) while the disk is full: its undo gives
+    /// the device its driver back without waiting for the journal, then the operation pauses; once space is
+    /// freed it is rolled back.
+    @Test func aFailedBindIsUndoneOnAFullDiskWithoutStrandingTheDevice() async throws {
+        try await Self.withDiskFilledDuringAnUnbind { service, kernel in
+            try kernel.injectFault(.unbindBlocks(Self.nic))
+            try kernel.injectFault(.probeLeavesDriverless(Self.nic))
+            let created = try await service.send("POST", "/v1/assignments", json: ["group": 11, "holder": ["id": "vm", "tenant": "t"]])
+            return try #require(created.response.header("Operation-Location"))
+        } paused: { _, kernel, paused in
+            #expect(kernel.driver(of: Self.nic) == "e1000", "the undo bound the original driver all the same: \(paused)")
+        } resolved: { _, done in
+            #expect(done["state"] as? String == "rolled_back", "\(done)")
+        }
+    }
+
     /// A release caught by a full disk after it unbound a device from vfio-pci: the device is probed back to
     /// its driver all the same, the release pauses, and finishes by itself once space is freed.
     @Test func aFullDiskPausesAReleaseWithTheDeviceBackOnItsDriverAndItFinishesOnceSpaceReturns() async throws {
@@ -53,7 +69,8 @@ import VFIOSimulator
         } paused: { service, kernel, paused in
             #expect(kernel.driver(of: Self.nic) == "e1000", "the unbound device went back to its driver all the same")
             let renew = try await service.send("POST", "/v1/assignments/\(paused["assignment"] as? String ?? "?")/renew", json: ["ttlSeconds": 60])
-            #expect(renew.response.status == 507 || renew.response.status == 409, "\(renew.body)")
+            // Renewing a releasing assignment is refused whatever the disk: 409, before any write.
+            #expect(renew.response.status == 409 && renew.body["code"] as? String == "invalid_state", "\(renew.body)")
         } resolved: { service, done in
             #expect(["completed_on_recovery", "succeeded"].contains(done["state"] as? String), "\(done)")
             let (_, assignment) = try await service.send("GET", "/v1/assignments/\(done["assignment"] as? String ?? "?")")

@@ -24,11 +24,14 @@ extension AssignmentService {
     /// Finishes a paused operation the way recovery finishes an interrupted one: from the kernel's state,
     /// forward (every device got where it was going) or back. On a worker thread.
     private func resume(_ operationID: String) {
+        var journal: Journal?
         do {
-            guard let (operation, _) = try load(operationID) else { return waiters.finished(operationID) }
+            guard let (operation, assignment) = try load(operationID) else { return waiters.finished(operationID) }
             if !operation.state.isFinished {
                 var report = RecoveryReport()
-                try resolveInterrupted(operation, &report, cause: "the database refused its journal")
+                let resolving = Journal(database: database, operation: operation, assignment: assignment, actor: "system", now: now)
+                journal = resolving
+                try resolveInterrupted(operation, &report, cause: "the database refused its journal", journal: resolving)
             }
             if let (_, assignment) = try load(operationID) {
                 live.set(assignment)
@@ -37,10 +40,11 @@ extension AssignmentService {
             Log.info("operation \(operationID) resumed after the database took writes again")
             waiters.finished(operationID)
         } catch let error as DatabaseError where error.isStorageFault {
-            park(operationID, journal: nil)
+            park(operationID, journal: journal)
         } catch let unwritable as Journal.Unwritable {
+            // The rows of kernel writes already made stay with the journal, for the next try.
             Log.warning("operation \(operationID) still paused: \(unwritable)")
-            park(operationID, journal: nil)
+            park(operationID, journal: journal)
         } catch {
             Log.error("operation \(operationID) could not be resumed: \(error); recovery takes it up on the next start")
             waiters.finished(operationID)

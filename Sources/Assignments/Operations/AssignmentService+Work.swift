@@ -33,6 +33,10 @@ extension AssignmentService {
             // state (forward or back, as recovery does) once the database takes writes again.
             Log.warning("operation \(operationID) paused: \(unwritable); it resumes once a write commits")
             return park(operationID, journal: journal)
+        } catch let fault as DatabaseError where fault.isStorageFault {
+            // A write outside the journal (a quarantine) refused the same way: the same pause.
+            Log.warning("operation \(operationID) paused: \(fault); it resumes once a write commits")
+            return park(operationID, journal: journal)
         } catch {
             // The database refused the journal for good: the operation stays unfinished and recovery
             // takes it up on the next start. Say so loudly rather than guess.
@@ -97,7 +101,7 @@ extension AssignmentService {
         var result: Result<Void, Error> = .success(())
         var quarantined: [PCIAddress] = []
         if assignment.state == .releasing {
-            if assignment.resetOnRelease, let failure = resetBeforeRestore(operation, assignment, journal: journal) {
+            if assignment.resetOnRelease, let failure = try resetBeforeRestore(operation, assignment, journal: journal) {
                 result = .failure(Journal.StepFailure(action: "reset", device: nil, reason: failure))
                 quarantined = assignment.endpoints.compactMap { PCIAddress($0.address) }
                 try journal.flush()

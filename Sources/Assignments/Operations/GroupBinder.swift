@@ -101,8 +101,11 @@ struct GroupBinder {
     private func restoreOne(_ device: AssignmentDevice, journal: Journal) throws {
         guard let address = PCIAddress(device.address) else { return }
         let original = device.originalDriver
+        // A device this operation left without a driver (a bind that failed after its unbind) is given one
+        // even when the journal cannot record it first.
+        let stranded = original != nil && kernel.driver(of: address) == nil
         var current = try journal.write("clear_override", device: address, originalDriver: original, expected: "none",
-                                        before: kernel.driver(of: address) ?? "none",
+                                        before: kernel.driver(of: address) ?? "none", leavesDriverless: stranded,
                                         read: { kernel.driver(of: address) }) { () throws(KernelError) in
             try kernel.setDriverOverride(address, to: nil)
         }

@@ -49,7 +49,8 @@ final class PausedOperations: Sendable {
             Thread.sleep(forTimeInterval: Self.retrySeconds)
             let paused = entries.withLock { state -> [(String, Entry)] in
                 if state.paused.isEmpty { state.retrying = false }
-                return Array(state.paused)
+                // Oldest first (ids are time-ordered), as the group's queue had them.
+                return state.paused.sorted { $0.key < $1.key }
             }
             if paused.isEmpty { return }
             for (id, entry) in paused {

@@ -26,6 +26,8 @@ extension AssignmentService {
     public func recover() throws -> RecoveryReport {
         var report = RecoveryReport()
         try reverifyAfterReboot(&report)
+        // Quarantines first: a release resolved below must leave quarantined devices where they are.
+        quarantines.load(try database.read { try QuarantineRecords.all(in: $0) })
         let unfinished = try database.read { try OperationRecords.unfinished(in: $0) }
         for operation in unfinished {
             if operation.state == .queued && operation.kind == .release {
@@ -48,7 +50,6 @@ extension AssignmentService {
                 try resolveInterrupted(operation, &report)
             }
         }
-        quarantines.load(try database.read { try QuarantineRecords.all(in: $0) })
         let liveAssignments = try database.read { try AssignmentRecords.live(in: $0) }
         for assignment in liveAssignments { live.set(assignment) }
         return report
@@ -57,8 +58,8 @@ extension AssignmentService {
     /// A reset cut short leaves its device in a state nobody knows: it is quarantined (on vfio-pci, where
     /// it is). A restore cut short leaves the quarantine in place: the admin clears it again. Either way the
     /// operation failed.
-    func resolveInterruptedDeviceOperation(_ operation: GroupOperation, _ assignment: Assignment) throws {
-        let reason = "vfiod stopped during the \(operation.kind.rawValue)"
+    func resolveInterruptedDeviceOperation(_ operation: GroupOperation, _ assignment: Assignment, cause: String = "vfiod stopped") throws {
+        let reason = "\(cause) during the \(operation.kind.rawValue)"
         if operation.kind == .reset, let target = operation.target.flatMap(PCIAddress.init) {
             let endpoints = Set(assignment.endpoints.compactMap { PCIAddress($0.address) })
             let scope = ResetPlanner.plan(target, method: operation.detail.resetMethod.flatMap(ResetMethod.init(rawValue:)),

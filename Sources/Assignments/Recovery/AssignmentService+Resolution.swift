@@ -14,23 +14,26 @@ extension AssignmentService {
     /// Finishes an operation that stopped half-way (vfiod died, or the journal could not be written) from
     /// the kernel's state: forward where every device got there, back otherwise; journaled and audited.
     /// `cause` says what stopped it, in the audit and the assignment's failure.
-    func resolveInterrupted(_ operation: GroupOperation, _ report: inout RecoveryReport, cause: String = "vfiod stopped") throws {
+    /// `journal`: the one to record in (a paused operation's resume passes its own, so that a refusal keeps
+    /// its rows); throws `Journal.Unwritable` when the journal is refused again.
+    func resolveInterrupted(_ operation: GroupOperation, _ report: inout RecoveryReport, cause: String = "vfiod stopped",
+                            journal given: Journal? = nil) throws {
         guard let (_, assignment) = try load(operation.id) else { return }
         try database.write { connection in
             try Audit.operation("operation.interrupted", operation, assignment: assignment, caller: .system,
                                 error: "\(cause) during \(operation.kind.rawValue) \(operation.id)", in: connection)
         }
         if operation.kind == .reset || operation.kind == .restore {
-            try resolveInterruptedDeviceOperation(operation, assignment)
+            try resolveInterruptedDeviceOperation(operation, assignment, cause: cause)
             report.rolledBack.append(operation.id)
             return
         }
-        let journal = Journal(database: database, operation: operation, assignment: assignment, actor: "system", now: now)
+        let journal = given ?? Journal(database: database, operation: operation, assignment: assignment, actor: "system", now: now)
         var start = assignment
         start.devices = Self.originalDrivers(of: assignment.devices, recordedIn: operation)
         let resolution: Resolution
         if operation.kind == .bind && assignment.state == .binding {
-            resolution = resolveBind(start, journal: journal, cause: cause)
+            resolution = try resolveBind(start, journal: journal, cause: cause)
         } else {
             // A release, or a bind whose lease was meanwhile asked to release: finish giving it back.
             resolution = try resolveRelease(operation, start, journal: journal, cause: cause)
@@ -53,7 +56,7 @@ extension AssignmentService {
 
     /// A bind whose endpoints all reached vfio-pci (and whose group node exists) is completed; any other
     /// is rolled back.
-    private func resolveBind(_ assignment: Assignment, journal: Journal, cause: String) -> Resolution {
+    private func resolveBind(_ assignment: Assignment, journal: Journal, cause: String) throws -> Resolution {
         var resolution = Resolution(assignment: assignment)
         let allBound = assignment.endpoints.allSatisfy { device in
             PCIAddress(device.address).map { kernel.driver(of: $0) == GroupBinder.vfio } ?? false
@@ -63,7 +66,13 @@ extension AssignmentService {
             resolution.assignment.devicePaths = devicePaths(assignment)
             return resolution
         }
-        do { try GroupBinder(kernel: kernel).restore(assignment.devices, journal: journal) } catch { resolution.failure = "\(error)" }
+        do {
+            try GroupBinder(kernel: kernel).restore(assignment.devices, journal: journal)
+        } catch let unwritable as Journal.Unwritable {
+            throw unwritable
+        } catch {
+            resolution.failure = "\(error)"
+        }
         resolution.assignment.state = .failed
         resolution.assignment.failure = "\(cause) during the bind; it was rolled back" + (resolution.failure.map { " (restore: \($0))" } ?? "")
         resolution.outcome = .rolledBack
@@ -89,9 +98,13 @@ extension AssignmentService {
             return resolution
         }
         do {
-            try GroupBinder(kernel: kernel).restore(assignment.devices, journal: journal)
+            // A device quarantined during the lease stays on vfio-pci until an admin clears it.
+            let restorable = assignment.devices.filter { quarantines.entry($0.address) == nil }
+            try GroupBinder(kernel: kernel).restore(restorable, journal: journal)
             resolution.assignment.state = .released
             resolution.assignment.devicePaths = []
+        } catch let unwritable as Journal.Unwritable {
+            throw unwritable
         } catch {
             resolution.failure = "\(error)"
             resolution.assignment.failure = "restore failed: \(error)"

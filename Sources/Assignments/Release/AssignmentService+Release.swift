@@ -129,12 +129,15 @@ extension AssignmentService {
         let text = escalation == .wait
             ? "holders \(pids.map(String.init).joined(separator: ", ")) kept the devices past \(assignment.release.timeoutSeconds) s; waiting"
             : "\(escalation.signalName!) sent to holders \(pids.map(String.init).joined(separator: ", "))"
+        let stillRunning: Bool
         do {
-            try await database.write { connection in
+            stillRunning = try await database.write { connection in
+                // The worker may have finished the release meanwhile (the holder let go): then nobody is signalled.
+                guard try OperationRecords.setDetailWhileUnfinished(operation.id, detail, in: connection) else { return false }
                 try Audit.append(action: action, actor: "system", requestID: operation.requestID, assignment: assignment,
                                  device: nil, before: nil, after: ["policy": escalation.rawValue],
                                  detail: "release \(operation.id): \(text)", error: nil, at: at, in: connection)
-                try OperationRecords.setDetailWhileUnfinished(operation.id, detail, in: connection)
+                return true
             }
         } catch {
             Log.warning("release \(operation.id): escalation not recorded, so not carried out yet (tried again): \(error)")
@@ -142,6 +145,10 @@ extension AssignmentService {
             watch.detail.escalation = nil
             watch.detail.stuckSince = nil
             return false
+        }
+        guard stillRunning else {
+            stuck.remove(operation.id)
+            return true
         }
         if let signal = escalation.signal {
             for pid in pids where pid > 1 && pid != getpid() { kill(pid, signal) }
