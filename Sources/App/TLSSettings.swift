@@ -35,10 +35,15 @@ public struct TLSSettings: Sendable, Equatable {
             throw ConfigurationError("tls.clientIdentities need --tls-client-ca (tls.clientCA): only verified certificates are trusted")
         }
         var seen = Set<String>()
+        var names = Set<String>()
         for identity in clientIdentities {
             try identity.validate()
             guard seen.insert(identity.subject).inserted else {
                 throw ConfigurationError("tls.clientIdentities: subject \(identity.subject) is listed twice")
+            }
+            // The name is the actor in the audit and scopes idempotency keys: two principals must not share one.
+            guard names.insert(identity.principal.name).inserted else {
+                throw ConfigurationError("tls.clientIdentities: the name \(identity.principal.name) stands for two subjects")
             }
         }
     }

@@ -151,6 +151,13 @@ private extension VFIOD {
             return database
         }
         try WriteCheck.run(on: database)
+        let identities = Set(configuration.tls.principals.values.map(\.name))
+        let tokens = try StartError.wrap("cannot read the tokens of \(configuration.databasePath)") {
+            try TokenStore(database: database).list().map(\.name)
+        }
+        if let shared = tokens.first(where: identities.contains) {
+            throw StartError(description: "tls.clientIdentities: the name \(shared) is also a token's; give the certificate another name")
+        }
         let checkpointer = try StartError.wrap("cannot open database \(configuration.databasePath) for checkpoints") {
             try WALCheckpointer(database: database)
         }

@@ -163,17 +163,20 @@ int vfiod_tls_listener_load(struct vfiod_tls_listener *listener, const char *cer
 }
 
 int vfiod_tls_register(int listen_fd, struct vfiod_tls_listener *listener) {
-  int result = -1;
+  int slot = -1;
   pthread_mutex_lock(&lock);
-  for (int i = 0; i < VFIOD_TLS_MAX_LISTENERS && result != 0; i++) {
-    if (registry[i].listener == NULL || registry[i].fd == listen_fd) {
-      registry[i].fd = listen_fd;
-      registry[i].listener = listener;
-      result = 0;
-    }
+  /* A slot still naming this fd first (a stopped listener whose fd number was reused): a later lookup by
+   * fd must find the new listener, never the old one that is being freed. Else a free slot. */
+  for (int i = 0; i < VFIOD_TLS_MAX_LISTENERS && slot < 0; i++)
+    if (registry[i].listener != NULL && registry[i].fd == listen_fd) slot = i;
+  for (int i = 0; i < VFIOD_TLS_MAX_LISTENERS && slot < 0; i++)
+    if (registry[i].listener == NULL) slot = i;
+  if (slot >= 0) {
+    registry[slot].fd = listen_fd;
+    registry[slot].listener = listener;
   }
   pthread_mutex_unlock(&lock);
-  return result;
+  return slot >= 0 ? 0 : -1;
 }
 
 void vfiod_tls_unregister(int listen_fd, struct vfiod_tls_listener *listener) {
@@ -216,7 +219,10 @@ static int retrieve(gnutls_session_t session, const gnutls_datum_t *requested_is
     /* Still before the server's CertificateRequest: the handshake now fails unless the client sends a
      * certificate that verifies against the credentials' trust list. */
     gnutls_certificate_server_set_request(session, GNUTLS_CERT_REQUIRE);
-    gnutls_session_set_verify_cert(session, NULL, 0);
+    /* And that the certificate may stand for a TLS client: GnuTLS refuses one whose extended key usage
+     * names other purposes only (a certificate without the extension is taken for any purpose). */
+    static gnutls_typed_vdata_st purpose = { GNUTLS_DT_KEY_PURPOSE_OID, (unsigned char *) GNUTLS_KP_TLS_WWW_CLIENT, 0 };
+    gnutls_session_set_verify_cert2(session, &purpose, 1, 0);
   }
   return 0;
 }

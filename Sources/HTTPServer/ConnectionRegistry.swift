@@ -103,11 +103,17 @@ final class ConnectionRegistry: Sendable {
                 phase = .receiving(since: max(since, previousSweep), answer: .init())
             }
         case .receiving(let since, let answer):
-            if PeerSocket.state(fd)?.halfClosed == true {
+            if let peer = PeerSocket.state(fd), peer.halfClosed, peer.unreadBytes == 0 {
+                // Everything the client will ever send has been read, and the request is not complete.
                 PeerSocket.shutDown(fd)
                 phase = .shutDown
             } else if deadline > 0, now >= since + deadline {
-                PeerSocket.answer(fd, lateAnswer(answer))
+                if configuration.tls == nil {
+                    PeerSocket.answer(fd, lateAnswer(answer))
+                } else {
+                    // A plain-text answer inside a TLS stream would be garbage to the client: closed unanswered.
+                    PeerSocket.shutDown(fd)
+                }
                 phase = .expired(at: now)
             }
         case .expired(let at):

@@ -11,6 +11,8 @@ enum PeerSocket {
         var halfClosed: Bool
         /// Milliseconds since the last data segment arrived.
         var millisecondsSinceData: UInt32
+        /// Bytes received that libmicrohttpd has not read yet.
+        var unreadBytes: Int32
 
         /// True when data arrived after `since` (monotonic µs, like `now`). The kernel counts in
         /// jiffies, hence the 20 ms of slack.
@@ -29,8 +31,11 @@ enum PeerSocket {
         // tcpi_state holds the kernel's TCP_* state numbers: TCP_CLOSE_WAIT once the peer's FIN is in,
         // TCP_CLOSE after a reset.
         let state = Int32(info.tcpi_state)
+        // FIONREAD on a TCP socket stores the bytes waiting in its receive queue in the int it points to.
+        var unread: Int32 = 0
+        if ioctl(fd, UInt(FIONREAD), &unread) != 0 { unread = 0 }
         return State(halfClosed: state == Int32(TCP_CLOSE_WAIT) || state == Int32(TCP_CLOSE),
-                     millisecondsSinceData: info.tcpi_last_data_recv)
+                     millisecondsSinceData: info.tcpi_last_data_recv, unreadBytes: unread)
     }
 
     /// Writes `response` as a complete HTTP/1.1 message with `Connection: close` (whatever fits in the

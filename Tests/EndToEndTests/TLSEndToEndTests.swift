@@ -117,6 +117,8 @@ import TestSupport
          "CN=a: an operator needs a tenant"),
         (["--config", #"{"tls": {"cert": "/c", "key": "/k", "clientCA": "/ca", "clientIdentities": [{"subject": "CN=a", "role": "root"}]}}"#],
          "role must be viewer, operator, auditor or admin"),
+        (["--config", #"{"tls": {"cert": "/c", "key": "/k", "clientCA": "/ca", "clientIdentities": [{"subject": "CN=a", "role": "admin", "name": "ops"}, {"subject": "CN=b", "role": "viewer", "name": "ops"}]}}"#],
+         "the name ops stands for two subjects"),
     ])
     func aTLSSettingThatCannotWorkIsAStartFailure(_ arguments: [String], _ expected: String) throws {
         let directory = try TemporaryDirectory(prefix: "vfiod-tls-refused")
