@@ -24,7 +24,17 @@ extension APIContext {
         if let key, let stored = try await storedAnswer(actor: caller.name, key: key) {
             return try Self.replay(stored, hash: hash)
         }
-        let plan = try await withAssignments { try $0.planAssignment(body, caller: caller) }
+        let plan: AssignmentPlan
+        do {
+            plan = try await withAssignments { try $0.planAssignment(body, caller: caller) }
+        } catch {
+            // A copy of this request may have created the assignment since the key was looked up: then the
+            // group is taken by it, and this request gets its answer, not a refusal.
+            if let key, let stored = try await storedAnswer(actor: caller.name, key: key) {
+                return try Self.replay(stored, hash: hash)
+            }
+            throw error
+        }
         let response = Self.accepted(plan)
         let answer = key.map {
             IdempotencyRecord(actor: caller.name, key: $0, requestHash: hash, status: response.status, body: response.body,

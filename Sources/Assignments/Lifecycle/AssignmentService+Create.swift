@@ -71,8 +71,16 @@ extension AssignmentService {
         do {
             try submit(operation, for: assignment)
         } catch {
-            let failed = try await finishWithoutRunning(assignment, operation, reason: "the worker queue is full",
+            let failed: Assignment
+            do {
+                failed = try await finishWithoutRunning(assignment, operation, reason: "the worker queue is full",
                                                         forgetting: answer)
+            } catch {
+                // Neither queued nor marked failed: resolved (rolled back) like a paused operation once a write
+                // commits, rather than left binding until the next start.
+                park(operation.id, journal: nil)
+                throw error
+            }
             live.set(failed)
             inventory.republish()
             throw AssignmentError.busy
