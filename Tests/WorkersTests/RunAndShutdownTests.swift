@@ -50,15 +50,9 @@ import Workers
     }
 
     @Test func shutdownGivesUpOnAStuckJobAfterTheTimeoutAndReportsIt() async throws {
-        let pool = WorkerPool(name: "giveup", threads: 1, queueLimit: 10, stuckAfterSeconds: 60, maxExtraThreads: 0)
-        let forever = Gate()
-        let started = AsyncCounter()
+        let (pool, forever) = try await poolWithABlockedJob(name: "giveup", queueLimit: 10, maxExtraThreads: 0,
+                                                             stuckAfterSeconds: 60, key: "group-7", label: "unbind 0000:41:00.0")
         let ran = Recorder<String>()
-        try pool.submit(key: "group-7", label: "unbind 0000:41:00.0") {
-            started.increment()
-            forever.wait()
-        }
-        await started.wait(for: 1)
         try pool.submit(key: "group-7", label: "restore") { ran.record("restore") }
         let behind = Task { try await pool.run(key: "group-7") { 7 } }
         let stuck = await pool.shutdown(timeout: .milliseconds(20))

@@ -3,15 +3,8 @@ import Workers
 
 @Suite(.timeLimit(.minutes(1))) struct StuckJobTests {
     @Test func aJobBlockedForeverDoesNotStopOtherKeys() async throws {
-        let pool = WorkerPool(name: "stuck", threads: 1, queueLimit: 100, stuckAfterSeconds: 0.01, maxExtraThreads: 2)
-        let forever = Gate()
-        let started = AsyncCounter()
-        try pool.submit(key: "group-A", label: "unbind 0000:41:00.0") {
-            started.increment()
-            // The test's stand-in for an unbind the kernel never returns from; released at the end.
-            forever.wait()
-        }
-        await started.wait(for: 1)
+        let (pool, forever) = try await poolWithABlockedJob(name: "stuck", queueLimit: 100, maxExtraThreads: 2,
+                                                                label: "unbind 0000:41:00.0")
         let done = AsyncCounter()
         for index in 0..<50 {
             try pool.submit(key: "group-B\(index)") { done.increment() }
@@ -32,14 +25,8 @@ import Workers
     }
 
     @Test func withoutExtraThreadsAStuckJobIsReportedAndTheQueueWaits() async throws {
-        let pool = WorkerPool(name: "noextra", threads: 1, queueLimit: 10, stuckAfterSeconds: 0.01, maxExtraThreads: 0)
-        let forever = Gate()
-        let started = AsyncCounter()
-        try pool.submit(key: "group-A", label: "hung reset") {
-            started.increment()
-            forever.wait()
-        }
-        await started.wait(for: 1)
+        let (pool, forever) = try await poolWithABlockedJob(name: "noextra", queueLimit: 10, maxExtraThreads: 0,
+                                                                label: "hung reset")
         try pool.submit(key: "group-B") {}
         // Waiting for the report is waiting on a condition (the stuck threshold), not asserting a time.
         while pool.stats.stuckJobs.isEmpty && !Task.isCancelled { await Task.yield() }

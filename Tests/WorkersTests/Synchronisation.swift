@@ -1,3 +1,4 @@
+import Workers
 import Foundation
 import Synchronization
 
@@ -93,4 +94,20 @@ final class Recorder<Element: Sendable>: Sendable {
 
     /// Everything recorded so far, in order.
     var all: [Element] { items.withLock { $0 } }
+}
+
+/// A one-thread pool whose thread runs a job of `key` that blocks until the returned gate opens (the tests'
+/// stand-in for an unbind the kernel never returns from); returns once that job started.
+func poolWithABlockedJob(name: String, queueLimit: Int, maxExtraThreads: Int, stuckAfterSeconds: Double = 0.01,
+                         key: String = "group-A", label: String) async throws -> (WorkerPool, Gate) {
+    let pool = WorkerPool(name: name, threads: 1, queueLimit: queueLimit, stuckAfterSeconds: stuckAfterSeconds,
+                          maxExtraThreads: maxExtraThreads)
+    let forever = Gate()
+    let started = AsyncCounter()
+    try pool.submit(key: key, label: label) {
+        started.increment()
+        forever.wait()
+    }
+    await started.wait(for: 1)
+    return (pool, forever)
 }
