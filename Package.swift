@@ -59,11 +59,11 @@ let package = Package(
         .executableTarget(name: "vfiod-bench", dependencies: ["Store", "TestSupport"], path: "bench/Sources/vfiod-bench"),
 
         // Test support for the QEMU lab: a small C program that holds one device through VFIO and answers the
-        // kernel's device request (cooperative unbind). Not part of the service; see Sources/vfio-holder/README.md.
-        .executableTarget(name: "vfio-holder", dependencies: ["CVFIO"]),
+        // kernel's device request (cooperative unbind). Not part of the service; see Sources/vfio-opener/README.md.
+        .executableTarget(name: "vfio-opener", dependencies: ["CVFIO"]),
 
         // The scenario suite, run against the simulated kernel (Tests/ScenarioTests) and the real kernel in the
-        // QEMU lab (vfiod-scenarios --linux); it drives the real vfiod and vfio-holder binaries.
+        // QEMU lab (vfiod-scenarios --linux); it drives the real vfiod and vfio-opener binaries.
         .target(name: "Scenarios", dependencies: ["TestSupport", "VFIOSimulator"], exclude: ["README.md"]),
         .executableTarget(name: "vfiod-scenarios", dependencies: ["Scenarios"]),
 
@@ -75,10 +75,10 @@ let package = Package(
         .testTarget(name: "WorkersTests", dependencies: ["Workers"]),
         .testTarget(name: "AssignmentsTests", dependencies: ["Assignments", "Store", "VFIOCore", "VFIOSimulator", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "HTTPServer"]),
-        // Runs the built vfio-holder binary (found next to the test bundle); `swift build` builds it. With
+        // Runs the built vfio-opener binary (found next to the test bundle); `swift build` builds it. With
         // --simulated it holds devices of a SimulatedKernel, for the simulator's cooperative-unbind tests.
-        .testTarget(name: "HolderTests", dependencies: ["TestSupport", "VFIOCore", "VFIOSimulator"]),
-        // Runs the built vfiod and vfio-holder binaries; `swift build` builds them.
+        .testTarget(name: "OpenerTests", dependencies: ["TestSupport", "VFIOCore", "VFIOSimulator"]),
+        // Runs the built vfiod and vfio-opener binaries; `swift build` builds them.
         .testTarget(name: "ScenarioTests", dependencies: ["Scenarios", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Assignments", "Store", "VFIOCore", "VFIOSimulator", "TestSupport",
                                                           .product(name: "Yams", package: "Yams")]),

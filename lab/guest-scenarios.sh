@@ -13,4 +13,4 @@ work=/tmp/vfiod-scenarios
 mkdir -p "$work"
 only=()
 [ -n "${SCENARIOS:-}" ] && only=(--only "$SCENARIOS")
-exec "$LAB_BUILD/vfiod-scenarios" --linux --vfiod "$LAB_VFIOD" --holder "$LAB_HOLDER" --work "$work" "${only[@]}"
+exec "$LAB_BUILD/vfiod-scenarios" --linux --vfiod "$LAB_VFIOD" --opener "$LAB_OPENER" --work "$work" "${only[@]}"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # lab/probe.sh: a guest command (`lab/run -- lab/probe.sh`) that prints what the real kernel shows, for
 # lab/facts/: the PCI functions with their drivers, IOMMU groups and reset methods, the VFIO device nodes,
-# a hands-on cooperative unbind with the static vfio-holder (group path; the cdev path too when the kernel
-# has iommufd), and vfiod itself serving /v1/devices and /v1/groups. Writes holder-*.txt, vfiod.log,
+# a hands-on cooperative unbind with the static vfio-opener (group path; the cdev path too when the kernel
+# has iommufd), and vfiod itself serving /v1/devices and /v1/groups. Writes opener-*.txt, vfiod.log,
 # devices.json, groups.json and host.json into $LAB_RESULTS. Prints `scenario probe-…:` lines for lab/run.
 set -u
 RESULTS=${LAB_RESULTS:-/tmp}
@@ -73,47 +73,47 @@ restore_driver() {
     echo "$address" >/sys/bus/pci/drivers_probe 2>/dev/null || true
 }
 
-# Starts the holder with ARGS, unbinds ADDRESS from vfio-pci from this shell (which holds no VFIO fd),
-# and reports. Name: scenario name. Output in $RESULTS/holder-NAME.txt.
+# Starts the opener with ARGS, unbinds ADDRESS from vfio-pci from this shell (which holds no VFIO fd),
+# and reports. Name: scenario name. Output in $RESULTS/opener-NAME.txt.
 cooperative_unbind() {
     local name=$1 address=$2
     shift 2
-    local out=$RESULTS/holder-$name.txt kmsg_before started ended holder waited=0 problem=""
+    local out=$RESULTS/opener-$name.txt kmsg_before started ended opener waited=0 problem=""
     kmsg_before=$(dmesg | wc -l)
-    "$LAB_HOLDER" "$@" --on-request close >"$out" 2>&1 &
-    holder=$!
-    # Poll for the holder's ready line (10 s at most; it is a few ms).
-    while ! grep -q '^ready' "$out" && kill -0 "$holder" 2>/dev/null && ((waited < 100)); do
+    "$LAB_OPENER" "$@" --on-request close >"$out" 2>&1 &
+    opener=$!
+    # Poll for the opener's ready line (10 s at most; it is a few ms).
+    while ! grep -q '^ready' "$out" && kill -0 "$opener" 2>/dev/null && ((waited < 100)); do
         sleep 0.1
         waited=$((waited + 1))
     done
     if ! grep -q '^ready' "$out"; then
-        echo "holder did not get ready:"
+        echo "opener did not get ready:"
         sed 's/^/  /' "$out"
-        echo "scenario probe-unbind-$name: fail: holder not ready: $(tail -1 "$out")"
-        kill "$holder" 2>/dev/null
-        wait "$holder" 2>/dev/null
+        echo "scenario probe-unbind-$name: fail: opener not ready: $(tail -1 "$out")"
+        kill "$opener" 2>/dev/null
+        wait "$opener" 2>/dev/null
         return
     fi
     started=$(ms)
-    # The write blocks until the holder closes its device fd; a watchdog releases the holder after 30 s.
-    (sleep 30 && kill -TERM "$holder" 2>/dev/null && echo "watchdog: sent SIGTERM to the holder") &
+    # The write blocks until the opener closes its device fd; a watchdog releases the opener after 30 s.
+    (sleep 30 && kill -TERM "$opener" 2>/dev/null && echo "watchdog: sent SIGTERM to the opener") &
     local watchdog=$!
     echo "$address" >/sys/bus/pci/drivers/vfio-pci/unbind
     local write_status=$?
     ended=$(ms)
     kill "$watchdog" 2>/dev/null
     wait "$watchdog" 2>/dev/null
-    wait "$holder"
-    local holder_status=$?
-    echo "unbind write: status $write_status after $((ended - started)) ms; holder exit status $holder_status"
-    echo "holder output:"
+    wait "$opener"
+    local opener_status=$?
+    echo "unbind write: status $write_status after $((ended - started)) ms; opener exit status $opener_status"
+    echo "opener output:"
     sed 's/^/  /' "$out"
-    echo "kernel log since the holder started:"
+    echo "kernel log since the opener started:"
     dmesg | tail -n +"$((kmsg_before + 1))" | sed 's/^/  /'
     echo "driver after unbind: $(link_name "$SYS/$address/driver")"
-    grep -q '^request n=' "$out" || problem="the holder saw no request"
-    grep -q '^exit reason=request' "$out" || problem="${problem:+$problem; }holder did not exit on the request"
+    grep -q '^request n=' "$out" || problem="the opener saw no request"
+    grep -q '^exit reason=request' "$out" || problem="${problem:+$problem; }opener did not exit on the request"
     dmesg | tail -n +"$((kmsg_before + 1))" | grep -q 'Relaying device request' || problem="${problem:+$problem; }no relay line in the kernel log"
     [ -e "$SYS/$address/driver" ] && problem="${problem:+$problem; }still bound"
     if [ -z "$problem" ]; then
@@ -123,7 +123,7 @@ cooperative_unbind() {
     fi
 }
 
-section "cooperative unbind (vfio-holder)"
+section "cooperative unbind (vfio-opener)"
 edu=""
 for device in "$SYS"/*; do
     if [ "$(value "$device/vendor"):$(value "$device/device")" = 0x1234:0x11e8 ]; then
@@ -133,8 +133,8 @@ for device in "$SYS"/*; do
 done
 if [ -z "$edu" ]; then
     echo "scenario probe-unbind-group: fail: no edu device"
-elif [ ! -x "${LAB_HOLDER:-}" ]; then
-    echo "scenario probe-unbind-group: skip: no vfio-holder at ${LAB_HOLDER:-(unset)}"
+elif [ ! -x "${LAB_OPENER:-}" ]; then
+    echo "scenario probe-unbind-group: skip: no vfio-opener at ${LAB_OPENER:-(unset)}"
 else
     group=$(link_name "$SYS/$edu/iommu_group")
     echo "edu: $edu, group $group, driver before: $(link_name "$SYS/$edu/driver")"
@@ -142,13 +142,13 @@ else
     echo "/dev/vfio now: $(ls /dev/vfio | tr '\n' ' ')"
     echo "/dev/vfio/devices now: $(ls /dev/vfio/devices 2>/dev/null | tr '\n' ' ')"
     echo "$edu/vfio-dev now: $(ls "$SYS/$edu/vfio-dev" 2>/dev/null | tr '\n' ' ')"
-    echo "### group path: vfio-holder --group $group --device $edu"
+    echo "### group path: vfio-opener --group $group --device $edu"
     cooperative_unbind group "$edu" --group "$group" --device "$edu"
     if [ -e /dev/iommu ]; then
         echo "bound to: $(bind_vfio "$edu")"
         cdev=$(ls "$SYS/$edu/vfio-dev" 2>/dev/null | head -1)
         if [ -n "$cdev" ]; then
-            echo "### cdev path: vfio-holder --cdev /dev/vfio/devices/$cdev"
+            echo "### cdev path: vfio-opener --cdev /dev/vfio/devices/$cdev"
             cooperative_unbind cdev "$edu" --cdev "/dev/vfio/devices/$cdev"
         else
             echo "scenario probe-unbind-cdev: fail: /dev/iommu exists but $edu has no vfio-dev"

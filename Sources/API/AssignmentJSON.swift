@@ -96,17 +96,17 @@ enum AssignmentJSON {
         return json.bytes
     }
 
-    /// Holders, relayed requests, escalation and the reset's path, flattened into the operation.
+    /// Openers, relayed requests, escalation and the reset's path, flattened into the operation.
     private static func writeDetail(_ detail: OperationDetail, to json: inout JSONWriter) {
-        json.key("holders")
+        json.key("openers")
         json.beginArray()
-        for holder in detail.holders {
+        for opener in detail.openers {
             json.beginObject()
-            json.key("pid"); json.int(holder.pid)
-            json.key("commandLine"); json.string(holder.commandLine)
-            json.key("paths"); json.strings(holder.paths)
-            json.key("since"); json.string(Timestamp.format(holder.since))
-            json.key("goneAt"); json.string(holder.goneAt.map(Timestamp.format))
+            json.key("pid"); json.int(opener.pid)
+            json.key("commandLine"); json.string(opener.commandLine)
+            json.key("paths"); json.strings(opener.paths)
+            json.key("since"); json.string(Timestamp.format(opener.since))
+            json.key("goneAt"); json.string(opener.goneAt.map(Timestamp.format))
             json.endObject()
         }
         json.endArray()

@@ -223,7 +223,7 @@ private extension VFIOD {
         if !stuck.isEmpty { problems.append("kernel operations stuck: " + stuck.map(\.label).joined(separator: ", ")) }
         let releases = assignments.stuckReleases
         if !releases.isEmpty {
-            problems.append("releases stuck (holders kept the devices past releaseTimeoutSeconds): " + releases.joined(separator: ", "))
+            problems.append("releases stuck (openers kept the devices past releaseTimeoutSeconds): " + releases.joined(separator: ", "))
         }
         return problems
     }

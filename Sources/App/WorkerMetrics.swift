@@ -6,7 +6,7 @@ enum WorkerMetrics {
     /// The releases stuck now under the `wait` escalation policy.
     static func renderReleases(stuck: Int) -> String {
         """
-        # HELP vfiod_releases_stuck Releases whose holders kept the devices past releaseTimeoutSeconds (policy wait).
+        # HELP vfiod_releases_stuck Releases whose openers kept the devices past releaseTimeoutSeconds (policy wait).
         # TYPE vfiod_releases_stuck gauge
         vfiod_releases_stuck \(stuck)
 

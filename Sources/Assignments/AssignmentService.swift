@@ -20,7 +20,7 @@ public final class AssignmentService: Sendable {
     let quarantines = Quarantines()
     let stuck = OperationIDSet()
     let releasesStarted = OperationIDSet()
-    /// Holder scans, kernel-log reads and callbacks: file and socket I/O kept off the cooperative pool.
+    /// Opener scans, kernel-log reads and callbacks: file and socket I/O kept off the cooperative pool.
     let observer = DedicatedExecutor(name: "observer", queueLimit: 1024, stuckAfterSeconds: 30)
     let waiters = OperationWaiters()
     /// Operations waiting for the database to take writes again.
@@ -56,7 +56,7 @@ public final class AssignmentService: Sendable {
     /// taken without saying by whom. An assignment's tenant never changes; one that ended is absent.
     public var liveAssignmentTenants: [String: String] { live.tenants }
 
-    /// The releases stuck now (holders kept the devices past the timeout under `wait`): operation ids.
+    /// The releases stuck now (openers kept the devices past the timeout under `wait`): operation ids.
     public var stuckReleases: [String] { stuck.all }
 
     /// Runs `body` on the store's one thread, so async callers never block the cooperative pool on SQLite.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// `cdev-path`: on a kernel with the VFIO device cdev, a lease's `devicePaths` include
-/// `/dev/vfio/devices/vfioX`, the holder can open it through iommufd, and a reset uses the cdev path.
+/// `/dev/vfio/devices/vfioX`, the opener can open it through iommufd, and a reset uses the cdev path.
 enum CdevScenario {
     static func run(_ context: ScenarioContext) throws {
         let api = try context.startVFIOD()
@@ -19,13 +19,13 @@ enum CdevScenario {
         try check(device.optionalString("vfioCdev") == name, "the device's vfioCdev is \(device.optionalString("vfioCdev") ?? "null"), devicePaths say \(name)")
         try check(FileManager.default.fileExists(atPath: context.hostPath(String(cdev.dropFirst()))), "\(cdev) does not exist")
 
-        // The simulated holder names the device for its request FIFO; the real one finds it from the cdev.
+        // The simulated opener names the device for its request FIFO; the real one finds it from the cdev.
         let named = context.environment.isSimulated ? ["--device", address] : []
-        let holder = try context.startHolder(["--cdev", cdev, "--on-request", "close", "--hold-seconds", "1"] + named
-                                             + HolderSteps.hostArguments(context))
-        try HolderSteps.expectReady(holder, cdev)
-        let status = holder.waitForExit()
-        try check(status == 0, "vfio-holder on \(cdev) exited \(status): \(holder.transcript)")
+        let opener = try context.startOpener(["--cdev", cdev, "--on-request", "close", "--hold-seconds", "1"] + named
+                                             + OpenerSteps.hostArguments(context))
+        try OpenerSteps.expectReady(opener, cdev)
+        let status = opener.waitForExit()
+        try check(status == 0, "vfio-opener on \(cdev) exited \(status): \(opener.transcript)")
 
         let operation = try api.reset(address, method: "hot")
         try check(operation.string("state") == "succeeded",

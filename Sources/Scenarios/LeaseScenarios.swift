@@ -3,17 +3,17 @@ import Foundation
 /// `lease-edu`, `lease-e1000e`, `lease-bridge-group`: lease, check the binding in the inventory and the tree,
 /// release, check the original drivers are back with no `driver_override` left.
 enum LeaseScenarios {
-    /// `lease-edu`: the lone edu to vfio-pci, its group node usable by `vfio-holder`, and back to no driver.
+    /// `lease-edu`: the lone edu to vfio-pci, its group node usable by `vfio-opener`, and back to no driver.
     static func edu(_ context: ScenarioContext) throws {
-        try roundTrip(context, id: LabDevices.edu, useHolder: true)
+        try roundTrip(context, id: LabDevices.edu, useOpener: true)
     }
 
     /// `lease-e1000e`: taken from e1000e, given back to e1000e.
     static func e1000e(_ context: ScenarioContext) throws {
-        try roundTrip(context, id: LabDevices.e1000e, useHolder: false)
+        try roundTrip(context, id: LabDevices.e1000e, useOpener: false)
     }
 
-    private static func roundTrip(_ context: ScenarioContext, id: String, useHolder: Bool) throws {
+    private static func roundTrip(_ context: ScenarioContext, id: String, useOpener: Bool) throws {
         let api = try context.startVFIOD()
         let device = try LabInventory(api).alone(id)
         let address = device.string("address")
@@ -22,7 +22,7 @@ enum LeaseScenarios {
         try check(lease.devicePaths.contains("/dev/vfio/\(lease.group)"), "devicePaths \(lease.devicePaths) lack /dev/vfio/\(lease.group)")
         try api.expectDevice(address, driver: "vfio-pci", state: "assigned", "after the bind")
         try expectTree(context, address, driver: "vfio-pci", override: "vfio-pci", "after the bind")
-        if useHolder { try HolderSteps.holdBriefly(context, group: lease.group, address: address) }
+        if useOpener { try OpenerSteps.holdBriefly(context, group: lease.group, address: address) }
         try api.release(lease.id)
         try api.expectDevice(address, driver: original, state: "available", "after the release")
         try expectTree(context, address, driver: original, override: nil, "after the release")

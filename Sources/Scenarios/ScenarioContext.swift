@@ -1,7 +1,7 @@
 import Foundation
 import VFIOSimulator
 
-/// One scenario run: its directory (database, simulated tree, logs), the host root vfiod and the holder see,
+/// One scenario run: its directory (database, simulated tree, logs), the host root vfiod and the opener see,
 /// and the vfiod it started.
 final class ScenarioContext {
     let environment: ScenarioEnvironment
@@ -15,7 +15,7 @@ final class ScenarioContext {
     private(set) var vfiod: VFIODChild?
     /// The client of the vfiod started last.
     private(set) var api: APIClient?
-    private var holders: [HolderChild] = []
+    private var openers: [OpenerChild] = []
 
     /// Creates the run's directory and, on the simulator, writes the topology's tree into it.
     init(environment: ScenarioEnvironment, name: String) throws {
@@ -74,11 +74,11 @@ final class ScenarioContext {
         if let vfiod, !vfiod.stop() { note("vfiod ignored SIGTERM for 30 s and was killed (SIGTERM lost right after start?)") }
     }
 
-    /// Starts a holder and remembers it, so ``close(passed:)`` never leaves one running.
-    func startHolder(_ arguments: [String]) throws -> HolderChild {
-        let holder = try HolderChild(binary: environment.holder, arguments: arguments)
-        holders.append(holder)
-        return holder
+    /// Starts an opener and remembers it, so ``close(passed:)`` never leaves one running.
+    func startOpener(_ arguments: [String]) throws -> OpenerChild {
+        let opener = try OpenerChild(binary: environment.opener, arguments: arguments)
+        openers.append(opener)
+        return opener
     }
 
     /// A path under the host root (`sys/bus/pci/devices/…`).
@@ -116,10 +116,10 @@ final class ScenarioContext {
         }
     }
 
-    /// Stops every holder and vfiod (releasing what is still leased first, when the scenario ended part-way);
+    /// Stops every opener and vfiod (releasing what is still leased first, when the scenario ended part-way);
     /// removes the directory unless `keep` (a failure: kept for a look).
     func close(keep: Bool) {
-        for holder in holders { holder.stop() }
+        for opener in openers { opener.stop() }
         if let api, vfiod?.isRunning == true { releaseLiveAssignments(api) }
         stopVFIOD()
         if keep { note("kept \(directory)") } else { try? FileManager.default.removeItem(atPath: directory) }

@@ -14,8 +14,8 @@ public struct ScenarioEnvironment: Sendable {
 
     /// The `vfiod` binary.
     public var vfiod: String
-    /// The `vfio-holder` binary.
-    public var holder: String
+    /// The `vfio-opener` binary.
+    public var opener: String
     /// The host under test.
     public var host: Host
     /// A directory for databases, trees and logs (one subdirectory per scenario run).
@@ -24,9 +24,9 @@ public struct ScenarioEnvironment: Sendable {
     public var log: (@Sendable (String) -> Void)?
 
     /// Creates an environment.
-    public init(vfiod: String, holder: String, host: Host, workDirectory: String, log: (@Sendable (String) -> Void)? = nil) {
+    public init(vfiod: String, opener: String, host: Host, workDirectory: String, log: (@Sendable (String) -> Void)? = nil) {
         self.vfiod = vfiod
-        self.holder = holder
+        self.opener = opener
         self.host = host
         self.workDirectory = workDirectory
         self.log = log

@@ -16,7 +16,7 @@ public enum Fixtures {
     /// `Tests/Fixtures/sysfs-snapshots`.
     public static var snapshotDirectory: String { repositoryRoot() + "/Tests/Fixtures/sysfs-snapshots" }
 
-    /// A product SwiftPM built beside the test bundle (`vfiod`, `vfio-holder`).
+    /// A product SwiftPM built beside the test bundle (`vfiod`, `vfio-opener`).
     public static func builtExecutable(_ name: String) -> String {
         let candidates = [
             URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name).path,

@@ -1,15 +1,15 @@
-/// How many device requests the kernel relayed to a device's holders while one unbind waited, from the
+/// How many device requests the kernel relayed to a device's openers while one unbind waited, from the
 /// part of it the kernel log shows.
 ///
 /// `vfio_unregister_group_dev` (drivers/vfio/vfio_main.c) calls the driver's request callback at once and
 /// then again after every wait of `HZ * 10` (`wait_for_completion_interruptible_timeout`) until the last
 /// fd of the device is closed: requests #0, #1, … arrive every 10 s. vfio-pci's callback
-/// (`vfio_pci_core_request`) signals the holder's eventfd each time but logs
+/// (`vfio_pci_core_request`) signals the opener's eventfd each time but logs
 /// `vfio-pci <addr>: Relaying device request to user (#N)` only when `N % 10 == 0`. So the log's newest
 /// `#N` proves N + 1 requests (the *logged* count), and the cadence adds those made since: at least one per
-/// full interval between when that line was first seen and the last moment a holder was still seen
+/// full interval between when that line was first seen and the last moment an opener was still seen
 /// holding on (the *inferred* count, never more than the kernel made: the line was written before it was
-/// seen, and the wait went on at least until the holder was last seen).
+/// seen, and the wait went on at least until the opener was last seen).
 public struct DeviceRequestCount: Sendable, Hashable {
     /// One `Relaying device request to user (#N)` line, and when the reader first saw it (seconds on any
     /// clock the caller also uses for ``heldUntil``).
@@ -32,7 +32,7 @@ public struct DeviceRequestCount: Sendable, Hashable {
     public let total: Int
 
     /// The requests of one device's unbind: `sightings` of its log lines, `heldUntil` the last time a
-    /// holder was seen still holding the device (`nil`: never after a line), `interval` the kernel's
+    /// opener was seen still holding the device (`nil`: never after a line), `interval` the kernel's
     /// (``kernelInterval``). Pure.
     public init(sightings: [Sighting], heldUntil: Double?, interval: Duration) {
         let seconds = Self.seconds(interval)

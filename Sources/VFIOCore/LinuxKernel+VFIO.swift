@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// The VFIO half of the real kernel: resets through the ioctl wrappers, the vendor id from `config`, VFIO
-/// holders from `proc/*/fd`, and `dev/kmsg`.
+/// openers from `proc/*/fd`, and `dev/kmsg`.
 extension LinuxKernel {
     /// See ``VFIOKernel/reset(_:method:groups:)``. The cdev path when the target has a `vfio-dev/vfioX` cdev
     /// and `dev/iommu` exists, else the group path; `ENODEV` when the target has no IOMMU group.
@@ -33,16 +33,16 @@ extension LinuxKernel {
         Self.vendorID(configAt: paths.pciDevice(address) + "/config")
     }
 
-    /// See ``VFIOKernel/holders(groups:cdevs:removedCdevs:)``. The `fd` links name the kernel's paths
+    /// See ``VFIOKernel/openers(groups:cdevs:removedCdevs:)``. The `fd` links name the kernel's paths
     /// (`/dev/vfio/7`, `/dev/vfio/devices/vfio0 (deleted)`), also when the host root is not `/`.
-    public func holders(groups: [Int], cdevs: [String], removedCdevs: [String]) -> [VFIOHolder] {
+    public func openers(groups: [Int], cdevs: [String], removedCdevs: [String]) -> [VFIOOpener] {
         var targets: [String: String] = [:]
         for group in groups { targets["/dev/vfio/\(group)"] = "/dev/vfio/\(group)" }
         for cdev in cdevs + removedCdevs {
             targets[ProcessFDScanner.removedNodeTarget("/dev/vfio/devices/\(cdev)")] = "/dev/vfio/devices/\(cdev)"
         }
         for cdev in cdevs { targets["/dev/vfio/devices/\(cdev)"] = "/dev/vfio/devices/\(cdev)" }
-        return ProcessFDScanner(procDirectory: paths.proc("")).holders(of: targets, excluding: paths.root == "/" ? getpid() : nil)
+        return ProcessFDScanner(procDirectory: paths.proc("")).openers(of: targets, excluding: paths.root == "/" ? getpid() : nil)
     }
 
     /// See ``VFIOKernel/kernelLog(mentioning:after:)``: reads `dev/kmsg`.

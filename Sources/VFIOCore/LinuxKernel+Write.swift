@@ -11,7 +11,7 @@ import Glibc
 /// it would capture every device with the same ids.
 ///
 /// These calls block for as long as the kernel does. An `unbind` from vfio-pci of a device that a process
-/// holds does not return until the holder releases it — possibly never. Callers run them on dedicated
+/// holds does not return until the opener releases it — possibly never. Callers run them on dedicated
 /// threads they can afford to lose, never on Swift's cooperative pool.
 extension LinuxKernel {
     /// Writes `driver` (exact bytes, no newline) to `sys/bus/pci/devices/<address>/driver_override`, or a
@@ -24,7 +24,7 @@ extension LinuxKernel {
     }
 
     /// Writes the address to `sys/bus/pci/drivers/<driver>/unbind`. May block while userspace holds the
-    /// device (vfio-pci relays the kernel's request to the holder meanwhile).
+    /// device (vfio-pci relays the kernel's request to the opener meanwhile).
     public func unbind(_ address: PCIAddress, from driver: String) throws(KernelError) {
         let path = paths.sys("bus/pci/drivers/\(driver)/unbind")
         try Self.requirePlainName(driver, path)

@@ -7,8 +7,8 @@ import Glibc
 /// A link's target is the kernel's absolute path of the open file (`/dev/vfio/7`), whatever root the
 /// reader uses, so callers match targets exactly and map them to the paths they report. A file whose node
 /// was removed while open reads `<path> (deleted)` (``removedNodeTarget(_:)``): the kernel removes a VFIO
-/// device cdev (`vfio_device_del`) as soon as an unbind starts, before it waits for the holders, so during
-/// that wait every holder of the cdev shows this way, and callers following it list that text too.
+/// device cdev (`vfio_device_del`) as soon as an unbind starts, before it waits for the openers, so during
+/// that wait every opener of the cdev shows this way, and callers following it list that text too.
 /// Processes that
 /// vanish while being read (`ENOENT`, `ESRCH`), and those whose `fd/` the caller may not read, are
 /// skipped: the answer is a best effort at one moment, as `lsof`'s is.
@@ -26,9 +26,9 @@ public struct ProcessFDScanner: Sendable {
     /// Every process with an fd whose link target is a key of `targets`, with the keys' values as its
     /// `paths` (sorted, each once), sorted by pid; `excluding` is not read at all (vfiod skips itself: it
     /// holds no VFIO fd between calls, and its own fd table is the largest to read). Blocking file I/O.
-    public func holders(of targets: [String: String], excluding: Int32? = nil) -> [VFIOHolder] {
+    public func openers(of targets: [String: String], excluding: Int32? = nil) -> [VFIOOpener] {
         guard !targets.isEmpty, let entries = try? SysfsFiles.listDirectory(procDirectory) else { return [] }
-        var found: [VFIOHolder] = []
+        var found: [VFIOOpener] = []
         for entry in entries {
             guard let pid = Int32(entry), pid > 0, pid != excluding else { continue }
             let directory = procDirectory + "/" + entry
@@ -39,7 +39,7 @@ public struct ProcessFDScanner: Sendable {
                 paths.insert(reported)
             }
             guard !paths.isEmpty, let commandLine = Self.commandLine(of: directory) else { continue }
-            found.append(VFIOHolder(pid: pid, commandLine: commandLine, paths: paths.sorted()))
+            found.append(VFIOOpener(pid: pid, commandLine: commandLine, paths: paths.sorted()))
         }
         return found.sorted { $0.pid < $1.pid }
     }

@@ -11,7 +11,7 @@ extension SysfsFiles {
     /// A sysfs store consumes the whole buffer or fails, so a short write is reported as `EIO`.
     ///
     /// Blocks as long as the kernel's store handler does: an `unbind` of a device that userspace holds
-    /// never returns until the holder lets go. Call it from a thread you can afford to lose.
+    /// never returns until the opener lets go. Call it from a thread you can afford to lose.
     /// Every failure throws ``KernelError`` with call `write`, the path and `errno`.
     public static func writeAttribute(_ path: String, _ bytes: [UInt8]) throws(KernelError) {
         let fd = retryingEINTR { open(path, O_WRONLY | O_TRUNC | O_CLOEXEC) }

@@ -24,17 +24,17 @@ public protocol VFIOKernel: Sendable {
     /// Every process with an open fd on `dev/vfio/<group>` for one of `groups` or on
     /// `dev/vfio/devices/<cdev>` for one of `cdevs` (`vfio3`), found by reading the `fd` links under
     /// `proc/`. Processes that vanish while being read are skipped, and so is vfiod itself (it holds no
-    /// VFIO fd between calls). A holder of a cdev whose node the kernel has removed — an unbind under way
+    /// VFIO fd between calls). An opener of a cdev whose node the kernel has removed — an unbind under way
     /// removes it before it waits — reads `/dev/vfio/devices/<cdev> (deleted)` and is found too, for
     /// `cdevs` and for `removedCdevs`; for `removedCdevs` only that way (the kernel frees a cdev's number
     /// after its last close, and a live node of that name is then another device's).
-    func holders(groups: [Int], cdevs: [String], removedCdevs: [String]) -> [VFIOHolder]
+    func openers(groups: [Int], cdevs: [String], removedCdevs: [String]) -> [VFIOOpener]
 
     /// Kernel log records (`/dev/kmsg`) that name `address`, with a sequence number above `after`; empty
     /// when the log cannot be read (not root, no such file).
     func kernelLog(mentioning address: PCIAddress, after: UInt64?) -> [KernelLogRecord]
 
-    /// The interval between two device requests while an unbind from vfio-pci waits for a holder
+    /// The interval between two device requests while an unbind from vfio-pci waits for an opener
     /// (``DeviceRequestCount/kernelInterval``, 10 s, unless a simulated kernel is told otherwise).
     var deviceRequestInterval: Duration { get }
 }
@@ -43,8 +43,8 @@ extension VFIOKernel {
     /// The kernel's 10 s.
     public var deviceRequestInterval: Duration { DeviceRequestCount.kernelInterval }
 
-    /// ``holders(groups:cdevs:removedCdevs:)`` with no removed cdev.
-    public func holders(groups: [Int], cdevs: [String]) -> [VFIOHolder] {
-        holders(groups: groups, cdevs: cdevs, removedCdevs: [])
+    /// ``openers(groups:cdevs:removedCdevs:)`` with no removed cdev.
+    public func openers(groups: [Int], cdevs: [String]) -> [VFIOOpener] {
+        openers(groups: groups, cdevs: cdevs, removedCdevs: [])
     }
 }

@@ -3,7 +3,7 @@ import Glibc
 #endif
 
 /// Wakes a waiting thread when one of some files is closed by any process (inotify `IN_CLOSE_WRITE |
-/// IN_CLOSE_NOWRITE`), or when a timeout passes: how a simulated unbind notices that its holder let go
+/// IN_CLOSE_NOWRITE`), or when a timeout passes: how a simulated unbind notices that its opener let go
 /// without polling. Without inotify (limits reached) it only waits for the timeout.
 final class CloseWatcher {
     private let fd: Int32

@@ -5,12 +5,12 @@ public import VFIOCore
 
 /// Cooperative unbind, as vfio-pci does it (docs/ARCHITECTURE.md, "Kernel writes"): unbinding a device from vfio-pci while a process holds its
 /// group file or its cdev blocks the writer. The cdev node is gone by then (`vfio_device_del` comes before
-/// the wait) but the holder's fd stays valid and still holds the device. Right away and then every
-/// ``requestInterval`` the kernel signals the holder's request eventfd; it logs
+/// the wait) but the opener's fd stays valid and still holds the device. Right away and then every
+/// ``requestInterval`` the kernel signals the opener's request eventfd; it logs
 /// `vfio-pci <addr>: Relaying device request to user (#i)` only for every tenth request (`i % 10 == 0`),
 /// as vfio-pci does. Here the log is `<root>/dev/kmsg` and the eventfd is every FIFO
 /// `<root>/.vfiod-simulator/requests/<addr>.<pid>` (8 bytes, a counter of 1, per request), which
-/// `vfio-holder --simulated` creates and reads. The unbind goes on once nobody holds the files.
+/// `vfio-opener --simulated` creates and reads. The unbind goes on once nobody holds the files.
 extension SimulatedKernel {
     /// The kernel's interval between two relays of a device request.
     public static let defaultRequestInterval: Duration = .seconds(10)
@@ -34,7 +34,7 @@ extension SimulatedKernel {
         try stateDirectory.writeSettings(settings)
     }
 
-    /// `<root>/.vfiod-simulator/requests`: where simulated holders create their request FIFOs,
+    /// `<root>/.vfiod-simulator/requests`: where simulated openers create their request FIFOs,
     /// `<address>.<pid>`.
     public var requestFIFODirectory: String { stateDirectory.requestDirectory }
 
@@ -69,7 +69,7 @@ extension SimulatedKernel {
     /// Whether some process holds a group file or cdev: a reset in this process (`groupsInReset`; no need
     /// to read this process's own, large, fd table), or another process.
     private func isHeld(groups: [Int], cdevs: [String]) -> Bool {
-        groupsInReset.withLock({ !$0.isDisjoint(with: groups) }) || !holders(groups: groups, cdevs: [], removedCdevs: cdevs).isEmpty
+        groupsInReset.withLock({ !$0.isDisjoint(with: groups) }) || !openers(groups: groups, cdevs: [], removedCdevs: cdevs).isEmpty
     }
 
     /// Whether nobody holds a group file or cdev, decided without scanning `/proc` (false when in doubt:
@@ -81,7 +81,7 @@ extension SimulatedKernel {
     }
 
     /// Writes an 8-byte counter of 1 to every request FIFO of `address` that has a reader; a FIFO whose
-    /// holder is gone (`ENXIO`) or full is skipped.
+    /// opener is gone (`ENXIO`) or full is skipped.
     func signalRequestFIFOs(of address: PCIAddress) {
         let prefix = address.description + "."
         let names = (try? SysfsFiles.listDirectory(requestFIFODirectory)) ?? []

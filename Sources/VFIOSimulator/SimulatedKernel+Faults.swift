@@ -32,7 +32,7 @@ extension SimulatedKernel {
         try editFaults { $0 = SimulatorFaults() }
     }
 
-    /// Clears every `unbindBlocks` fault: the unbinds they hold go on and unbind, as when the holder
+    /// Clears every `unbindBlocks` fault: the unbinds they hold go on and unbind, as when the opener
     /// lets go of the device. Later unbinds of those devices no longer block.
     public func releaseBlockedUnbinds() throws(KernelError) {
         try editFaults { $0.unbindBlocks = [] }

@@ -55,7 +55,7 @@ extension SimulatedKernel {
         }
     }
 
-    /// An unbind that waits (a fault, or a holder of the device's VFIO files), begun: its recorded change,
+    /// An unbind that waits (a fault, or an opener of the device's VFIO files), begun: its recorded change,
     /// and the device's VFIO facts read before the cdev went.
     private struct WaitingUnbind {
         let faults: SimulatorFaults

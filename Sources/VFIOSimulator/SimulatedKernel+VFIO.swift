@@ -5,7 +5,7 @@ import Glibc
 
 /// The VFIO half of the simulated kernel, by the kernel's rules. A reset really opens the fake
 /// `dev/vfio/<N>` (group path) or `dev/vfio/devices/vfioX` (cdev path) files, `O_CLOEXEC`, and closes them
-/// before it returns, so holder scans and cooperative unbinds see it as they would see vfiod.
+/// before it returns, so opener scans and cooperative unbinds see it as they would see vfiod.
 extension SimulatedKernel {
     /// See ``VFIOKernel/reset(_:method:groups:)``. `ENODEV`: the target is not on vfio-pci. Per group:
     /// `EPERM` when not viable (a member on a driver other than vfio-pci, pci-stub or pcieport); `EBUSY`
@@ -71,14 +71,14 @@ extension SimulatedKernel {
         return LinuxKernel.vendorID(configAt: paths.pciDevice(address) + "/config")
     }
 
-    /// See ``VFIOKernel/holders(groups:cdevs:removedCdevs:)``: the processes of this machine (the real
+    /// See ``VFIOKernel/openers(groups:cdevs:removedCdevs:)``: the processes of this machine (the real
     /// `/proc`) holding the fake files `<root>/dev/vfio/<N>` or `<root>/dev/vfio/devices/<cdev>`, reported as
-    /// paths under the root (`/dev/vfio/7`). Real holder processes (`vfio-holder --simulated`) thus show
+    /// paths under the root (`/dev/vfio/7`). Real opener processes (`vfio-opener --simulated`) thus show
     /// up; this process is not one (its resets hold the files only within a call). A cdev whose node an
-    /// unbind under way has removed is found as the kernel's is: its holders' links read
+    /// unbind under way has removed is found as the kernel's is: its openers' links read
     /// `<root>/dev/vfio/devices/<cdev> (deleted)`, and the inode the unbind kept tells whether anyone has
     /// it open.
-    public func holders(groups: [Int], cdevs: [String], removedCdevs: [String]) -> [VFIOHolder] {
+    public func openers(groups: [Int], cdevs: [String], removedCdevs: [String]) -> [VFIOOpener] {
         let files = groups.map { paths.dev("vfio/\($0)") }
             + (cdevs + removedCdevs).map { tree.keptCdev($0) ?? paths.dev("vfio/devices/\($0)") }
         if files.allSatisfy(Self.isOpenNowhere) { return [] }
@@ -95,7 +95,7 @@ extension SimulatedKernel {
             }
             for cdev in cdevs { targets[root + "/dev/vfio/devices/\(cdev)"] = "/dev/vfio/devices/\(cdev)" }
         }
-        return ProcessFDScanner(procDirectory: "/proc").holders(of: targets, excluding: getpid())
+        return ProcessFDScanner(procDirectory: "/proc").openers(of: targets, excluding: getpid())
     }
 
     /// Whether no process has `path` open (or it does not exist), in O(1) rather than a `/proc` scan: the
@@ -123,7 +123,7 @@ extension SimulatedKernel {
         KernelLogReader.records(at: paths.dev("kmsg"), containing: address.description, after: after)
     }
 
-    /// The cdev names of every member of `group` (the files a holder of the group's devices may have open).
+    /// The cdev names of every member of `group` (the files an opener of the group's devices may have open).
     func memberCdevs(_ group: Int) -> [String] {
         groupMembers(group).compactMap { vfioCdev(of: $0) }
     }

@@ -27,7 +27,7 @@ struct SimulatedResetSession: ~Copyable {
         guard inserted else { throw VFIOError(operation: "open", errno: .busy, path: groupFile) }
         claimed.append(group)
         let cdevs = kernel.memberCdevs(group)
-        guard kernel.holders(groups: [group], cdevs: cdevs).isEmpty else {
+        guard kernel.openers(groups: [group], cdevs: cdevs).isEmpty else {
             throw VFIOError(operation: "open", errno: .busy, path: groupFile)
         }
         let file: String

@@ -31,7 +31,7 @@ struct SimulatedTree: Sendable {
     }
 
     /// `.vfiod-simulator/unbinding`: where an unbind from vfio-pci keeps the inode of each cdev node it
-    /// removed while it waits for the node's holders (relative to the root).
+    /// removed while it waits for the node's openers (relative to the root).
     static let unbindingDirectory = ".vfiod-simulator/unbinding"
 
     /// Before each step of a change: the interruption hook.
@@ -165,7 +165,7 @@ struct SimulatedTree: Sendable {
         }
     }
 
-    /// The start of an unbind from vfio-pci that will wait for holders (`vfio_device_del`, before the
+    /// The start of an unbind from vfio-pci that will wait for openers (`vfio_device_del`, before the
     /// kernel's wait): the device's cdev goes from `vfio-dev/` and `dev/vfio/devices`, so nobody can open it
     /// any more, while fds already open on it stay valid (their `/proc/<pid>/fd` links read
     /// `… (deleted)`). Each node's inode is kept as `.vfiod-simulator/unbinding/<name>` (a hard link) for

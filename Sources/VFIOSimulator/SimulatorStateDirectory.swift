@@ -19,7 +19,7 @@ struct SimulatorState: Codable, Sendable {
 /// Tunables of the simulated kernel, kept in `<root>/.vfiod-simulator/settings.json` (every key optional)
 /// and re-read where they are used, so another process opening the same tree sees a change.
 struct SimulatorSettings: Codable, Sendable, Hashable {
-    /// Seconds between two relays of a device request to a holder during a cooperative unbind (the
+    /// Seconds between two relays of a device request to an opener during a cooperative unbind (the
     /// kernel's 10 s); `nil` for the default.
     var requestIntervalSeconds: Double?
 }
@@ -47,7 +47,7 @@ struct SimulatorStateDirectory: Sendable {
     var settingsFile: String { path + "/settings.json" }
     /// `dead/`: one empty file per address a `deadAfterReset` fault has made stop answering.
     var deadDirectory: String { path + "/dead" }
-    /// `requests/`: the FIFOs simulated holders read device requests from, `<address>.<pid>`.
+    /// `requests/`: the FIFOs simulated openers read device requests from, `<address>.<pid>`.
     var requestDirectory: String { path + "/requests" }
     /// `pending/`: one ``TreeIntent`` record per tree change under way (or cut short), `<address>`.
     var pendingDirectory: String { path + "/pending" }

@@ -4,7 +4,7 @@ import Scenarios
 /// `vfiod-scenarios`: runs the scenario suite against the simulated kernel or this machine's kernel and prints
 /// one line per scenario; exits 1 when any failed, 2 on a usage error.
 let usage = """
-usage: vfiod-scenarios --vfiod PATH --holder PATH (--simulate TOPOLOGY | --linux) [--work DIR] [--only NAME,...] [--quiet]
+usage: vfiod-scenarios --vfiod PATH --opener PATH (--simulate TOPOLOGY | --linux) [--work DIR] [--only NAME,...] [--quiet]
        vfiod-scenarios --list
 scenarios: \(ScenarioSuite.names.joined(separator: ", "))
 """
@@ -22,7 +22,7 @@ while !arguments.isEmpty {
     switch argument {
     case "--linux", "--quiet", "--list", "--help":
         flags.insert(argument)
-    case "--vfiod", "--holder", "--simulate", "--work", "--only":
+    case "--vfiod", "--opener", "--simulate", "--work", "--only":
         guard !arguments.isEmpty else { fail("\(argument) needs a value") }
         options[argument] = arguments.removeFirst()
     default:
@@ -31,7 +31,7 @@ while !arguments.isEmpty {
 }
 if flags.contains("--help") { print(usage); exit(0) }
 if flags.contains("--list") { ScenarioSuite.names.forEach { print($0) }; exit(0) }
-guard let vfiod = options["--vfiod"], let holder = options["--holder"] else { fail("--vfiod and --holder are required") }
+guard let vfiod = options["--vfiod"], let opener = options["--opener"] else { fail("--vfiod and --opener are required") }
 let host: ScenarioEnvironment.Host
 switch (options["--simulate"], flags.contains("--linux")) {
 case (let topology?, false): host = .simulated(topology: topology)
@@ -48,7 +48,7 @@ do {
     fail("cannot create \(work): \(error)")
 }
 let quiet = flags.contains("--quiet")
-let environment = ScenarioEnvironment(vfiod: vfiod, holder: holder, host: host, workDirectory: work, log: { note in
+let environment = ScenarioEnvironment(vfiod: vfiod, opener: opener, host: host, workDirectory: work, log: { note in
     if !quiet { FileHandle.standardError.write(Data((note + "\n").utf8)) }
 })
 

@@ -187,15 +187,17 @@ import VFIOSimulator
         }
     }
 
-    /// What a release saw of its holders (written into its stored detail, as the release workflow does)
-    /// comes out in the shape the document gives.
-    @Test func anOperationsHoldersAndEscalationMatchTheSchema() async throws {
+    /// What a release saw of its openers (written into its stored detail, as the release workflow does)
+    /// comes out in the shape the document gives. Rows written before the processes were called openers
+    /// store them under `holders`: those read the same.
+    @Test(arguments: ["openers", "holders"])
+    func anOperationsOpenersAndEscalationMatchTheSchema(storedKey: String) async throws {
         let document = try OpenAPIDocument()
         try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
             let created = try await service.send("POST", "/v1/assignments", json: ["group": 10, "holder": ["id": "vm", "tenant": "t"]])
             let location = try #require(created.response.header("Operation-Location"))
             _ = try await service.finish(operation: location)
-            let detail = #"{"holders": [{"pid": 4242, "commandLine": "qemu-system-x86_64 -name vm", "paths": ["/dev/vfio/10"], "#
+            let detail = #"{""# + storedKey + #"": [{"pid": 4242, "commandLine": "qemu-system-x86_64 -name vm", "paths": ["/dev/vfio/10"], "#
                 + #""since": 1763906400000, "goneAt": 1763906460000}, {"pid": 4243, "commandLine": "helper", "paths": [], "since": 1763906400000}], "#
                 + #""requestsRelayed": [{"sequence": 81234, "text": "vfio-pci 0000:05:00.0: Relaying device request to user (#0)"}], "#
                 + #""requestCount": {"total": 5, "logged": 1}, "#
@@ -207,9 +209,9 @@ import VFIOSimulator
             #expect(try database.run("UPDATE operations SET detail = ? WHERE id = ?", .text(detail), .text(id)) == 1)
             let operation = try await service.json(location)
             Self.expect(operation, conformsTo: document, "GET", "/v1/operations/{id}", 200)
-            let holders = try #require(operation["holders"] as? [[String: Any]])
-            #expect(holders.map { $0["pid"] as? Int } == [4242, 4243])
-            #expect(holders[0]["goneAt"] is String && holders[1]["goneAt"] is NSNull)
+            let openers = try #require(operation["openers"] as? [[String: Any]])
+            #expect(openers.map { $0["pid"] as? Int } == [4242, 4243])
+            #expect(openers[0]["goneAt"] is String && openers[1]["goneAt"] is NSNull)
             #expect((operation["escalation"] as? [String: Any])?["signal"] as? String == "SIGTERM")
             #expect(operation["stuck"] as? Bool == true)
             #expect((operation["reset"] as? [String: Any])?["kernelScope"] as? [String] == ["0000:05:00.0"])

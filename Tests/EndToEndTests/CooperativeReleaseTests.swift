@@ -4,86 +4,86 @@ import TestSupport
 import VFIOCore
 import VFIOSimulator
 
-/// Releasing devices a process still holds, on the simulated kernel with real holder processes
-/// (`vfio-holder --simulated`): the kernel's device request, escalation by policy, and an API that keeps
+/// Releasing devices a process still holds, on the simulated kernel with real opener processes
+/// (`vfio-opener --simulated`): the kernel's device request, escalation by policy, and an API that keeps
 /// answering while an unbind is blocked.
 @Suite(.serialized) struct CooperativeReleaseTests {
     static let edu = "0000:05:00.0"
 
-    /// Leases the single-device group 10 of ``leaseHost()`` with `policy`, and starts a holder on it.
-    func leaseAndHold(_ service: TestService, onRequest: String, policy: [String: Any]) async throws -> (String, SimulatedHolder) {
+    /// Leases the single-device group 10 of ``leaseHost()`` with `policy`, and starts an opener on it.
+    func leaseAndHold(_ service: TestService, onRequest: String, policy: [String: Any]) async throws -> (String, SimulatedOpener) {
         let kernel = try #require(service.simulator)
         try kernel.setRequestInterval(.milliseconds(100))
         let id = try await service.lease(["device": Self.edu], policy)
         let root = kernel.paths.root
-        let holder = try await runOnDedicatedThread {
-            try SimulatedHolder(root: root, group: 10, device: Self.edu, onRequest: onRequest)
+        let opener = try await runOnDedicatedThread {
+            try SimulatedOpener(root: root, group: 10, device: Self.edu, onRequest: onRequest)
         }
-        return (id, holder)
+        return (id, opener)
     }
 
-    @Test func aHolderThatClosesOnRequestLetsTheReleaseFinish() async throws {
+    @Test func anOpenerThatClosesOnRequestLetsTheReleaseFinish() async throws {
         try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
-            let (id, holder) = try await leaseAndHold(service, onRequest: "close", policy: ["releaseTimeoutSeconds": 600])
+            let (id, opener) = try await leaseAndHold(service, onRequest: "close", policy: ["releaseTimeoutSeconds": 600])
             let release = try await service.release(id)
             #expect(release["state"] as? String == "succeeded", "\(release)")
-            let holders = release["holders"] as? [[String: Any]] ?? []
-            #expect(holders.contains { ($0["pid"] as? Int).map(Int32.init) == holder.pid }, "\(release)")
-            #expect(holders.allSatisfy { !($0["goneAt"] is NSNull) })
+            let openers = release["openers"] as? [[String: Any]] ?? []
+            #expect(openers.contains { ($0["pid"] as? Int).map(Int32.init) == opener.pid }, "\(release)")
+            #expect(openers.allSatisfy { !($0["goneAt"] is NSNull) })
             let relayed = release["requestsRelayed"] as? [[String: Any]] ?? []
             #expect(relayed.contains { ($0["text"] as? String ?? "").contains("Relaying device request to user") }, "\(release)")
             #expect(release["escalation"] is NSNull)
-            let status = try await runOnDedicatedThread { holder.waitForExit() }
+            let status = try await runOnDedicatedThread { opener.waitForExit() }
             #expect(status == 0)
-            #expect(holder.lines.contains { $0.hasPrefix("request ") })
+            #expect(opener.lines.contains { $0.hasPrefix("request ") })
             #expect(try await service.deviceState(Self.edu) == "available")
         }
     }
 
     @Test(arguments: [("terminate", "SIGTERM"), ("kill", "SIGKILL")])
-    func aHolderThatIgnoresRequestsIsSignalledAfterTheTimeout(_ policy: String, _ signal: String) async throws {
+    func anOpenerThatIgnoresRequestsIsSignalledAfterTheTimeout(_ policy: String, _ signal: String) async throws {
         try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
-            let (id, holder) = try await leaseAndHold(service, onRequest: "ignore",
+            let (id, opener) = try await leaseAndHold(service, onRequest: "ignore",
                                                       policy: ["releaseTimeoutSeconds": 0, "escalation": policy])
             let release = try await service.release(id)
             #expect(release["state"] as? String == "succeeded", "\(release)")
             let escalation = try #require(release["escalation"] as? [String: Any], "\(release)")
             #expect(escalation["policy"] as? String == policy)
             #expect(escalation["signal"] as? String == signal)
-            #expect((escalation["pids"] as? [Int] ?? []).map(Int32.init).contains(holder.pid))
-            _ = try await runOnDedicatedThread { holder.waitForExit() }
-            #expect(holder.process.terminationReason == (policy == "kill" ? .uncaughtSignal : .exit))
+            #expect((escalation["pids"] as? [Int] ?? []).map(Int32.init).contains(opener.pid))
+            _ = try await runOnDedicatedThread { opener.waitForExit() }
+            #expect(opener.process.terminationReason == (policy == "kill" ? .uncaughtSignal : .exit))
             #expect(try await service.deviceState(Self.edu) == "available")
             let actions = try await service.items("/v1/audit?assignment=\(id)").compactMap { $0["action"] as? String }
             #expect(actions.contains("release.escalated"))
         }
     }
 
-    /// A holder of the device cdev that ignores requests. The kernel removes the cdev node when the unbind
-    /// starts and the holder's fd link reads `… (deleted)`: vfiod must keep following it and escalate
-    /// (before, it saw the holder gone, signalled nobody and the release hung).
+    /// An opener of the device cdev that ignores requests. The kernel removes the cdev node when the unbind
+    /// starts and the opener's fd link reads `… (deleted)`: vfiod must keep following it and escalate
+    /// (before, it saw the opener gone, signalled nobody and the release hung).
     @Test(arguments: [("terminate", "SIGTERM"), ("kill", "SIGKILL")])
-    func aCdevHolderThatIgnoresRequestsIsSignalledAfterTheTimeout(_ policy: String, _ signal: String) async throws {
+    func aCdevOpenerThatIgnoresRequestsIsSignalledAfterTheTimeout(_ policy: String, _ signal: String) async throws {
         try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
             let kernel = try #require(service.simulator)
             try kernel.setRequestInterval(.milliseconds(100))
             let id = try await service.lease(["device": Self.edu], ["releaseTimeoutSeconds": 1, "escalation": policy])
             let cdev = try #require(try await service.json("/v1/devices/\(Self.edu)")["vfioCdev"] as? String)
             let root = kernel.paths.root
-            let holder = try await runOnDedicatedThread {
-                try SimulatedHolder(root: root, cdev: "/dev/vfio/devices/\(cdev)", device: Self.edu, onRequest: "ignore")
+            let opener = try await runOnDedicatedThread {
+                try SimulatedOpener(root: root, cdev: "/dev/vfio/devices/\(cdev)", device: Self.edu, onRequest: "ignore")
             }
             let release = try await service.release(id)
             #expect(release["state"] as? String == "succeeded", "\(release)")
-            let holders = release["holders"] as? [[String: Any]] ?? []
-            let seen = try #require(holders.first { ($0["pid"] as? Int).map(Int32.init) == holder.pid }, "\(release)")
+            let openers = release["openers"] as? [[String: Any]] ?? []
+            let seen = try #require(openers.first { ($0["pid"] as? Int).map(Int32.init) == opener.pid }, "\(release)")
             #expect(seen["paths"] as? [String] == ["/dev/vfio/devices/\(cdev)"])
             let escalation = try #require(release["escalation"] as? [String: Any], "\(release)")
             #expect(escalation["signal"] as? String == signal)
-            #expect((escalation["pids"] as? [Int] ?? []).map(Int32.init).contains(holder.pid), "\(release)")
-            _ = try await runOnDedicatedThread { holder.waitForExit() }
-            #expect(holder.process.terminationReason == (policy == "kill" ? .uncaughtSignal : .exit))
-            #expect(holder.lines.contains { $0.hasPrefix("request ") }, "the holder got the kernel's request")
+            #expect((escalation["pids"] as? [Int] ?? []).map(Int32.init).contains(opener.pid), "\(release)")
+            _ = try await runOnDedicatedThread { opener.waitForExit() }
+            #expect(opener.process.terminationReason == (policy == "kill" ? .uncaughtSignal : .exit))
+            #expect(opener.lines.contains { $0.hasPrefix("request ") }, "the opener got the kernel's request")
             #expect(try await service.deviceState(Self.edu) == "available")
         }
     }
@@ -91,12 +91,12 @@ import VFIOSimulator
     /// The kernel logs only every tenth request (#0, #10, …): the operation counts the requests it made.
     @Test func theRequestsTheKernelMadeAreCountedThoughItLogsOnlyEveryTenth() async throws {
         try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
-            let (id, holder) = try await leaseAndHold(service, onRequest: "ignore",
+            let (id, opener) = try await leaseAndHold(service, onRequest: "ignore",
                                                       policy: ["releaseTimeoutSeconds": 600, "escalation": "wait"])
             let (released, _) = try await service.send("DELETE", "/v1/assignments/\(id)")
             let location = try #require(released.header("Operation-Location"))
-            // The kernel has made 25 requests once the holder got the 25th (every 100 ms here).
-            #expect(try await runOnDedicatedThread { holder.waitForLine(startingWith: "request n=25 ") } != nil)
+            // The kernel has made 25 requests once the opener got the 25th (every 100 ms here).
+            #expect(try await runOnDedicatedThread { opener.waitForLine(startingWith: "request n=25 ") } != nil)
             var operation: [String: Any] = [:]
             for _ in 0..<100 {
                 operation = try await service.json(location + "?wait=1")
@@ -111,16 +111,16 @@ import VFIOSimulator
             #expect(numbers.allSatisfy { $0 % 10 == 0 } && numbers.count < count, "the log shows every tenth: \(numbers)")
             #expect(logged == (numbers.max() ?? -1) + 1, "\(operation)")
             #expect(operation["requestsRelayedSource"] as? String == (count > logged ? "inferred" : "kernel-log"), "\(operation)")
-            holder.send(SIGKILL)
+            opener.send(SIGKILL)
             let done = try await service.finish(operation: location)
             #expect(done["state"] as? String == "succeeded", "\(done)")
             #expect(done["requestsRelayedCount"] as? Int ?? 0 >= count, "a finished release keeps its count: \(done)")
         }
     }
 
-    @Test func underWaitAStuckReleaseIsReportedAndTheAPIKeepsAnsweringUntilTheHolderDies() async throws {
+    @Test func underWaitAStuckReleaseIsReportedAndTheAPIKeepsAnsweringUntilTheOpenerDies() async throws {
         try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
-            let (id, holder) = try await leaseAndHold(service, onRequest: "ignore",
+            let (id, opener) = try await leaseAndHold(service, onRequest: "ignore",
                                                       policy: ["releaseTimeoutSeconds": 0, "escalation": "wait"])
             let (released, _) = try await service.send("DELETE", "/v1/assignments/\(id)")
             #expect(released.status == 202)
@@ -142,7 +142,7 @@ import VFIOSimulator
             #expect(try await service.deviceState("0000:07:01.1") == "assigned")
             #expect(try await service.deviceState(Self.edu) == "releasing")
 
-            holder.send(SIGKILL)
+            opener.send(SIGKILL)
             let done = try await service.finish(operation: operation)
             #expect(done["state"] as? String == "succeeded", "\(done)")
             #expect(done["stuck"] as? Bool == false, "a finished release is not stuck any more: \(done)")

@@ -35,7 +35,7 @@ import Testing
             #expect(response.header("Content-Type") == "application/problem+json")
             let expected = #"{"type":"urn:vfiod:problem:group_busy","title":"Group busy","status":409,"#
                 + #""detail":"Group 7 is held by \"qemu\"\n(pid 42).","instance":"/v1/fail","code":"group_busy","#
-                + #""requestId":"req-1","holders":[42]}"#
+                + #""requestId":"req-1","openers":[42]}"#
             #expect(response.bodyText == expected)
         }
     }

@@ -57,7 +57,7 @@ func sampleRouter() -> Router {
     router.add("GET", "/v1/fail") { _ in
         .problem(Problem(status: 409, code: "group_busy", title: "Group busy",
                          detail: "Group 7 is held by \"qemu\"\n(pid 42).",
-                         extensions: [(name: "holders", value: .rawJSON(Array("[42]".utf8)))]))
+                         extensions: [(name: "openers", value: .rawJSON(Array("[42]".utf8)))]))
     }
     return router
 }

@@ -45,8 +45,8 @@ private final class HeldScanKernel: HostKernel {
         try base.reset(address, method: method, groups: groups)
     }
     func configVendorID(of address: PCIAddress) -> UInt16? { base.configVendorID(of: address) }
-    func holders(groups: [Int], cdevs: [String], removedCdevs: [String]) -> [VFIOHolder] {
-        base.holders(groups: groups, cdevs: cdevs, removedCdevs: removedCdevs)
+    func openers(groups: [Int], cdevs: [String], removedCdevs: [String]) -> [VFIOOpener] {
+        base.openers(groups: groups, cdevs: cdevs, removedCdevs: removedCdevs)
     }
     func kernelLog(mentioning address: PCIAddress, after: UInt64?) -> [KernelLogRecord] {
         base.kernelLog(mentioning: address, after: after)

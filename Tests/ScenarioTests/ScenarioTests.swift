@@ -4,14 +4,14 @@ import Testing
 import TestSupport
 
 /// The scenario suite against the simulated kernel with `examples/topologies/qemu-lab.json`, through the real
-/// vfiod and vfio-holder binaries. Every scenario must pass: a skip is a failure here, since the simulated
+/// vfiod and vfio-opener binaries. Every scenario must pass: a skip is a failure here, since the simulated
 /// lab host has every capability a scenario may need (the topology gives it the device cdev and iommufd, so
 /// `cdev-path`, the one scenario that may skip on a real kernel, runs in full).
 @Suite struct ScenarioTests {
     static func environment() throws -> (ScenarioEnvironment, TemporaryDirectory) {
         let work = try TemporaryDirectory(prefix: "scenarios")
         let environment = ScenarioEnvironment(
-            vfiod: Fixtures.builtExecutable("vfiod"), holder: Fixtures.builtExecutable("vfio-holder"),
+            vfiod: Fixtures.builtExecutable("vfiod"), opener: Fixtures.builtExecutable("vfio-opener"),
             host: .simulated(topology: Fixtures.topologyDirectory + "/qemu-lab.json"), workDirectory: work.path)
         return (environment, work)
     }

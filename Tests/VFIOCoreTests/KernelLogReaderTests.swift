@@ -69,15 +69,15 @@ struct DeviceRequestCountTests {
         #expect(DeviceRequestCount.requestNumber(in: "vfio-pci 0000:01:00.0: Relaying device request to user (#123)") == 123)
     }
 
-    /// The case the lab found: a holder saw 5 requests, the log showed one line (#0).
-    @Test func aHolderHeldFortyOneSecondsAfterTheFirstLineGotFiveRequests() {
+    /// The case the lab found: an opener saw 5 requests, the log showed one line (#0).
+    @Test func anOpenerHeldFortyOneSecondsAfterTheFirstLineGotFiveRequests() {
         let count = DeviceRequestCount(sightings: [.init(number: 0, seenAt: 100.4)], heldUntil: 141.5, interval: .seconds(10))
         #expect(count.logged == 1)
         #expect(count.total == 5)
         #expect(count.isInferred)
     }
 
-    @Test func theNewestLineAnchorsTheCountAndWithoutAHolderSeenLaterNothingIsInferred() {
+    @Test func theNewestLineAnchorsTheCountAndWithoutAOpenerSeenLaterNothingIsInferred() {
         let sightings: [DeviceRequestCount.Sighting] = [.init(number: 0, seenAt: 25.2), .init(number: 10, seenAt: 125.3)]
         let held = DeviceRequestCount(sightings: sightings, heldUntil: 131, interval: .seconds(10))
         #expect(held.logged == 11 && held.total == 11 && !held.isInferred)
@@ -89,7 +89,7 @@ struct DeviceRequestCountTests {
     }
 
     /// Against the kernel's schedule (request i at i × 10 s, logged when i % 10 == 0, each line read up to
-    /// 0.5 s late, the holder looked at every 0.5 s until it let go): never more than were made, and
+    /// 0.5 s late, the opener looked at every 0.5 s until it let go): never more than were made, and
     /// never fewer than were made before the last look minus the one that may have come since.
     @Test(arguments: [0.0, 0.01, 0.25, 0.49])
     func theCountIsALowerBoundThatFollowsTheKernelsCadence(_ delay: Double) {

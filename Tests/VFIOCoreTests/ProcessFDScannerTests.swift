@@ -4,7 +4,7 @@ import TestSupport
 import VFIOCore
 import VFIOSimulator
 
-/// Holders found in a fake `proc` tree whose fd links dangle (their targets are the kernel's paths, which
+/// Openers found in a fake `proc` tree whose fd links dangle (their targets are the kernel's paths, which
 /// do not exist here), and LinuxKernel's VFIO reads of fake trees.
 struct ProcessFDScannerTests {
     /// `proc/<pid>/fd/<n>` → `target` (a dangling link is fine), `cmdline`, `comm`.
@@ -22,7 +22,7 @@ struct ProcessFDScannerTests {
         let root = try TemporaryDirectory(prefix: "proc")
         try addProcess(root.path, pid: 100, fds: [0: "/dev/null", 5: "/dev/vfio/7", 6: "/dev/vfio/vfio", 7: "/dev/vfio/7"],
                        cmdline: Array("qemu-system-x86_64\0-name\0vm1\0".utf8), comm: "qemu-system-x86")
-        try addProcess(root.path, pid: 200, fds: [3: "/dev/vfio/devices/vfio2", 4: "/dev/iommu"], cmdline: [], comm: "vfio-holder")
+        try addProcess(root.path, pid: 200, fds: [3: "/dev/vfio/devices/vfio2", 4: "/dev/iommu"], cmdline: [], comm: "vfio-opener")
         try addProcess(root.path, pid: 300, fds: [3: "/dev/vfio/70", 4: "/dev/vfio/devices/vfio20", 5: "/tmp/dev/vfio/7"],
                        cmdline: Array("other\0".utf8), comm: "other")
         // Gone between listing and reading: an fd link but no cmdline or comm left.
@@ -34,34 +34,34 @@ struct ProcessFDScannerTests {
         return root
     }
 
-    @Test func holdersOfGroupsAndCdevsAreFoundByExactLinkTarget() throws {
+    @Test func openersOfGroupsAndCdevsAreFoundByExactLinkTarget() throws {
         let root = try Self.fakeProc()
         let kernel = LinuxKernel(paths: root.hostPaths)
-        let holders = kernel.holders(groups: [7], cdevs: ["vfio2"])
-        #expect(holders == [
-            VFIOHolder(pid: 100, commandLine: "qemu-system-x86_64 -name vm1", paths: ["/dev/vfio/7"]),
-            VFIOHolder(pid: 200, commandLine: "vfio-holder", paths: ["/dev/vfio/devices/vfio2"]),
+        let openers = kernel.openers(groups: [7], cdevs: ["vfio2"])
+        #expect(openers == [
+            VFIOOpener(pid: 100, commandLine: "qemu-system-x86_64 -name vm1", paths: ["/dev/vfio/7"]),
+            VFIOOpener(pid: 200, commandLine: "vfio-opener", paths: ["/dev/vfio/devices/vfio2"]),
         ])
-        #expect(kernel.holders(groups: [70], cdevs: []).map(\.pid) == [300])
-        #expect(kernel.holders(groups: [8], cdevs: ["vfio3"]).isEmpty)
-        #expect(kernel.holders(groups: [], cdevs: []).isEmpty)
+        #expect(kernel.openers(groups: [70], cdevs: []).map(\.pid) == [300])
+        #expect(kernel.openers(groups: [8], cdevs: ["vfio3"]).isEmpty)
+        #expect(kernel.openers(groups: [], cdevs: []).isEmpty)
     }
 
-    /// On the iommufd kernel an unbind removes the cdev node before it waits for the holders, whose fd
+    /// On the iommufd kernel an unbind removes the cdev node before it waits for the openers, whose fd
     /// links then read `… (deleted)`: they still hold the device.
-    @Test func aHolderOfACdevWhoseNodeWasRemovedIsStillAHolder() throws {
+    @Test func anOpenerOfACdevWhoseNodeWasRemovedIsStillAnOpener() throws {
         let root = try TemporaryDirectory(prefix: "proc")
         try Self.addProcess(root.path, pid: 500, fds: [3: "/dev/vfio/devices/vfio0 (deleted)", 4: "/dev/iommu"],
-                            cmdline: Array("vfio-holder\0--cdev\0/dev/vfio/devices/vfio0\0".utf8), comm: "vfio-holder")
+                            cmdline: Array("vfio-opener\0--cdev\0/dev/vfio/devices/vfio0\0".utf8), comm: "vfio-opener")
         try Self.addProcess(root.path, pid: 600, fds: [3: "/dev/vfio/devices/vfio01 (deleted)", 4: "/dev/vfio/devices/vfio0 (deleted) "],
                             cmdline: Array("other\0".utf8), comm: "other")
         try Self.addProcess(root.path, pid: 700, fds: [3: "/dev/vfio/devices/vfio0"], cmdline: Array("vm2\0".utf8), comm: "vm2")
         let kernel = LinuxKernel(paths: root.hostPaths)
-        let holder = VFIOHolder(pid: 500, commandLine: "vfio-holder --cdev /dev/vfio/devices/vfio0", paths: ["/dev/vfio/devices/vfio0"])
-        let vm = VFIOHolder(pid: 700, commandLine: "vm2", paths: ["/dev/vfio/devices/vfio0"])
-        #expect(kernel.holders(groups: [8], cdevs: ["vfio0"]) == [holder, vm])
-        // A cdev no longer the device's: its number may be another device's node now, whose holders are not ours.
-        #expect(kernel.holders(groups: [8], cdevs: [], removedCdevs: ["vfio0"]) == [holder])
+        let opener = VFIOOpener(pid: 500, commandLine: "vfio-opener --cdev /dev/vfio/devices/vfio0", paths: ["/dev/vfio/devices/vfio0"])
+        let vm = VFIOOpener(pid: 700, commandLine: "vm2", paths: ["/dev/vfio/devices/vfio0"])
+        #expect(kernel.openers(groups: [8], cdevs: ["vfio0"]) == [opener, vm])
+        // A cdev no longer the device's: its number may be another device's node now, whose openers are not ours.
+        #expect(kernel.openers(groups: [8], cdevs: [], removedCdevs: ["vfio0"]) == [opener])
     }
 
     @Test func theRealProcShowsAFileUnlinkedWhileOpenAsStillHeld() throws {
@@ -72,13 +72,13 @@ struct ProcessFDScannerTests {
         defer { close(fd) }
         #expect(unlink(file) == 0)
         let scanner = ProcessFDScanner(procDirectory: "/proc")
-        #expect(scanner.holders(of: [ProcessFDScanner.removedNodeTarget(file): "/dev/vfio/devices/vfio0"]).map(\.pid) == [getpid()])
-        #expect(scanner.holders(of: [file: "/dev/vfio/devices/vfio0"]).isEmpty)
+        #expect(scanner.openers(of: [ProcessFDScanner.removedNodeTarget(file): "/dev/vfio/devices/vfio0"]).map(\.pid) == [getpid()])
+        #expect(scanner.openers(of: [file: "/dev/vfio/devices/vfio0"]).isEmpty)
     }
 
-    @Test func aMissingProcDirectoryHasNoHolders() throws {
+    @Test func aMissingProcDirectoryHasNoOpeners() throws {
         let root = try TemporaryDirectory(prefix: "proc")
-        #expect(ProcessFDScanner(procDirectory: root.path + "/proc").holders(of: ["/dev/vfio/7": "/dev/vfio/7"]).isEmpty)
+        #expect(ProcessFDScanner(procDirectory: root.path + "/proc").openers(of: ["/dev/vfio/7": "/dev/vfio/7"]).isEmpty)
     }
 
     @Test func theRealProcShowsThisProcessHoldingAFile() throws {
@@ -86,12 +86,12 @@ struct ProcessFDScannerTests {
         let file = root.path + "/held"
         let fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         try #require(fd >= 0)
-        let holders = ProcessFDScanner(procDirectory: "/proc").holders(of: [file: "/dev/vfio/9"])
+        let openers = ProcessFDScanner(procDirectory: "/proc").openers(of: [file: "/dev/vfio/9"])
         close(fd)
-        #expect(holders.map(\.pid) == [getpid()])
-        #expect(holders.first?.paths == ["/dev/vfio/9"])
-        #expect(holders.first?.commandLine.isEmpty == false)
-        #expect(ProcessFDScanner(procDirectory: "/proc").holders(of: [file: "/dev/vfio/9"]).isEmpty)
+        #expect(openers.map(\.pid) == [getpid()])
+        #expect(openers.first?.paths == ["/dev/vfio/9"])
+        #expect(openers.first?.commandLine.isEmpty == false)
+        #expect(ProcessFDScanner(procDirectory: "/proc").openers(of: [file: "/dev/vfio/9"]).isEmpty)
     }
 
     @Test func theKernelLogOfAFakeTreeIsItsDevKmsgFile() throws {

@@ -5,7 +5,7 @@ import VFIOCore
 import VFIOSimulator
 
 /// Cooperative unbind in the simulator, held by this process: it opens the group file and a request FIFO
-/// itself (the holder-process tests are in HolderTests).
+/// itself (the opener-process tests are in OpenerTests).
 struct SimulatedDeviceRequestTests {
     private static let address = pci("0000:01:00.0")
 
@@ -22,7 +22,7 @@ struct SimulatedDeviceRequestTests {
         return got == 8 ? counter : nil
     }
 
-    @Test func anUnbindWaitsForTheHolderAndRelaysRequestsToItsFIFOAndTheLog() throws {
+    @Test func anUnbindWaitsForTheOpenerAndRelaysRequestsToItsFIFOAndTheLog() throws {
         let kernel = try Self.kernel()
         defer { kernel.close() }
         try kernel.setRequestInterval(.milliseconds(100))
@@ -33,19 +33,19 @@ struct SimulatedDeviceRequestTests {
         try #require(requests >= 0)
         defer { close(requests); unlink(fifo) }
         // Another process holds the group file (the simulator, like vfiod, never counts its own process).
-        let holder = try FileHolder(path: kernel.paths.dev("vfio/7"))
+        let opener = try FileOpener(path: kernel.paths.dev("vfio/7"))
 
         let unbind = BackgroundCall { () throws(KernelError) in try kernel.unbind(Self.address, from: "vfio-pci") }
         #expect(Self.readRequest(requests) == 1)
         #expect(Self.readRequest(requests) == 1, "the request is relayed again at the interval")
         #expect(!unbind.hasReturned)
         #expect(kernel.driver(of: Self.address) == "vfio-pci")
-        // As vfio-pci: every request signals the holder, only every tenth (#0, #10, …) is logged.
+        // As vfio-pci: every request signals the opener, only every tenth (#0, #10, …) is logged.
         for _ in 2..<11 { #expect(Self.readRequest(requests) == 1) }
         let log = kernel.kernelLog(mentioning: Self.address, after: nil).map(\.text)
         #expect(Array(log.prefix(2)) == ["vfio-pci 0000:01:00.0: Relaying device request to user (#0)",
                                           "vfio-pci 0000:01:00.0: Relaying device request to user (#10)"])
-        holder.release()
+        opener.release()
         #expect(unbind.wait() == nil)
         #expect(kernel.driver(of: Self.address) == nil)
         #expect(!kernel.groupDeviceExists(7))
@@ -55,8 +55,8 @@ struct SimulatedDeviceRequestTests {
     }
 
     /// The iommufd kernel removes the cdev node (`vfio_device_del`) as the unbind starts, before it waits;
-    /// the holder's fd stays valid, its link reads `… (deleted)`, and the unbind waits for it all the same.
-    @Test func aCdevHolderKeepsTheUnbindWaitingAfterItsNodeIsGoneAndIsStillFound() throws {
+    /// the opener's fd stays valid, its link reads `… (deleted)`, and the unbind waits for it all the same.
+    @Test func aCdevOpenerKeepsTheUnbindWaitingAfterItsNodeIsGoneAndIsStillFound() throws {
         let kernel = try Self.kernel()
         defer { kernel.close() }
         try kernel.setRequestInterval(.milliseconds(100))
@@ -68,24 +68,24 @@ struct SimulatedDeviceRequestTests {
         let requests = open(fifo, O_RDWR | O_CLOEXEC)
         try #require(requests >= 0)
         defer { close(requests); unlink(fifo) }
-        let holder = try FileHolder(path: node)
+        let opener = try FileOpener(path: node)
 
         let unbind = BackgroundCall { () throws(KernelError) in try kernel.unbind(Self.address, from: "vfio-pci") }
         #expect(Self.readRequest(requests) == 1)
         #expect(!FileManager.default.fileExists(atPath: node), "the cdev node goes before the wait")
         #expect(kernel.vfioCdev(of: Self.address) == nil)
         #expect(kernel.groupDeviceExists(7), "the group node stays until the device is gone")
-        let link = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(holder.pid)/fd/3")
+        let link = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(opener.pid)/fd/3")
         #expect(link.hasSuffix("/dev/vfio/devices/\(cdev) (deleted)"), "\(link)")
-        #expect(kernel.holders(groups: [7], cdevs: [cdev]).map(\.pid) == [holder.pid])
-        #expect(kernel.holders(groups: [7], cdevs: [cdev]).first?.paths == ["/dev/vfio/devices/\(cdev)"])
-        #expect(Self.readRequest(requests) == 1, "the request is relayed again: the holder still holds the device")
+        #expect(kernel.openers(groups: [7], cdevs: [cdev]).map(\.pid) == [opener.pid])
+        #expect(kernel.openers(groups: [7], cdevs: [cdev]).first?.paths == ["/dev/vfio/devices/\(cdev)"])
+        #expect(Self.readRequest(requests) == 1, "the request is relayed again: the opener still holds the device")
         #expect(!unbind.hasReturned)
-        holder.release()
+        opener.release()
         #expect(unbind.wait() == nil)
         #expect(kernel.driver(of: Self.address) == nil)
         #expect(!kernel.groupDeviceExists(7))
-        #expect(kernel.holders(groups: [7], cdevs: [cdev]).isEmpty)
+        #expect(kernel.openers(groups: [7], cdevs: [cdev]).isEmpty)
     }
 
     @Test func anUnheldDeviceUnbindsAtOnceWithoutARequest() throws {

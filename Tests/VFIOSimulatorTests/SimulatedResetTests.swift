@@ -115,11 +115,11 @@ struct SimulatedResetTests {
     @Test func aGroupFileHeldByAnotherProcessIsBusy() throws {
         let kernel = try SimulatedKernel(host: Self.host(cdev: false))
         defer { kernel.close() }
-        let holder = try FileHolder(path: kernel.paths.dev("vfio/10"))
+        let opener = try FileOpener(path: kernel.paths.dev("vfio/10"))
         let error = #expect(throws: VFIOError.self) { _ = try kernel.reset(pci("0000:01:00.0"), method: .function, groups: [10]) }
         #expect(error?.errno == .busy)
-        #expect(kernel.holders(groups: [10], cdevs: []) .map(\.pid) == [holder.pid])
-        holder.release()
+        #expect(kernel.openers(groups: [10], cdevs: []) .map(\.pid) == [opener.pid])
+        opener.release()
         #expect(try kernel.reset(pci("0000:01:00.0"), method: .function, groups: [10]).method == .function)
     }
 

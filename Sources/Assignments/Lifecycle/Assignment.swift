@@ -82,7 +82,7 @@ public struct Assignment: Sendable, Hashable {
     public var releaseReason: String?
     /// `/dev/vfio/<group>` and, where the kernel made them, `/dev/vfio/devices/vfioN`.
     public var devicePaths: [String]
-    /// How a release treats a holder that keeps the devices open.
+    /// How a release treats an opener that keeps the devices open.
     public var release: ReleasePolicy = .standard
 
     /// The endpoints: the members vfiod binds to vfio-pci.

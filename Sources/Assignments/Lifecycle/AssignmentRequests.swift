@@ -18,7 +18,7 @@ public struct CreateAssignmentRequest: Sendable, Hashable {
     public var ttlSeconds: Int
     /// Reset the devices after the holder let go.
     public var resetOnRelease: Bool
-    /// How a release treats the holder.
+    /// How a release treats openers that keep the devices open.
     public var release: ReleasePolicy
 
     /// Creates a request.

@@ -93,7 +93,7 @@ public struct GroupOperation: Sendable, Hashable {
     public var steps: [OperationStep]
     /// The device a reset or restore aims at.
     public var target: String? = nil
-    /// Holders, relayed requests, escalation, reset path.
+    /// Openers, relayed requests, escalation, reset path.
     public var detail = OperationDetail()
     /// Why the operation is paused now (the database refused its journal), or `nil`. Not stored.
     public var pausedReason: String? = nil

@@ -1,10 +1,10 @@
 import Foundation
 
-/// What an operation saw beyond its journaled steps: the holders of a release and what was done about
+/// What an operation saw beyond its journaled steps: the openers of a release and what was done about
 /// them, and how a reset went. Kept as JSON in `operations.detail`.
 public struct OperationDetail: Sendable, Hashable, Codable {
     /// A process seen holding the group's VFIO files.
-    public struct HolderSeen: Sendable, Hashable, Codable {
+    public struct OpenerSeen: Sendable, Hashable, Codable {
         /// Its pid.
         public var pid: Int32
         /// Its command line.
@@ -17,7 +17,7 @@ public struct OperationDetail: Sendable, Hashable, Codable {
         public var goneAt: Date?
     }
 
-    /// A device request the kernel relayed to the holder (`/dev/kmsg`).
+    /// A device request the kernel relayed to the opener (`/dev/kmsg`).
     public struct RelayedRequest: Sendable, Hashable, Codable {
         /// The kernel log record's sequence number.
         public var sequence: UInt64
@@ -48,8 +48,8 @@ public struct OperationDetail: Sendable, Hashable, Codable {
         public var at: Date
     }
 
-    /// Holders seen, in order of first sight.
-    public var holders: [HolderSeen] = []
+    /// Openers seen, in order of first sight.
+    public var openers: [OpenerSeen] = []
     /// Device requests relayed by the kernel while the unbind waited.
     public var requestsRelayed: [RelayedRequest] = []
     /// How many requests those stand for; `nil` before the first was seen.
@@ -74,8 +74,34 @@ public struct OperationDetail: Sendable, Hashable, Codable {
     /// Nothing seen yet.
     public init() {}
 
-    /// The holders still holding on.
-    public var presentHolders: [HolderSeen] { holders.filter { $0.goneAt == nil } }
+    /// The stored JSON's keys (``encoded`` writes these).
+    enum CodingKeys: String, CodingKey {
+        case openers, requestsRelayed, requestCount, escalation, stuckSince, callback, resetMethod, resetPath
+        case kernelScope, logBaseline
+    }
+
+    /// Keys of rows written before the processes were called openers: `holders` is read as `openers`.
+    enum LegacyKeys: String, CodingKey { case holders }
+
+    /// Reads a stored detail, old rows (`holders`) included.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let legacy = try decoder.container(keyedBy: LegacyKeys.self)
+        openers = try container.decodeIfPresent([OpenerSeen].self, forKey: .openers)
+            ?? legacy.decodeIfPresent([OpenerSeen].self, forKey: .holders) ?? []
+        requestsRelayed = try container.decodeIfPresent([RelayedRequest].self, forKey: .requestsRelayed) ?? []
+        requestCount = try container.decodeIfPresent(RequestCount.self, forKey: .requestCount)
+        escalation = try container.decodeIfPresent(EscalationRecord.self, forKey: .escalation)
+        stuckSince = try container.decodeIfPresent(Date.self, forKey: .stuckSince)
+        callback = try container.decodeIfPresent(String.self, forKey: .callback)
+        resetMethod = try container.decodeIfPresent(String.self, forKey: .resetMethod)
+        resetPath = try container.decodeIfPresent(String.self, forKey: .resetPath)
+        kernelScope = try container.decodeIfPresent([String].self, forKey: .kernelScope)
+        logBaseline = try container.decodeIfPresent([String: UInt64].self, forKey: .logBaseline)
+    }
+
+    /// The openers still holding on.
+    public var presentOpeners: [OpenerSeen] { openers.filter { $0.goneAt == nil } }
 
     /// Whether the release is stuck now.
     public var isStuck: Bool { stuckSince != nil }

@@ -1,6 +1,6 @@
 import Synchronization
 
-/// A set of operation ids shared between threads: the releases stuck now (holders kept the devices past
+/// A set of operation ids shared between threads: the releases stuck now (openers kept the devices past
 /// `releaseTimeoutSeconds` under `wait`, reported by `/readyz` and the metrics), and the releases whose
 /// workflow has started (so a repeated DELETE never starts a second one).
 final class OperationIDSet: Sendable {

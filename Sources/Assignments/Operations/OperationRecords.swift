@@ -52,7 +52,7 @@ enum OperationRecords {
         try setDetail(id, detail, in: connection)
     }
 
-    /// Replaces what the operation saw (holders, requests, escalation, reset path).
+    /// Replaces what the operation saw (openers, requests, escalation, reset path).
     static func setDetail(_ id: String, _ detail: OperationDetail, in connection: Connection) throws {
         try connection.run("UPDATE operations SET detail = ? WHERE id = ?", bindings: [.text(detail.encoded), .text(id)])
     }

@@ -31,7 +31,7 @@ extension AssignmentService {
         let unfinished = try database.read { try OperationRecords.unfinished(in: $0) }
         for operation in unfinished {
             if operation.state == .queued && operation.kind == .release {
-                // A release waits for its holders: its workflow runs in the background, not at startup.
+                // A release waits for its openers: its workflow runs in the background, not at startup.
                 if let (_, assignment) = try load(operation.id), releasesStarted.insert(operation.id) {
                     startCooperativeRelease(operation, assignment)
                 }

@@ -4,26 +4,26 @@ import Store
 import VFIOCore
 import Workers
 
-/// The cooperative release: a holder that still has the devices open is told, given a grace period, asked
-/// by the kernel (the device request vfio-pci relays while the unbind waits), and escalated against by
-/// policy — without ever blocking the API, the store or another group.
+/// The cooperative release: the holder is told; a process that still has the devices open (an opener) is
+/// given a grace period, asked by the kernel (the device request vfio-pci relays while the unbind waits),
+/// and escalated against by policy — without ever blocking the API, the store or another group.
 extension AssignmentService {
     /// Starts the release workflow of a committed `releasing` assignment in the background.
     func startCooperativeRelease(_ operation: GroupOperation, _ assignment: Assignment) {
         Task { await cooperativeRelease(operation, assignment) }
     }
 
-    /// 1. callback; 2. grace (until no holder is left or `graceSeconds` passed); 3. the restore on a
-    /// worker (its unbind may block while a holder remains; the kernel relays requests meanwhile);
-    /// 4. after `timeoutSeconds`, escalation. Holders and relayed requests are kept in the operation.
+    /// 1. callback; 2. grace (until no opener is left or `graceSeconds` passed); 3. the restore on a
+    /// worker (its unbind may block while an opener remains; the kernel relays requests meanwhile);
+    /// 4. after `timeoutSeconds`, escalation. Openers and relayed requests are kept in the operation.
     func cooperativeRelease(_ operation: GroupOperation, _ assignment: Assignment) async {
-        var watch = HolderWatch(operation: operation, assignment: assignment, kernel: kernel)
+        var watch = OpenerWatch(operation: operation, assignment: assignment, kernel: kernel)
         let policy = assignment.release
         if let text = policy.callbackURL {
             watch.detail.callback = await callback(text, Self.callbackBody(assignment, operation))
             await save(watch)
         }
-        // One look for holders; the kernel log is read only once someone holds the devices.
+        // One look for openers; the kernel log is read only once someone holds the devices.
         var holding = await observe(&watch)
         if holding { await markLogBaseline(&watch) }
         let graceEnd = now().addingTimeInterval(Double(policy.graceSeconds))
@@ -35,7 +35,7 @@ extension AssignmentService {
         let kernelStart = now()
         if !holding {
             // Nobody held the devices: the restore runs straight through. Watch only a restore that does
-            // not finish soon (a holder that opened the group meanwhile keeps its unbind waiting).
+            // not finish soon (an opener that opened the group meanwhile keeps its unbind waiting).
             await waiters.wait(for: operation.id, seconds: 1)
             if await isFinished(operation.id) { return }
             await markLogBaseline(&watch)
@@ -77,31 +77,31 @@ extension AssignmentService {
     }
 
     /// Marks where the kernel log ends now (once per release).
-    private func markLogBaseline(_ watch: inout HolderWatch) async {
+    private func markLogBaseline(_ watch: inout OpenerWatch) async {
         guard watch.detail.logBaseline == nil else { return }
         let start = watch
         watch = (try? await observer.run(label: "kmsg") { var next = start; next.markLogBaseline(); return next }) ?? watch
         await save(watch)
     }
 
-    /// The holders and relayed requests as the release ends, on top of what the watcher saved: written
+    /// The openers and relayed requests as the release ends, on top of what the watcher saved: written
     /// with the operation's end, in its transaction. Runs on the worker thread.
     func finalObservation(_ operation: GroupOperation, _ assignment: Assignment) -> OperationDetail {
         let saved = (try? database.read { try OperationRecords.detail(operation.id, in: $0) }) ?? operation.detail
         // Nobody was seen holding the devices and the restore went straight through: nothing to add.
-        guard !saved.holders.isEmpty || saved.logBaseline != nil else { return saved }
-        var watch = HolderWatch(operation: operation, assignment: assignment, kernel: kernel)
+        guard !saved.openers.isEmpty || saved.logBaseline != nil else { return saved }
+        var watch = OpenerWatch(operation: operation, assignment: assignment, kernel: kernel)
         watch.detail = saved
         watch.refresh(at: now(), sinceStart: true)
-        if watch.detail.presentHolders.isEmpty { watch.detail.stuckSince = nil }
+        if watch.detail.presentOpeners.isEmpty { watch.detail.stuckSince = nil }
         return watch.detail
     }
 
-    /// Reads the holders and the kernel's relayed requests into `watch` (saved when they changed).
-    /// Returns whether any holder is left.
-    private func observe(_ watch: inout HolderWatch) async -> Bool {
+    /// Reads the openers and the kernel's relayed requests into `watch` (saved when they changed).
+    /// Returns whether any opener is left.
+    private func observe(_ watch: inout OpenerWatch) async -> Bool {
         let snapshot = watch
-        guard let updated = try? await observer.run(label: "holders", { () -> HolderWatch in
+        guard let updated = try? await observer.run(label: "openers", { () -> OpenerWatch in
             var next = snapshot
             next.refresh(at: Date())
             return next
@@ -109,14 +109,14 @@ extension AssignmentService {
         let changed = updated.detail != watch.detail
         watch = updated
         if changed { await save(watch) }
-        return !watch.detail.presentHolders.isEmpty
+        return !watch.detail.presentOpeners.isEmpty
     }
 
-    /// Escalates by policy. The record is saved (and audited) before any signal goes out: a holder that
+    /// Escalates by policy. The record is saved (and audited) before any signal goes out: an opener that
     /// dies at once lets the unbind return, and the worker's last word on the operation must include it.
     /// When the record cannot be saved no signal is sent (a signal is never sent unrecorded): returns false.
-    private func escalate(_ escalation: Escalation, _ watch: inout HolderWatch) async -> Bool {
-        let pids = watch.detail.presentHolders.map(\.pid)
+    private func escalate(_ escalation: Escalation, _ watch: inout OpenerWatch) async -> Bool {
+        let pids = watch.detail.presentOpeners.map(\.pid)
         let at = now()
         watch.detail.escalation = OperationDetail.EscalationRecord(policy: escalation.rawValue, signal: escalation.signalName,
                                                                    pids: escalation.signal == nil ? [] : pids, at: at)
@@ -127,12 +127,12 @@ extension AssignmentService {
         let operation = watch.operation, assignment = watch.assignment, detail = watch.detail
         let action = escalation == .wait ? "release.stuck" : "release.escalated"
         let text = escalation == .wait
-            ? "holders \(pids.map(String.init).joined(separator: ", ")) kept the devices past \(assignment.release.timeoutSeconds) s; waiting"
-            : "\(escalation.signalName!) sent to holders \(pids.map(String.init).joined(separator: ", "))"
+            ? "openers \(pids.map(String.init).joined(separator: ", ")) kept the devices past \(assignment.release.timeoutSeconds) s; waiting"
+            : "\(escalation.signalName!) sent to openers \(pids.map(String.init).joined(separator: ", "))"
         let stillRunning: Bool
         do {
             stillRunning = try await database.write { connection in
-                // The worker may have finished the release meanwhile (the holder let go): then nobody is signalled.
+                // The worker may have finished the release meanwhile (the opener let go): then nobody is signalled.
                 guard try OperationRecords.setDetailWhileUnfinished(operation.id, detail, in: connection) else { return false }
                 try Audit.append(action: action, actor: "system", requestID: operation.requestID, assignment: assignment,
                                  device: nil, before: nil, after: ["policy": escalation.rawValue],
@@ -157,14 +157,14 @@ extension AssignmentService {
     }
 
     /// Saves what the watcher saw while the operation runs; once it finished, its own last word stands.
-    private func save(_ watch: HolderWatch) async {
+    private func save(_ watch: OpenerWatch) async {
         let id = watch.operation.id, detail = watch.detail
         do {
             try await database.write { try OperationRecords.setDetailWhileUnfinished(id, detail, in: $0) }
         } catch {
             // What the watcher saw is kept in memory and saved with the next change, and the worker records
-            // the holders again with the operation's end.
-            Log.warning("release \(id): holders seen not saved yet: \(error)")
+            // the openers again with the operation's end.
+            Log.warning("release \(id): openers seen not saved yet: \(error)")
         }
     }
 
@@ -192,18 +192,18 @@ extension AssignmentService {
     }
 }
 
-/// What the release of one assignment has seen of its holders so far.
-struct HolderWatch: Sendable {
+/// What the release of one assignment has seen of its openers so far.
+struct OpenerWatch: Sendable {
     let operation: GroupOperation
     let assignment: Assignment
     let kernel: any HostKernel
     var detail: OperationDetail
     private var lastSequence: [String: UInt64] = [:]
     /// Every cdev of the endpoints seen during this release: the kernel removes a cdev's node and its
-    /// `vfio-dev/` entry as soon as the unbind starts, while its holders still hold it. Those that are no
+    /// `vfio-dev/` entry as soon as the unbind starts, while its openers still hold it. Those that are no
     /// longer an endpoint's are followed only through removed-node links (their number may be reused).
     private var knownCdevs: Set<String> = []
-    /// The last time a holder was seen holding on (for the requests the kernel made but did not log).
+    /// The last time an opener was seen holding on (for the requests the kernel made but did not log).
     private var heldUntil: Date?
 
     init(operation: GroupOperation, assignment: Assignment, kernel: any HostKernel) {
@@ -224,24 +224,24 @@ struct HolderWatch: Sendable {
         lastSequence = baseline
     }
 
-    /// Scans the holders of the group's files and the kernel log (blocking reads); `sinceStart` reads
+    /// Scans the openers of the group's files and the kernel log (blocking reads); `sinceStart` reads
     /// the log from its beginning (relays already recorded are not repeated).
     mutating func refresh(at time: Date, sinceStart: Bool = false) {
         let endpoints = assignment.endpoints.compactMap { PCIAddress($0.address) }
         let cdevs = endpoints.compactMap { kernel.vfioCdev(of: $0) }
         knownCdevs.formUnion(cdevs)
-        // Also those a holder was seen with (after a restart, or when the unbind began before the first look).
+        // Also those an opener was seen with (after a restart, or when the unbind began before the first look).
         let cdevPrefix = "/dev/vfio/devices/"
-        knownCdevs.formUnion(detail.holders.flatMap(\.paths).filter { $0.hasPrefix(cdevPrefix) }.map { String($0.dropFirst(cdevPrefix.count)) })
+        knownCdevs.formUnion(detail.openers.flatMap(\.paths).filter { $0.hasPrefix(cdevPrefix) }.map { String($0.dropFirst(cdevPrefix.count)) })
         let removed = knownCdevs.subtracting(cdevs).sorted()
-        let holders = kernel.holders(groups: [assignment.groupID], cdevs: cdevs, removedCdevs: removed)
-        if !holders.isEmpty { heldUntil = time }
-        let present = Set(holders.map(\.pid))
-        for index in detail.holders.indices where detail.holders[index].goneAt == nil && !present.contains(detail.holders[index].pid) {
-            detail.holders[index].goneAt = time
+        let openers = kernel.openers(groups: [assignment.groupID], cdevs: cdevs, removedCdevs: removed)
+        if !openers.isEmpty { heldUntil = time }
+        let present = Set(openers.map(\.pid))
+        for index in detail.openers.indices where detail.openers[index].goneAt == nil && !present.contains(detail.openers[index].pid) {
+            detail.openers[index].goneAt = time
         }
-        for holder in holders where !detail.holders.contains(where: { $0.pid == holder.pid && $0.goneAt == nil }) {
-            detail.holders.append(.init(pid: holder.pid, commandLine: holder.commandLine, paths: holder.paths, since: time))
+        for opener in openers where !detail.openers.contains(where: { $0.pid == opener.pid && $0.goneAt == nil }) {
+            detail.openers.append(.init(pid: opener.pid, commandLine: opener.commandLine, paths: opener.paths, since: time))
         }
         guard let baseline = detail.logBaseline else { return }
         for address in endpoints {
@@ -258,8 +258,8 @@ struct HolderWatch: Sendable {
         countRequests(endpoints)
     }
 
-    /// Sets `detail.requestCount` from the relayed requests seen and how long a holder held on; never
-    /// lowers it (a later look, after the holders left, knows less of the cadence).
+    /// Sets `detail.requestCount` from the relayed requests seen and how long an opener held on; never
+    /// lowers it (a later look, after the openers left, knows less of the cadence).
     private mutating func countRequests(_ endpoints: [PCIAddress]) {
         let perDevice = endpoints.map { address in
             detail.requestsRelayed.filter { $0.text.contains(address.description) }.compactMap { request in

@@ -1,12 +1,12 @@
 import Foundation
 
-/// What vfiod does to a holder process that keeps a device open after its release was asked for.
+/// What vfiod does to an opener process that keeps a device open after its release was asked for.
 public enum Escalation: String, Sendable, Hashable, CaseIterable {
     /// Keep waiting: the release stays `releasing`, flagged stuck in `/readyz` and the metrics.
     case wait
-    /// Send SIGTERM to the holders.
+    /// Send SIGTERM to the openers.
     case terminate
-    /// Send SIGKILL to the holders.
+    /// Send SIGKILL to the openers.
     case kill
 
     /// The signal sent, if any.
@@ -28,17 +28,18 @@ public enum Escalation: String, Sendable, Hashable, CaseIterable {
     }
 }
 
-/// How a release of one assignment treats its holder: the cooperative unbind's knobs.
+/// How a release of one assignment treats the processes that keep its devices open (openers): the
+/// cooperative unbind's knobs.
 ///
 /// 1. The assignment goes to `releasing` and the holder is told (state, operation, `callbackURL`).
-/// 2. For up to `graceSeconds` vfiod waits for the holder processes to close their VFIO files.
+/// 2. For up to `graceSeconds` vfiod waits for the opener processes to close their VFIO files.
 /// 3. Then (or at once when none is left) the unbind is written; the kernel relays its device request
-///    to the holders every 10 s.
+///    to the openers every 10 s.
 /// 4. `timeoutSeconds` after the unbind started, vfiod escalates by `escalation`.
 public struct ReleasePolicy: Sendable, Hashable {
     /// Called with a POST of the assignment when its release starts (http only, bounded timeout).
     public var callbackURL: String?
-    /// How long the holder may take to let go before the kernel is asked.
+    /// How long the openers may take to let go before the kernel is asked.
     public var graceSeconds: Int
     /// How long after the kernel was asked vfiod escalates.
     public var timeoutSeconds: Int

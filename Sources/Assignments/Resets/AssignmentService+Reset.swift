@@ -11,7 +11,7 @@ extension AssignmentService {
         let kernel = kernel
         return try await observer.run(label: "reset-scope") {
             ResetPreview.make(address, method: method, snapshot: snapshot) { groups in
-                kernel.holders(groups: groups, cdevs: [])
+                kernel.openers(groups: groups, cdevs: [])
             }
         }
     }
@@ -64,7 +64,7 @@ extension AssignmentService {
         guard let target = operation.target.flatMap(PCIAddress.init) else { return }
         let requested = operation.detail.resetMethod.flatMap(ResetMethod.init(rawValue:))
         let preview = ResetPreview.make(target, method: requested, snapshot: inventory.current) { groups in
-            kernel.holders(groups: groups, cdevs: [])
+            kernel.openers(groups: groups, cdevs: [])
         }
         guard preview.canReset, let method = preview.method else {
             let reason = "refused: " + preview.blockers.map(Self.describe).joined(separator: "; ")

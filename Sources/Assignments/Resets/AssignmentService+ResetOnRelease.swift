@@ -4,9 +4,9 @@ import Store
 import VFIOCore
 
 extension AssignmentService {
-    /// `resetOnRelease`: after the holder let go and before the devices go back to the host, reset every
-    /// endpoint (a hot reset covers its whole scope once). A holder still present is asked by the kernel
-    /// first: each endpoint is unbound from vfio-pci (blocking until the holder closes; the kernel relays
+    /// `resetOnRelease`: after the opener let go and before the devices go back to the host, reset every
+    /// endpoint (a hot reset covers its whole scope once). An opener still present is asked by the kernel
+    /// first: each endpoint is unbound from vfio-pci (blocking until the opener closes; the kernel relays
     /// its device request meanwhile) and probed straight back to it (`driver_override` still names it),
     /// since only a device on vfio-pci can be reset through VFIO. Returns what failed, or nil; throws
     /// `Journal.Unwritable` when the journal is refused (every device is on a driver by then).
@@ -14,7 +14,7 @@ extension AssignmentService {
         let endpoints = assignment.endpoints.compactMap { PCIAddress($0.address) }
         let cdevs = endpoints.compactMap { kernel.vfioCdev(of: $0) }
         do {
-            if !kernel.holders(groups: [assignment.groupID], cdevs: cdevs).isEmpty {
+            if !kernel.openers(groups: [assignment.groupID], cdevs: cdevs).isEmpty {
                 for address in endpoints where kernel.driver(of: address) == GroupBinder.vfio {
                     try journal.write("unbind", device: address, originalDriver: nil, expected: "none", before: GroupBinder.vfio,
                                       after: { [kernel] in kernel.driver(of: address) ?? "none" }) {

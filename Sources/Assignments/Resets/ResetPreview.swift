@@ -5,7 +5,7 @@ import VFIOCore
 /// What resetting one device would do, and whether vfiod could do it now: `GET
 /// /v1/devices/{address}/reset-scope`. vfiod resets only what it owns: every device in the scope must
 /// belong to the target's live assignment, be on vfio-pci (bridges aside), and no process may hold the
-/// group's VFIO files (the group opens once; the holder's would make vfiod's open fail with EBUSY).
+/// group's VFIO files (the group opens once; the opener's would make vfiod's open fail with EBUSY).
 public struct ResetPreview: Sendable, Hashable {
     /// Who a device in the scope belongs to.
     public enum Owner: String, Sendable, Hashable {
@@ -66,10 +66,10 @@ public struct ResetPreview: Sendable, Hashable {
     /// Whether vfiod could reset now.
     public var canReset: Bool { blockers.isEmpty }
 
-    /// Builds the preview from an inventory snapshot and the holders of the groups in scope.
-    /// `holders` maps a group to the processes holding it.
+    /// Builds the preview from an inventory snapshot and the openers of the groups in scope.
+    /// `openers` maps a group to the processes holding it.
     static func make(_ address: PCIAddress, method: ResetMethod?, snapshot: InventorySnapshot,
-                     holders: (_ groups: [Int]) -> [VFIOHolder]) -> ResetPreview {
+                     openers: (_ groups: [Int]) -> [VFIOOpener]) -> ResetPreview {
         let scan = snapshot.hostScan
         let plan = ResetPlanner.plan(address, method: method, in: scan)
         let target = snapshot.device(address)
@@ -110,8 +110,8 @@ public struct ResetPreview: Sendable, Hashable {
         }
         let groups = Array(Set(devices.compactMap(\.iommuGroup))).sorted()
         if blockers.isEmpty {
-            for holder in holders(groups) {
-                blockers.append(Blocker(address: nil, reason: "pid \(holder.pid) (\(holder.commandLine)) holds \(holder.paths.joined(separator: ", "))"))
+            for opener in openers(groups) {
+                blockers.append(Blocker(address: nil, reason: "pid \(opener.pid) (\(opener.commandLine)) holds \(opener.paths.joined(separator: ", "))"))
             }
         }
         return ResetPreview(device: address, method: plan.method, reason: plan.unavailableReason, devices: devices,

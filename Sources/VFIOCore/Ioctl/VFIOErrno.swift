@@ -33,7 +33,7 @@ public struct VFIOErrno: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let permissionDenied = VFIOErrno(rawValue: EACCES)
     /// `EFAULT`: an argument pointer was bad (a bug in the caller's struct).
     public static let badAddress = VFIOErrno(rawValue: EFAULT)
-    /// `EBUSY`: already open elsewhere (a group has one holder), or contention during a reset.
+    /// `EBUSY`: already open elsewhere (a group has one opener), or contention during a reset.
     public static let busy = VFIOErrno(rawValue: EBUSY)
     /// `EEXIST`: already set (e.g. a container or iommufd already attached).
     public static let exists = VFIOErrno(rawValue: EEXIST)

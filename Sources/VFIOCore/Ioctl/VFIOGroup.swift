@@ -1,6 +1,6 @@
 internal import CVFIO
 
-/// A legacy VFIO group, `/dev/vfio/<N>`: one holder at a time (a second open gets `EBUSY`).
+/// A legacy VFIO group, `/dev/vfio/<N>`: one opener at a time (a second open gets `EBUSY`).
 ///
 /// Close order: devices obtained from it go before it; `withDevice(_:_:)` keeps that order.
 public struct VFIOGroup: ~Copyable {

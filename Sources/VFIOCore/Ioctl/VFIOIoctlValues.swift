@@ -42,7 +42,7 @@ public enum VFIOPCIIRQIndex {
     public static var intx: UInt32 { CVFIO_PCI_INTX_IRQ_INDEX }
     /// `VFIO_PCI_ERR_IRQ_INDEX`: AER errors.
     public static var error: UInt32 { CVFIO_PCI_ERR_IRQ_INDEX }
-    /// `VFIO_PCI_REQ_IRQ_INDEX`: the kernel asks the holder to release the device (cooperative unbind).
+    /// `VFIO_PCI_REQ_IRQ_INDEX`: the kernel asks the opener to release the device (cooperative unbind).
     public static var request: UInt32 { CVFIO_PCI_REQ_IRQ_INDEX }
 }
 

@@ -34,7 +34,7 @@ public struct ResetOutcome: Sendable, Hashable {
 }
 
 /// A process that holds VFIO files.
-public struct VFIOHolder: Sendable, Hashable {
+public struct VFIOOpener: Sendable, Hashable {
     /// Its process id.
     public var pid: Int32
     /// `proc/<pid>/cmdline`, arguments joined by spaces (the `comm` name when that is empty).
@@ -42,7 +42,7 @@ public struct VFIOHolder: Sendable, Hashable {
     /// The VFIO files it holds, as paths under the host root (`/dev/vfio/7`, `/dev/vfio/devices/vfio0`).
     public var paths: [String]
 
-    /// Creates a holder.
+    /// Creates an opener.
     public init(pid: Int32, commandLine: String, paths: [String]) {
         self.pid = pid
         self.commandLine = commandLine

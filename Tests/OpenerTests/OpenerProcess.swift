@@ -1,11 +1,11 @@
 import Foundation
 import TestSupport
 
-/// The built `vfio-holder` binary, run to completion with its output captured.
-enum HolderProcess {
+/// The built `vfio-opener` binary, run to completion with its output captured.
+enum OpenerProcess {
     /// Where SwiftPM put the binary: next to the test bundle (or the test runner) in the build directory.
     static var binary: String {
-        Fixtures.builtExecutable("vfio-holder")
+        Fixtures.builtExecutable("vfio-opener")
     }
 
     /// What one run produced.
@@ -23,7 +23,7 @@ enum HolderProcess {
         var errLines: [String] { err.split(separator: "\n").map(String.init) }
     }
 
-    /// Runs the holder with `arguments` until it exits. Only for runs that end on their own (no device here).
+    /// Runs the opener with `arguments` until it exits. Only for runs that end on their own (no device here).
     static func run(_ arguments: [String]) throws -> Result {
         let output = try ChildProcess.run(binary, arguments)
         return Result(status: output.exit.status, out: output.out, err: output.err)

@@ -1,12 +1,12 @@
 import Foundation
 internal import Glibc
 
-/// A running `vfio-holder --simulated` process holding one device of a simulated kernel's tree: it opens
+/// A running `vfio-opener --simulated` process holding one device of a simulated kernel's tree: it opens
 /// `<root>/dev/vfio/<group>` (or the cdev) and reads device requests from its FIFO
 /// `<root>/.vfiod-simulator/requests/<address>.<pid>`, which the simulator's cooperative unbind writes.
 ///
 /// Every method that waits blocks the calling thread: call them from ``runOnDedicatedThread(_:)``.
-public final class SimulatedHolder: @unchecked Sendable {
+public final class SimulatedOpener: @unchecked Sendable {
     // @unchecked: `lines` and `buffer` are only touched by the one thread reading at a time (tests read
     // sequentially); the process handle is thread-safe.
     /// The process.
@@ -16,12 +16,12 @@ public final class SimulatedHolder: @unchecked Sendable {
     /// Every stdout line read so far.
     public private(set) var lines: [String] = []
 
-    /// Starts the holder on `group` (or on `cdev`, a path like `/dev/vfio/devices/vfio0`) for `device`,
+    /// Starts the opener on `group` (or on `cdev`, a path like `/dev/vfio/devices/vfio0`) for `device`,
     /// with `--on-request close|ignore`, and waits for its `ready` line. Throws ``FixtureError`` when it
     /// exits before being ready (its stderr in the message).
     public init(root: String, group: Int? = nil, cdev: String? = nil, device: String, onRequest: String = "close") throws {
         process = Process()
-        process.executableURL = URL(fileURLWithPath: Fixtures.builtExecutable("vfio-holder"))
+        process.executableURL = URL(fileURLWithPath: Fixtures.builtExecutable("vfio-opener"))
         var arguments = ["--simulated", "--host-root", root, "--device", device, "--on-request", onRequest]
         if let group { arguments += ["--group", String(group)] }
         if let cdev { arguments += ["--cdev", cdev] }
@@ -35,11 +35,11 @@ public final class SimulatedHolder: @unchecked Sendable {
         guard let ready = nextLine(), ready.hasPrefix("ready ") else {
             process.waitUntilExit()
             let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw FixtureError("vfio-holder did not get ready (status \(process.terminationStatus)): \(message)")
+            throw FixtureError("vfio-opener did not get ready (status \(process.terminationStatus)): \(message)")
         }
     }
 
-    /// The holder's pid.
+    /// The opener's pid.
     public var pid: Int32 { process.processIdentifier }
 
     /// Reads stdout until a line starting with `prefix` (returned), or `nil` at end of output.

@@ -6,7 +6,7 @@ struct FakeHostRoot {
     let path: String
 
     init() throws {
-        path = NSTemporaryDirectory() + "vfio-holder-\(UUID().uuidString)"
+        path = NSTemporaryDirectory() + "vfio-opener-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
 

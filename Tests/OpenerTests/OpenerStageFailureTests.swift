@@ -3,10 +3,10 @@ import Testing
 /// Each setup stage fails with its own `error op=… errno=… (NAME)` line and exit status. There are no VFIO
 /// devices here, so the host root is a temporary directory: missing files fail the open, and empty regular
 /// files open but answer every ioctl with ENOTTY.
-@Suite struct HolderStageFailureTests {
-    /// Runs the holder against `root` and checks the one error line, the exit status and the final stdout line.
+@Suite struct OpenerStageFailureTests {
+    /// Runs the opener against `root` and checks the one error line, the exit status and the final stdout line.
     private func expectFailure(_ arguments: [String], root: FakeHostRoot, status: Int32, errorLine: String) throws {
-        let result = try HolderProcess.run(arguments + ["--host-root", root.path])
+        let result = try OpenerProcess.run(arguments + ["--host-root", root.path])
         #expect(result.status == status)
         #expect(result.errLines == [errorLine], "\(result.err)")
         #expect(result.outLines == ["exit reason=error code=\(status)"], "\(result.out)")
@@ -50,7 +50,7 @@ import Testing
         let root = try FakeHostRoot()
         defer { root.remove() }
         try root.addRegularFile("/dev/vfio/vfio")
-        let result = try HolderProcess.run(group + ["--host-root", root.path + "//"])
+        let result = try OpenerProcess.run(group + ["--host-root", root.path + "//"])
         #expect(result.status == 4)
         #expect(result.errLines == ["error op=open-group errno=2 (ENOENT)"], "\(result.err)")
     }
@@ -76,13 +76,13 @@ import Testing
         try expectFailure(cdev, root: root, status: 6, errorLine: "error op=VFIO_DEVICE_BIND_IOMMUFD errno=25 (ENOTTY)")
     }
 
-    @Test func aSimulatedHolderWithoutTheGroupFileFailsAtOpeningTheGroup() throws {
+    @Test func aSimulatedOpenerWithoutTheGroupFileFailsAtOpeningTheGroup() throws {
         let root = try FakeHostRoot()
         defer { root.remove() }
         try expectFailure(["--simulated"] + group, root: root, status: 4, errorLine: "error op=open-group errno=2 (ENOENT)")
     }
 
-    @Test func aSimulatedHolderWithoutTheCdevFailsAtOpeningTheDevice() throws {
+    @Test func aSimulatedOpenerWithoutTheCdevFailsAtOpeningTheDevice() throws {
         let root = try FakeHostRoot()
         defer { root.remove() }
         try expectFailure(["--simulated", "--device", "0000:00:03.0"] + cdev, root: root, status: 6,

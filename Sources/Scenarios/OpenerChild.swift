@@ -1,7 +1,7 @@
 import TestSupport
 
-/// A `vfio-holder` child process, its standard output read line by line.
-final class HolderChild: Sendable {
+/// A `vfio-opener` child process, its standard output read line by line.
+final class OpenerChild: Sendable {
     private let child: ChildProcess
 
     /// Starts `binary ARGUMENTS`.
@@ -31,7 +31,7 @@ final class HolderChild: Sendable {
         child.waitForExit().status
     }
 
-    /// SIGTERM (the holder releases and exits 0) and wait.
+    /// SIGTERM (the opener releases and exits 0) and wait.
     func stop() {
         child.stop()
     }

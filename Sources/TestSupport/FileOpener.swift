@@ -3,7 +3,7 @@ internal import Glibc
 
 /// A child process (`sh`, then `sleep`) that holds one file open, as a VM holds its VFIO group: for
 /// tests of code that must see *other* processes holding a file (vfiod never counts itself).
-public final class FileHolder: Sendable {
+public final class FileOpener: Sendable {
     private let child: ChildProcess
 
     /// Starts the child and returns once it has the file open. Blocks briefly: call from a dedicated

@@ -1,7 +1,7 @@
-/* vfio-holder: the lines it writes. stdout carries events for a test harness to parse, one per line, each
+/* vfio-opener: the lines it writes. stdout carries events for a test harness to parse, one per line, each
  * written with a single write(2) so that nothing waits in a stdio buffer; stderr carries errors. */
 #define _GNU_SOURCE
-#include "holder.h"
+#include "opener.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -24,7 +24,7 @@ static int write_all(int fd, const char *text, size_t length) {
     return 0;
 }
 
-int holder_emit(const char *format, ...) {
+int opener_emit(const char *format, ...) {
     char line[4352];
     va_list arguments;
     va_start(arguments, format);
@@ -36,7 +36,7 @@ int holder_emit(const char *format, ...) {
     return write_all(STDOUT_FILENO, line, (size_t)length);
 }
 
-int holder_fail(int code, const char *op, int err, const char *reason) {
+int opener_fail(int code, const char *op, int err, const char *reason) {
     /* strerrorname_np (glibc 2.32) gives "ENOENT"; it returns NULL for numbers it does not know. */
     const char *name = reason;
     if (name == NULL) name = err != 0 ? strerrorname_np(err) : NULL;
@@ -44,11 +44,11 @@ int holder_fail(int code, const char *op, int err, const char *reason) {
     char line[512];
     int length = snprintf(line, sizeof line, "error op=%s errno=%d (%s)\n", op, err, name);
     if (length > 0) (void)write_all(STDERR_FILENO, line, (size_t)length < sizeof line ? (size_t)length : sizeof line - 1);
-    (void)holder_emit("exit reason=error code=%d", code);
+    (void)opener_emit("exit reason=error code=%d", code);
     return code;
 }
 
-int64_t holder_now_ms(void) {
+int64_t opener_now_ms(void) {
     struct timespec now;
     /* CLOCK_MONOTONIC cannot fail on Linux with a valid pointer. */
     clock_gettime(CLOCK_MONOTONIC, &now);

@@ -1,5 +1,5 @@
-/* vfio-holder: the command line and the usage text. */
-#include "holder.h"
+/* vfio-opener: the command line and the usage text. */
+#include "opener.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -9,10 +9,10 @@
 #include <string.h>
 
 static const char usage_text[] =
-    "usage: vfio-holder --group N --device ADDR [options]\n"
-    "       vfio-holder --cdev /dev/vfio/devices/vfioX [options]\n"
-    "       vfio-holder --simulated --host-root DIR (--group N | --cdev PATH) --device ADDR [options]\n"
-    "       vfio-holder --help\n"
+    "usage: vfio-opener --group N --device ADDR [options]\n"
+    "       vfio-opener --cdev /dev/vfio/devices/vfioX [options]\n"
+    "       vfio-opener --simulated --host-root DIR (--group N | --cdev PATH) --device ADDR [options]\n"
+    "       vfio-opener --help\n"
     "\n"
     "Holds one PCI device through VFIO and answers the kernel's device request (cooperative unbind).\n"
     "\n"
@@ -43,10 +43,10 @@ static const char usage_text[] =
     "/dev/iommu/IOAS_ALLOC); 6 device (GET_DEVICE_FD or cdev/BIND/ATTACH); 7 request irq; 8 event loop\n";
 
 static int usage_error(const char *message, const char *argument) {
-    fprintf(stderr, "vfio-holder: %s%s%s\n", message, argument ? ": " : "", argument ? argument : "");
-    fprintf(stderr, "usage: vfio-holder --group N --device ADDR | --cdev PATH [--on-request close|ignore] "
+    fprintf(stderr, "vfio-opener: %s%s%s\n", message, argument ? ": " : "", argument ? argument : "");
+    fprintf(stderr, "usage: vfio-opener --group N --device ADDR | --cdev PATH [--on-request close|ignore] "
                     "[--hold-seconds S] [--host-root DIR] [--simulated]  (--help for more)\n");
-    return HOLDER_EXIT_USAGE;
+    return OPENER_EXIT_USAGE;
 }
 
 /* Parses a non-negative decimal integer no larger than `max`; returns 0 or -1. */
@@ -77,8 +77,8 @@ static int is_pci_address(const char *text) {
     return strtol(text + 8, NULL, 16) <= 0x1f;
 }
 
-int holder_parse_options(int argc, char **argv, struct holder_options *out) {
-    *out = (struct holder_options){ .host_root = "", .on_request = HOLDER_ON_REQUEST_CLOSE, .hold_seconds = -1 };
+int opener_parse_options(int argc, char **argv, struct opener_options *out) {
+    *out = (struct opener_options){ .host_root = "", .on_request = OPENER_ON_REQUEST_CLOSE, .hold_seconds = -1 };
     static char root[PATH_MAX];
     for (int i = 1; i < argc; i++) {
         const char *flag = argv[i];
@@ -109,8 +109,8 @@ int holder_parse_options(int argc, char **argv, struct holder_options *out) {
             if (value[0] != '/') return usage_error("--cdev needs an absolute path", value);
             out->cdev = value;
         } else if (strcmp(flag, "--on-request") == 0) {
-            if (strcmp(value, "close") == 0) out->on_request = HOLDER_ON_REQUEST_CLOSE;
-            else if (strcmp(value, "ignore") == 0) out->on_request = HOLDER_ON_REQUEST_IGNORE;
+            if (strcmp(value, "close") == 0) out->on_request = OPENER_ON_REQUEST_CLOSE;
+            else if (strcmp(value, "ignore") == 0) out->on_request = OPENER_ON_REQUEST_IGNORE;
             else return usage_error("--on-request needs close or ignore", value);
         } else if (strcmp(flag, "--hold-seconds") == 0) {
             if (parse_count(value, INT_MAX / 1000, &out->hold_seconds) != 0)

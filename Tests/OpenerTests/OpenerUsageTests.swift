@@ -1,12 +1,12 @@
 import Testing
 
-/// The holder's command line: help, and usage errors that exit 2 before anything is opened.
-@Suite struct HolderUsageTests {
+/// The opener's command line: help, and usage errors that exit 2 before anything is opened.
+@Suite struct OpenerUsageTests {
     @Test func helpPrintsTheUsageOnStdoutAndExitsZero() throws {
-        let result = try HolderProcess.run(["--help"])
+        let result = try OpenerProcess.run(["--help"])
         #expect(result.status == 0)
         #expect(result.err.isEmpty, "\(result.err)")
-        #expect(result.out.hasPrefix("usage: vfio-holder --group N --device ADDR"))
+        #expect(result.out.hasPrefix("usage: vfio-opener --group N --device ADDR"))
         for documented in ["--cdev", "--on-request", "--hold-seconds", "--host-root", "ready pid=", "request n=",
                            "closed", "exit reason=", "error op=", "exit status", "--simulated"] {
             #expect(result.out.contains(documented), "usage lacks \(documented)")
@@ -33,11 +33,11 @@ import Testing
         (["--simulated", "--host-root", "/tmp/x", "--cdev", "/dev/vfio/devices/vfio0"], "--simulated --cdev needs --device"),
     ])
     func aBadCommandLineIsAUsageErrorWithExitStatusTwo(_ arguments: [String], _ expected: String) throws {
-        let result = try HolderProcess.run(arguments)
+        let result = try OpenerProcess.run(arguments)
         #expect(result.status == 2)
         #expect(result.out.isEmpty, "\(result.out)")
         #expect(result.errLines.count == 2, "\(result.err)")
         #expect(result.errLines.first?.contains(expected) == true, "\(result.err)")
-        #expect(result.errLines.last?.hasPrefix("usage: vfio-holder") == true, "\(result.err)")
+        #expect(result.errLines.last?.hasPrefix("usage: vfio-opener") == true, "\(result.err)")
     }
 }
