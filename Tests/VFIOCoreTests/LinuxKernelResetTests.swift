@@ -21,35 +21,36 @@ struct LinuxKernelResetTests {
 
     @Test(arguments: [ResetMethod.function, .hot])
     func withoutACdevTheGroupPathIsTakenAndEveryFileIsClosed(_ method: ResetMethod) throws {
-        let tree = try FakeSysfs.make(HostSpec(cdev: false, iommufd: false, devices: [Self.port, Self.nic]))
-        let kernel = LinuxKernel(paths: tree.hostPaths)
-        let error = #expect(throws: VFIOError.self) { try kernel.reset(Self.nic.address, method: method, groups: [2]) }
-        #expect(error?.operation == "VFIO_GROUP_GET_STATUS")
-        #expect(error?.errno == .notTTY)
-        #expect(error?.path == tree.path + "/dev/vfio/2")
-        #expect(Self.openFiles(below: tree.path).isEmpty)
+        try Self.expectFailure(cdev: false, iommufd: false, method: method, groups: [2],
+                               operation: "VFIO_GROUP_GET_STATUS", errno: .notTTY, node: "dev/vfio/2")
     }
 
     @Test func aMissingGroupNodeFailsTheOpenAfterTheContainer() throws {
-        let tree = try FakeSysfs.make(HostSpec(cdev: false, iommufd: false, devices: [Self.port, Self.nic]))
-        let kernel = LinuxKernel(paths: tree.hostPaths)
-        let error = #expect(throws: VFIOError.self) { try kernel.reset(Self.nic.address, method: .hot, groups: [9, 2]) }
-        #expect(error?.operation == "open")
-        #expect(error?.errno == .noSuchFileOrDirectory)
-        #expect(error?.path == tree.path + "/dev/vfio/9")
-        #expect(Self.openFiles(below: tree.path).isEmpty)
+        try Self.expectFailure(cdev: false, iommufd: false, method: .hot, groups: [9, 2],
+                               operation: "open", errno: .noSuchFileOrDirectory, node: "dev/vfio/9")
     }
 
     @Test(arguments: [ResetMethod.function, .hot])
     func withACdevAndIommuTheCdevPathIsTakenAndEveryFileIsClosed(_ method: ResetMethod) throws {
-        let tree = try FakeSysfs.make(HostSpec(cdev: true, iommufd: true, devices: [Self.port, Self.nic]))
-        let kernel = LinuxKernel(paths: tree.hostPaths)
-        #expect(kernel.vfioCdev(of: Self.nic.address) == "vfio0")
-        let error = #expect(throws: VFIOError.self) { try kernel.reset(Self.nic.address, method: method, groups: [2]) }
-        #expect(error?.operation == "IOMMU_IOAS_ALLOC")
-        #expect(error?.errno == .notTTY)
-        #expect(error?.path == tree.path + "/dev/iommu")
-        #expect(Self.openFiles(below: tree.path).isEmpty)
+        let tree = try Self.expectFailure(cdev: true, iommufd: true, method: method, groups: [2],
+                                          operation: "IOMMU_IOAS_ALLOC", errno: .notTTY, node: "dev/iommu")
+        #expect(LinuxKernel(paths: tree.hostPaths).vfioCdev(of: Self.nic.address) == "vfio0")
+    }
+
+    /// Resets the nic on a tree with or without the cdev and `/dev/iommu`: the first call to fail names the
+    /// path taken; no fd outlives the reset.
+    @discardableResult
+    static func expectFailure(cdev: Bool, iommufd: Bool, method: ResetMethod, groups: [Int], operation: String,
+                              errno: VFIOErrno, node: String) throws -> TemporaryDirectory {
+        let tree = try FakeSysfs.make(HostSpec(cdev: cdev, iommufd: iommufd, devices: [port, nic]))
+        let error = #expect(throws: VFIOError.self) {
+            try LinuxKernel(paths: tree.hostPaths).reset(nic.address, method: method, groups: groups)
+        }
+        #expect(error?.operation == operation)
+        #expect(error?.errno == errno)
+        #expect(error?.path == tree.path + "/" + node)
+        #expect(openFiles(below: tree.path).isEmpty)
+        return tree
     }
 
     @Test func aCdevWithoutDevIommuFallsBackToTheGroupPath() throws {

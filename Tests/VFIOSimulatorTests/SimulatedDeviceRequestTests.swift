@@ -22,15 +22,21 @@ struct SimulatedDeviceRequestTests {
         return got == 8 ? counter : nil
     }
 
+    /// This process's request FIFO for the device, as an opener registers one: its read end and its path.
+    static func requestFIFO(_ kernel: SimulatedKernel) throws -> (Int32, String) {
+        try FileManager.default.createDirectory(atPath: kernel.requestFIFODirectory, withIntermediateDirectories: true)
+        let fifo = kernel.requestFIFODirectory + "/\(address).\(getpid())"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let requests = open(fifo, O_RDWR | O_CLOEXEC)
+        try #require(requests >= 0)
+        return (requests, fifo)
+    }
+
     @Test func anUnbindWaitsForTheOpenerAndRelaysRequestsToItsFIFOAndTheLog() throws {
         let kernel = try Self.kernel()
         defer { kernel.close() }
         try kernel.setRequestInterval(.milliseconds(100))
-        try FileManager.default.createDirectory(atPath: kernel.requestFIFODirectory, withIntermediateDirectories: true)
-        let fifo = kernel.requestFIFODirectory + "/\(Self.address).\(getpid())"
-        #expect(mkfifo(fifo, 0o600) == 0)
-        let requests = open(fifo, O_RDWR | O_CLOEXEC)
-        try #require(requests >= 0)
+        let (requests, fifo) = try Self.requestFIFO(kernel)
         defer { close(requests); unlink(fifo) }
         // Another process holds the group file (the simulator, like vfiod, never counts its own process).
         let opener = try FileOpener(path: kernel.paths.dev("vfio/7"))
@@ -62,11 +68,7 @@ struct SimulatedDeviceRequestTests {
         try kernel.setRequestInterval(.milliseconds(100))
         let cdev = try #require(kernel.vfioCdev(of: Self.address))
         let node = kernel.paths.dev("vfio/devices/\(cdev)")
-        try FileManager.default.createDirectory(atPath: kernel.requestFIFODirectory, withIntermediateDirectories: true)
-        let fifo = kernel.requestFIFODirectory + "/\(Self.address).\(getpid())"
-        #expect(mkfifo(fifo, 0o600) == 0)
-        let requests = open(fifo, O_RDWR | O_CLOEXEC)
-        try #require(requests >= 0)
+        let (requests, fifo) = try Self.requestFIFO(kernel)
         defer { close(requests); unlink(fifo) }
         let opener = try FileOpener(path: node)
 
