@@ -5,7 +5,12 @@ import Testing
 /// files open but answer every ioctl with ENOTTY.
 @Suite struct OpenerStageFailureTests {
     /// Runs the opener against `root` and checks the one error line, the exit status and the final stdout line.
-    private func expectFailure(_ arguments: [String], root: FakeHostRoot, status: Int32, errorLine: String) throws {
+    /// Runs the opener with `arguments` on a fake host root holding `files` (empty regular files): it must
+    /// fail with `status`, one error line, and its exit line.
+    private func expectFailure(_ arguments: [String], files: [String], status: Int32, errorLine: String) throws {
+        let root = try FakeHostRoot()
+        defer { root.remove() }
+        for file in files { try root.addRegularFile(file) }
         let result = try OpenerProcess.run(arguments + ["--host-root", root.path])
         #expect(result.status == status)
         #expect(result.errLines == [errorLine], "\(result.err)")
@@ -16,9 +21,7 @@ import Testing
     private let cdev = ["--cdev", "/dev/vfio/devices/vfio0"]
 
     @Test func anEmptyHostRootFailsAtOpeningTheContainer() throws {
-        let root = try FakeHostRoot()
-        defer { root.remove() }
-        try expectFailure(group, root: root, status: 3, errorLine: "error op=open-container errno=2 (ENOENT)")
+        try expectFailure(group, files: [], status: 3, errorLine: "error op=open-container errno=2 (ENOENT)")
     }
 
     @Test(arguments: [
@@ -26,24 +29,15 @@ import Testing
         ["--on-request", "ignore", "--hold-seconds", "30"],
     ])
     func everyValidOptionGetsPastTheCommandLine(_ options: [String]) throws {
-        let root = try FakeHostRoot()
-        defer { root.remove() }
-        try expectFailure(group + options, root: root, status: 3, errorLine: "error op=open-container errno=2 (ENOENT)")
+        try expectFailure(group + options, files: [], status: 3, errorLine: "error op=open-container errno=2 (ENOENT)")
     }
 
     @Test func aMissingGroupFailsAtOpeningTheGroup() throws {
-        let root = try FakeHostRoot()
-        defer { root.remove() }
-        try root.addRegularFile("/dev/vfio/vfio")
-        try expectFailure(group, root: root, status: 4, errorLine: "error op=open-group errno=2 (ENOENT)")
+        try expectFailure(group, files: ["/dev/vfio/vfio"], status: 4, errorLine: "error op=open-group errno=2 (ENOENT)")
     }
 
     @Test func aContainerThatIsNotVFIOFailsTheAPIVersionCheck() throws {
-        let root = try FakeHostRoot()
-        defer { root.remove() }
-        try root.addRegularFile("/dev/vfio/vfio")
-        try root.addRegularFile("/dev/vfio/7")
-        try expectFailure(group, root: root, status: 3, errorLine: "error op=VFIO_GET_API_VERSION errno=25 (ENOTTY)")
+        try expectFailure(group, files: ["/dev/vfio/vfio", "/dev/vfio/7"], status: 3, errorLine: "error op=VFIO_GET_API_VERSION errno=25 (ENOTTY)")
     }
 
     @Test func aTrailingSlashOnTheHostRootIsIgnored() throws {
@@ -56,36 +50,24 @@ import Testing
     }
 
     @Test func aMissingCdevFailsAtOpeningTheDevice() throws {
-        let root = try FakeHostRoot()
-        defer { root.remove() }
-        try expectFailure(cdev, root: root, status: 6, errorLine: "error op=open-cdev errno=2 (ENOENT)")
+        try expectFailure(cdev, files: [], status: 6, errorLine: "error op=open-cdev errno=2 (ENOENT)")
     }
 
     @Test func aMissingIommufdFailsInTheIOMMUStage() throws {
-        let root = try FakeHostRoot()
-        defer { root.remove() }
-        try root.addRegularFile("/dev/vfio/devices/vfio0")
-        try expectFailure(cdev, root: root, status: 5, errorLine: "error op=open-iommufd errno=2 (ENOENT)")
+        try expectFailure(cdev, files: ["/dev/vfio/devices/vfio0"], status: 5, errorLine: "error op=open-iommufd errno=2 (ENOENT)")
     }
 
     @Test func aCdevThatIsNotVFIOFailsTheBind() throws {
-        let root = try FakeHostRoot()
-        defer { root.remove() }
-        try root.addRegularFile("/dev/vfio/devices/vfio0")
-        try root.addRegularFile("/dev/iommu")
-        try expectFailure(cdev, root: root, status: 6, errorLine: "error op=VFIO_DEVICE_BIND_IOMMUFD errno=25 (ENOTTY)")
+        try expectFailure(cdev, files: ["/dev/vfio/devices/vfio0", "/dev/iommu"], status: 6,
+                          errorLine: "error op=VFIO_DEVICE_BIND_IOMMUFD errno=25 (ENOTTY)")
     }
 
     @Test func aSimulatedOpenerWithoutTheGroupFileFailsAtOpeningTheGroup() throws {
-        let root = try FakeHostRoot()
-        defer { root.remove() }
-        try expectFailure(["--simulated"] + group, root: root, status: 4, errorLine: "error op=open-group errno=2 (ENOENT)")
+        try expectFailure(["--simulated"] + group, files: [], status: 4, errorLine: "error op=open-group errno=2 (ENOENT)")
     }
 
     @Test func aSimulatedOpenerWithoutTheCdevFailsAtOpeningTheDevice() throws {
-        let root = try FakeHostRoot()
-        defer { root.remove() }
-        try expectFailure(["--simulated", "--device", "0000:00:03.0"] + cdev, root: root, status: 6,
+        try expectFailure(["--simulated", "--device", "0000:00:03.0"] + cdev, files: [], status: 6,
                           errorLine: "error op=open-cdev errno=2 (ENOENT)")
     }
 }
