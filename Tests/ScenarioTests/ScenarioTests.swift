@@ -30,16 +30,7 @@ import TestSupport
                                         "crash-mid-bind"])
     }
 
-    @Test func inventory() async throws { try await Self.expectPass("inventory") }
-    @Test func leaseEdu() async throws { try await Self.expectPass("lease-edu") }
-    @Test func leaseE1000e() async throws { try await Self.expectPass("lease-e1000e") }
-    @Test func leaseBridgeGroup() async throws { try await Self.expectPass("lease-bridge-group") }
-    @Test func refusals() async throws { try await Self.expectPass("refusals") }
-    @Test func resetE1000e() async throws { try await Self.expectPass("reset-e1000e") }
-    @Test func resetNVMe() async throws { try await Self.expectPass("reset-nvme") }
-    @Test func cooperativeReleaseClose() async throws { try await Self.expectPass("cooperative-release-close") }
-    @Test func cooperativeReleaseIgnore() async throws { try await Self.expectPass("cooperative-release-ignore") }
-    @Test func cdevPath() async throws { try await Self.expectPass("cdev-path") }
-    @Test func cdevReleaseIgnore() async throws { try await Self.expectPass("cdev-release-ignore") }
-    @Test func crashMidBind() async throws { try await Self.expectPass("crash-mid-bind") }
+    /// Every scenario of the suite, each a case of its own.
+    @Test(arguments: ScenarioSuite.names)
+    func scenarioPasses(_ name: String) async throws { try await Self.expectPass(name) }
 }

@@ -42,11 +42,9 @@ import Testing
     }
 
     @Test func editedRowIsReportedAtItsSeq() throws {
-        try withAuditDatabase { database, _ in
-            let records = try appendSample(5, to: database)
-            try dropAuditTriggers(database)
+        try verifyAfterTampering(rows: 5) { database, _ in
             try database.run("UPDATE audit SET detail = 'nothing to see' WHERE seq = 3")
-            let verification = try AuditLog.verify(database)
+        } check: { verification, records in
             #expect(!verification.ok)
             #expect(verification.firstBrokenSeq == 3)
             #expect(verification.count == 2 && verification.headHash == records[1].hash)
@@ -73,11 +71,9 @@ import Testing
     }
 
     @Test func deletedRowIsReportedAsAGap() throws {
-        try withAuditDatabase { database, _ in
-            let records = try appendSample(5, to: database)
-            try dropAuditTriggers(database)
+        try verifyAfterTampering(rows: 5) { database, _ in
             try database.run("DELETE FROM audit WHERE seq = 3")
-            let verification = try AuditLog.verify(database)
+        } check: { verification, records in
             #expect(verification.firstBrokenSeq == 3)
             #expect(verification.reason == .seqGap(expected: 3, found: 4))
             #expect(verification.reason?.description == "seq gap: row 3 is missing (row deleted)")
@@ -86,11 +82,9 @@ import Testing
     }
 
     @Test func deletedAndRenumberedRowIsReportedAsABrokenLink() throws {
-        try withAuditDatabase { database, _ in
-            let records = try appendSample(4, to: database)
-            try dropAuditTriggers(database)
+        try verifyAfterTampering(rows: 4) { database, _ in
             try database.execute("DELETE FROM audit WHERE seq = 2; UPDATE audit SET seq = seq - 1 WHERE seq > 2")
-            let verification = try AuditLog.verify(database)
+        } check: { verification, records in
             #expect(verification.firstBrokenSeq == 2)
             #expect(verification.reason == .prevHashMismatch(stored: records[1].hash, expected: records[0].hash))
         }
@@ -147,6 +141,18 @@ import Testing
             #expect(try AuditLog.verify(database).firstBrokenSeq == 4)
             let deleted = try runVerifyScript(on: path)
             #expect(deleted.status == 1 && deleted.output.hasPrefix("broken at seq 4: seq gap"))
+        }
+    }
+
+    /// Appends `rows` sample rows, lets `tamper` change the table behind the log's back (its triggers
+    /// dropped), verifies the chain and hands the verdict and the rows as appended to `check`.
+    private func verifyAfterTampering(rows: Int, _ tamper: (Database, [AuditRecord]) throws -> Void,
+                                      check: (AuditVerification, [AuditRecord]) throws -> Void) throws {
+        try withAuditDatabase { database, _ in
+            let records = try appendSample(rows, to: database)
+            try dropAuditTriggers(database)
+            try tamper(database, records)
+            try check(try AuditLog.verify(database), records)
         }
     }
 }
