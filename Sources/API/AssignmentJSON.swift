@@ -15,16 +15,11 @@ enum AssignmentJSON {
         json.beginObject()
         json.key("id"); json.string(a.id)
         json.key("group"); json.int(a.groupID)
-        json.key("devices")
-        json.beginArray()
-        for device in a.devices {
-            json.beginObject()
+        json.objects("devices", a.devices) { json, device in
             json.key("address"); json.string(device.address)
             json.key("originalDriver"); json.string(device.originalDriver)
             json.key("isBridge"); json.bool(device.isBridge)
-            json.endObject()
         }
-        json.endArray()
         json.key("holder")
         json.beginObject()
         json.key("id"); json.string(a.holder.id)
@@ -68,10 +63,7 @@ enum AssignmentJSON {
         json.key("pausedReason"); json.string(op.pausedReason)
         json.key("requestId"); json.string(op.requestID)
         json.key("actor"); json.string(op.actor)
-        json.key("steps")
-        json.beginArray()
-        for step in op.steps {
-            json.beginObject()
+        json.objects("steps", op.steps) { json, step in
             json.key("seq"); json.int(step.seq)
             json.key("action"); json.string(step.action)
             json.key("device"); json.string(step.device)
@@ -87,9 +79,7 @@ enum AssignmentJSON {
                 json.null()
             }
             json.key("error"); json.string(step.error)
-            json.endObject()
         }
-        json.endArray()
         json.key("target"); json.string(op.target)
         writeDetail(op.detail, to: &json)
         json.endObject()
@@ -98,27 +88,17 @@ enum AssignmentJSON {
 
     /// Openers, relayed requests, escalation and the reset's path, flattened into the operation.
     private static func writeDetail(_ detail: OperationDetail, to json: inout JSONWriter) {
-        json.key("openers")
-        json.beginArray()
-        for opener in detail.openers {
-            json.beginObject()
+        json.objects("openers", detail.openers) { json, opener in
             json.key("pid"); json.int(opener.pid)
             json.key("commandLine"); json.string(opener.commandLine)
             json.key("paths"); json.strings(opener.paths)
             json.key("since"); json.string(Timestamp.format(opener.since))
             json.key("goneAt"); json.string(opener.goneAt.map(Timestamp.format))
-            json.endObject()
         }
-        json.endArray()
-        json.key("requestsRelayed")
-        json.beginArray()
-        for request in detail.requestsRelayed {
-            json.beginObject()
+        json.objects("requestsRelayed", detail.requestsRelayed) { json, request in
             json.key("sequence"); json.int(request.sequence)
             json.key("text"); json.string(request.text)
-            json.endObject()
         }
-        json.endArray()
         let count = detail.requestCount
         json.key("requestsRelayedCount"); json.int(count?.total ?? 0)
         json.key("requestsRelayedLogged"); json.int(count?.logged ?? 0)

@@ -50,16 +50,11 @@ enum InventoryJSON {
         json.key("id"); json.int(group.id)
         json.key("devices"); json.strings(group.devices.map(\.description))
         json.key("viable"); json.bool(group.viable)
-        json.key("blockers")
-        json.beginArray()
-        for blocker in group.blockers {
-            json.beginObject()
+        json.objects("blockers", group.blockers) { json, blocker in
             json.key("device"); json.string(blocker.device.description)
             json.key("driver"); json.string(blocker.driver)
             json.key("reason"); json.string(blocker.reason)
-            json.endObject()
         }
-        json.endArray()
         json.key("assignable"); json.bool(group.assignable)
         json.key("assignableReason"); json.string(group.assignableReason)
         json.key("vfioGroupPresent"); json.bool(group.vfioGroupPresent)

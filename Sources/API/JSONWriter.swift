@@ -16,6 +16,18 @@ struct JSONWriter {
     mutating func beginArray() { valuePrefix(); bytes.append(UInt8(ascii: "[")); needsComma.append(false) }
     mutating func endArray() { needsComma.removeLast(); bytes.append(UInt8(ascii: "]")) }
 
+    /// Writes `key` and an array of one object per item, whose members `members` writes.
+    mutating func objects<Items: Sequence>(_ key: StaticString, _ items: Items, _ members: (inout JSONWriter, Items.Element) -> Void) {
+        self.key(key)
+        beginArray()
+        for item in items {
+            beginObject()
+            members(&self, item)
+            endObject()
+        }
+        endArray()
+    }
+
     /// Writes `"name":`; the next value call completes the member.
     mutating func key(_ name: StaticString) {
         valuePrefix()

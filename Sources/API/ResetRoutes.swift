@@ -78,10 +78,7 @@ enum ResetJSON {
         json.key("reason"); json.string(preview.reason)
         json.key("assignmentId"); json.string(preview.assignmentID)
         json.key("groups"); json.beginArray(); for group in preview.groups { json.int(group) }; json.endArray()
-        json.key("devices")
-        json.beginArray()
-        for device in preview.devices {
-            json.beginObject()
+        json.objects("devices", preview.devices) { json, device in
             json.key("address"); json.string(device.address.description)
             json.key("iommuGroup"); json.int(device.iommuGroup)
             json.key("driver"); json.string(device.driver)
@@ -89,19 +86,12 @@ enum ResetJSON {
             json.key("owner"); json.string(device.owner.rawValue)
             json.key("assignmentId"); json.string(device.assignmentID)
             json.key("isBridge"); json.bool(device.isBridge)
-            json.endObject()
         }
-        json.endArray()
         json.key("canReset"); json.bool(preview.canReset)
-        json.key("blockers")
-        json.beginArray()
-        for blocker in preview.blockers {
-            json.beginObject()
+        json.objects("blockers", preview.blockers) { json, blocker in
             json.key("address"); json.string(blocker.address?.description)
             json.key("reason"); json.string(blocker.reason)
-            json.endObject()
         }
-        json.endArray()
         json.endObject()
         return json.bytes
     }
