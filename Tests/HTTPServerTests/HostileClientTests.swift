@@ -6,6 +6,15 @@ import Testing
 /// closed connection) at once, never a connection held without a word.
 @Suite struct HostileClientTests {
     /// The sample routes plus `/healthz`.
+    /// A server with `/healthz`, a per-address limit and a request deadline.
+    static func withHealthServer(connectionsPerIP: Int, deadlineSeconds: Int,
+                                 _ body: (HTTPServer) async throws -> Void) async throws {
+        try await withServer(routerWithHealth().handle, configure: {
+            $0.connectionsPerIP = connectionsPerIP
+            $0.requestDeadline = .seconds(deadlineSeconds)
+        }, body)
+    }
+
     static func routerWithHealth() -> Router {
         var router = sampleRouter()
         router.add("GET", "/healthz") { _ in .json(Array(#"{"status":"ok"}"#.utf8)) }
@@ -28,10 +37,7 @@ import Testing
     }
 
     @Test func tricklersAreCutAtTheDeadlineWhileHealthIsStillServed() async throws {
-        try await withServer(Self.routerWithHealth().handle, configure: {
-            $0.connectionsPerIP = 3
-            $0.requestDeadline = .seconds(1)
-        }) { server in
+        try await Self.withHealthServer(connectionsPerIP: 3, deadlineSeconds: 1) { server in
             let port = server.port
             let tricklers = (0..<3).map { index in
                 index == 0 ? ("", "GET /v1/devices HTTP/1.1\r\nHost: t\r\nX-Pad: 0123456789\r\n")
@@ -60,10 +66,7 @@ import Testing
     }
 
     @Test func healthIsServedWhileTricklersHoldEveryOrdinaryConnection() async throws {
-        try await withServer(Self.routerWithHealth().handle, configure: {
-            $0.connectionsPerIP = 2
-            $0.requestDeadline = .seconds(3)
-        }) { server in
+        try await Self.withHealthServer(connectionsPerIP: 2, deadlineSeconds: 3) { server in
             let port = server.port
             // Two tricklers hold the address's ordinary connections; each has served one request first.
             let (ready, readyContinuation) = AsyncStream<Void>.makeStream()
