@@ -11,20 +11,9 @@
 /// holding on (the *inferred* count, never more than the kernel made: the line was written before it was
 /// seen, and the wait went on at least until the opener was last seen).
 public struct DeviceRequestCount: Sendable, Hashable {
-    /// One `Relaying device request to user (#N)` line, and when the reader first saw it (seconds on any
-    /// clock the caller also uses for ``heldUntil``).
-    public struct Sighting: Sendable, Hashable {
-        /// N, the kernel's request index (0 for the first request).
-        public var number: Int
-        /// When the line was first read.
-        public var seenAt: Double
-
-        /// Creates a sighting.
-        public init(number: Int, seenAt: Double) {
-            self.number = number
-            self.seenAt = seenAt
-        }
-    }
+    /// One `Relaying device request to user (#N)` line: N, the kernel's request index (0 for the first), and
+    /// when the reader first saw the line (seconds on any clock the caller also uses for `heldUntil`).
+    public typealias Sighting = (number: Int, seenAt: Double)
 
     /// The requests the log proves: the newest `#N` + 1; 0 without a line.
     public let logged: Int

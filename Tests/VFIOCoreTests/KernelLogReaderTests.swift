@@ -71,14 +71,14 @@ struct DeviceRequestCountTests {
 
     /// The case the lab found: an opener saw 5 requests, the log showed one line (#0).
     @Test func anOpenerHeldFortyOneSecondsAfterTheFirstLineGotFiveRequests() {
-        let count = DeviceRequestCount(sightings: [.init(number: 0, seenAt: 100.4)], heldUntil: 141.5, interval: .seconds(10))
+        let count = DeviceRequestCount(sightings: [(number: 0, seenAt: 100.4)], heldUntil: 141.5, interval: .seconds(10))
         #expect(count.logged == 1)
         #expect(count.total == 5)
         #expect(count.isInferred)
     }
 
     @Test func theNewestLineAnchorsTheCountAndWithoutAOpenerSeenLaterNothingIsInferred() {
-        let sightings: [DeviceRequestCount.Sighting] = [.init(number: 0, seenAt: 25.2), .init(number: 10, seenAt: 125.3)]
+        let sightings: [DeviceRequestCount.Sighting] = [(number: 0, seenAt: 25.2), (number: 10, seenAt: 125.3)]
         let held = DeviceRequestCount(sightings: sightings, heldUntil: 131, interval: .seconds(10))
         #expect(held.logged == 11 && held.total == 11 && !held.isInferred)
         let later = DeviceRequestCount(sightings: sightings, heldUntil: 146, interval: .seconds(10))
@@ -95,7 +95,7 @@ struct DeviceRequestCountTests {
     func theCountIsALowerBoundThatFollowsTheKernelsCadence(_ delay: Double) {
         for lettingGo in stride(from: 0.3, to: 250, by: 3.7) {
             let made = Int((lettingGo / 10).rounded(.down)) + 1
-            let sightings = (0..<made).filter { $0 % 10 == 0 }.map { DeviceRequestCount.Sighting(number: $0, seenAt: Double($0) * 10 + delay) }
+            let sightings = (0..<made).filter { $0 % 10 == 0 }.map { (number: $0, seenAt: Double($0) * 10 + delay) }
             let lastLook = (lettingGo / 0.5).rounded(.down) * 0.5
             let visible = sightings.filter { $0.seenAt <= lastLook }
             let count = DeviceRequestCount(sightings: visible, heldUntil: lastLook, interval: .seconds(10))

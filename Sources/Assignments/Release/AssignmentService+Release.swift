@@ -264,7 +264,7 @@ struct OpenerWatch: Sendable {
         let perDevice = endpoints.map { address in
             detail.requestsRelayed.filter { $0.text.contains(address.description) }.compactMap { request in
                 DeviceRequestCount.requestNumber(in: request.text).map {
-                    DeviceRequestCount.Sighting(number: $0, seenAt: request.seenAt?.timeIntervalSince1970 ?? .infinity)
+                    (number: $0, seenAt: request.seenAt?.timeIntervalSince1970 ?? .infinity)
                 }
             }
         }
