@@ -44,7 +44,8 @@ extension InventoryBuilder {
         else { return full() }
         return InventorySnapshot(
             generation: generation, takenAt: takenAt, scanDuration: scanDuration, host: scan.host, backend: backend,
-            sortedDevices: devices, sortedGroups: groups, notes: scan.notes, deviceIndex: positions,
+            sortedDevices: devices, sortedGroups: groups,
+            notes: HostAdvice.notes(for: scan.host, allowlist: allowlist) + scan.notes, deviceIndex: positions,
             groupIndex: previous.groupPositions, stateCounts: counts,
             changes: InventoryChanges(baseGeneration: previous.generation, devices: changedDevices, groups: changedGroups),
             buildState: InventoryBuildState(marks: assignments, protected: state.protected, topology: state.topology))

@@ -31,7 +31,8 @@ public struct InventoryBuilder: Sendable {
         let groupIndex = Dictionary(uniqueKeysWithValues: groups.enumerated().map { ($1.id, $0) })
         let topology = InventoryTopology(devices: devices, groups: groups, deviceIndex: deviceIndex)
         return InventorySnapshot(generation: generation, takenAt: takenAt, scanDuration: scanDuration, host: scan.host,
-                                 backend: backend, sortedDevices: devices, sortedGroups: groups, notes: scan.notes,
+                                 backend: backend, sortedDevices: devices, sortedGroups: groups,
+                                 notes: HostAdvice.notes(for: scan.host, allowlist: allowlist) + scan.notes,
                                  deviceIndex: deviceIndex, groupIndex: groupIndex,
                                  stateCounts: InventorySnapshot.count(devices), changes: nil,
                                  buildState: InventoryBuildState(marks: assignments, protected: protected, topology: topology))

@@ -98,6 +98,23 @@ func richHost() -> HostSpec {
         }
     }
 
+    /// A host that cannot lend anything says why, and what to do, in `/v1/host`'s notes; one that can says nothing.
+    @Test func aHostThatCannotLendSaysWhyInItsNotes() async throws {
+        let nic = FakeSysfs.device("0000:03:00.0", 0x8086, 0x10d3, 0x020000, driver: "e1000e", group: nil)
+        let bare = HostSpec(iommu: false, vfioPCILoaded: false, devices: [nic])
+        try await withService(try await TestService(host: bare, allow: [])) { service in
+            let host = try JSONSerialization.jsonObject(with: Data(try await service.get("/v1/host").body)) as? [String: Any]
+            let notes = host?["notes"] as? [String] ?? []
+            #expect(notes.contains { $0.hasPrefix("no IOMMU") && $0.contains("intel_iommu=on") }, "\(notes)")
+            #expect(notes.contains { $0.contains("modprobe vfio-pci") }, "\(notes)")
+            #expect(notes.contains { $0.hasPrefix("no device is allowed") && $0.contains("--allow") }, "\(notes)")
+        }
+        try await withService(try await TestService(host: richHost(), allow: ["all"])) { service in
+            let host = try JSONSerialization.jsonObject(with: Data(try await service.get("/v1/host").body)) as? [String: Any]
+            #expect(host?["notes"] as? [String] == [], "a host that can lend has no advice")
+        }
+    }
+
     @Test func filtersNarrowTheListAndPagesWalkItInOrder() async throws {
         try await withService(try await TestService(host: richHost())) { service in
             let intel = try await service.items("/v1/devices?vendorId=8086")
