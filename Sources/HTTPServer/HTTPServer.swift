@@ -29,6 +29,9 @@ public final class HTTPServer: Sendable {
     }
 
     let core: ServerCore
+    /// Connections libmicrohttpd has open now, as it counts them against its limits (a connection vfiod
+    /// shut down counts until libmicrohttpd has closed it). For tests.
+    var openConnectionCount: Int { core.connections.count }
     private let lifecycle = Mutex(Lifecycle.idle)
     /// The request-deadline sweeper, while started.
     private let sweeper = Mutex<Task<Void, Never>?>(nil)

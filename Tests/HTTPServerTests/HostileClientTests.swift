@@ -1,4 +1,4 @@
-import HTTPServer
+@testable import HTTPServer
 import TestSupport
 import Testing
 
@@ -124,6 +124,10 @@ import Testing
                     closed += before - open.count
                     if closed < 16, let first = open.first { _ = first.waitReadable(milliseconds: 50) }
                 }
+                // A flood connection shut by vfiod counts against libmicrohttpd's own per-address limit until
+                // libmicrohttpd has closed it: wait for that (2 ordinary and 4 reserve left), so the health
+                // check meets the reserve rather than that limit (past it, a connection is closed unanswered).
+                for _ in 0..<10_000 where server.openConnectionCount > 6 { _ = open.first?.waitReadable(milliseconds: 1) }
                 return (closed, try HTTPTestClient(port: port).request(path: "/healthz").status)
             }
             #expect(health.0 == 16)
