@@ -18,8 +18,8 @@ public enum AuditLog {
     private static let insertStatement = "INSERT INTO audit (\(StoredAuditRow.selectList)) VALUES ("
         + Array(repeating: "?", count: StoredAuditRow.columns.count + 1).joined(separator: ", ") + ")"
 
-    /// Appends `entry` after the current head inside the caller's transaction (use `.immediate`: the
-    /// head is read and the row inserted under the write lock, so concurrent writers cannot fork the
+    /// Appends `entry` after the current head inside the caller's write transaction (`Database.write`:
+    /// the head is read and the row inserted under the write lock, so concurrent writers cannot fork the
     /// chain). Throws `AuditLogError.notInTransaction` outside a transaction.
     @discardableResult
     public static func append(_ entry: AuditEntry, in connection: Connection) throws -> AuditRecord {

@@ -1,4 +1,5 @@
-/// How a transaction takes SQLite's locks (`BEGIN DEFERRED|IMMEDIATE|EXCLUSIVE`).
+/// How a transaction on one `Connection` takes SQLite's locks (`BEGIN DEFERRED|IMMEDIATE`). `Database` calls
+/// pick it themselves: `read` is deferred, `write` immediate.
 public enum TransactionKind: Sendable {
     /// Locks on first use: a read-only transaction never blocks writers. A deferred transaction that reads
     /// and then writes can fail with `SQLITE_BUSY` when another connection wrote in between.
@@ -6,14 +7,11 @@ public enum TransactionKind: Sendable {
     /// Takes the write lock at `BEGIN` (waiting up to the busy timeout): use for every transaction that
     /// writes.
     case immediate
-    /// Like `.immediate`; in WAL mode SQLite treats the two the same.
-    case exclusive
 
     var beginSQL: String {
         switch self {
         case .deferred: "BEGIN DEFERRED"
         case .immediate: "BEGIN IMMEDIATE"
-        case .exclusive: "BEGIN EXCLUSIVE"
         }
     }
 }

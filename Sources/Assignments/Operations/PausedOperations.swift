@@ -16,6 +16,8 @@ final class PausedOperations: Sendable {
         /// Only the retry thread touches it once paused.
         let journal: Journal?
         let reason: String
+        /// Whether a retry has failed and been logged already (one line per pause, not one a second).
+        var retryLogged = false
     }
 
     private let entries = Mutex<(paused: [String: Entry], retrying: Bool)>(([:], false))
@@ -54,7 +56,16 @@ final class PausedOperations: Sendable {
             }
             if paused.isEmpty { return }
             for (id, entry) in paused {
-                do { try entry.journal?.flush() } catch { continue }
+                do {
+                    try entry.journal?.flush()
+                } catch {
+                    // Still refused: readiness and the operation's pausedReason say so; the log says it once.
+                    if !entry.retryLogged {
+                        Log.warning("operation \(id) still paused, its journal refused again: \(error)")
+                        entries.withLock { $0.paused[id]?.retryLogged = true }
+                    }
+                    continue
+                }
                 entries.withLock { _ = $0.paused.removeValue(forKey: id) }
                 resume(id)
             }
