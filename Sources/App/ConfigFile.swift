@@ -17,6 +17,8 @@ struct ConfigFile: Decodable {
     var tls: TLS?
     var insecureListen: Bool?
     var callbacks: Callbacks?
+    var cors: CORS?
+    var events: Events?
 
     /// `"tls": {"cert": PATH, "key": PATH, "clientCA": PATH, "clientIdentities": [...]}`.
     struct TLS: Decodable {
@@ -100,6 +102,7 @@ struct ConfigFile: Decodable {
                 configuration.requestDeadlineSeconds = value
             }
         }
+        try applyStreaming(to: &configuration)
         if let hosts = callbacks?.allowedHosts {
             do { configuration.callbackHosts = try CallbackHosts(hosts) } catch {
                 throw ConfigurationError("config file: \(error)")
