@@ -39,6 +39,7 @@ import Testing
             #expect(refused.header("Retry-After") == "5")
             let third = try #require(await route.next())
             #expect(await third.endReasons() == [.refused])
+            #expect(third.calls.value == 1)
             #expect(third.stream.send(bytes("x")) == .ended)
             let after = try await ordinary[0].run { try $0.request(path: "/v1/devices") }
             #expect(after.status == 200)
@@ -120,6 +121,7 @@ import Testing
         for opened in streams {
             #expect(await opened.endReasons() == [.shutdown])
             #expect(opened.stream.send(bytes("late")) == .ended)
+            #expect(opened.calls.value == 1)
         }
         #expect(server.inFlight == 0)
     }

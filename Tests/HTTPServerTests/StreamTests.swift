@@ -5,6 +5,7 @@ import Testing
 @Suite struct StreamTests {
     @Test func bytesArriveInOrderAsTheyAreSentAndFinishEndsTheResponse() async throws {
         let route = StreamRoute()
+        var finished: StreamRoute.Opened?
         try await withServer(route.router.handle) { server in
             let port = server.port
             let client = StreamClient(port: port)
@@ -44,7 +45,11 @@ import Testing
             #expect(end == nil)
             #expect(await opened.endReasons() == [.finished])
             #expect(server.openStreams == 0)
+            opened.stream.finish(with: bytes("again"))
+            finished = opened
         }
+        // Nothing after the end (a second finish, the server's shutdown) ran onEnd again.
+        #expect(finished?.calls.value == 1)
     }
 
     @Test func aStreamSentNothingForTheHeartbeatIntervalGetsHeartbeats() async throws {
@@ -74,8 +79,9 @@ import Testing
             let head = try await client.run { try $0.openStream(path: "/stream") }
             #expect(head.status == 200)
             let opened = try #require(await route.next())
-            // The client reads nothing more: the socket buffers fill, then the stream's queue, and from
-            // then on every send is refused. The queue never holds more than the capacity.
+            // The client reads nothing more. Sends outpace the socket: the queue reaches its capacity
+            // and sends are refused (until the socket takes bytes, which stops once its buffers are
+            // full). The queue never holds more than the capacity.
             let piece = [UInt8](repeating: UInt8(ascii: "x"), count: 1000)
             var consecutiveFull = 0
             var attempts = 0
@@ -112,6 +118,7 @@ import Testing
             #expect(await opened.endReasons() == [.clientGone])
             #expect(server.openStreams == 0)
             #expect(opened.stream.send(bytes("late")) == .ended)
+            #expect(opened.calls.value == 1)
             // onEnd registered after the end runs at once with the same reason.
             let (late, lateContinuation) = AsyncStream<StreamEndReason>.makeStream()
             opened.stream.onEnd { lateContinuation.yield($0) }
