@@ -11,8 +11,9 @@ import Testing
         }) { server in
             let port = server.port
             var streams: [StreamRoute.Opened] = []
-            for _ in 0..<2 {
-                let client = StreamClient(port: port)
+            // The stream clients stay open to the end (a closed one would end its stream as clientGone).
+            let streamClients = [StreamClient(port: port), StreamClient(port: port)]
+            for client in streamClients {
                 let start = try await client.run { client throws -> [UInt8] in
                     _ = try client.openStream(path: "/stream")
                     return try client.readStream(byteCount: 6)
@@ -47,6 +48,7 @@ import Testing
             // The first streams still flow.
             #expect(streams[0].stream.send(bytes("more\n")) == .queued)
             #expect(server.openStreams == 2)
+            withExtendedLifetime(streamClients) {}
         }
     }
 
