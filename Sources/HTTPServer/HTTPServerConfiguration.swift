@@ -8,7 +8,8 @@ public struct HTTPServerConfiguration: Sendable {
     public var threadPoolSize: Int = 2
     /// The largest request body accepted; larger bodies get 413 `payload_too_large`.
     public var maxBodyBytes: Int = 1 << 20
-    /// An idle connection is closed after this many seconds (0: never).
+    /// An idle connection is closed after this many seconds (0: never). A stream is never idle-closed,
+    /// but one whose queued bytes wait this long untaken (a client that stopped reading) is cut.
     public var connectionTimeoutSeconds: Int = 30
     /// Concurrent connections allowed from one IP address (0: unlimited); more are reserve connections.
     public var connectionsPerIP: Int = 64

@@ -17,7 +17,7 @@ extension ResponseStream {
     func read(into destination: UnsafeMutableRawPointer, max: Int) -> Int {
         state.withLock { state in
             if state.aborting || state.ended != nil { return endWithError }
-            let taken = state.take(into: destination, max: max)
+            let taken = state.take(into: destination, max: max, now: monotonicMicroseconds())
             if taken > 0 { return taken }
             if state.finishing { return endOfStream }
             state.suspend()
@@ -66,6 +66,17 @@ extension ResponseStream {
             guard case .suspended = state.link else { return }
             state.aborting = true
             state.wake()
+        }
+    }
+
+    /// True (once) when bytes have waited since `before` (monotonic µs) without libmicrohttpd taking
+    /// any: the client stopped reading. The stream is then marked aborting; the caller cuts the socket.
+    func claimStall(since before: Int64) -> Bool {
+        state.withLock { state in
+            guard state.queuedBytes > 0, state.lastProgress <= before, !state.aborting, state.ended == nil
+            else { return false }
+            state.aborting = true
+            return true
         }
     }
 

@@ -28,7 +28,8 @@ final class ServerCore: Sendable {
         self.configuration = configuration
         self.handler = handler
         self.connections = ConnectionRegistry(configuration: configuration)
-        self.streams = StreamRegistry(heartbeatSeconds: configuration.streamHeartbeatSeconds)
+        self.streams = StreamRegistry(heartbeatSeconds: configuration.streamHeartbeatSeconds,
+                                      stallSeconds: configuration.connectionTimeoutSeconds)
         self.cors = CORSPolicy(allowedOrigins: configuration.corsAllowedOrigins)
     }
 

@@ -18,9 +18,13 @@ final class StreamRegistry: Sendable {
     private let state = Mutex(State())
     /// Heartbeat interval in microseconds; 0: none.
     let heartbeatMicroseconds: Int64
+    /// How long queued bytes may wait untaken before the client counts as gone, in microseconds (the
+    /// idle timeout, which streams are otherwise exempt from); 0: forever.
+    let stallMicroseconds: Int64
 
-    init(heartbeatSeconds: Int) {
+    init(heartbeatSeconds: Int, stallSeconds: Int) {
         heartbeatMicroseconds = Int64(max(0, heartbeatSeconds)) * 1_000_000
+        stallMicroseconds = Int64(max(0, stallSeconds)) * 1_000_000
     }
 
     /// Open streams now.
@@ -49,15 +53,27 @@ final class StreamRegistry: Sendable {
         for item in open { item.stream.serverEnding() }
     }
 
-    /// One sweeper pass: heartbeats on streams sent nothing for the heartbeat interval, and resumes
-    /// suspended streams whose client has closed (FIN or reset) so that libmicrohttpd closes them.
+    /// One sweeper pass: heartbeats on streams sent nothing for the heartbeat interval; resumes
+    /// suspended streams whose client has closed (FIN or reset) so that libmicrohttpd closes them; and
+    /// shuts the socket of a stream whose client has not taken a queued byte for the idle timeout, so
+    /// that a client that stops reading cannot hold a stream (and its slot) forever.
     func sweep(now: Int64) {
         let open = state.withLock { Array($0.open.values) }
         for item in open {
             if heartbeatMicroseconds > 0 {
                 item.stream.heartbeatIfIdle(since: now - heartbeatMicroseconds, now: now)
             }
-            guard let entry = item.entry, item.stream.isSuspended else { continue }
+            guard let entry = item.entry else { continue }
+            if stallMicroseconds > 0, item.stream.claimStall(since: now - stallMicroseconds) {
+                entry.phase.withLock { phase in
+                    // Under the phase lock the socket is still libmicrohttpd's; the shut socket makes its
+                    // pending write fail, and libmicrohttpd closes the connection.
+                    if case .closed = phase { return }
+                    PeerSocket.shutDown(entry.fd)
+                }
+                continue
+            }
+            guard item.stream.isSuspended else { continue }
             let gone = entry.phase.withLock { phase -> Bool in
                 // Under the phase lock the socket is still libmicrohttpd's (it marks the entry closed first).
                 if case .closed = phase { return false }

@@ -49,9 +49,13 @@ struct StreamState {
     var link = Link.waiting
     /// When bytes were last queued (monotonic µs), for heartbeats.
     private(set) var lastQueued: Int64
+    /// When libmicrohttpd last took bytes, or bytes began to wait in an empty queue (monotonic µs): a
+    /// queue not emptied for long means a client that does not read.
+    private(set) var lastProgress: Int64
 
     init(now: Int64) {
         lastQueued = now
+        lastProgress = now
     }
 
     mutating func append(_ bytes: [UInt8], now: Int64) {
@@ -59,15 +63,17 @@ struct StreamState {
             buffer.removeFirst(readOffset)
             readOffset = 0
         }
+        if queuedBytes == 0 { lastProgress = now }
         buffer.append(contentsOf: bytes)
         queuedBytes += bytes.count
         lastQueued = now
     }
 
     /// Copies up to `max` queued bytes to `destination` and forgets them; returns how many.
-    mutating func take(into destination: UnsafeMutableRawPointer, max: Int) -> Int {
+    mutating func take(into destination: UnsafeMutableRawPointer, max: Int, now: Int64) -> Int {
         let count = min(max, queuedBytes)
         guard count > 0 else { return 0 }
+        lastProgress = now
         buffer.withUnsafeBytes { raw in
             // `raw` covers the whole buffer and readOffset + count <= buffer.count; the caller vouches
             // that `destination` has room for `max` >= count bytes.

@@ -126,4 +126,33 @@ import Testing
             #expect(await iterator.next() == .clientGone)
         }
     }
+
+    @Test func aClientThatStopsReadingIsCutAfterTheIdleTimeout() async throws {
+        let route = StreamRoute(capacity: 1 << 16, initial: "")
+        try await withServer(route.router.handle, configure: {
+            $0.connectionTimeoutSeconds = 1
+            $0.streamHeartbeatSeconds = 0
+        }) { server in
+            let client = StreamClient(port: server.port)
+            _ = try await client.run { try $0.openStream(path: "/stream") }
+            let opened = try #require(await route.next())
+            // A feeder keeps the queue topped up until the stream ends (pacing itself while the queue is
+            // full); the client reads nothing, so once the socket buffers are full the queue waits.
+            let stream = opened.stream
+            let feeder = Task {
+                let piece = [UInt8](repeating: UInt8(ascii: "x"), count: 4000)
+                while true {
+                    switch stream.send(piece) {
+                    case .queued: continue
+                    case .full: try? await Task.sleep(for: .milliseconds(2))
+                    case .ended: return
+                    }
+                }
+            }
+            #expect(await opened.endReasons() == [.clientGone])
+            await feeder.value
+            #expect(server.openStreams == 0)
+            withExtendedLifetime(client) {}
+        }
+    }
 }
