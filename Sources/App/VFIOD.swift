@@ -34,6 +34,7 @@ public final class VFIOD: Sendable {
     private let tokenVerifier: StoreTokenVerifier?
     private let uevents = Mutex<UeventMonitor?>(nil)
     private let expiry = Mutex<Task<Void, Never>?>(nil)
+    private let auditMaintenance: AuditMaintenance
 
     /// Opens the database, the kernel and pci.ids. Throws `StartError` with one printable line.
     public init(configuration: Configuration) throws(StartError) {
@@ -61,6 +62,7 @@ public final class VFIOD: Sendable {
         late.api.withLock { $0 = api }
         self.api = api
         server = Self.makeServer(configuration, api: api)
+        auditMaintenance = AuditMaintenance(database: database, settings: configuration.audit)
     }
 
     /// Recovers interrupted operations, scans the host, then starts serving.
@@ -77,6 +79,7 @@ public final class VFIOD: Sendable {
             let monitor = UeventMonitor { [inventory] _ in inventory.requestRefresh() }
             if (try? monitor.start()) != nil { uevents.withLock { $0 = monitor } }
         }
+        auditMaintenance.start()
         expiry.withLock { task in
             task = Task.detached {
                 while !Task.isCancelled {
@@ -110,6 +113,7 @@ public final class VFIOD: Sendable {
         uevents.withLock { $0?.stop(); $0 = nil }
         let stuck = await workers.shutdown(timeout: timeout)
         if !stuck.isEmpty { Log.warning("abandoned kernel operations stuck at shutdown: \(stuck.joined(separator: ", "))") }
+        await auditMaintenance.stop()
         _ = await storeExecutor.shutdown(timeout: timeout)
         await tokenVerifier?.shutdown(timeout: timeout)
         checkpointer.stop()
