@@ -35,6 +35,7 @@ final class AuditMaintenance: Sendable {
     private let database: Database
     private let settings: Settings
     private let stopSignal = DispatchSemaphore(value: 0)
+    private let started = Mutex(false)
     private let finished = Mutex<(done: Bool, waiters: [@Sendable () -> Void])>((false, []))
 
     init(database: Database, settings: Settings) {
@@ -44,13 +45,16 @@ final class AuditMaintenance: Sendable {
 
     /// Starts the thread; it anchors the head once at once.
     func start() {
+        started.withLock { $0 = true }
         let thread = Thread { [self] in run() }
         thread.name = "vfiod-audit"
         thread.start()
     }
 
-    /// Stops the thread after its last head line (and POST); returns once that is done.
+    /// Stops the thread after its last head line (and POST); returns once that is done (at once when it
+    /// never started).
     func stop() async {
+        guard started.withLock({ $0 }) else { return }
         stopSignal.signal()
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done = finished.withLock { state in

@@ -81,9 +81,11 @@ public enum AuditArchive {
     }
 
     /// The checkpoint the rows in the database chain on from: the last archived seq and its hash, or
-    /// `(0, 64 zeros)` when nothing is archived.
+    /// `(0, 64 zeros)` when nothing is archived (or the schema predates the archive, migration 0007).
     static func checkpoint(on connection: Connection) throws -> (seq: Int64, hash: String) {
         var found: (Int64, String) = (0, StoredAuditRow.genesisHash)
+        let tables = try connection.query("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'audit_archive'") { $0.int64(0) }
+        guard tables.first == 1 else { return found }
         try connection.cachedStatement("SELECT last_seq, last_hash FROM audit_archive ORDER BY last_seq DESC LIMIT 1")
             .forEachRow { found = ($0.int64(0), $0.string(1)) }
         return found

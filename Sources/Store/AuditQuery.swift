@@ -59,12 +59,16 @@ public struct AuditQuery: Sendable, Hashable {
             conditions.append(condition)
             bindings.append(value)
         }
-        add("device = ?", device.map(SQLValue.text))
-        add("group_id = ?", group.map { .integer(Int64($0)) })
-        add("assignment_id = ?", assignment.map(SQLValue.text))
-        add("holder = ?", holder.map(SQLValue.text))
-        add("tenant = ?", tenant.map(SQLValue.text))
-        add(Self.currentActionSQL + " = ?", action.map { .text(AuditActions.spellings(of: $0)[0]) })
+        // One index drives the walk, the narrowest filter's (SQLite has no statistics to choose by): the
+        // others are written with a unary + so they are compared row by row, never picked instead.
+        let driver = [assignment != nil, device != nil, holder != nil, group != nil, tenant != nil].firstIndex(of: true) ?? 5
+        func column(_ name: String, _ rank: Int) -> String { (rank == driver ? "" : "+") + name + " = ?" }
+        add(column("assignment_id", 0), assignment.map(SQLValue.text))
+        add(column("device", 1), device.map(SQLValue.text))
+        add(column("holder", 2), holder.map(SQLValue.text))
+        add(column("group_id", 3), group.map { .integer(Int64($0)) })
+        add(column("tenant", 4), tenant.map(SQLValue.text))
+        add(column(Self.currentActionSQL, 5), action.map { .text(AuditActions.spellings(of: $0)[0]) })
         add("time >= ?", since.map { .text(Timestamp.format($0)) })
         add("time < ?", until.map { .text(Timestamp.format($0)) })
         let lower = max(afterSeq.map { $0 + 1 } ?? Int64.min, seqRange?.lowerBound ?? Int64.min)

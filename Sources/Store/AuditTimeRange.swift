@@ -17,7 +17,7 @@ enum AuditTimeRange {
     /// The seqs that can hold rows in `[since, until)`; nil when neither is given. Empty when none can.
     static func seqRange(since: Date?, until: Date?, on connection: Connection) throws -> Range<Int64>? {
         guard since != nil || until != nil else { return nil }
-        let bounds = try connection.cachedStatement("SELECT min(seq), max(seq) FROM audit")
+        let bounds = try connection.cachedStatement("SELECT (SELECT min(seq) FROM audit), (SELECT max(seq) FROM audit)")
         var first: Int64 = 0
         var last: Int64 = -1
         try bounds.forEachRow { row in
