@@ -153,3 +153,32 @@ final class WitnessListener: Sendable {
         return bytes.count - end >= length
     }
 }
+
+/// The retention policy in the config file archives by itself, and the API verifies from its checkpoint.
+@Suite struct AuditRetentionTests {
+    @Test func thePolicyArchivesAllButTheRowsToKeepAndVerifyStartsAtTheCheckpoint() async throws {
+        let scratch = try TemporaryDirectory(prefix: "retention")
+        defer { scratch.remove() }
+        let path = scratch.path + "/vfiod.db"
+        let database = try Database(path: path)
+        try Migrator().apply(to: database)
+        for index in 0..<30 { try AuditLog.append(AuditEntry(actor: "system", action: "operation.step", detail: "row \(index)"), to: database) }
+        let config = """
+            {"audit": {"retention": {"keepRows": 5, "archiveDirectory": "\(scratch.path)/archive", "checkIntervalMinutes": 600}}}
+            """
+        try Data(config.utf8).write(to: URL(fileURLWithPath: scratch.path + "/vfiod.json"))
+        let service = try VFIODProcess(arguments: ["--db", path, "--config", scratch.path + "/vfiod.json", "--no-auth",
+                                                   "--simulate", Fixtures.topologyDirectory + "/workstation.json", "--allow", "all"])
+        #expect(try await service.waitUntilListening(), "\(service.output)")
+        #expect(try await service.waitForOutput(containing: "audit archive: moved 25 rows"), "\(service.output)")
+        let verify = try await service.send("GET", "/v1/audit/verify")
+        #expect(verify.body["ok"] as? Bool == true && verify.body["checkpointSeq"] as? Int == 25, "\(verify.body)")
+        #expect(verify.body["count"] as? Int ?? 0 >= 5)
+        let page = try await service.send("GET", "/v1/audit?pageSize=2")
+        let seqs = (page.body["items"] as? [[String: Any]])?.compactMap { $0["seq"] as? Int }
+        #expect(seqs == [26, 27])
+        await service.terminate()
+        let whole = try AuditArchive.verify(database, archive: scratch.path + "/archive")
+        #expect(whole.ok && whole.count >= 30, "\(whole)")
+    }
+}

@@ -17,8 +17,9 @@ struct AuditHistory {
             let id = try database.read { connection in
                 try connection.query("SELECT id FROM assignments WHERE state = 'released' ORDER BY id LIMIT 1") { $0.string(0) }.first
             }
-            if let id {
-                lifecycle = try AuditLog.list(AuditQuery(assignment: id), in: database).map(\.entry)
+            let copied = try id.map { try AuditLog.list(AuditQuery(assignment: $0), in: database).map(\.entry) } ?? []
+            if !copied.isEmpty {
+                lifecycle = copied
                 return
             }
         }
