@@ -29,7 +29,9 @@ final class AuditMaintenance: Sendable {
         var keepRows: Int64?
         var directory: String
         var checkIntervalSeconds = 3600.0
-        var segmentRows = AuditArchive.defaultSegmentRows
+        /// Smaller than the command's segments: each segment's delete holds the one writer, so a live
+        /// vfiod's leases wait at most for 5,000 rows to leave.
+        var segmentRows = 5_000
     }
 
     private let database: Database
