@@ -87,9 +87,12 @@ def check_segments(directory, segments):
         except (OSError, EOFError, UnicodeDecodeError) as error:
             return broken(str(error))
         for line in lines:
-            row = json.loads(line)
-            stored = row.pop("hash", None)
-            if list(row) != COLUMNS:
+            try:
+                row = json.loads(line)
+            except ValueError:
+                return broken("a line is not JSON")
+            stored = row.pop("hash", None) if isinstance(row, dict) else None
+            if stored is None or list(row) != COLUMNS:
                 return broken("a line is not an archived audit row")
             seq = row["seq"]
             if seq != expected_seq:

@@ -45,9 +45,13 @@ final class AuditMaintenance: Sendable {
         self.settings = settings
     }
 
-    /// Starts the thread; it anchors the head once at once.
+    /// Starts the thread (once; later calls do nothing); it anchors the head at once.
     func start() {
-        started.withLock { $0 = true }
+        let already = started.withLock { started in
+            defer { started = true }
+            return started
+        }
+        guard !already else { return }
         let thread = Thread { [self] in run() }
         thread.name = "vfiod-audit"
         thread.start()

@@ -79,7 +79,6 @@ public final class VFIOD: Sendable {
             let monitor = UeventMonitor { [inventory] _ in inventory.requestRefresh() }
             if (try? monitor.start()) != nil { uevents.withLock { $0 = monitor } }
         }
-        auditMaintenance.start()
         expiry.withLock { task in
             task = Task.detached {
                 while !Task.isCancelled {
@@ -88,6 +87,13 @@ public final class VFIOD: Sendable {
                 }
             }
         }
+    }
+
+    /// Starts the audit history's upkeep (`AuditMaintenance`: the head in the log and at the witness, the
+    /// retention policy) on its own thread. `serve` calls it once it has logged where it listens, so the
+    /// listen line stays the first; `shutdown` stops it after its last head line.
+    public func startAuditUpkeep() {
+        auditMaintenance.start()
     }
 
     /// The port the server listens on (the real one when configured with 0).

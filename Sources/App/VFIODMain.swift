@@ -63,6 +63,7 @@ public enum VFIODMain {
         }
         let tls = service.tlsSummary.map { " with TLS (\($0))" } ?? ""
         Log.info("listening on \(configuration.listenHost):\(service.port)\(tls) (\(configuration.simulate.map { "simulating \($0)" } ?? "host root \(configuration.hostRoot)"))")
+        service.startAuditUpkeep()
         reload.onSignal { reloadTLS(service) }
         let signal = await termination.wait()
         Log.info("received \(signal), shutting down")
