@@ -1,3 +1,4 @@
+import App
 import Foundation
 import Glibc
 import Store
@@ -180,5 +181,36 @@ final class WitnessListener: Sendable {
         await service.terminate()
         let whole = try AuditArchive.verify(database, archive: scratch.path + "/archive")
         #expect(whole.ok && whole.count >= 30, "\(whole)")
+    }
+}
+
+/// The config file's `audit` object: what it refuses, and the command line's `audit` verbs' arguments.
+@Suite struct AuditConfigurationTests {
+    @Test func badAuditSettingsAreRefusedWithTheKeyNamed() throws {
+        let directory = try TemporaryDirectory(prefix: "audit-config")
+        defer { directory.remove() }
+        func parse(_ json: String) throws -> Command {
+            let path = directory.path + "/vfiod.json"
+            try Data(json.utf8).write(to: URL(fileURLWithPath: path))
+            return try Command.parse(["serve", "--config", path])
+        }
+        _ = try parse(#"{"audit": {"headIntervalMinutes": 1, "witnessUrl": "http://127.0.0.1:9/heads", "retention": {"keepDays": 30, "archiveDirectory": "/var/lib/vfiod/archive"}}}"#)
+        let refused = [
+            (#"{"audit": {"headIntervalMinutes": 0}}"#, "audit.headIntervalMinutes"),
+            (#"{"audit": {"witnessUrl": "https://witness.example/"}}"#, "audit.witnessUrl"),
+            (#"{"audit": {"retention": {"keepRows": 10}}}"#, "audit.retention.archiveDirectory"),
+            (#"{"audit": {"retention": {"keepRows": 10, "archiveDirectory": "relative"}}}"#, "audit.retention.archiveDirectory"),
+            (#"{"audit": {"retention": {"archiveDirectory": "/a"}}}"#, "keepDays or keepRows"),
+            (#"{"audit": {"retention": {"keepRows": 0, "archiveDirectory": "/a"}}}"#, "audit.retention.keepRows"),
+        ]
+        for (json, named) in refused {
+            let error = #expect(throws: ConfigurationError.self, "\(json)") { try parse(json) }
+            #expect(error?.description.contains(named) == true, "\(json): \(String(describing: error))")
+        }
+        let usage = [["audit", "archive", "--db", "x.db", "--to", "d"], ["audit", "archive", "--db", "x.db", "--before", "yesterday", "--to", "d"],
+                     ["audit", "archive", "--db", "x.db", "--before", "0", "--to", "d"], ["audit", "verify"], ["audit", "prune", "--db", "x.db"]]
+        for arguments in usage {
+            #expect(throws: ConfigurationError.self, "\(arguments)") { try Command.parse(arguments) }
+        }
     }
 }
