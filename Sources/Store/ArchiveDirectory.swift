@@ -49,7 +49,10 @@ struct ArchiveDirectory {
     /// Removes segment files (and temporaries) that begin after `checkpoint`: left by an archiver that
     /// stopped before its commit, so no checkpoint names them and their rows are still in the database.
     func removeUncommitted(after checkpoint: Int64) throws {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        let names: [String]
+        do { names = try FileManager.default.contentsOfDirectory(atPath: path) } catch {
+            throw AuditArchiveError.file(path: path, operation: "list", errno: EIO)
+        }
         var removed = false
         for name in names {
             guard let first = Self.firstSeq(ofSegment: name), first > checkpoint else { continue }
