@@ -18,6 +18,7 @@ let package = Package(
         // C: system libraries and ioctl numbers.
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CVFIO"),
         // TLS for the HTTP listener on GnuTLS, libmicrohttpd's TLS library: key pairs swapped per handshake
         // (reload without a restart) and the client certificate's subject.
@@ -31,7 +32,7 @@ let package = Package(
         .target(name: "Inventory", dependencies: ["VFIOCore", "Workers"]),
         // Store's migrations are the top-level `migrations/` folder, reached through the symlink
         // Sources/Store/Migrations and compiled into the binary.
-        .target(name: "Store", dependencies: ["CSQLite", "JSONString", "ServiceLog", "Workers"], resources: [.embedInCode("Migrations")]),
+        .target(name: "Store", dependencies: ["CSQLite", "CZlib", "JSONString", "ServiceLog", "Workers"], resources: [.embedInCode("Migrations")]),
 
         // Assignments: leases of IOMMU groups through the journaled worker pool, recovery, audit.
         .target(name: "Assignments", dependencies: ["Inventory", "Store", "VFIOCore", "Workers", "ServiceLog"]),

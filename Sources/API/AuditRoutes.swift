@@ -32,6 +32,8 @@ extension RouteTable {
             json.key("headHash"); json.string(result.headHash)
             json.key("firstBrokenSeq"); json.int(result.firstBrokenSeq)
             json.key("reason"); json.string(result.reason?.description)
+            json.key("checkpointSeq"); json.int(result.checkpointSeq)
+            json.key("checkpointHash"); json.string(result.checkpointHash)
             json.endObject()
             return .json(json.bytes)
         }

@@ -1,4 +1,5 @@
 import Inventory
+import Store
 
 /// What `vfiod` was asked to do.
 public enum Command: Sendable {
@@ -12,6 +13,10 @@ public enum Command: Sendable {
     case listTokens(databasePath: String)
     /// Revoke the token named `name`.
     case revokeToken(databasePath: String, name: String)
+    /// Move audit rows before a seq or time into segment files in a directory (`AuditArchive`).
+    case archiveAudit(databasePath: String, before: AuditArchive.Cutoff, directory: String, segmentRows: Int)
+    /// Verify the audit chain, through the archive's segments when a directory is given.
+    case verifyAudit(databasePath: String, archiveDirectory: String?)
     /// Print usage.
     case help
     /// Print the version.
@@ -34,6 +39,8 @@ public enum Command: Sendable {
                          [--expires-in DURATION]
       vfiod token list --db PATH
       vfiod token revoke NAME --db PATH
+      vfiod audit archive --db PATH --before TIME|SEQ --to DIR [--segment-rows N]
+      vfiod audit verify --db PATH [--archive DIR]
       vfiod --help | --version
 
     --allow SPEC   may be repeated: all, an address (0000:41:00.0), vendor:device (10de:2204, 10de:*)
@@ -63,6 +70,8 @@ public enum Command: Sendable {
             return .serve(try serveConfiguration(Array(arguments.dropFirst())))
         case "token":
             return try tokenCommand(Array(arguments.dropFirst()))
+        case "audit":
+            return try auditCommand(Array(arguments.dropFirst()))
         default:
             throw ConfigurationError("unknown command \"\(verb)\"; try vfiod --help")
         }

@@ -19,6 +19,7 @@ struct ConfigFile: Decodable {
     var callbacks: Callbacks?
     var cors: CORS?
     var events: Events?
+    var audit: Audit?
 
     /// `"tls": {"cert": PATH, "key": PATH, "clientCA": PATH, "clientIdentities": [...]}`.
     struct TLS: Decodable {
@@ -35,6 +36,21 @@ struct ConfigFile: Decodable {
         var connectionLimit: Int?
         var httpThreads: Int?
         var requestDeadlineSeconds: Double?
+    }
+
+    /// `"audit": {"headIntervalMinutes": 5, "witnessUrl": URL, "retention": {…}}`.
+    struct Audit: Decodable {
+        var headIntervalMinutes: Double?
+        var witnessUrl: String?
+        var retention: Retention?
+    }
+
+    /// `"retention": {"keepDays": 90, "keepRows": N, "archiveDirectory": DIR, "checkIntervalMinutes": 60}`.
+    struct Retention: Decodable {
+        var keepDays: Double?
+        var keepRows: Int64?
+        var archiveDirectory: String?
+        var checkIntervalMinutes: Double?
     }
 
     /// Where release callbacks may go.
@@ -103,10 +119,40 @@ struct ConfigFile: Decodable {
             }
         }
         try applyStreaming(to: &configuration)
+        if let audit { try audit.apply(to: &configuration.audit) }
         if let hosts = callbacks?.allowedHosts {
             do { configuration.callbackHosts = try CallbackHosts(hosts) } catch {
                 throw ConfigurationError("config file: \(error)")
             }
         }
+    }
+}
+
+extension ConfigFile.Audit {
+    /// Applies `audit` to the settings, checking each value.
+    func apply(to settings: inout AuditMaintenance.Settings) throws(ConfigurationError) {
+        if let minutes = headIntervalMinutes {
+            guard minutes > 0, minutes <= 1440 else { throw ConfigurationError("config file: audit.headIntervalMinutes must be above 0 and at most 1440") }
+            settings.headIntervalSeconds = minutes * 60
+        }
+        if let text = witnessUrl {
+            guard let url = CallbackURL(text) else { throw ConfigurationError("config file: audit.witnessUrl must be an http:// URL") }
+            settings.witness = url
+        }
+        guard let retention else { return }
+        guard let directory = retention.archiveDirectory, directory.hasPrefix("/") else {
+            throw ConfigurationError("config file: audit.retention.archiveDirectory must be an absolute path")
+        }
+        guard retention.keepDays != nil || retention.keepRows != nil else {
+            throw ConfigurationError("config file: audit.retention needs keepDays or keepRows")
+        }
+        if let days = retention.keepDays, days <= 0 { throw ConfigurationError("config file: audit.retention.keepDays must be above 0") }
+        if let rows = retention.keepRows, rows < 1 { throw ConfigurationError("config file: audit.retention.keepRows must be at least 1") }
+        var policy = AuditMaintenance.Retention(keepDays: retention.keepDays, keepRows: retention.keepRows, directory: directory)
+        if let minutes = retention.checkIntervalMinutes {
+            guard minutes > 0 else { throw ConfigurationError("config file: audit.retention.checkIntervalMinutes must be above 0") }
+            policy.checkIntervalSeconds = minutes * 60
+        }
+        settings.retention = policy
     }
 }

@@ -66,6 +66,9 @@ public struct Configuration: Sendable {
     }
 
     /// The defaults.
+    /// The audit history's head anchoring and retention (config file `audit`).
+    var audit = AuditMaintenance.Settings()
+
     public init() {}
 
     /// The listen address as `host:port` (IPv6 in brackets).

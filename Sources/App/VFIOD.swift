@@ -34,6 +34,7 @@ public final class VFIOD: Sendable {
     private let tokenVerifier: StoreTokenVerifier?
     private let uevents = Mutex<UeventMonitor?>(nil)
     private let expiry = Mutex<Task<Void, Never>?>(nil)
+    private let auditMaintenance: AuditMaintenance
 
     /// Opens the database, the kernel and pci.ids. Throws `StartError` with one printable line.
     public init(configuration: Configuration) throws(StartError) {
@@ -61,6 +62,7 @@ public final class VFIOD: Sendable {
         late.api.withLock { $0 = api }
         self.api = api
         server = Self.makeServer(configuration, api: api)
+        auditMaintenance = AuditMaintenance(database: database, settings: configuration.audit)
     }
 
     /// Recovers interrupted operations, scans the host, then starts serving.
@@ -87,6 +89,13 @@ public final class VFIOD: Sendable {
         }
     }
 
+    /// Starts the audit history's upkeep (`AuditMaintenance`: the head in the log and at the witness, the
+    /// retention policy) on its own thread. `serve` calls it once it has logged where it listens, so the
+    /// listen line stays the first; `shutdown` stops it after its last head line.
+    public func startAuditUpkeep() {
+        auditMaintenance.start()
+    }
+
     /// The port the server listens on (the real one when configured with 0).
     public var port: UInt16 { server.port }
 
@@ -110,6 +119,7 @@ public final class VFIOD: Sendable {
         uevents.withLock { $0?.stop(); $0 = nil }
         let stuck = await workers.shutdown(timeout: timeout)
         if !stuck.isEmpty { Log.warning("abandoned kernel operations stuck at shutdown: \(stuck.joined(separator: ", "))") }
+        await auditMaintenance.stop()
         _ = await storeExecutor.shutdown(timeout: timeout)
         await tokenVerifier?.shutdown(timeout: timeout)
         checkpointer.stop()

@@ -28,6 +28,10 @@ public enum VFIODMain {
             return TokenCommands.list(path)
         case .revokeToken(let path, let name):
             return TokenCommands.revoke(path, name: name)
+        case .archiveAudit(let path, let cutoff, let directory, let segmentRows):
+            return AuditCommands.archive(path, before: cutoff, to: directory, segmentRows: segmentRows)
+        case .verifyAudit(let path, let directory):
+            return AuditCommands.verify(path, archive: directory)
         case .serve(let configuration):
             return await serve(configuration)
         }
@@ -59,6 +63,7 @@ public enum VFIODMain {
         }
         let tls = service.tlsSummary.map { " with TLS (\($0))" } ?? ""
         Log.info("listening on \(configuration.listenHost):\(service.port)\(tls) (\(configuration.simulate.map { "simulating \($0)" } ?? "host root \(configuration.hostRoot)"))")
+        service.startAuditUpkeep()
         reload.onSignal { reloadTLS(service) }
         let signal = await termination.wait()
         Log.info("received \(signal), shutting down")

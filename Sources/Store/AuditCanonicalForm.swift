@@ -42,10 +42,13 @@ struct StoredAuditRow {
         hash = row.string(Self.columns.count)
     }
 
-    /// The row `entry` becomes at `seq` after `prevHash`, with its hash computed.
-    init(seq: Int64, entry: AuditEntry, prevHash: String) {
+    /// The row `entry` becomes at `seq` after `prevHash`, with its hash computed; its time is `notBefore`
+    /// (the previous row's) when the entry's is earlier.
+    init(seq: Int64, entry: AuditEntry, prevHash: String, notBefore: String? = nil) {
+        var time = Timestamp.format(entry.time)
+        if let notBefore, notBefore > time { time = notBefore }
         values = [
-            .integer(seq), .text(Timestamp.format(entry.time)), .text(entry.actor), SQLValue(entry.requestID),
+            .integer(seq), .text(time), .text(entry.actor), SQLValue(entry.requestID),
             .text(entry.action), SQLValue(entry.device), SQLValue(entry.group), SQLValue(entry.assignment),
             SQLValue(entry.holder), SQLValue(entry.tenant), SQLValue(entry.before.map(JSONText.encodeObject)),
             SQLValue(entry.after.map(JSONText.encodeObject)), SQLValue(entry.detail), SQLValue(entry.error),

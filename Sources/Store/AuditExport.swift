@@ -33,9 +33,8 @@ extension AuditLog {
         var afterSeq = query.afterSeq
         var remaining = query.limit ?? Int.max
         while remaining > 0 {
-            let (sql, bindings) = query.selectStatement(afterSeq: afterSeq, limit: min(remaining, exportBatchSize))
             let records = try database.read { connection in
-                try connection.query(sql, bindings: bindings) { try StoredAuditRow($0).record() }
+                try query.records(afterSeq: afterSeq, limit: min(remaining, exportBatchSize), on: connection)
             }
             guard let last = records.last else { return }
             var bytes: [UInt8] = []

@@ -1,6 +1,7 @@
 import Foundation
 
-/// The audit history (table `audit`, migration 0002): append-only, hash-chained rows of who held what.
+/// The audit history (table `audit`, migrations 0002 and 0007): append-only, hash-chained rows of who
+/// held what; old rows leave only into the archive (`AuditArchive`).
 ///
 /// A state change and its audit row commit together: append inside the transaction that makes the
 /// change,
@@ -12,7 +13,8 @@ import Foundation
 ///
 /// and a rolled-back transaction leaves neither. Rows are numbered 1, 2, 3, …; each row's hash covers the
 /// previous row's hash and the row's canonical form (`StoredAuditRow`), so `verify(_:)` finds a row
-/// edited or deleted behind vfiod's back. Every call blocks the calling thread (see `Database`).
+/// edited or deleted behind vfiod's back. A row's time is never earlier than the previous row's.
+/// Every call blocks the calling thread (see `Database`).
 public enum AuditLog {
     /// Inserts a row: the hashed columns, then `hash`.
     private static let insertStatement = "INSERT INTO audit (\(StoredAuditRow.selectList)) VALUES ("
@@ -26,14 +28,18 @@ public enum AuditLog {
         guard connection.isInTransaction else { throw AuditLogError.notInTransaction }
         guard !entry.actor.isEmpty else { throw AuditLogError.invalidEntry("the actor is empty") }
         guard !entry.action.isEmpty else { throw AuditLogError.invalidEntry("the action is empty") }
-        let head = try connection.cachedStatement("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        let head = try connection.cachedStatement("SELECT seq, hash, time FROM audit ORDER BY seq DESC LIMIT 1")
         var seq: Int64 = 1
         var prevHash = StoredAuditRow.genesisHash
+        var notBefore: String?
         try head.forEachRow { row in
             seq = row.int64(0) + 1
             prevHash = row.string(1)
+            notBefore = row.string(2)
         }
-        let row = StoredAuditRow(seq: seq, entry: entry, prevHash: prevHash)
+        // Times follow seq (AuditTimeRange): an entry stamped before the head's time (its writer waited
+        // for the lock behind a later one, or the clock stepped back) takes the head's time.
+        let row = StoredAuditRow(seq: seq, entry: entry, prevHash: prevHash, notBefore: notBefore)
         var bindings = row.values
         bindings.append(.text(row.hash))
         try connection.run(insertStatement, bindings: bindings)
@@ -51,9 +57,8 @@ public enum AuditLog {
     /// The rows matching `query`, in seq order (a keyset page when `afterSeq`/`limit` are set).
     public static func list(_ query: AuditQuery, in database: Database) throws -> [AuditRecord] {
         if let limit = query.limit, limit < 1 { throw AuditLogError.invalidQuery("limit \(limit) is below 1") }
-        let (sql, bindings) = query.selectStatement(afterSeq: query.afterSeq, limit: query.limit)
         return try database.read { connection in
-            try connection.query(sql, bindings: bindings) { try StoredAuditRow($0).record() }
+            try query.records(afterSeq: query.afterSeq, limit: query.limit, on: connection)
         }
     }
 

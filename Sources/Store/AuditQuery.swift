@@ -40,9 +40,18 @@ public struct AuditQuery: Sendable, Hashable {
         self.limit = limit
     }
 
+    /// The action a row's stored action counts as (its current spelling, ``AuditActions``), as SQL: the
+    /// expression of the index `audit_current_action` (migration 0007), which the filter must repeat
+    /// exactly for SQLite to use it.
+    static let currentActionSQL = "(CASE action "
+        + AuditActions.renamed.sorted { $0.key < $1.key }.map { "WHEN '\($0.key)' THEN '\($0.value)' " }.joined()
+        + "ELSE action END)"
+
     /// The `SELECT` for this query and its bindings; `afterSeq` and `limit` may be overridden (export
-    /// pages through the rows with its own keyset).
-    func selectStatement(afterSeq: Int64?, limit: Int?) -> (sql: String, bindings: [SQLValue]) {
+    /// pages through the rows with its own keyset). `seqRange` is where `since`/`until` put the rows
+    /// (`AuditTimeRange`): the rows outside it are outside the times, so each filter's index is walked
+    /// only over that range; the times are still compared row by row, which makes the answer exact.
+    func selectStatement(afterSeq: Int64?, limit: Int?, seqRange: Range<Int64>?) -> (sql: String, bindings: [SQLValue]) {
         var conditions: [String] = []
         var bindings: [SQLValue] = []
         func add(_ condition: String, _ value: SQLValue?) {
@@ -50,19 +59,21 @@ public struct AuditQuery: Sendable, Hashable {
             conditions.append(condition)
             bindings.append(value)
         }
-        add("device = ?", device.map(SQLValue.text))
-        add("group_id = ?", group.map { .integer(Int64($0)) })
-        add("assignment_id = ?", assignment.map(SQLValue.text))
-        add("holder = ?", holder.map(SQLValue.text))
-        add("tenant = ?", tenant.map(SQLValue.text))
-        if let action {
-            let spellings = AuditActions.spellings(of: action)
-            conditions.append("action IN (" + Array(repeating: "?", count: spellings.count).joined(separator: ", ") + ")")
-            bindings += spellings.map(SQLValue.text)
-        }
+        // One index drives the walk, the narrowest filter's (SQLite has no statistics to choose by): the
+        // others are written with a unary + so they are compared row by row, never picked instead.
+        let driver = [assignment != nil, device != nil, holder != nil, group != nil, tenant != nil].firstIndex(of: true) ?? 5
+        func column(_ name: String, _ rank: Int) -> String { (rank == driver ? "" : "+") + name + " = ?" }
+        add(column("assignment_id", 0), assignment.map(SQLValue.text))
+        add(column("device", 1), device.map(SQLValue.text))
+        add(column("holder", 2), holder.map(SQLValue.text))
+        add(column("group_id", 3), group.map { .integer(Int64($0)) })
+        add(column("tenant", 4), tenant.map(SQLValue.text))
+        add(column(Self.currentActionSQL, 5), action.map { .text(AuditActions.spellings(of: $0)[0]) })
         add("time >= ?", since.map { .text(Timestamp.format($0)) })
         add("time < ?", until.map { .text(Timestamp.format($0)) })
-        add("seq > ?", afterSeq.map(SQLValue.integer))
+        let lower = max(afterSeq.map { $0 + 1 } ?? Int64.min, seqRange?.lowerBound ?? Int64.min)
+        if lower > Int64.min { add("seq >= ?", .integer(lower)) }
+        add("seq < ?", seqRange.map { .integer($0.upperBound) })
         var sql = "SELECT \(StoredAuditRow.selectList) FROM audit"
         if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
         sql += " ORDER BY seq"
@@ -71,5 +82,14 @@ public struct AuditQuery: Sendable, Hashable {
             bindings.append(.integer(Int64(limit)))
         }
         return (sql, bindings)
+    }
+
+    /// The rows of one page (or export batch) on `connection`: the seq range of the times first, then
+    /// the select.
+    func records(afterSeq: Int64?, limit: Int?, on connection: Connection) throws -> [AuditRecord] {
+        let range = try AuditTimeRange.seqRange(since: since, until: until, on: connection)
+        if let range, range.isEmpty { return [] }
+        let (sql, bindings) = selectStatement(afterSeq: afterSeq, limit: limit, seqRange: range)
+        return try connection.query(sql, bindings: bindings) { try StoredAuditRow($0).record() }
     }
 }

@@ -1,7 +1,12 @@
 /// What `AuditLog.verify(_:)` found: the whole chain valid, or where it first breaks.
 public struct AuditVerification: Sendable, Hashable {
-    /// Rows that verified, from seq 1 up to the break (all rows when `ok`).
+    /// Rows that verified, from the checkpoint (seq 1 when nothing is archived) up to the break (all
+    /// rows in the database when `ok`).
     public let count: Int
+    /// The last archived seq the rows in the database chain on from (`AuditArchive`); 0 when none is.
+    public let checkpointSeq: Int64
+    /// That row's hash (64 zeros when nothing is archived): the first row left must chain on from it.
+    public let checkpointHash: String
     /// The hash of the last row that verified: the head when `ok` (64 zeros for an empty history).
     /// Compare it with a head recorded elsewhere to detect rows removed from the end.
     public let headHash: String
@@ -14,8 +19,11 @@ public struct AuditVerification: Sendable, Hashable {
     public var ok: Bool { reason == nil }
 
     /// Makes a result.
-    public init(count: Int, headHash: String, firstBrokenSeq: Int64? = nil, reason: AuditChainBreak? = nil) {
+    public init(count: Int, headHash: String, firstBrokenSeq: Int64? = nil, reason: AuditChainBreak? = nil,
+                checkpointSeq: Int64 = 0, checkpointHash: String = String(repeating: "0", count: 64)) {
         self.count = count
+        self.checkpointSeq = checkpointSeq
+        self.checkpointHash = checkpointHash
         self.headHash = headHash
         self.firstBrokenSeq = firstBrokenSeq
         self.reason = reason
@@ -32,6 +40,8 @@ public enum AuditChainBreak: Sendable, Hashable, CustomStringConvertible {
     case seqGap(expected: Int64, found: Int64)
     /// A column holds a REAL or BLOB, which no row written by vfiod holds.
     case nonCanonicalValue(column: String, storageClass: String)
+    /// An archive segment is missing, unreadable, not the file recorded, or holds other rows than recorded.
+    case segmentDamaged(segment: String, problem: String)
 
     /// One line for logs and the API.
     public var description: String {
@@ -50,14 +60,17 @@ public enum AuditChainBreak: Sendable, Hashable, CustomStringConvertible {
             }
         case let .nonCanonicalValue(column, storageClass):
             "\(column) holds a \(storageClass), which no audit row may hold (row edited)"
+        case let .segmentDamaged(segment, problem):
+            "archive segment \(segment): \(problem)"
         }
     }
 }
 
 extension AuditLog {
-    /// Re-computes the whole chain in one pass over one statement, in seq order: seqs must run 1, 2, 3, …
-    /// with no gap, each prev_hash must be the previous row's hash (64 zeros for seq 1), and each hash
-    /// must be the hash of its row. Stops at the first break.
+    /// Re-computes the chain in the database in one pass over one statement, in seq order: seqs must run
+    /// on from the checkpoint (1, 2, 3, … when nothing is archived) with no gap, each prev_hash must be the
+    /// previous row's hash (the checkpoint's, or 64 zeros, for the first), and each hash must be the hash
+    /// of its row. Stops at the first break. The archived rows are verified by `AuditArchive.verify`.
     ///
     /// The pass reads a snapshot through a connection of its own to the same file, so `database` stays
     /// free for writers meanwhile (about 0.8 s per 100,000 rows in a release build) and rows not yet
@@ -66,10 +79,11 @@ extension AuditLog {
     public static func verify(_ database: Database) throws -> AuditVerification {
         let reader = try Database(path: database.path)
         return try reader.read { connection in
+            let checkpoint = try AuditArchive.checkpoint(on: connection)
             let statement = try connection.prepare("SELECT \(StoredAuditRow.selectList) FROM audit ORDER BY seq")
             var count = 0
-            var expectedSeq: Int64 = 1
-            var previousHash = StoredAuditRow.genesisHash
+            var expectedSeq = checkpoint.seq + 1
+            var previousHash = checkpoint.hash
             var broken: (seq: Int64, reason: AuditChainBreak)?
             while broken == nil, try statement.step() {
                 let row = StoredAuditRow(statement.row)
@@ -82,12 +96,12 @@ extension AuditLog {
             }
             statement.reset()
             return AuditVerification(count: count, headHash: previousHash, firstBrokenSeq: broken?.seq,
-                                     reason: broken?.reason)
+                                     reason: broken?.reason, checkpointSeq: checkpoint.seq, checkpointHash: checkpoint.hash)
         }
     }
 
     /// The first thing wrong with `row`, or nil.
-    private static func check(_ row: StoredAuditRow, expectedSeq: Int64,
+    static func check(_ row: StoredAuditRow, expectedSeq: Int64,
                               previousHash: String) -> (seq: Int64, reason: AuditChainBreak)? {
         if row.seq != expectedSeq {
             return (expectedSeq, .seqGap(expected: expectedSeq, found: row.seq))

@@ -15,6 +15,12 @@ public struct Migrator: Sendable {
         self.init(migrations: Migration.embedded)
     }
 
+    /// A migrator for the compiled-in migrations up to `version`: builds a database as an older vfiod
+    /// left it (the benchmark migrates such a history to measure the migration and compare layouts).
+    public init(throughVersion version: Int) {
+        self.init(migrations: Migration.embedded.filter { $0.version <= version })
+    }
+
     /// A migrator for another list of migrations (tests inject broken or extra ones).
     init(migrations: [Migration]) {
         self.migrations = migrations.sorted { $0.version < $1.version }

@@ -27,10 +27,10 @@ func appendSample(_ count: Int, to database: Database, action: String = "operati
 }
 
 /// Runs `scripts/verify-audit.py` on `path`: its exit status and its one line of output.
-func runVerifyScript(on path: String) throws -> (status: Int32, output: String) {
+func runVerifyScript(on path: String, archive: String? = nil) throws -> (status: Int32, output: String) {
     let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("scripts/verify-audit.py")
-    let result = try ChildProcess.run(pythonPath ?? "/usr/bin/python3", [script.path, path])
+    let result = try ChildProcess.run(pythonPath ?? "/usr/bin/python3", [script.path] + (archive.map { ["--archive", $0] } ?? []) + [path])
     return (result.exit.status, result.out.trimmingCharacters(in: .whitespacesAndNewlines))
 }
 

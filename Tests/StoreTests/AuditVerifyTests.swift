@@ -36,7 +36,7 @@ import Testing
             let update = #expect(throws: DatabaseError.self) { try database.run("UPDATE audit SET detail = 'x' WHERE seq = 1") }
             #expect(update?.message == "audit history is append-only")
             let delete = #expect(throws: DatabaseError.self) { try database.run("DELETE FROM audit WHERE seq = 2") }
-            #expect(delete?.message == "audit history is append-only")
+            #expect(delete?.message == "audit history is append-only: only archived rows may be deleted")
             #expect(try AuditLog.list(AuditQuery(), in: database) == records)
         }
     }

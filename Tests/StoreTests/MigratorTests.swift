@@ -61,10 +61,11 @@ import Testing
         try withTemporaryDirectory { directory in
             let database = try Database(path: databasePath(in: directory))
             try Migrator().apply(to: database)
-            try database.run("INSERT INTO schema_migrations VALUES (7, 'from_the_future', '2030-01-01T00:00:00.000Z', 'x')")
+            let future = Migration.embedded.count + 1
+            try database.run("INSERT INTO schema_migrations VALUES (\(future), 'from_the_future', '2030-01-01T00:00:00.000Z', 'x')")
             let error = #expect(throws: MigrationError.self) { try Migrator().apply(to: database) }
-            #expect(error?.description == "database schema version 7 is newer than this vfiod (knows up to \(Migration.embedded.count)); upgrade vfiod")
-            #expect(try Migrator().status(of: database).problems == [.databaseNewer(databaseVersion: 7, knownVersion: Migration.embedded.count)])
+            #expect(error?.description == "database schema version \(future) is newer than this vfiod (knows up to \(Migration.embedded.count)); upgrade vfiod")
+            #expect(try Migrator().status(of: database).problems == [.databaseNewer(databaseVersion: future, knownVersion: Migration.embedded.count)])
         }
     }
 
@@ -113,6 +114,26 @@ import Testing
             let error = #expect(throws: MigrationError.self) { try Migrator(migrations: [sneaky]).apply(to: database) }
             #expect(error?.description.contains("ended the transaction itself") == true)
             #expect(try Migrator(migrations: [sneaky]).status(of: database).applied.isEmpty)
+        }
+    }
+
+    /// 0007 changes the audit's indexes and triggers, never a row: a history written under 0006 (times
+    /// out of order included) verifies after it, by vfiod and by the script, with the same head.
+    @Test func migration7CarriesAnAuditHistoryOverAndItsChainStillVerifies() throws {
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            #expect(try Migrator(throughVersion: 6).apply(to: database) == Array(1...6))
+            try AuditLayoutTests.appendLegacy((0..<40).map(AuditLayoutTests.entry), to: database)
+            let before = try AuditLog.verify(database)
+            #expect(before.ok && before.count == 40)
+            #expect(try Migrator().apply(to: database) == [7])
+            let after = try AuditLog.verify(database)
+            #expect(after == before)
+            #expect(try runVerifyScript(on: database.path).output == "ok 40 \(before.headHash)")
+            let indexes = try database.query("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit' ORDER BY name") { $0.string(0) }
+            #expect(indexes == ["audit_assignment", "audit_current_action", "audit_device", "audit_group", "audit_holder", "audit_tenant"])
+            let listed = try database.query("SELECT seq FROM audit_time_order ORDER BY seq") { $0.int64(0) }
+            #expect(!listed.isEmpty && listed.count < 40, "only the rows out of order are listed: \(listed)")
         }
     }
 

@@ -4,10 +4,12 @@ import Glibc
 import Foundation
 
 /// POSTs a small JSON document to a holder's callback URL with a bounded timeout, and reports the status
-/// line's code or what failed. Blocking socket I/O: run it on a dedicated thread.
-enum CallbackNotifier {
+/// line's code or what failed. Blocking socket I/O: run it on a dedicated thread. (The audit head's
+/// witness is posted through it too.)
+public enum CallbackNotifier {
     /// Sends `body` to `url`; every socket operation (connect included) gives up after `timeoutSeconds`.
-    static func post(_ body: [UInt8], to url: CallbackURL, timeoutSeconds: Int = 5) -> String {
+    /// Returns the answer's status code as text, or `failed: …`.
+    public static func post(_ body: [UInt8], to url: CallbackURL, timeoutSeconds: Int = 5) -> String {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         // An address literal is taken as written, never looked up; only a name is resolved.

@@ -6,8 +6,14 @@ import TestSupport
 //   vfiod-bench leases PORT CLIENTS SECONDS       lease lifecycles (create → active → release → released)
 //   vfiod-bench sqlite DIR SECONDS SOURCE_DB     raw SQLite: the lifecycles' rows from SOURCE_DB inserted
 //                                                again into DIR/raw.db, same schema and pragmas as vfiod
+//   vfiod-bench audit DIR ROWS [SOURCE_DB]        audit pages per filter at ROWS rows, before and after
+//                                                migration 0007; archive throughput (AuditBench)
 
 let arguments = CommandLine.arguments
+if arguments.count >= 4 && arguments[1] == "audit" {
+    try AuditBench(directory: arguments[2], rows: Int(arguments[3])!, source: arguments.count > 4 ? arguments[4] : nil).run()
+    exit(0)
+}
 guard arguments.count == 5 && ["leases", "sqlite"].contains(arguments[1]) else {
     FileHandle.standardError.write(Data("usage: vfiod-bench leases PORT CLIENTS SECONDS | sqlite DIR SECONDS SOURCE_DB\n".utf8))
     exit(2)
