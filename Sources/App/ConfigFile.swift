@@ -17,6 +17,8 @@ struct ConfigFile: Decodable {
     var tls: TLS?
     var insecureListen: Bool?
     var callbacks: Callbacks?
+    var holderSocket: String?
+    var cdiDir: String?
 
     /// `"tls": {"cert": PATH, "key": PATH, "clientCA": PATH, "clientIdentities": [...]}`.
     struct TLS: Decodable {
@@ -80,6 +82,8 @@ struct ConfigFile: Decodable {
             configuration.refreshIntervalSeconds = refreshIntervalSeconds
         }
         if let accessLog { configuration.accessLog = accessLog }
+        if let holderSocket { configuration.holderSocket = try Command.absolutePath(holderSocket, "holderSocket") }
+        if let cdiDir { configuration.cdiDirectory = try Command.absolutePath(cdiDir, "cdiDir") }
         if let insecureListen { configuration.insecureListen = insecureListen }
         if let tls {
             if let cert = tls.cert { configuration.tls.certificatePath = cert }
