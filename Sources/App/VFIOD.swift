@@ -92,6 +92,10 @@ public final class VFIOD: Sendable {
             Log.info("recovery: completed \(report.completed), rolled back \(report.rolledBack), resumed \(report.resumed), lost \(report.lost)")
         }
         try StartError.wrap("cannot read the host's PCI devices") { try inventory.start() }
+        if let directory = configuration.cdiDirectory {
+            try StartError.wrap("cannot write CDI specs to \(directory)") { try assignments.writeCDISpecs(to: directory) }
+        }
+        assignments.holderSocketPath.withLock { $0 = holderSocket.path }
         do throws(HolderSocketError) { try holderSocket.start() } catch { throw StartError(description: error.description) }
         do { try server.start() } catch {
             holderSocket.stop()
@@ -132,6 +136,7 @@ public final class VFIOD: Sendable {
         holderSocket.stop()
         await server.shutdown(timeout: timeout)
         await broker.shutdown(timeout: timeout)
+        await assignments.stopCDISpecs()
         expiry.withLock { $0?.cancel(); $0 = nil }
         uevents.withLock { $0?.stop(); $0 = nil }
         let stuck = await workers.shutdown(timeout: timeout)
