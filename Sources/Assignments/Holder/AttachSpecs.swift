@@ -6,7 +6,12 @@ import VFIOCore
 public enum AttachSpecs {
     /// The formats of `GET /v1/assignments/{id}/attach?format=`.
     public enum Format: String, Sendable, CaseIterable {
-        case qemu, libvirt, cdi
+        /// QEMU command-line arguments, with the holder socket's descriptors and with paths.
+        case qemu
+        /// libvirt `<hostdev>` elements.
+        case libvirt
+        /// A Container Device Interface spec.
+        case cdi
     }
 
     /// The CDI spec version written: the current one of the specification.

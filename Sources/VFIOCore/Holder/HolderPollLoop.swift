@@ -34,6 +34,7 @@ final class HolderPollLoop: @unchecked Sendable {
         while true {
             var polled = [pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0), pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0)]
                 + clients.map { pollfd(fd: $0.fd, events: Int16(POLLIN), revents: 0) }
+            // poll(2) reads the fds and events of `polled` and writes each `revents` during the call.
             let ready = poll(&polled, nfds_t(polled.count), timeoutMilliseconds())
             if ready < 0 && errno != EINTR { break }
             if polled[0].revents != 0 { break }
@@ -66,6 +67,7 @@ final class HolderPollLoop: @unchecked Sendable {
     /// Reads what the client sent; `true` when it was handed over or closed (no longer polled).
     private func read(clientAt index: Int, into chunk: inout [UInt8]) -> Bool {
         let fd = clients[index].fd
+        // recv(2) writes at most `chunk.count` bytes into `chunk` during the call; never blocks (MSG_DONTWAIT).
         let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
         if count < 0 && (errno == EAGAIN || errno == EINTR) { return false }
         if count <= 0 {

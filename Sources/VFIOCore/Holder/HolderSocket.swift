@@ -58,6 +58,7 @@ public final class HolderSocket: Sendable {
     public func start() throws(HolderSocketError) {
         let listening = try UnixListener.bind(path: path)
         var pipe: [Int32] = [-1, -1]
+        // pipe2(2) writes the two new fds into `pipe` (two Int32s) during the call.
         guard cvfio_pipe_nonblocking(&pipe) == 0 else {
             let error = HolderSocketError(call: "pipe2", path: path, errno: errno)
             Glibc.close(listening)
@@ -82,6 +83,7 @@ public final class HolderSocket: Sendable {
             guard fds.listen >= 0 else { return }
             unlink(path)
             var byte: UInt8 = 1
+            // write(2) copies the one byte during the call; the loop wakes on its end of the pipe.
             _ = write(fds.wake, &byte, 1)
             Glibc.close(fds.wake)
             fds = (-1, -1)
