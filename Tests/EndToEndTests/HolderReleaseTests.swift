@@ -25,10 +25,12 @@ import VFIOSimulator
     @Test func theLeasesUIDGetsItsDescriptorsAndAnotherUIDIsRefused() async throws {
         try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
             let (id, generation) = try await lease(service)
-            let stranger = try brokerOpener(service, assignment: id, generation: generation, device: Self.edu, uid: Self.holderUID + 1)
+            let stranger = try brokerOpener(service, assignment: id, generation: generation, device: Self.edu, uid: Self.holderUID + 1,
+                                        extra: ["--hold-seconds", "0"])
+            let refusal = try await runOnDedicatedThread { stranger.waitForLine(in: .standardOutput) { $0.hasPrefix("refused ") } }
             let refused = try await runOnDedicatedThread { stranger.waitForExit() }
             #expect(refused.status == 9)
-            #expect(stranger.lines(of: .standardOutput).contains("refused code=peer_not_holder"), "\(stranger.text(of: .standardError))")
+            #expect(refusal == "refused code=peer_not_holder", "\(stranger.text(of: .standardError))")
 
             let holder = try brokerOpener(service, assignment: id, generation: generation, device: Self.edu, uid: Self.holderUID,
                                           onRequest: "close")

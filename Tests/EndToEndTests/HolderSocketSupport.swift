@@ -78,11 +78,13 @@ func openToEveryone(_ root: String) {
 }
 
 /// Runs `vfio-opener --simulated --broker …` for `device` of `assignment`, as `uid`.
+/// `extra` arguments go last (`--hold-seconds 0` for one that is to be refused: should it be given the
+/// descriptors after all, it lets go at once and the test fails instead of waiting).
 func brokerOpener(_ service: TestService, assignment: String, generation: Int, device: String, uid: Int,
-                  onRequest: String = "close") throws -> ChildProcess {
+                  onRequest: String = "close", extra: [String] = []) throws -> ChildProcess {
     let root = try #require(service.simulator).paths.root
     return try ChildProcess(executable: Fixtures.builtExecutable("vfio-opener"), arguments: [
         "--simulated", "--host-root", root, "--broker", service.service.holderSocketPath, "--assignment", assignment,
         "--generation", String(generation), "--device", device, "--uid", String(uid), "--on-request", onRequest,
-    ])
+    ] + extra)
 }

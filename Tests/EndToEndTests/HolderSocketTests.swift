@@ -82,6 +82,22 @@ import Glibc
         }
     }
 
+    /// A file vfiod cannot open (the container node gone) refuses the fetch and leaks nothing opened before it.
+    @Test func aFileThatCannotBeOpenedIsRefusedAsOpenFailed() async throws {
+        var host = leaseHost()
+        host.cdev = false
+        host.iommufd = false
+        try await withService(try await TestService(simulatedHost: host, allow: leaseAllowlist)) { service in
+            let id = try await service.lease(["device": Self.edu])
+            let root = try #require(service.simulator).paths.root
+            #expect(unlink(root + "/dev/vfio/vfio") == 0)
+            let answer = try await service.fetchDescriptors(id, generation: try await service.generation(of: id))
+            #expect(answer.code == "open_failed" && answer.descriptors.isEmpty, "\(answer.line ?? "no answer")")
+            #expect((answer.json["detail"] as? String)?.contains("/dev/vfio/vfio") == true)
+            #expect(try openDescriptors(to: root + "/dev/vfio/10") == 0)
+        }
+    }
+
     @Test func aSilentClientIsRefusedAfterTheDeadline() async throws {
         let host = leaseHost()
         try await withService(try await TestService(simulatedHost: host, allow: leaseAllowlist) { $0.holderSilenceSeconds = 0.2 }) { service in
