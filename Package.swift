@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "Store", dependencies: ["CSQLite", "CZlib", "JSONString", "ServiceLog", "Workers"], resources: [.embedInCode("Migrations")]),
 
         // Assignments: leases of IOMMU groups through the journaled worker pool, recovery, audit.
-        .target(name: "Assignments", dependencies: ["Inventory", "Store", "VFIOCore", "Workers", "ServiceLog"]),
+        .target(name: "Assignments", dependencies: ["Inventory", "JSONString", "Store", "VFIOCore", "Workers", "ServiceLog"]),
 
         // HTTP: a libmicrohttpd server that knows nothing of VFIO, and the API on top of it.
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CTLS", "JSONString", "Workers"]),

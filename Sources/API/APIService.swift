@@ -30,6 +30,7 @@ public final class APIService: Sendable {
         routes.addInventoryRoutes()
         routes.addOperationalRoutes()
         routes.addAssignmentRoutes()
+        routes.addAttachRoutes()
         routes.addResetRoutes()
         routes.addAuditRoutes()
         routes.addTokenRoutes()

@@ -17,9 +17,10 @@ enum AssignmentBody {
         }
         let target = try target(object)
         guard let holder = object["holder"] as? [String: Any], let id = holder["id"] as? String,
-              let tenant = holder["tenant"] as? String, holder.count == 2 else {
-            throw invalid("holder must be {\"id\": string, \"tenant\": string}")
+              let tenant = holder["tenant"] as? String, holder.count == (holder["uid"] == nil ? 2 : 3) else {
+            throw invalid("holder must be {\"id\": string, \"tenant\": string} with an optional \"uid\": number")
         }
+        let uid = try holderUID(holder["uid"])
         guard isName(id), isName(tenant) else {
             throw invalid("holder id and tenant must be 1–128 characters of A–Z a–z 0–9 . _ : -")
         }
@@ -35,8 +36,18 @@ enum AssignmentBody {
             // A whole number beyond 64 bits names no group this host has; said once the body is otherwise valid.
             throw APIError(404, "group_not_found", "IOMMU group not found", "this host has no IOMMU group that large")
         }
-        return CreateAssignmentRequest(target: target, holder: Holder(id: id, tenant: tenant), ttlSeconds: ttl,
+        return CreateAssignmentRequest(target: target, holder: Holder(id: id, tenant: tenant, uid: uid), ttlSeconds: ttl,
                                        resetOnRelease: reset, release: release)
+    }
+
+    /// `holder.uid`: the Unix uid that may fetch the lease's descriptors from the holder socket (0 to
+    /// 4294967294; 4294967295 is `(uid_t)-1`, which names nobody).
+    static func holderUID(_ value: Any?) throws(APIError) -> UInt32? {
+        guard let value else { return nil }
+        guard let number = wholeNumber(value), (0...4_294_967_294).contains(number) else {
+            throw invalid("holder.uid must be a whole number from 0 to 4294967294")
+        }
+        return UInt32(number)
     }
 
     /// `device` or `group`; `nil` for a group number above any `Int` (no such group).
@@ -113,7 +124,7 @@ enum AssignmentBody {
         case .group(let id): "group=\(id)"
         }
         let release = request.release
-        let canonical = "\(target)|\(request.holder.id)|\(request.holder.tenant)|\(request.ttlSeconds)|\(request.resetOnRelease)"
+        let canonical = "\(target)|\(request.holder.id)|\(request.holder.tenant)\(request.holder.uid.map { "#\($0)" } ?? "")|\(request.ttlSeconds)|\(request.resetOnRelease)"
             + "|\(release.callbackURL ?? "")|\(release.graceSeconds)|\(release.timeoutSeconds)|\(release.escalation.rawValue)"
         return SHA256.hexDigest(Array(canonical.utf8))
     }

@@ -24,6 +24,7 @@ enum AssignmentJSON {
         json.beginObject()
         json.key("id"); json.string(a.holder.id)
         json.key("tenant"); json.string(a.holder.tenant)
+        json.key("uid"); json.int(a.holder.uid.map(Int64.init))
         json.endObject()
         json.key("state"); json.string(a.state.rawValue)
         json.key("ttlSeconds"); json.int(a.ttlSeconds)

@@ -34,6 +34,7 @@ public enum Command: Sendable {
                   [--allow SPEC]... [--pci-ids PATH] [--config FILE] [--refresh-interval SECONDS]
                   [--no-access-log] [--no-auth] [--workers N] [--simulate-in-place DIR]
                   [--tls-cert PATH --tls-key PATH [--tls-client-ca PATH]] [--insecure-listen]
+                  [--holder-socket PATH] [--cdi-dir DIR]
       vfiod migrate --db PATH
       vfiod token create --db PATH --name NAME --role viewer|operator|auditor|admin [--tenant T]
                          [--expires-in DURATION]
@@ -51,6 +52,9 @@ public enum Command: Sendable {
     --tls-cert P, --tls-key P  serve HTTPS only, with this PEM certificate chain and key (SIGHUP reloads them).
     --tls-client-ca P          require client certificates that chain to these PEM CAs.
     --insecure-listen          allow a non-loopback --listen without TLS.
+    --holder-socket P          the Unix socket holders fetch their lease's VFIO descriptors from
+                               (default /run/vfiod/holder.sock, under the simulated host's root when simulating).
+    --cdi-dir DIR              write each active assignment's CDI spec there (e.g. /var/run/cdi).
     --simulate-in-place DIR  simulate on DIR itself (state survives restarts; for tests and labs).
     --expires-in D a token's lifetime: a whole number and s, m, h or d (90m, 30d); without it, none.
     """
@@ -119,9 +123,19 @@ public enum Command: Sendable {
             configuration.refreshIntervalSeconds = seconds
         }
         if options.flag("--no-access-log") { configuration.accessLog = false }
+        if let path = try options.value("--holder-socket") { configuration.holderSocket = try absolutePath(path, "--holder-socket") }
+        if let path = try options.value("--cdi-dir") { configuration.cdiDirectory = try absolutePath(path, "--cdi-dir") }
         try options.finish()
         try configuration.tls.validate()
         return configuration
+    }
+}
+
+extension Command {
+    /// `path` when it is absolute, else a configuration error naming `option`.
+    static func absolutePath(_ path: String, _ option: String) throws(ConfigurationError) -> String {
+        guard path.hasPrefix("/"), path.count > 1 else { throw ConfigurationError("\(option): expected an absolute path, got \(path)") }
+        return path
     }
 }
 

@@ -20,6 +20,8 @@ struct ConfigFile: Decodable {
     var cors: CORS?
     var events: Events?
     var audit: Audit?
+    var holderSocket: String?
+    var cdiDir: String?
 
     /// `"tls": {"cert": PATH, "key": PATH, "clientCA": PATH, "clientIdentities": [...]}`.
     struct TLS: Decodable {
@@ -98,6 +100,8 @@ struct ConfigFile: Decodable {
             configuration.refreshIntervalSeconds = refreshIntervalSeconds
         }
         if let accessLog { configuration.accessLog = accessLog }
+        if let holderSocket { configuration.holderSocket = try Command.absolutePath(holderSocket, "holderSocket") }
+        if let cdiDir { configuration.cdiDirectory = try Command.absolutePath(cdiDir, "cdiDir") }
         if let insecureListen { configuration.insecureListen = insecureListen }
         if let tls {
             if let cert = tls.cert { configuration.tls.certificatePath = cert }

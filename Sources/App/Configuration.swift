@@ -59,6 +59,13 @@ public struct Configuration: Sendable {
     /// While the database cannot be read, a token verified this recently keeps working (0: none does);
     /// other tokens get `503` `storage_unavailable`.
     public var tokenOutageGraceSeconds = 30.0
+    /// The holder socket's path (`--holder-socket`, `holderSocket`); `nil`: `run/vfiod/holder.sock` under
+    /// the host's root (`/run/vfiod/holder.sock` on a real host; inside a simulated host's own tree).
+    public var holderSocket: String?
+    /// How long a holder-socket client may take to send its request line, in seconds.
+    public var holderSilenceSeconds = 5.0
+    /// Where the CDI spec of each active assignment is written (`--cdi-dir`, `cdiDir`); `nil`: nowhere.
+    public var cdiDirectory: String?
 
     /// Whether the listen address is loopback (127.0.0.0/8 or ::1).
     public var listensOnLoopback: Bool {

@@ -35,6 +35,9 @@ public final class VFIOD: Sendable {
     private let uevents = Mutex<UeventMonitor?>(nil)
     private let expiry = Mutex<Task<Void, Never>?>(nil)
     private let auditMaintenance: AuditMaintenance
+    /// Holders fetch their lease's descriptors here.
+    private let holderSocket: HolderSocket
+    private let broker: HolderBroker
 
     /// Opens the database, the kernel and pci.ids. Throws `StartError` with one printable line.
     public init(configuration: Configuration) throws(StartError) {
@@ -63,7 +66,24 @@ public final class VFIOD: Sendable {
         self.api = api
         server = Self.makeServer(configuration, api: api)
         auditMaintenance = AuditMaintenance(database: database, settings: configuration.audit)
+        let broker = HolderBroker(service: assignments)
+        self.broker = broker
+        var limits = HolderSocket.Limits()
+        limits.silenceSeconds = configuration.holderSilenceSeconds
+        holderSocket = HolderSocket(path: Self.holderSocketPath(configuration, kernel: kernel), limits: limits) { connection, event in
+            broker.handle(connection, event)
+        }
     }
+
+    /// The holder socket's path: as configured, else `run/vfiod/holder.sock` under the kernel's root.
+    static func holderSocketPath(_ configuration: Configuration, kernel: any HostKernel) -> String {
+        if let path = configuration.holderSocket { return path }
+        let root = kernel.paths.root.hasSuffix("/") ? String(kernel.paths.root.dropLast()) : kernel.paths.root
+        return root + "/run/vfiod/holder.sock"
+    }
+
+    /// Where holders fetch their descriptors.
+    public var holderSocketPath: String { holderSocket.path }
 
     /// Recovers interrupted operations, scans the host, then starts serving.
     /// Throws `StartError` with one printable line.
@@ -74,7 +94,15 @@ public final class VFIOD: Sendable {
             Log.info("recovery: completed \(report.completed), rolled back \(report.rolledBack), resumed \(report.resumed), lost \(report.lost)")
         }
         try StartError.wrap("cannot read the host's PCI devices") { try inventory.start() }
-        try StartError.wrap("cannot listen on \(configuration.listenAddress)") { try server.start() }
+        if let directory = configuration.cdiDirectory {
+            try StartError.wrap("cannot write CDI specs to \(directory)") { try assignments.writeCDISpecs(to: directory) }
+        }
+        assignments.holderSocketPath.withLock { $0 = holderSocket.path }
+        do throws(HolderSocketError) { try holderSocket.start() } catch { throw StartError(description: error.description) }
+        do { try server.start() } catch {
+            holderSocket.stop()
+            throw StartError(description: "cannot listen on \(configuration.listenAddress): \(error)")
+        }
         if kernel.backend == "linux" {
             let monitor = UeventMonitor { [inventory] _ in inventory.requestRefresh() }
             if (try? monitor.start()) != nil { uevents.withLock { $0 = monitor } }
@@ -114,7 +142,10 @@ public final class VFIOD: Sendable {
     /// Stops accepting, lets in-flight requests finish (up to `timeout`), then stops everything.
     /// A kernel write stuck in the kernel is reported and abandoned, never waited on forever.
     public func shutdown(timeout: Duration = .seconds(10)) async {
+        holderSocket.stop()
         await server.shutdown(timeout: timeout)
+        await broker.shutdown(timeout: timeout)
+        await assignments.stopCDISpecs()
         expiry.withLock { $0?.cancel(); $0 = nil }
         uevents.withLock { $0?.stop(); $0 = nil }
         let stuck = await workers.shutdown(timeout: timeout)

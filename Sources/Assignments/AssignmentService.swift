@@ -3,6 +3,7 @@ import Inventory
 import Store
 import VFIOCore
 import Workers
+import Synchronization
 
 /// Lends IOMMU groups: accepts assignments, runs binds and releases on the worker pool through the
 /// journal, renews, expires, and answers reads. The HTTP layer calls it; it knows nothing of HTTP.
@@ -23,6 +24,10 @@ public final class AssignmentService: Sendable {
     /// Opener scans, kernel-log reads and callbacks: file and socket I/O kept off the cooperative pool.
     let observer = DedicatedExecutor(name: "observer", queueLimit: 1024, stuckAfterSeconds: 30)
     let waiters = OperationWaiters()
+    /// `--cdi-dir`'s spec files, once ``writeCDISpecs(to:)`` set it.
+    let cdi = Mutex<CDISpecDirectory?>(nil)
+    /// Where holders fetch their descriptors (named in the QEMU attach spec); set by the app.
+    public let holderSocketPath = Mutex<String?>(nil)
     /// Operations waiting for the database to take writes again.
     let paused = PausedOperations()
     /// The longest a reader waits for a finished operation's publish (it takes milliseconds; the bound

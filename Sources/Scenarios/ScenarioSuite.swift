@@ -19,6 +19,7 @@ public enum ScenarioSuite {
         ("cooperative-release-ignore", CooperativeReleaseScenarios.ignore),
         ("cdev-path", CdevScenario.run),
         ("cdev-release-ignore", CdevReleaseScenario.run),
+        ("holder-socket", HolderSocketScenario.run),
         ("crash-mid-bind", CrashMidBindScenario.run),
     ]
 

@@ -12,6 +12,7 @@ extension Migration {
         ("0005_token_expiry_and_revocation.sql", PackageResources._005_token_expiry_and_revocation_sql),
         ("0006_idempotency_operation.sql", PackageResources._006_idempotency_operation_sql),
         ("0007_audit_layout_and_archive.sql", PackageResources._007_audit_layout_and_archive_sql),
+        ("0008_assignment_holder_uid.sql", PackageResources._008_assignment_holder_uid_sql),
     ]
 
     /// The migrations compiled into this vfiod, in version order.

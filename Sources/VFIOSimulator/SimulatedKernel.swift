@@ -94,6 +94,7 @@ public final class SimulatedKernel: HostKernel {
         do {
             state = Mutex(try Self.loadOrCreateState(tree: tree, directory: stateDirectory))
             try completeLeftBehindChanges()
+            stateDirectory.openRequestDirectory()
         } catch {
             if ownsTree { TreeCopy.remove(root) }
             throw error

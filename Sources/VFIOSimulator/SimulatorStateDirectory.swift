@@ -49,6 +49,16 @@ struct SimulatorStateDirectory: Sendable {
     var deadDirectory: String { path + "/dead" }
     /// `requests/`: the FIFOs simulated openers read device requests from, `<address>.<pid>`.
     var requestDirectory: String { path + "/requests" }
+
+    /// Makes `requests/` writable by everyone, sticky (like `/tmp`): a holder that fetched its descriptors
+    /// from the holder socket runs as its own uid and makes its FIFO there. Failures are ignored (an
+    /// opener that cannot make its FIFO says so).
+    func openRequestDirectory() {
+        _ = mkdir(path, 0o755)
+        _ = mkdir(requestDirectory, 0o755)
+        // The mode is set after mkdir, which the umask would have narrowed.
+        _ = chmod(requestDirectory, 0o1777)
+    }
     /// `pending/`: one ``TreeIntent`` record per tree change under way (or cut short), `<address>`.
     var pendingDirectory: String { path + "/pending" }
 

@@ -27,7 +27,10 @@ int opener_attach_group(const struct opener_options *options, struct opener_fds 
     snprintf(group_path, sizeof group_path, "/dev/vfio/%lu", options->group);
     fds->group = open_under_root(options, group_path);
     if (fds->group < 0) return opener_fail(OPENER_EXIT_GROUP, "open-group", errno, NULL);
+    return opener_attach_group_fds(options, fds);
+}
 
+int opener_attach_group_fds(const struct opener_options *options, struct opener_fds *fds) {
     /* VFIO_GET_API_VERSION takes no argument and returns VFIO_API_VERSION (0) from every kernel with VFIO;
      * on a file that is not the VFIO container it fails (ENOTTY). */
     int version = ioctl(fds->container, CVFIO_GET_API_VERSION);
@@ -73,7 +76,10 @@ int opener_attach_cdev(const struct opener_options *options, struct opener_fds *
     if (fds->device < 0) return opener_fail(OPENER_EXIT_DEVICE, "open-cdev", errno, NULL);
     fds->iommufd = open_under_root(options, "/dev/iommu");
     if (fds->iommufd < 0) return opener_fail(OPENER_EXIT_IOMMU, "open-iommufd", errno, NULL);
+    return opener_attach_cdev_fds(fds);
+}
 
+int opener_attach_cdev_fds(struct opener_fds *fds) {
     /* VFIO_DEVICE_BIND_IOMMUFD (kernel >= 6.6) reads struct vfio_device_bind_iommufd as of 6.6
      * (argsz, flags = 0, iommufd) and writes out_devid; later kernels accept this shorter argsz.
      * EBUSY if the device is already bound or opened through its group. */

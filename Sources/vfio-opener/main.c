@@ -62,6 +62,27 @@ static int register_request_eventfd(struct opener_fds *fds) {
     return 0;
 }
 
+/* VFIO_DEVICE_GET_INFO reads argsz of struct vfio_device_info (argsz, flags, num_regions, num_irqs) and
+ * fills the rest; vfio-pci sets VFIO_DEVICE_FLAGS_PCI and reports 9 regions and 5 IRQ indexes. */
+static int query_device(struct opener_fds *fds) {
+    struct vfio_device_info info = { .argsz = sizeof info };
+    if (ioctl(fds->device, CVFIO_DEVICE_GET_INFO, &info) < 0)
+        return opener_fail(OPENER_EXIT_DEVICE, "VFIO_DEVICE_GET_INFO", errno, NULL);
+    if (opener_emit("info flags=0x%x regions=%u irqs=%u", info.flags, info.num_regions, info.num_irqs) < 0)
+        return opener_fail(OPENER_EXIT_EVENT_LOOP, "write-stdout", errno, NULL);
+    return 0;
+}
+
+/* --broker on a real kernel: the fetched descriptors made usable the way QEMU does (bind the cdev to the
+ * iommufd and attach it to a new IOAS; or put the group in the container and get the device fd), then
+ * queried, then the request eventfd registered. */
+static int attach_fetched(const struct opener_options *options, struct opener_fds *fds) {
+    int code = fds->iommufd >= 0 ? opener_attach_cdev_fds(fds) : opener_attach_group_fds(options, fds);
+    if (code == 0) code = query_device(fds);
+    if (code == 0) code = register_request_eventfd(fds);
+    return code;
+}
+
 static const char *signal_name(uint32_t number) {
     return number == SIGTERM ? "TERM" : number == SIGINT ? "INT" : "OTHER";
 }
@@ -125,8 +146,13 @@ int main(int argc, char **argv) {
     if (parsed > 0) return parsed;
 
     struct opener_fds fds = { .container = -1, .group = -1, .device = -1, .iommufd = -1, .request = -1, .signals = -1, .fifo = "" };
-    int code = open_signalfd(&fds);
-    if (code == 0 && options.simulated) {
+    int code = opener_drop_privileges(&options);
+    if (code == 0) code = open_signalfd(&fds);
+    if (code == 0 && options.broker != NULL) {
+        code = opener_fetch_from_broker(&options, &fds);
+        if (code == 0 && options.simulated) code = opener_open_request_fifo(&options, &fds);
+        else if (code == 0) code = attach_fetched(&options, &fds);
+    } else if (code == 0 && options.simulated) {
         code = opener_attach_simulated(&options, &fds);
     } else if (code == 0) {
         code = options.cdev != NULL ? opener_attach_cdev(&options, &fds) : opener_attach_group(&options, &fds);
@@ -138,7 +164,10 @@ int main(int argc, char **argv) {
     }
 
     const char *on_request = options.on_request == OPENER_ON_REQUEST_CLOSE ? "close" : "ignore";
-    int written = options.cdev != NULL
+    int written = options.broker != NULL
+        ? opener_emit("ready pid=%d broker assignment=%s device=%s path=%s on-request=%s", (int)getpid(), options.assignment,
+                      options.device, fds.iommufd >= 0 ? "cdev" : "group", on_request)
+        : options.cdev != NULL
         ? opener_emit("ready pid=%d cdev=%s devid=%u ioas=%u on-request=%s", (int)getpid(), options.cdev, fds.devid, fds.ioas, on_request)
         : opener_emit("ready pid=%d group=%lu device=%s on-request=%s", (int)getpid(), options.group, options.device, on_request);
     int64_t ready_ms = opener_now_ms();

@@ -21,6 +21,7 @@ enum opener_exit {
     OPENER_EXIT_DEVICE = 6,      /* GET_DEVICE_FD, or cdev open + BIND_IOMMUFD + ATTACH_IOMMUFD_PT */
     OPENER_EXIT_REQUEST_IRQ = 7, /* GET_IRQ_INFO, eventfd, SET_IRQS on the request index */
     OPENER_EXIT_EVENT_LOOP = 8,  /* signals, signalfd, poll, reads, writing stdout */
+    OPENER_EXIT_BROKER = 9,      /* --uid, --broker: dropping privileges, the holder socket, a refusal */
 };
 
 /* What to do when the kernel relays a device request. */
@@ -36,6 +37,11 @@ struct opener_options {
     enum opener_on_request on_request;  /* --on-request, default close */
     long hold_seconds;                  /* --hold-seconds, -1 for no limit */
     int simulated;                      /* --simulated: plain files of vfiod's simulator, no ioctls */
+    const char *broker;                 /* --broker SOCKET: fetch the descriptors from vfiod's holder socket */
+    const char *assignment;             /* --assignment ID (with --broker) */
+    long long generation;               /* --generation N (with --broker) */
+    int has_uid;                        /* --uid given */
+    unsigned long uid;                  /* --uid U: run as uid and gid U, no supplementary groups */
 };
 
 /* Every fd the opener owns, -1 when not open. */
@@ -68,6 +74,20 @@ int opener_attach_cdev(const struct opener_options *options, struct opener_fds *
 /* --simulated: opens the group file (or the cdev) under --host-root without any ioctl, and creates and opens
  * the request FIFO <root>/.vfiod-simulator/requests/<ADDR>.<pid> as the request fd. Returns 0 or a code. */
 int opener_attach_simulated(const struct opener_options *options, struct opener_fds *fds);
+/* Legacy path on open group and container fds: checks, SET_CONTAINER, SET_IOMMU, GET_DEVICE_FD. */
+int opener_attach_group_fds(const struct opener_options *options, struct opener_fds *fds);
+/* cdev path on open device and iommufd fds: BIND_IOMMUFD, IOAS_ALLOC, ATTACH_IOMMUFD_PT. */
+int opener_attach_cdev_fds(struct opener_fds *fds);
+/* --simulated: creates and opens the request FIFO <root>/.vfiod-simulator/requests/<ADDR>.<pid>. */
+int opener_open_request_fifo(const struct opener_options *options, struct opener_fds *fds);
+
+/* broker.c */
+/* --uid: setgroups(0), setresgid, setresuid. Returns 0 or OPENER_EXIT_BROKER (error printed). */
+int opener_drop_privileges(const struct opener_options *options);
+/* --broker: fetches the lease's descriptors: iommufd and the --device's cdev, or group and container.
+ * Prints one `fd kind=… dev=MAJ:MIN ino=N` line per descriptor, or `refused code=CODE`. */
+int opener_fetch_from_broker(const struct opener_options *options, struct opener_fds *fds);
+
 /* Closes device, group, container, iommufd (in that order), then the request eventfd and the signalfd;
  * removes the simulated request FIFO. */
 void opener_release(struct opener_fds *fds);

@@ -12,6 +12,7 @@ static const char usage_text[] =
     "usage: vfio-opener --group N --device ADDR [options]\n"
     "       vfio-opener --cdev /dev/vfio/devices/vfioX [options]\n"
     "       vfio-opener --simulated --host-root DIR (--group N | --cdev PATH) --device ADDR [options]\n"
+    "       vfio-opener --broker SOCKET --assignment ID --generation N --device ADDR [--uid U] [options]\n"
     "       vfio-opener --help\n"
     "\n"
     "Holds one PCI device through VFIO and answers the kernel's device request (cooperative unbind).\n"
@@ -28,6 +29,12 @@ static const char usage_text[] =
     "  --simulated          a tree of vfiod's simulator below --host-root (required): opens DIR/dev/vfio/N\n"
     "                       (or DIR/PATH) as a plain file, makes no ioctl, and reads device requests from\n"
     "                       the FIFO DIR/.vfiod-simulator/requests/ADDR.PID (--device needed with --cdev too)\n"
+    "  --broker SOCKET      fetch the lease's descriptors from vfiod's holder socket (no open of /dev/vfio or\n"
+    "                       /dev/iommu): iommufd and the --device's cdev, or the group and a container;\n"
+    "                       then VFIO_DEVICE_GET_INFO; prints `fd kind=K dev=MAJ:MIN ino=N` per descriptor,\n"
+    "                       or `refused code=CODE` (exit 9). With --simulated: no ioctls, the FIFO as above\n"
+    "  --assignment ID, --generation N   the lease to fetch (with --broker)\n"
+    "  --uid U              first of all, become uid and gid U with no supplementary groups\n"
     "\n"
     "An eventfd is registered on VFIO_PCI_REQ_IRQ_INDEX. stdout gets one line per event, flushed:\n"
     "  ready pid=P group=N device=ADDR on-request=A       (legacy path)\n"
@@ -40,7 +47,8 @@ static const char usage_text[] =
     "SIGTERM and SIGINT release everything and exit 0.\n"
     "\n"
     "exit status: 0 released; 2 usage; 3 container; 4 group; 5 iommu (SET_CONTAINER/SET_IOMMU or\n"
-    "/dev/iommu/IOAS_ALLOC); 6 device (GET_DEVICE_FD or cdev/BIND/ATTACH); 7 request irq; 8 event loop\n";
+    "/dev/iommu/IOAS_ALLOC); 6 device (GET_DEVICE_FD or cdev/BIND/ATTACH/GET_INFO); 7 request irq;\n"
+    "8 event loop; 9 --uid or --broker (connect, refusal, answer)\n";
 
 static int usage_error(const char *message, const char *argument) {
     fprintf(stderr, "vfio-opener: %s%s%s\n", message, argument ? ": " : "", argument ? argument : "");
@@ -93,7 +101,9 @@ int opener_parse_options(int argc, char **argv, struct opener_options *out) {
         }
         const char *value = (i + 1 < argc) ? argv[i + 1] : NULL;
         int takes_value = strcmp(flag, "--group") == 0 || strcmp(flag, "--device") == 0 || strcmp(flag, "--cdev") == 0
-            || strcmp(flag, "--on-request") == 0 || strcmp(flag, "--hold-seconds") == 0 || strcmp(flag, "--host-root") == 0;
+            || strcmp(flag, "--on-request") == 0 || strcmp(flag, "--hold-seconds") == 0 || strcmp(flag, "--host-root") == 0
+            || strcmp(flag, "--broker") == 0 || strcmp(flag, "--assignment") == 0 || strcmp(flag, "--generation") == 0
+            || strcmp(flag, "--uid") == 0;
         if (!takes_value) return usage_error("unexpected argument", flag);
         if (value == NULL) return usage_error("missing value for", flag);
         i++;
@@ -108,6 +118,21 @@ int opener_parse_options(int argc, char **argv, struct opener_options *out) {
         } else if (strcmp(flag, "--cdev") == 0) {
             if (value[0] != '/') return usage_error("--cdev needs an absolute path", value);
             out->cdev = value;
+        } else if (strcmp(flag, "--broker") == 0) {
+            if (value[0] != '/') return usage_error("--broker needs an absolute path", value);
+            out->broker = value;
+        } else if (strcmp(flag, "--assignment") == 0) {
+            if (strlen(value) > 128 || strpbrk(value, "\"\\") != NULL) return usage_error("--assignment needs an assignment id", value);
+            out->assignment = value;
+        } else if (strcmp(flag, "--generation") == 0) {
+            long generation;
+            if (parse_count(value, LONG_MAX, &generation) != 0) return usage_error("--generation needs a whole number", value);
+            out->generation = generation;
+        } else if (strcmp(flag, "--uid") == 0) {
+            long uid;
+            if (parse_count(value, 4294967294L, &uid) != 0) return usage_error("--uid needs a uid", value);
+            out->has_uid = 1;
+            out->uid = (unsigned long)uid;
         } else if (strcmp(flag, "--on-request") == 0) {
             if (strcmp(value, "close") == 0) out->on_request = OPENER_ON_REQUEST_CLOSE;
             else if (strcmp(value, "ignore") == 0) out->on_request = OPENER_ON_REQUEST_IGNORE;
@@ -123,6 +148,13 @@ int opener_parse_options(int argc, char **argv, struct opener_options *out) {
             root[length] = '\0';
             out->host_root = root;
         }
+    }
+    if (out->broker != NULL) {
+        if (out->cdev != NULL || out->has_group) return usage_error("--broker cannot be combined with --group or --cdev", NULL);
+        if (out->assignment == NULL || out->generation < 1) return usage_error("--broker needs --assignment and --generation", NULL);
+        if (out->device == NULL) return usage_error("--broker needs --device", NULL);
+        if (out->simulated && out->host_root[0] == '\0') return usage_error("--simulated needs --host-root", NULL);
+        return 0;
     }
     if (out->cdev != NULL && (out->has_group || (out->device != NULL && !out->simulated)))
         return usage_error("--cdev cannot be combined with --group or --device", NULL);

@@ -31,11 +31,14 @@ int opener_attach_simulated(const struct opener_options *options, struct opener_
         fds->group = fd;
         if (fd < 0) return opener_fail(OPENER_EXIT_GROUP, "open-group", errno, NULL);
     }
+    return opener_open_request_fifo(options, fds);
+}
 
+int opener_open_request_fifo(const struct opener_options *options, struct opener_fds *fds) {
     char directory[PATH_MAX];
     snprintf(directory, sizeof directory, "%s/.vfiod-simulator", options->host_root);
     if (make_directory(directory) < 0) return opener_fail(OPENER_EXIT_REQUEST_IRQ, "mkdir", errno, NULL);
-    length = snprintf(directory, sizeof directory, "%s/.vfiod-simulator/requests", options->host_root);
+    int length = snprintf(directory, sizeof directory, "%s/.vfiod-simulator/requests", options->host_root);
     if (length < 0 || (size_t)length >= sizeof directory || make_directory(directory) < 0)
         return opener_fail(OPENER_EXIT_REQUEST_IRQ, "mkdir", errno, NULL);
     length = snprintf(fds->fifo, sizeof fds->fifo, "%s/%s.%d", directory, options->device, (int)getpid());

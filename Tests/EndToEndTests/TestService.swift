@@ -64,6 +64,11 @@ final class TestService: @unchecked Sendable {
         configuration.refreshIntervalSeconds = 3600
         configuration.allowlist = Allowlist(try allow.map { try AllowSpec(parsing: $0) })
         configuration.authDisabled = !auth
+        // A host root that is not a simulated tree may be a shared directory (a snapshot, this machine's /):
+        // the holder socket goes in the test's own directory instead of its run/vfiod.
+        if configuration.simulate == nil && configuration.holderSocket == nil {
+            configuration.holderSocket = directory.path + "/holder.sock"
+        }
         // Building the simulated tree and the first scan block: keep them off the cooperative pool,
         // which the servers of tests running in parallel need.
         let frozen = configuration

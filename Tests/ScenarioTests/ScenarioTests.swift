@@ -26,7 +26,7 @@ import TestSupport
     @Test func suiteListsEveryScenario() {
         #expect(ScenarioSuite.names == ["inventory", "lease-edu", "lease-e1000e", "lease-bridge-group", "refusals",
                                         "reset-e1000e", "reset-nvme", "cooperative-release-close",
-                                        "cooperative-release-ignore", "cdev-path", "cdev-release-ignore",
+                                        "cooperative-release-ignore", "cdev-path", "cdev-release-ignore", "holder-socket",
                                         "crash-mid-bind"])
     }
 

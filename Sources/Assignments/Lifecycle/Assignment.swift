@@ -19,17 +19,21 @@ public enum AssignmentState: String, Sendable, CaseIterable, Hashable {
     public var isLive: Bool { self == .binding || self == .active || self == .releasing }
 }
 
-/// Who holds a lease: an orchestrator's id for the VM or container, and its tenant.
+/// Who holds a lease: an orchestrator's id for the VM or container, its tenant, and optionally the Unix uid
+/// that may fetch the lease's VFIO descriptors from the holder socket.
 public struct Holder: Sendable, Hashable {
     /// The holder's id (a VM name, a pod uid …).
     public var id: String
     /// The tenant the holder belongs to; operators only see their own tenant's assignments.
     public var tenant: String
+    /// The uid whose processes may fetch the descriptors (besides root); `nil`: root only.
+    public var uid: UInt32?
 
     /// Creates a holder.
-    public init(id: String, tenant: String) {
+    public init(id: String, tenant: String, uid: UInt32? = nil) {
         self.id = id
         self.tenant = tenant
+        self.uid = uid
     }
 }
 

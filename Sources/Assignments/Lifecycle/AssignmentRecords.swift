@@ -7,13 +7,13 @@ enum AssignmentRecords {
     static let columns = """
         id, group_id, holder_id, tenant, state, ttl_seconds, expires_at, reset_on_release, generation,
         created_at, updated_at, created_by, failure, release_reason, device_paths, callback_url,
-        release_grace_seconds, release_timeout_seconds, escalation
+        release_grace_seconds, release_timeout_seconds, escalation, holder_uid
         """
 
     /// Inserts a new assignment; the unique partial index refuses a second live one for the group.
     static func insert(_ assignment: Assignment, in connection: Connection) throws {
         try connection.run("""
-            INSERT INTO assignments (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO assignments (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, bindings: values(assignment))
         for device in assignment.devices {
             try connection.run("""
@@ -104,7 +104,7 @@ enum AssignmentRecords {
          .integer(a.generation), .text(Timestamp.format(a.createdAt)), .text(Timestamp.format(a.updatedAt)),
          .text(a.createdBy), SQLValue(a.failure), SQLValue(a.releaseReason), .text(JSONStrings.encode(a.devicePaths)),
          SQLValue(a.release.callbackURL), .integer(Int64(a.release.graceSeconds)), .integer(Int64(a.release.timeoutSeconds)),
-         .text(a.release.escalation.rawValue)]
+         .text(a.release.escalation.rawValue), a.holder.uid.map { .integer(Int64($0)) } ?? .null]
     }
 
     private static func row(_ row: Row) throws -> Assignment {
@@ -116,7 +116,7 @@ enum AssignmentRecords {
         }
         return Assignment(
             id: row.string(0), groupID: Int(row.int64(1)), devices: [],
-            holder: Holder(id: row.string(2), tenant: row.string(3)), state: state, ttlSeconds: Int(row.int64(5)),
+            holder: Holder(id: row.string(2), tenant: row.string(3), uid: row.nullableInt64(19).flatMap { UInt32(exactly: $0) }), state: state, ttlSeconds: Int(row.int64(5)),
             expiresAt: expiresAt, resetOnRelease: row.int64(7) != 0, generation: row.int64(8), createdAt: createdAt,
             updatedAt: updatedAt, createdBy: row.string(11), failure: row.nullableString(12),
             releaseReason: row.nullableString(13), devicePaths: JSONStrings.decode(row.string(14)),

@@ -63,7 +63,7 @@ extension AssignmentService {
                                  detail: "release \(operation.id) queued (\(reason))", in: connection)
             return (assignment, operation)
         }
-        live.set(assignment)
+        published(assignment)
         inventory.republish()
         if releasesStarted.insert(operation.id) { startCooperativeRelease(operation, assignment) }
         return (assignment, operation)

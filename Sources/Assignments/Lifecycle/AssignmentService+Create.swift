@@ -66,7 +66,7 @@ extension AssignmentService {
                                  detail: "holder \(assignment.holder.id); bind \(operation.id) queued", in: connection)
         }
         CrashPoints.pass(named: "assignment created")
-        live.set(assignment)
+        published(assignment)
         inventory.republish()
         do {
             try submit(operation, for: assignment)
@@ -81,7 +81,7 @@ extension AssignmentService {
                 park(operation.id, journal: nil)
                 throw error
             }
-            live.set(failed)
+            published(failed)
             inventory.republish()
             throw AssignmentError.busy
         }

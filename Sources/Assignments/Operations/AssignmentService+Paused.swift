@@ -34,7 +34,7 @@ extension AssignmentService {
                 try resolveInterrupted(operation, &report, cause: "the database refused its journal", journal: resolving)
             }
             if let (_, assignment) = try load(operationID) {
-                live.set(assignment)
+                published(assignment)
                 inventory.refreshDevices(assignment.devices.compactMap { PCIAddress($0.address) })
             }
             Log.info("operation \(operationID) resumed after the database took writes again")

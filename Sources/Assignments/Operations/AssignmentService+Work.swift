@@ -49,7 +49,7 @@ extension AssignmentService {
     /// operation wait for this (``OperationWaiters/isPublishing(_:)``): whoever sees it finished also sees
     /// what it did.
     private func publish(_ assignment: Assignment) {
-        live.set(assignment)
+        published(assignment)
         inventory.refreshDevices(assignment.devices.compactMap { PCIAddress($0.address) })
     }
 

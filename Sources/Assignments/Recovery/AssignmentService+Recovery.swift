@@ -51,7 +51,7 @@ extension AssignmentService {
             }
         }
         let liveAssignments = try database.read { try AssignmentRecords.live(in: $0) }
-        for assignment in liveAssignments { live.set(assignment) }
+        for assignment in liveAssignments { published(assignment) }
         return report
     }
 

@@ -146,4 +146,7 @@ static const unsigned int CVFIO_PCI_HOT_RESET_FLAG_DEV_ID_OWNED = VFIO_PCI_HOT_R
 static const int CVFIO_PCI_DEVID_OWNED = VFIO_PCI_DEVID_OWNED;
 static const int CVFIO_PCI_DEVID_NOT_OWNED = VFIO_PCI_DEVID_NOT_OWNED;
 
+/* Descriptor passing over the holder socket (SCM_RIGHTS). */
+#include "CVFIOSocket.h"
+
 #endif
