@@ -36,6 +36,7 @@ public final class APIService: Sendable {
         routes.addResetRoutes()
         routes.addAuditRoutes()
         routes.addTokenRoutes()
+        routes.addEventRoutes()
         self.context = context
         self.metrics = context.metrics
         self.router = routes.router

@@ -244,6 +244,8 @@ private extension VFIOD {
         http.connectionsPerIP = configuration.connectionsPerIP
         http.connectionLimit = configuration.connectionLimit
         http.requestDeadline = .milliseconds(Int(configuration.requestDeadlineSeconds * 1000))
+        http.maxStreams = configuration.events.maxStreams
+        http.streamHeartbeatSeconds = configuration.events.heartbeatSeconds
         if configuration.accessLog {
             http.accessLog = { entry in FileHandle.standardError.write(Data((entry.jsonLine + "\n").utf8)) }
         }
