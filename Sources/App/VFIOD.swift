@@ -212,7 +212,10 @@ private extension VFIOD {
                           hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
                           openAPIDocument: Array(PackageResources.openapi_yaml), authentication: authentication,
                           events: events, eventBufferBytes: configuration.events.bufferBytes,
-                          extraMetrics: { WorkerMetrics.render(workers.stats) + WorkerMetrics.renderReleases(stuck: assignments.stuckReleases.count) }) {
+                          extraMetrics: {
+                              WorkerMetrics.render(workers.stats) + WorkerMetrics.renderReleases(stuck: assignments.stuckReleases.count)
+                                  + WorkerMetrics.renderEventStreams(events.subscriberCount)
+                          }) {
             readinessProblems(database: database, workers: workers, assignments: assignments, late: late)
         }
     }
