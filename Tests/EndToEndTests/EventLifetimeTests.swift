@@ -64,6 +64,22 @@ import TestSupport
         }
     }
 
+    @Test func pastEventsMaxStreamsAStreamIsRefusedAndForgotten() async throws {
+        try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist,
+                                                    configure: { $0.events.maxStreams = 1 })) { service in
+            let first = try await service.openEvents()
+            #expect(first.status == 200)
+            let second = try await service.openEvents()
+            #expect(second.status == 503)
+            #expect(second.header("Retry-After") != nil)
+            #expect(try second.problem()["code"] as? String == "too_many_streams")
+            // The refused stream's subscription is dropped at the hub's next publish; the first still reads.
+            let id = try await service.lease(group: 10)
+            _ = try await first.read(until: assignmentReaches(id, "active"))
+            #expect(try await service.openEventStreams() == 1)
+        }
+    }
+
     @Test func shutdownEndsEveryStreamWithShutdown() async throws {
         let service = try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)
         let plain = try await service.openEvents()
