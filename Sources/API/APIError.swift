@@ -76,5 +76,6 @@ public struct APIError: Error, Sendable {
         ("internal_error", 500), ("storage_full", 507), ("storage_unavailable", 503),
         ("reset_not_possible", 409), ("not_quarantined", 404), ("callback_host_not_allowed", 400),
         ("token_not_found", 404), ("duplicate_member", 400),
+        ("invalid_cursor", 400), ("invalid_event_type", 400), ("invalid_ticket", 401),
     ]
 }

@@ -5,10 +5,13 @@ extension ConfigFile {
         var allowedOrigins: [String]?
     }
 
-    /// `"events": {"maxStreams": 256, "heartbeatSeconds": 15}`.
+    /// `"events": {"maxStreams": 256, "heartbeatSeconds": 15, "bufferBytes": 1048576, "ringEvents": 4096}`
+    /// (the last two: ``EventSettings``).
     struct Events: Decodable {
         var maxStreams: Int?
         var heartbeatSeconds: Int?
+        var bufferBytes: Int?
+        var ringEvents: Int?
     }
 
     /// Applies `cors.allowedOrigins`, `events.maxStreams` and `events.heartbeatSeconds`, checked.

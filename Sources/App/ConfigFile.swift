@@ -124,6 +124,7 @@ struct ConfigFile: Decodable {
         }
         try applyStreaming(to: &configuration)
         if let audit { try audit.apply(to: &configuration.audit) }
+        try configuration.events.apply(bufferBytes: events?.bufferBytes, ringEvents: events?.ringEvents)
         if let hosts = callbacks?.allowedHosts {
             do { configuration.callbackHosts = try CallbackHosts(hosts) } catch {
                 throw ConfigurationError("config file: \(error)")

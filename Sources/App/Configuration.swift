@@ -66,6 +66,8 @@ public struct Configuration: Sendable {
     public var holderSilenceSeconds = 5.0
     /// Where the CDI spec of each active assignment is written (`--cdi-dir`, `cdiDir`); `nil`: nowhere.
     public var cdiDirectory: String?
+    /// The event stream's limits.
+    public var events = EventSettings()
 
     /// Whether the listen address is loopback (127.0.0.0/8 or ::1).
     public var listensOnLoopback: Bool {

@@ -8,10 +8,16 @@ import TestSupport
 //                                                again into DIR/raw.db, same schema and pragmas as vfiod
 //   vfiod-bench audit DIR ROWS [SOURCE_DB]        audit pages per filter at ROWS rows, before and after
 //                                                migration 0007; archive throughput (AuditBench)
+//   vfiod-bench events PORT CLIENTS SECONDS stream|group|poll   event-stream readers (all rows, or one group's each)
+//                                                or pollers, while leases churn
 
 let arguments = CommandLine.arguments
 if arguments.count >= 4 && arguments[1] == "audit" {
     try AuditBench(directory: arguments[2], rows: Int(arguments[3])!, source: arguments.count > 4 ? arguments[4] : nil).run()
+    exit(0)
+}
+if arguments.count == 6 && arguments[1] == "events" {
+    try EventsBench.run(port: UInt16(arguments[2])!, clients: Int(arguments[3])!, seconds: Double(arguments[4])!, mode: arguments[5])
     exit(0)
 }
 guard arguments.count == 5 && ["leases", "sqlite"].contains(arguments[1]) else {
