@@ -18,9 +18,9 @@ public final class APIService: Sendable {
     private let context: APIContext
 
     /// Creates the API over `inventory`. `readinessProblems` lists what keeps the service from being ready
-    /// (database, refresh failures); empty means ready.
+    /// (database, refresh failures); empty means ready. `site`, when given, is served at `/ui/` (the dashboard).
     public init(inventory: InventoryService, assignments: AssignmentService, database: Database, hostRoot: String,
-                openAPIDocument: [UInt8], authentication: AuthenticationMode,
+                openAPIDocument: [UInt8], authentication: AuthenticationMode, site: StaticSite? = nil,
                 extraMetrics: @escaping @Sendable () -> String = { "" },
                 readinessProblems: @escaping @Sendable () -> [String] = { [] }) {
         let context = APIContext(inventory: inventory, assignments: assignments, database: database, hostRoot: hostRoot,
@@ -33,6 +33,8 @@ public final class APIService: Sendable {
         routes.addResetRoutes()
         routes.addAuditRoutes()
         routes.addTokenRoutes()
+        routes.addWhoAmIRoute()
+        if let site { routes.addSiteRoutes(site) }
         self.context = context
         self.metrics = context.metrics
         self.router = routes.router

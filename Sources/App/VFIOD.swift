@@ -205,6 +205,7 @@ private extension VFIOD {
         return APIService(inventory: inventory, assignments: assignments, database: database,
                           hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
                           openAPIDocument: Array(PackageResources.openapi_yaml), authentication: authentication,
+                          site: Dashboard.site(),
                           extraMetrics: { WorkerMetrics.render(workers.stats) + WorkerMetrics.renderReleases(stuck: assignments.stuckReleases.count) }) {
             readinessProblems(database: database, workers: workers, assignments: assignments, late: late)
         }
