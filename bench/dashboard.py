@@ -76,13 +76,21 @@ def main():
             finally:
                 driver.quit()
     finally:
+        report(cold, warm, latencies)
         server.stop()
+
+
+def report(cold, warm, latencies):
+    """Prints the figures (also after a failure, for the runs that finished)."""
     for name, runs in (('cold', cold), ('warm', warm)):
+        if not runs:
+            continue
         drawn = [r['drawn'] for r in runs]
         print(f"{name}: navigation → groups drawn {min(drawn):.0f}–{max(drawn):.0f} ms (median {statistics.median(drawn):.0f}); "
               f"dashboard files {runs[0]['ownFiles']} transferred {runs[0]['ownTransfer'] / 1024:.1f} KB "
               f"({runs[0]['ownDecoded'] / 1024:.1f} KB decoded); API {runs[0]['apiTransfer'] / 1024:.0f} KB transferred")
-    print(f"lease commit → drawn active: {min(latencies):.0f}–{max(latencies):.0f} ms (median {statistics.median(latencies):.0f})")
+    if latencies:
+        print(f"lease commit → drawn active: {min(latencies):.0f}–{max(latencies):.0f} ms (median {statistics.median(latencies):.0f})")
 
 
 if __name__ == '__main__':

@@ -34,6 +34,7 @@ public final class APIService: Sendable {
         routes.addAuditRoutes()
         routes.addTokenRoutes()
         routes.addWhoAmIRoute()
+        routes.addAssignmentOperationsRoute()
         if let site { routes.addSiteRoutes(site) }
         self.context = context
         self.metrics = context.metrics

@@ -69,6 +69,34 @@ import TestSupport
         }
     }
 
+    /// An assignment's operations, as the contract says, and not for another tenant's operator.
+    @Test func anAssignmentsOperationsAreListedOldestFirst() async throws {
+        try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist, auth: true)) { service in
+            let database = try Database(path: service.service.configuration.databasePath)
+            let tokens = TokenStore(database: database)
+            let own = try tokens.create(name: "ops-t1", role: .operator, tenant: "t1").token
+            let other = try tokens.create(name: "ops-t2", role: .operator, tenant: "t2").token
+            let created = try await service.send("POST", "/v1/assignments", json: ["group": 11, "holder": ["id": "vm", "tenant": "t1"]], token: own)
+            #expect(created.response.status == 202)
+            _ = try await service.finish(operation: created.response.header("Operation-Location"), token: own)
+            let id = try #require(created.body["id"] as? String)
+            let released = try await service.send("DELETE", "/v1/assignments/\(id)", token: own)
+            _ = try await service.finish(operation: released.response.header("Operation-Location"), token: own)
+            let (response, body) = try await service.send("GET", "/v1/assignments/\(id)/operations", token: own)
+            #expect(response.status == 200)
+            let items = try #require(body["items"] as? [[String: Any]])
+            #expect(items.map { $0["kind"] as? String } == ["bind", "release"])
+            #expect(items.allSatisfy { $0["assignment"] as? String == id && $0["state"] as? String == "succeeded" })
+            let document = try OpenAPIDocument()
+            let schema = try #require(document.responseSchema("GET", "/v1/assignments/{id}/operations"))
+            #expect(document.violations(of: body, against: schema).isEmpty)
+            let hidden = try await service.send("GET", "/v1/assignments/\(id)/operations", token: other)
+            #expect(hidden.response.status == 404 && hidden.body["code"] as? String == "assignment_not_found")
+            let malformed = try await service.send("GET", "/v1/assignments/nope/operations", token: own)
+            #expect(malformed.response.status == 404)
+        }
+    }
+
     /// gzip -d, to check a body against its plain bytes.
     private func gunzip(_ bytes: [UInt8]) throws -> [UInt8] {
         let process = Process()

@@ -94,3 +94,22 @@ export function field(label, control, hint) {
 export function deviceLink(address) {
   return address ? h('a', {href: `#/device/${encodeURIComponent(address)}`, class: 'mono'}, address) : '—';
 }
+
+/** Wraps an async `fn` so calls never overlap, and a call made while one runs makes one more run after
+ * it (a change announced during a reload is never lost). Errors go to `onError`. */
+export function coalesce(fn, onError = (e) => { throw e; }) {
+  let running = false;
+  let again = false;
+  const run = async () => {
+    if (running) { again = true; return; }
+    running = true;
+    try {
+      do { again = false; await fn(); } while (again);
+    } catch (error) {
+      onError(error);
+    } finally {
+      running = false;
+    }
+  };
+  return run;
+}

@@ -47,7 +47,7 @@ class Live {
     if (!this.running) return;
     let ticket;
     try {
-      ticket = (await call('POST', '/v1/events/tickets', {body: {}})).body.ticket;
+      ticket = (await call('POST', '/v1/events/tickets')).body.ticket;
     } catch (error) {
       if (error instanceof ApiError && (error.code === 'route_not_found' || error.code === 'method_not_allowed')) {
         this.poll();

@@ -1,6 +1,6 @@
 // Activity: a live feed of the event stream, newest first. Where this vfiod has no event stream, the
 // feed shows the assignment changes seen between refreshes instead, and says so.
-import {h, replace, heading, time, deviceLink} from './dom.js';
+import {h, replace, heading, time, deviceLink, coalesce} from './dom.js';
 import {all} from './api.js';
 import {live} from './live.js';
 import {remember} from './view-operation.js';
@@ -23,16 +23,14 @@ export async function render(main) {
   typeFilter.addEventListener('input', draw);
   draw();
   const states = new Map();
-  let busy = false;
+  const poll = coalesce(async () => { await diff(states); draw(); });
   return {
     onEvent(event) {
       if (event.type === 'operation.changed' && event.data?.id) {
         remember({id: event.data.id, kind: event.data.kind, assignment: event.data.assignmentId, group: event.data.group});
       }
       if (event.type !== 'tick') { list.prepend(item(event)); list.querySelector('li.muted')?.remove(); return; }
-      if (busy) return;
-      busy = true;
-      diff(states).finally(() => { busy = false; draw(); });
+      poll();
     },
   };
 }

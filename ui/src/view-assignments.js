@@ -1,6 +1,6 @@
 // Assignments: holder, tenant, state (with the states this page saw it pass through), devices, a live
 // countdown to expiry, generation; lease (a form), renew and release for roles that may.
-import {h, replace, heading, badge, time, duration, field, deviceLink} from './dom.js';
+import {h, replace, heading, badge, time, duration, field, deviceLink, coalesce} from './dom.js';
 import {all, call, query, session} from './api.js';
 import {remember, operationsOf} from './view-operation.js';
 
@@ -30,18 +30,21 @@ export async function render(main) {
   stateFilter.addEventListener('change', load);
   await load();
   const ticker = setInterval(() => tick(body), 1000);
-  let busy = false;
+  const refresh = coalesce(load);
   return {
     onEvent(event) {
-      if (busy || !['tick', 'assignment.changed', 'reset'].includes(event.type)) return;
-      busy = true;
-      load().finally(() => { busy = false; });
+      if (event.type === 'assignment.changed' && event.data?.id) note(event.data);
+      if (['tick', 'assignment.changed', 'reset'].includes(event.type)) refresh();
     },
     stop() { clearInterval(ticker); },
   };
 }
 
 function draw(body, items) {
+  // Unchanged data keeps the DOM as it is (focus, a release waiting for its confirmation).
+  const signature = JSON.stringify(items.map((a) => [a.id, a.state, a.generation, a.expiresAt, seen.get(a.id)]));
+  if (body.dataset.signature === signature) return;
+  body.dataset.signature = signature;
   if (!items.length) { replace(body, h('p', {class: 'muted'}, 'No assignments match.')); return; }
   const focused = document.activeElement?.dataset?.action;
   replace(body, h('div', {class: 'cards', role: 'list', 'aria-label': 'Assignments'}, items.map(row)));
@@ -64,8 +67,9 @@ function row(a) {
       h('dt', {}, 'Generation'), h('dd', {}, String(a.generation)),
       a.failure ? [h('dt', {}, 'Failure'), h('dd', {}, a.failure)] : null,
       a.releaseReason ? [h('dt', {}, 'Released because'), h('dd', {}, a.releaseReason)] : null,
-      ops.length ? [h('dt', {}, 'Operations'), h('dd', {}, ops.flatMap((o, i) =>
-        [i ? ', ' : '', h('a', {href: `#/operations/${o.id}`}, `${o.kind} ${o.id.slice(0, 8)}`)]))] : null),
+      h('dt', {}, 'Operations'), h('dd', {}, ops.flatMap((o) =>
+        [h('a', {href: `#/operations/${o.id}`}, `${o.kind} …${o.id.slice(-8)}`), ', ']),
+        h('a', {href: `#/operations?assignment=${encodeURIComponent(a.id)}`, class: 'all-ops'}, ops.length ? 'all' : 'list them'))),
     actions(a));
 }
 

@@ -1,6 +1,6 @@
 // Audit: filters, keyset paging, each row's before and after, the chain's verification as a badge, and
 // exports (fetched with the token, then saved: a plain link could not carry it).
-import {h, replace, heading, badge, time, field} from './dom.js';
+import {h, replace, heading, badge, time, field, coalesce} from './dom.js';
 import {get, query, session, ApiError} from './api.js';
 
 const FILTERS = [['device', 'Device'], ['group', 'Group'], ['assignment', 'Assignment'], ['holder', 'Holder'],
@@ -29,12 +29,10 @@ export async function render(main, _params, search) {
   };
   form.addEventListener('submit', (e) => { e.preventDefault(); pages.length = 1; load(0); });
   await Promise.all([load(0), drawVerify(verify)]);
-  let busy = false;
+  const refresh = coalesce(() => drawVerify(verify));
   return {
     onEvent(event) {
-      if (busy || !['tick', 'audit.appended'].includes(event.type)) return;
-      busy = true;
-      drawVerify(verify).finally(() => { busy = false; });
+      if (['tick', 'audit.appended'].includes(event.type)) refresh();
     },
   };
 }

@@ -1,23 +1,25 @@
 // One device: ids, names, NUMA, SR-IOV, reset methods, vfio cdev, state, and its history (the audit
 // rows about it, for roles that may read the audit).
-import {h, replace, heading, badge, facts, table, time, deviceLink} from './dom.js';
+import {h, replace, heading, badge, facts, table, time, deviceLink, coalesce} from './dom.js';
 import {get, query, session} from './api.js';
 
 export async function render(main, [address]) {
   const body = h('div', {});
   replace(main, heading(`Device ${address}`), body);
+  let last = '';
   const draw = async () => {
     const d = await get(`/v1/devices/${encodeURIComponent(address)}`);
-    replace(body, ...view(d), await history(address));
+    const rows = await history(address);
+    const signature = JSON.stringify(d) + rows.textContent;
+    if (signature !== last) replace(body, ...view(d), rows);
+    last = signature;
   };
   await draw();
-  let busy = false;
+  const refresh = coalesce(draw);
   return {
     onEvent(event) {
       const mine = event.type === 'tick' || (event.data && (event.data.address === address || (event.data.devices || []).includes?.(address)));
-      if (busy || !mine || !['tick', 'device.changed', 'audit.appended', 'assignment.changed'].includes(event.type)) return;
-      busy = true;
-      draw().finally(() => { busy = false; });
+      if (mine && ['tick', 'device.changed', 'audit.appended', 'assignment.changed'].includes(event.type)) refresh();
     },
   };
 }

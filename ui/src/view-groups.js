@@ -1,7 +1,7 @@
 // Groups and devices: each IOMMU group as a card with its members (name, driver, state by colour and by
 // word), why it can or cannot be lent, its blockers; filter and search. Cards are drawn in batches as the
 // list scrolls, and the search runs over precomputed text, so 4,096 functions stay smooth.
-import {h, replace, heading, badge, debounce, field, deviceLink} from './dom.js';
+import {h, replace, heading, badge, debounce, field, deviceLink, coalesce} from './dom.js';
 import {all, session} from './api.js';
 import {openLeaseForm} from './view-assignments.js';
 
@@ -9,7 +9,7 @@ const BATCH = 60;
 const STATES = ['', 'available', 'binding', 'assigned', 'releasing', 'quarantined', 'protected', 'host'];
 
 export async function render(main) {
-  const state = {groups: [], devices: new Map(), filtered: [], shown: 0, ticking: false};
+  const state = {groups: [], devices: new Map(), filtered: [], shown: 0};
   const search = h('input', {type: 'search', placeholder: 'address, name, driver, 10de:2204, group 12…'});
   const stateSelect = h('select', {}, STATES.map((s) => h('option', {value: s}, s || 'any state')));
   const assignable = h('input', {type: 'checkbox', dataset: {filter: 'assignable'}});
@@ -48,26 +48,44 @@ export async function render(main) {
   const load = async () => {
     const [groups, devices] = await Promise.all([all('/v1/groups'), all('/v1/devices')]);
     state.devices = new Map(devices.map((d) => [d.address, d]));
-    state.groups = groups.map((g) => {
-      const members = g.devices.map((a) => state.devices.get(a)).filter(Boolean);
-      return {...g, text: searchText(g, state.devices), states: new Set(members.map((d) => d.state)),
-        isGPU: members.some((d) => String(d.classCode).startsWith('03'))};
-    });
+    state.groups = groups.map((g) => decorate(g, state.devices));
   };
   await load();
   apply();
   main.dataset.ready = 'groups';
   performance.mark('vfiod:groups-drawn');
 
+  const reload = coalesce(async () => { await load(); refresh(list, state); });
+  let frame = 0;
+  const redraw = () => { if (!frame) frame = requestAnimationFrame(() => { frame = 0; refresh(list, state); }); };
   return {
     onEvent(event) {
-      if (!['tick', 'group.changed', 'device.changed', 'inventory.rescanned', 'reset'].includes(event.type)) return;
-      if (state.ticking) return;
-      state.ticking = true;
-      load().then(() => refresh(list, state)).finally(() => { state.ticking = false; });
+      // The stream's device and group changes are applied in place; a tick (no stream) or a reset lists again.
+      if (event.type === 'device.changed' && event.data?.address) {
+        state.devices.set(event.data.address, event.data);
+        const group = state.groups.find((g) => g.id === event.data.iommuGroup);
+        if (group) Object.assign(group, decorate(group, state.devices));
+        redraw();
+        return;
+      }
+      if (event.type === 'group.changed' && event.data?.id !== undefined) {
+        const index = state.groups.findIndex((g) => g.id === event.data.id);
+        const group = decorate(event.data, state.devices);
+        if (index >= 0) state.groups[index] = group; else state.groups.push(group);
+        redraw();
+        return;
+      }
+      if (['tick', 'reset'].includes(event.type)) reload();
     },
-    stop() { observer.disconnect(); },
+    stop() { observer.disconnect(); cancelAnimationFrame(frame); },
   };
+}
+
+/** A group with what filtering needs: its search text, its members' states, whether it holds a GPU. */
+function decorate(g, devices) {
+  const members = g.devices.map((a) => devices.get(a)).filter(Boolean);
+  return {...g, text: searchText(g, devices), states: new Set(members.map((d) => d.state)),
+    isGPU: members.some((d) => String(d.classCode).startsWith('03'))};
 }
 
 /** Redraws the cards already on screen whose group changed (keeps scroll position and focus). */

@@ -1,5 +1,5 @@
 // Host: kernel, IOMMU, cdev/iommufd, vfio-pci, the devices by state as a bar, the scan, and the notes.
-import {h, replace, heading, facts, time, duration, badge} from './dom.js';
+import {h, replace, heading, facts, time, duration, badge, coalesce} from './dom.js';
 import {get} from './api.js';
 
 const ORDER = ['available', 'binding', 'assigned', 'releasing', 'quarantined', 'protected', 'host'];
@@ -7,14 +7,18 @@ const ORDER = ['available', 'binding', 'assigned', 'releasing', 'quarantined', '
 export async function render(main) {
   const body = h('div', {});
   replace(main, heading('Host'), body);
-  const draw = async () => replace(body, ...view(await get('/v1/host')));
+  let last = '';
+  const draw = async () => {
+    const host = await get('/v1/host');
+    const signature = JSON.stringify(host);
+    if (signature !== last) replace(body, ...view(host));
+    last = signature;
+  };
   await draw();
-  let busy = false;
+  const refresh = coalesce(draw);
   return {
     onEvent(event) {
-      if (busy || !['tick', 'inventory.rescanned', 'device.changed', 'reset'].includes(event.type)) return;
-      busy = true;
-      draw().finally(() => { busy = false; });
+      if (['tick', 'inventory.rescanned', 'device.changed', 'reset'].includes(event.type)) refresh();
     },
   };
 }

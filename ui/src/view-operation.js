@@ -1,7 +1,7 @@
 // Operations: the ones this session started or saw go by, and one operation as a waterfall of its
 // journaled steps (durations, errors), with a release's openers, relayed device requests and escalation.
 // A running operation is followed with the API's long-poll (?wait=) and with the event stream.
-import {h, replace, heading, badge, time, duration, facts, table, field, deviceLink} from './dom.js';
+import {h, replace, heading, badge, time, duration, facts, table, field, deviceLink, coalesce} from './dom.js';
 import {get} from './api.js';
 
 const KEY = 'vfiod.operations';
@@ -23,8 +23,34 @@ export function operationsOf(assignment) { return known().filter((o) => o.assign
 
 const FINAL = ['succeeded', 'failed', 'completed_on_recovery', 'rolled_back'];
 
-export async function render(main, [id]) {
-  return id ? one(main, id) : list(main);
+export async function render(main, [id], search) {
+  if (id) return one(main, id);
+  return search?.get('assignment') ? ofAssignment(main, search.get('assignment')) : list(main);
+}
+
+/** Every operation of one assignment, from the API, oldest first. */
+async function ofAssignment(main, assignment) {
+  const body = h('div', {});
+  replace(main, heading(`Operations of ${assignment}`), body);
+  const draw = async () => {
+    const page = await get(`/v1/assignments/${encodeURIComponent(assignment)}/operations`);
+    page.items.forEach((o) => remember({id: o.id, kind: o.kind, assignment: o.assignment, group: o.group}));
+    replace(body, page.items.length
+      ? table(`Operations of assignment ${assignment}, oldest first`, ['Operation', 'Kind', 'State', 'Steps', 'Started', 'Took', 'Error'],
+          page.items.map((o) => h('tr', {}, h('td', {}, h('a', {href: `#/operations/${o.id}`, class: 'mono'}, o.id)),
+            h('td', {}, o.kind), h('td', {}, badge(o.state)), h('td', {class: 'num'}, String(o.steps.length)), h('td', {}, time(o.startedAt)),
+            h('td', {class: 'num'}, o.startedAt && o.finishedAt ? duration(Date.parse(o.finishedAt) - Date.parse(o.startedAt)) : '—'),
+            h('td', {}, o.error || ''))))
+      : h('p', {class: 'muted'}, 'No operations.'));
+  };
+  await draw();
+  const refresh = coalesce(draw);
+  return {
+    onEvent(event) {
+      const mine = event.type === 'tick' || (event.type.startsWith('operation.') && event.data?.assignmentId === assignment);
+      if (mine) refresh();
+    },
+  };
 }
 
 function list(main) {
@@ -48,7 +74,7 @@ function list(main) {
 
 async function one(main, id) {
   const body = h('div', {});
-  replace(main, heading(`Operation ${id.slice(0, 8)}`), body);
+  replace(main, heading(`Operation ${id}`), body);
   let stopped = false;
   const controller = new AbortController();
   let op = await get(`/v1/operations/${encodeURIComponent(id)}`);
@@ -66,14 +92,15 @@ async function one(main, id) {
     }
   };
   follow().catch((error) => { if (!stopped) replace(body, h('p', {class: 'form-error'}, `${error.title}: ${error.detail}`)); });
-  let busy = false;
+  const refresh = coalesce(async () => {
+    const next = await get(`/v1/operations/${encodeURIComponent(id)}`);
+    op = next;
+    if (!stopped) replace(body, ...view(op));
+  });
   return {
     onEvent(event) {
       const mine = event.data && (event.data.operationId === id || event.data.id === id);
-      if (busy || !(mine && event.type.startsWith('operation.'))) return;
-      busy = true;
-      get(`/v1/operations/${encodeURIComponent(id)}`).then((next) => { op = next; if (!stopped) replace(body, ...view(op)); })
-        .finally(() => { busy = false; });
+      if (mine && event.type.startsWith('operation.')) refresh();
     },
     stop() { stopped = true; controller.abort(); },
   };

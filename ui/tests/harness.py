@@ -65,17 +65,27 @@ class Vfiod:
         return f'http://127.0.0.1:{self.port}'
 
     def api(self, path, token, method='GET', body=None):
+        """One API call; returns the JSON body."""
+        return self.api_full(path, token, method, body)[0]
+
+    def api_full(self, path, token, method='GET', body=None):
+        """One API call; returns the JSON body and the headers."""
         request = urllib.request.Request(self.url + path, method=method, headers={'Authorization': f'Bearer {token}'})
         if body is not None:
             request.data = json.dumps(body).encode()
             request.add_header('Content-Type', 'application/json')
         with urllib.request.urlopen(request) as response:
-            return json.loads(response.read() or b'null')
+            return json.loads(response.read() or b'null'), response.headers
 
     def stop(self):
         if self.process:
             self.process.terminate()
-            self.process.wait(timeout=30)
+            try:
+                self.process.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+                raise
         self.dir.cleanup()
 
 

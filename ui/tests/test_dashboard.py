@@ -70,6 +70,8 @@ class Page:
             self.css('#ids-h')
         if view.startswith('reset/'):
             self.css('ul.tree')
+        if view.startswith('operations/'):
+            self.css('table.waterfall tr.step')
 
 
 class DashboardTests(unittest.TestCase):
@@ -127,20 +129,33 @@ class DashboardTests(unittest.TestCase):
         page.css('#rel-h')
         self.assertEqual(self.server.api(f'/v1/assignments/{assignment}', self.admin)['state'], 'released')
 
+        # The assignment's operations, as the API lists them: its bind and its release.
+        page.ready('assignments')
+        page.clickable(f'article.assignment[data-assignment="{assignment}"] a.all-ops').click()
+        page.css('main table tbody tr')
+        kinds = [row.find_elements(By.TAG_NAME, 'td')[1].text for row in page.driver.find_elements(By.CSS_SELECTOR, 'main table tbody tr')]
+        self.assertEqual(kinds, ['bind', 'release'])
+
         page.ready('audit')
         page.text_in('#verify-badge', 'chain ok')
         self.assertTrue(page.driver.execute_script('return window.__sameDocument === true'))
         self.assertEqual(console_errors(page.driver, allowed=self.allowed), [])
 
     def test_every_view_at_both_widths_screenshots_and_axe_finds_nothing_serious(self):
+        # A live lease (a countdown, renew and release buttons) and its operation, made through the API.
+        groups = self.server.api('/v1/groups?assignable=true&pageSize=100', self.admin)['items']
+        _, headers = self.server.api_full('/v1/assignments', self.admin, method='POST',
+                                          body={'group': groups[-1]['id'], 'holder': {'id': 'vm-shots', 'tenant': 't'}})
+        operation = headers['Operation-Location'].rsplit('/', 1)[-1]
+        self.server.api(f'/v1/operations/{operation}?wait=30', self.admin)
         for width in (1280, 390):
             page = Page(self, self.server, width)
             self.addCleanup(page.close)
             page.sign_in(self.admin)
             page.css('main[data-ready=groups]')
-            for view in VIEWS:
+            for view in VIEWS + [f'operations/{operation}']:
                 page.ready(view)
-                name = view.split('/')[0]
+                name = view.split('/')[0] + ('-detail' if view.count('/') and view.startswith('operations') else '')
                 page.driver.save_screenshot(os.path.join(SHOTS, f'{name}-{width}.png'))
                 axe = Axe(page.driver)
                 axe.inject()
