@@ -40,7 +40,11 @@ let package = Package(
 
         // HTTP: a libmicrohttpd server that knows nothing of VFIO, and the API on top of it.
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CTLS", "CZlib", "JSONString", "Workers"]),
-        .target(name: "API", dependencies: ["HTTPServer", "Inventory", "Assignments", "Store", "VFIOCore"]),
+        .target(name: "API", dependencies: ["HTTPServer", "Inventory", "Assignments", "Store", "VFIOCore", "EventStream"]),
+
+        // The event hub behind GET /v1/events: cursors, the ring, subscriptions and resume. Knows nothing of
+        // HTTP, SQLite or VFIO.
+        .target(name: "EventStream", dependencies: ["JSONString"]),
 
         // The service's one log (standard error), for every layer, and its one JSON string escaper.
         .target(name: "ServiceLog"),
@@ -50,7 +54,7 @@ let package = Package(
         .target(name: "Workers"),
 
         // Wiring and the command.
-        .target(name: "App", dependencies: ["API", "HTTPServer", "Inventory", "Assignments", "ServiceLog", "Store", "VFIOCore", "VFIOSimulator", "Workers"],
+        .target(name: "App", dependencies: ["API", "EventStream", "HTTPServer", "Inventory", "Assignments", "ServiceLog", "Store", "VFIOCore", "VFIOSimulator", "Workers"],
                 resources: [.embedInCode("Resources/openapi.yaml"), .embedInCode("Resources/ui")]),
         .executableTarget(name: "vfiod", dependencies: ["App"]),
 
@@ -75,6 +79,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"]),
+        .testTarget(name: "EventStreamTests", dependencies: ["EventStream"]),
         .testTarget(name: "AssignmentsTests", dependencies: ["Assignments", "Store", "VFIOCore", "VFIOSimulator", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "HTTPServer"]),
         // Runs the built vfio-opener binary (found next to the test bundle); `swift build` builds it. With
@@ -82,7 +87,7 @@ let package = Package(
         .testTarget(name: "OpenerTests", dependencies: ["TestSupport", "VFIOCore", "VFIOSimulator"]),
         // Runs the built vfiod and vfio-opener binaries; `swift build` builds them.
         .testTarget(name: "ScenarioTests", dependencies: ["Scenarios", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Assignments", "Store", "VFIOCore", "VFIOSimulator", "TestSupport",
+        .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Assignments", "Store", "VFIOCore", "VFIOSimulator", "TestSupport", "EventStream",
                                                           .product(name: "Yams", package: "Yams")]),
     ]
 )

@@ -19,6 +19,7 @@ class Live {
     this.running = false;
     this.mode = 'off';
     this.recent = [];
+    this.opened = false;
   }
 
   onEvent(fn) { this.listeners.push(fn); }
@@ -40,6 +41,8 @@ class Live {
     clearTimeout(this.timer);
     clearInterval(this.timer);
     this.mode = 'off';
+    this.cursor = null;
+    this.opened = false;
     banner(null);
   }
 
@@ -47,6 +50,9 @@ class Live {
     if (!this.running) return;
     let ticket;
     try {
+      // Start from a known position (any list's X-Vfiod-Cursor), so a stream cut before its first event
+      // still resumes where it began.
+      if (!this.cursor) this.cursor = (await call('GET', '/v1/host')).headers.get('X-Vfiod-Cursor');
       ticket = (await call('POST', '/v1/events/tickets')).body.ticket;
     } catch (error) {
       if (error instanceof ApiError && (error.code === 'route_not_found' || error.code === 'method_not_allowed')) {
@@ -62,7 +68,15 @@ class Live {
     const source = new EventSource(`/v1/events?${params}`);
     this.source = source;
     this.mode = 'stream';
-    source.onopen = () => { this.retry = 0; banner(null); };
+    const resuming = this.opened;
+    source.onopen = () => {
+      this.retry = 0;
+      banner(null);
+      // A first stream starts live: views list again now that it is open, so nothing falls between their
+      // lists and the stream (a change seen twice is harmless). A resumed one replays what was missed.
+      if (!resuming) this.emit({type: 'resync', data: null, cursor: null, at: new Date()});
+      this.opened = true;
+    };
     source.onerror = () => {
       if (this.source !== source) return;
       source.close();
@@ -86,6 +100,10 @@ class Live {
     if (type === 'reset' && data?.cursor) this.cursor = data.cursor;
     this.recent.push(event);
     if (this.recent.length > 500) this.recent.splice(0, this.recent.length - 500);
+    this.emit(event);
+  }
+
+  emit(event) {
     for (const fn of this.listeners) fn(event);
   }
 
@@ -101,8 +119,7 @@ class Live {
     this.mode = 'poll';
     banner(null);
     this.timer = setInterval(() => {
-      const event = {type: 'tick', data: null, cursor: null, at: new Date()};
-      for (const fn of this.listeners) fn(event);
+      this.emit({type: 'tick', data: null, cursor: null, at: new Date()});
     }, POLL_MS);
   }
 }

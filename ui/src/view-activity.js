@@ -12,7 +12,7 @@ export async function render(main) {
   const mode = h('p', {class: 'muted'});
   const typeFilter = h('input', {type: 'search', 'aria-label': 'Show only events whose type contains', placeholder: 'type filter, e.g. assignment'});
   replace(main, heading('Activity'), mode, typeFilter, list);
-  const shown = () => live.history.slice().reverse().filter((e) => e.type !== 'tick' && e.type.includes(typeFilter.value.trim()));
+  const shown = () => live.history.slice().reverse().filter((e) => e.type !== 'tick' && e.type !== 'resync' && e.type.includes(typeFilter.value.trim()));
   const draw = () => {
     mode.textContent = live.mode === 'poll'
       ? 'This vfiod has no event stream: the feed shows assignment changes seen every few seconds.'
@@ -29,6 +29,7 @@ export async function render(main) {
       if (event.type === 'operation.changed' && event.data?.id) {
         remember({id: event.data.id, kind: event.data.kind, assignment: event.data.assignmentId, group: event.data.group});
       }
+      if (event.type === 'resync') return;
       if (event.type !== 'tick') { list.prepend(item(event)); list.querySelector('li.muted')?.remove(); return; }
       poll();
     },

@@ -34,7 +34,7 @@ export async function render(main) {
   return {
     onEvent(event) {
       if (event.type === 'assignment.changed' && event.data?.id) note(event.data);
-      if (['tick', 'assignment.changed', 'reset'].includes(event.type)) refresh();
+      if (['tick', 'assignment.changed', 'reset', 'resync'].includes(event.type)) refresh();
     },
     stop() { clearInterval(ticker); },
   };

@@ -32,7 +32,7 @@ export async function render(main, _params, search) {
   const refresh = coalesce(() => drawVerify(verify));
   return {
     onEvent(event) {
-      if (['tick', 'audit.appended'].includes(event.type)) refresh();
+      if (['tick', 'audit.appended', 'resync'].includes(event.type)) refresh();
     },
   };
 }

@@ -18,8 +18,8 @@ export async function render(main, [address]) {
   const refresh = coalesce(draw);
   return {
     onEvent(event) {
-      const mine = event.type === 'tick' || (event.data && (event.data.address === address || (event.data.devices || []).includes?.(address)));
-      if (mine && ['tick', 'device.changed', 'audit.appended', 'assignment.changed'].includes(event.type)) refresh();
+      const mine = event.type === 'tick' || event.type === 'resync' || (event.data && (event.data.address === address || (event.data.devices || []).includes?.(address)));
+      if (mine && ['tick', 'resync', 'device.changed', 'audit.appended', 'assignment.changed'].includes(event.type)) refresh();
     },
   };
 }

@@ -75,7 +75,7 @@ export async function render(main) {
         redraw();
         return;
       }
-      if (['tick', 'reset'].includes(event.type)) reload();
+      if (['tick', 'reset', 'resync'].includes(event.type)) reload();
     },
     stop() { observer.disconnect(); cancelAnimationFrame(frame); },
   };

@@ -18,7 +18,7 @@ export async function render(main) {
   const refresh = coalesce(draw);
   return {
     onEvent(event) {
-      if (['tick', 'inventory.rescanned', 'device.changed', 'reset'].includes(event.type)) refresh();
+      if (['tick', 'inventory.rescanned', 'device.changed', 'reset', 'resync'].includes(event.type)) refresh();
     },
   };
 }

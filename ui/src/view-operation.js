@@ -47,7 +47,7 @@ async function ofAssignment(main, assignment) {
   const refresh = coalesce(draw);
   return {
     onEvent(event) {
-      const mine = event.type === 'tick' || (event.type.startsWith('operation.') && event.data?.assignmentId === assignment);
+      const mine = ['tick', 'resync', 'reset'].includes(event.type) || (event.type.startsWith('operation.') && event.data?.assignmentId === assignment);
       if (mine) refresh();
     },
   };

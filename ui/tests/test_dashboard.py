@@ -3,6 +3,7 @@ sign-in, a lease from the form followed live to active, its operation's steps, a
 badge, role-aware actions, a bad token, no console errors, screenshots of every view at 1280 and 390 px,
 and an axe-core scan with no serious or critical violation. Waits are WebDriverWait conditions only."""
 import os
+import subprocess
 import unittest
 
 from axe_selenium_python import Axe
@@ -193,8 +194,37 @@ class DashboardTests(unittest.TestCase):
         page.text_in('#signin-error', 'unknown or revoked')
         self.assertEqual(console_errors(page.driver, allowed=self.allowed + [r'/v1/whoami.*401', r'/v1/.*401']), [])
 
-    # The network error Chromium logs for an answer the test provokes on purpose.
-    allowed = [r'/v1/events/tickets.* 404']
+    def test_the_stream_drops_a_banner_shows_and_the_change_missed_meanwhile_arrives(self):
+        page = Page(self, self.server)
+        self.addCleanup(page.close)
+        page.sign_in(self.admin)
+        page.css('main[data-ready=groups]')
+        page.ready('activity')
+        page.text_in('main', 'Live from the event stream')
+        page.driver.execute_script('window.__sameDocument = true')
+        # Cut off: the browser goes offline (no new connection: the page cannot reconnect yet), and its open
+        # connections to vfiod, the event stream's among them, are destroyed (ss -K, as root).
+        page.driver.execute_cdp_cmd('Network.enable', {})
+        page.driver.execute_cdp_cmd('Network.emulateNetworkConditions',
+                                    {'offline': True, 'latency': 0, 'downloadThroughput': -1, 'uploadThroughput': -1})
+        subprocess.run(['ss', '-K', 'dst', '127.0.0.1', 'dport', '=', str(self.server.port)], check=True, capture_output=True)
+        page.visible('#banner')
+        page.text_in('#banner', 'disconnected')
+        # A lease made while the page is cut off (through the API, not the page).
+        group = self.server.api('/v1/groups?assignable=true&pageSize=100', self.admin)['items'][-2]['id']
+        created = self.server.api('/v1/assignments', self.admin, method='POST',
+                                  body={'group': group, 'holder': {'id': 'vm-missed', 'tenant': 't'}})
+        page.driver.execute_cdp_cmd('Network.emulateNetworkConditions',
+                                    {'offline': False, 'latency': 0, 'downloadThroughput': -1, 'uploadThroughput': -1})
+        page.wait.until(EC.invisibility_of_element_located((By.ID, 'banner')))
+        page.text_in('ol.feed', created['id'])
+        self.assertIn('since=', page.driver.execute_script(
+            "return performance.getEntriesByType('resource').map((e) => e.name).filter((n) => n.includes('/v1/events?')).pop()"))
+        self.assertTrue(page.driver.execute_script('return window.__sameDocument === true'))
+        self.assertEqual(console_errors(page.driver, allowed=self.allowed + [r'ERR_INTERNET_DISCONNECTED', r'/v1/events']), [])
+
+    # The network errors Chromium logs for answers a test provokes on purpose (none by default).
+    allowed = []
 
 
 if __name__ == '__main__':
