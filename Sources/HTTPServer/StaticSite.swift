@@ -54,12 +54,6 @@ public struct StaticSite: Sendable {
         return respond(body, request, cacheControl: "public, max-age=31536000, immutable")
     }
 
-    /// The sizes served for `name` (nil: the index): plain and gzip-compressed (benchmarks report them).
-    public func sizes(of name: String?) -> (plain: Int, gzipped: Int?)? {
-        guard let body = name.map({ assets[$0] }) ?? index else { return nil }
-        return (body.plain.count, body.gzipped?.count)
-    }
-
     private func respond(_ body: Body, _ request: HTTPRequest, cacheControl: String) -> HTTPResponse {
         let gzip = body.gzipped != nil && Gzip.isAccepted(by: request.header("Accept-Encoding"))
         let etag = gzip ? "\"\(body.etag)-gz\"" : "\"\(body.etag)\""
