@@ -223,6 +223,20 @@ class DashboardTests(unittest.TestCase):
         self.assertTrue(page.driver.execute_script('return window.__sameDocument === true'))
         self.assertEqual(console_errors(page.driver, allowed=self.allowed + [r'ERR_INTERNET_DISCONNECTED', r'/v1/events']), [])
 
+    def test_an_api_error_is_shown_with_its_title_and_detail(self):
+        page = Page(self, self.server)
+        self.addCleanup(page.close)
+        page.sign_in(self.admin)
+        page.css('main[data-ready=groups]')
+        page.ready('audit')
+        page.visible('input[name=since]').send_keys('yesterday')
+        page.clickable('form.filters button[type=submit]').click()
+        page.text_in('#errors', 'invalid_parameter')
+        shown = page.css('#errors .error').text
+        self.assertIn('since', shown)
+        self.assertIn(' — ', shown, 'the title, then the detail')
+        self.assertEqual(console_errors(page.driver, allowed=self.allowed + [r'/v1/audit\?.* 400']), [])
+
     # The network errors Chromium logs for answers a test provokes on purpose (none by default).
     allowed = []
 
