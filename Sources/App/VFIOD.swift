@@ -213,7 +213,10 @@ private extension VFIOD {
                           openAPIDocument: Array(PackageResources.openapi_yaml), authentication: authentication,
                           events: events, eventBufferBytes: configuration.events.bufferBytes,
                           site: Dashboard.site(),
-                          extraMetrics: { WorkerMetrics.render(workers.stats) + WorkerMetrics.renderReleases(stuck: assignments.stuckReleases.count) }) {
+                          extraMetrics: {
+                              WorkerMetrics.render(workers.stats) + WorkerMetrics.renderReleases(stuck: assignments.stuckReleases.count)
+                                  + WorkerMetrics.renderEventStreams(events.subscriberCount)
+                          }) {
             readinessProblems(database: database, workers: workers, assignments: assignments, late: late)
         }
     }
