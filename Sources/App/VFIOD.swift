@@ -248,8 +248,9 @@ private extension VFIOD {
         http.connectionsPerIP = configuration.connectionsPerIP
         http.connectionLimit = configuration.connectionLimit
         http.requestDeadline = .milliseconds(Int(configuration.requestDeadlineSeconds * 1000))
-        http.maxStreams = configuration.events.maxStreams
-        http.streamHeartbeatSeconds = configuration.events.heartbeatSeconds
+        http.corsAllowedOrigins = configuration.corsAllowedOrigins
+        http.maxStreams = configuration.maxStreams
+        http.streamHeartbeatSeconds = configuration.streamHeartbeatSeconds
         if configuration.accessLog {
             http.accessLog = { entry in FileHandle.standardError.write(Data((entry.jsonLine + "\n").utf8)) }
         }

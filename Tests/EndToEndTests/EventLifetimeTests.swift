@@ -66,7 +66,7 @@ import TestSupport
 
     @Test func pastEventsMaxStreamsAStreamIsRefusedAndForgotten() async throws {
         try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist,
-                                                    configure: { $0.events.maxStreams = 1 })) { service in
+                                                    configure: { $0.maxStreams = 1 })) { service in
             let first = try await service.openEvents()
             #expect(first.status == 200)
             let second = try await service.openEvents()
