@@ -178,6 +178,21 @@ class DashboardTests(unittest.TestCase):
         self.assertFalse(page.css('#nav a[href="#/audit"]').is_displayed())
         self.assertEqual(console_errors(page.driver, allowed=self.allowed), [])
 
+    def test_an_operator_leases_for_its_own_tenant_only_and_has_no_audit(self):
+        token = self.server.token('ui-operator', 'operator', tenant='team-op')
+        page = Page(self, self.server)
+        self.addCleanup(page.close)
+        page.sign_in(token)
+        page.clickable('article.group button.primary').click()
+        tenant = page.visible('dialog[open] input[name=tenant]')
+        self.assertEqual(tenant.get_attribute('value'), 'team-op')
+        self.assertTrue(tenant.get_attribute('readonly') is not None)
+        page.clickable('dialog[open] button[type=button]').click()
+        self.assertFalse(page.css('#nav a[href="#/audit"]').is_displayed())
+        page.ready('device/0000:01:00.0')
+        page.text_in('main', 'needs an auditor or admin token')
+        self.assertEqual(console_errors(page.driver, allowed=self.allowed), [])
+
     def test_a_bad_token_lands_on_sign_in_with_the_reason(self):
         page = Page(self, self.server)
         self.addCleanup(page.close)
