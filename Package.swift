@@ -18,6 +18,7 @@ let package = Package(
         // C: system libraries and ioctl numbers.
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // zlib: gzip for the dashboard's assets (compressed once at start) and the audit archive's segments.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CVFIO"),
         // TLS for the HTTP listener on GnuTLS, libmicrohttpd's TLS library: key pairs swapped per handshake
@@ -38,7 +39,7 @@ let package = Package(
         .target(name: "Assignments", dependencies: ["Inventory", "JSONString", "Store", "VFIOCore", "Workers", "ServiceLog"]),
 
         // HTTP: a libmicrohttpd server that knows nothing of VFIO, and the API on top of it.
-        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CTLS", "JSONString", "Workers"]),
+        .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CTLS", "CZlib", "JSONString", "Workers"]),
         .target(name: "API", dependencies: ["HTTPServer", "Inventory", "Assignments", "Store", "VFIOCore", "EventStream"]),
 
         // The event hub behind GET /v1/events: cursors, the ring, subscriptions and resume. Knows nothing of
@@ -54,7 +55,7 @@ let package = Package(
 
         // Wiring and the command.
         .target(name: "App", dependencies: ["API", "EventStream", "HTTPServer", "Inventory", "Assignments", "ServiceLog", "Store", "VFIOCore", "VFIOSimulator", "Workers"],
-                resources: [.embedInCode("Resources/openapi.yaml")]),
+                resources: [.embedInCode("Resources/openapi.yaml"), .embedInCode("Resources/ui")]),
         .executableTarget(name: "vfiod", dependencies: ["App"]),
 
         // A small blocking HTTP/1.1 client and fixture helpers for the tests and the benchmark.

@@ -21,8 +21,10 @@ public final class APIService: Sendable {
     /// Creates the API over `inventory`. `readinessProblems` lists what keeps the service from being ready
     /// (database, refresh failures); empty means ready.
     /// `events` is the event hub behind `GET /v1/events`; `events.bufferBytes` bounds each stream's queue.
+    /// `site`, when given, is served at `/ui/` (the dashboard).
     public init(inventory: InventoryService, assignments: AssignmentService, database: Database, hostRoot: String,
                 openAPIDocument: [UInt8], authentication: AuthenticationMode, events: EventHub, eventBufferBytes: Int,
+                site: StaticSite? = nil,
                 extraMetrics: @escaping @Sendable () -> String = { "" },
                 readinessProblems: @escaping @Sendable () -> [String] = { [] }) {
         let context = APIContext(inventory: inventory, assignments: assignments, database: database, hostRoot: hostRoot,
@@ -38,6 +40,9 @@ public final class APIService: Sendable {
         routes.addAuditRoutes()
         routes.addTokenRoutes()
         routes.addEventRoutes()
+        routes.addWhoAmIRoute()
+        routes.addAssignmentOperationsRoute()
+        if let site { routes.addSiteRoutes(site) }
         self.context = context
         self.metrics = context.metrics
         self.router = routes.router

@@ -253,6 +253,7 @@ private extension VFIOD {
                           hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
                           openAPIDocument: Array(PackageResources.openapi_yaml), authentication: authentication,
                           events: events, eventBufferBytes: configuration.events.bufferBytes,
+                          site: Dashboard.site(),
                           extraMetrics: {
                               WorkerMetrics.render(workers.stats) + WorkerMetrics.renderReleases(stuck: assignments.stuckReleases.count)
                                   + WorkerMetrics.renderEventStreams(events.subscriberCount)

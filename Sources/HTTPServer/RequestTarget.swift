@@ -32,12 +32,16 @@ public struct RequestTarget: Sendable {
     }
 
     /// The percent-decoded segments of a raw path (`/` gives none), or nil when the path is malformed.
+    /// One trailing slash gives a last, empty segment (`/ui/` is `["ui", ""]`, a folder's index).
     public static func pathSegments(_ rawPath: some Collection<UInt8>) -> [String]? {
         guard rawPath.first == UInt8(ascii: "/") else { return nil }
         let rest = rawPath.dropFirst()
         if rest.isEmpty { return [] }
+        var pieces = rest.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+        let folder = pieces.count > 1 && pieces[pieces.count - 1].isEmpty
+        if folder { pieces.removeLast() }
         var segments: [String] = []
-        for raw in rest.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
+        for raw in pieces {
             guard !raw.isEmpty, raw.allSatisfy({ $0 > 0x20 && $0 != 0x7F }),
                   let decoded = percentDecode(raw, plusIsSpace: false),
                   !decoded.contains(0),
@@ -46,6 +50,7 @@ public struct RequestTarget: Sendable {
             else { return nil }
             segments.append(text)
         }
+        if folder { segments.append("") }
         return segments
     }
 

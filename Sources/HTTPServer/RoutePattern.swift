@@ -9,12 +9,14 @@ struct RoutePattern: Sendable {
     let text: String
     let segments: [Segment]
 
-    /// Parses a pattern; it must start with `/`. Literal segments are compared with decoded path segments.
+    /// Parses a pattern; it must start with `/`. Literal segments are compared with decoded path segments;
+    /// a trailing slash (`/ui/`) is a last, empty literal, as `RequestTarget.pathSegments` reads it.
     init(_ text: String) {
         precondition(text.hasPrefix("/"), "route pattern must start with '/': \(text)")
         self.text = text
-        segments = text.dropFirst().split(separator: "/", omittingEmptySubsequences: false).compactMap { part in
-            if part.isEmpty { return nil }
+        let parts = text.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        segments = parts.enumerated().compactMap { position, part in
+            if part.isEmpty { return position == parts.count - 1 && parts.count > 1 ? .literal("") : nil }
             if part.hasPrefix("{") && part.hasSuffix("}") && part.count > 2 {
                 return .parameter(String(part.dropFirst().dropLast()))
             }

@@ -6,7 +6,9 @@ import Testing
     @Test func pathSegmentsAreDecoded() {
         #expect(RequestTarget.pathSegments(Array("/".utf8)) == [])
         #expect(RequestTarget.pathSegments(Array("/a/b%20c/%E2%9C%93".utf8)) == ["a", "b c", "✓"])
-        #expect(RequestTarget.pathSegments(Array("/a/".utf8)) == nil)
+        // One trailing slash is a folder's index (a last, empty segment); two are malformed.
+        #expect(RequestTarget.pathSegments(Array("/a/".utf8)) == ["a", ""])
+        #expect(RequestTarget.pathSegments(Array("/a//".utf8)) == nil)
         #expect(RequestTarget.pathSegments(Array("relative".utf8)) == nil)
         #expect(RequestTarget.pathSegments(Array("/a/./b".utf8)) == nil)
     }
@@ -54,6 +56,18 @@ import Testing
         #expect(missing.problem?.code == "route_not_found")
         let malformed = await router.handle(HTTPRequest(method: "GET", path: "/v1/../groups"))
         #expect(malformed.problem?.code == "malformed_path")
+    }
+
+    @Test func aTrailingSlashIsItsOwnRoute() async {
+        var router = Router()
+        router.add("GET", "/ui/") { _ in .text("index") }
+        router.add("GET", "/ui") { _ in .text("redirect") }
+        let index = await router.handle(HTTPRequest(method: "GET", path: "/ui/"))
+        #expect(String(decoding: index.body, as: UTF8.self) == "index")
+        let bare = await router.handle(HTTPRequest(method: "GET", path: "/ui"))
+        #expect(String(decoding: bare.body, as: UTF8.self) == "redirect")
+        let other = await router.handle(HTTPRequest(method: "GET", path: "/v1/"))
+        #expect(other.problem?.code == "route_not_found")
     }
 
     @Test func accessLogLineIsJSON() {
