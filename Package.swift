@@ -19,6 +19,8 @@ let package = Package(
         .systemLibrary(name: "CMicroHTTPD", pkgConfig: "libmicrohttpd", providers: [.apt(["libmicrohttpd-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "CVFIO"),
+        // libcurl for the command-line client's HTTP (http, https, streams).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // TLS for the HTTP listener on GnuTLS, libmicrohttpd's TLS library: key pairs swapped per handshake
         // (reload without a restart) and the client certificate's subject.
         .target(name: "CTLS", dependencies: ["CMicroHTTPD"], linkerSettings: [.linkedLibrary("gnutls")]),
@@ -47,8 +49,11 @@ let package = Package(
         // Dedicated threads for blocking work (sysfs writes, SQLite), off Swift's cooperative pool.
         .target(name: "Workers"),
 
+        // The command-line client (`vfiod status`, `vfiod lease` …): talks to a server over HTTP, knows nothing else of vfiod.
+        .target(name: "Client", dependencies: ["CCurl"]),
+
         // Wiring and the command.
-        .target(name: "App", dependencies: ["API", "HTTPServer", "Inventory", "Assignments", "ServiceLog", "Store", "VFIOCore", "VFIOSimulator", "Workers"],
+        .target(name: "App", dependencies: ["API", "Client", "HTTPServer", "Inventory", "Assignments", "ServiceLog", "Store", "VFIOCore", "VFIOSimulator", "Workers"],
                 resources: [.embedInCode("Resources/openapi.yaml")]),
         .executableTarget(name: "vfiod", dependencies: ["App"]),
 
