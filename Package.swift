@@ -80,6 +80,7 @@ let package = Package(
         .testTarget(name: "WorkersTests", dependencies: ["Workers"]),
         .testTarget(name: "AssignmentsTests", dependencies: ["Assignments", "Store", "VFIOCore", "VFIOSimulator", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "HTTPServer"]),
+        .testTarget(name: "ClientTests", dependencies: ["Client"]),
         // Runs the built vfio-opener binary (found next to the test bundle); `swift build` builds it. With
         // --simulated it holds devices of a SimulatedKernel, for the simulator's cooperative-unbind tests.
         .testTarget(name: "OpenerTests", dependencies: ["TestSupport", "VFIOCore", "VFIOSimulator"]),
