@@ -36,6 +36,7 @@ enum CompletionCommand {
                 -o) COMPREPLY=($(compgen -W "json table" -- "$cur")); return ;;
                 --export) COMPREPLY=($(compgen -W "jsonl csv" -- "$cur")); return ;;
                 --method) COMPREPLY=($(compgen -W "function hot" -- "$cur")); return ;;
+                --escalation) COMPREPLY=($(compgen -W "wait terminate kill" -- "$cur")); return ;;
                 --token-file|--cacert|--db|--config|--simulate) COMPREPLY=($(compgen -f -- "$cur")); return ;;
             esac
             case "${COMP_WORDS[1]}" in

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Follows an operation to its end, printing its progress live: from the event stream (each event about
 /// its assignment, and a look about once a second for openers, which raise no event), or, from a server
@@ -41,7 +42,9 @@ struct OperationWatch {
                                        since: first.header("X-Vfiod-Cursor"))
         var latest = (reply: first, operation: try JSONObject(parsing: first.body))
         var failure: ClientError?
+        var lastLook = Date()
         let refresh = { () -> EventStreamReader.Next in
+            lastLook = Date()
             do throws(ClientError) {
                 let (reply, operation) = try session.api.get(path)
                 latest = (reply, operation)
@@ -54,7 +57,10 @@ struct OperationWatch {
         }
         // Every event about the assignment, and every tick, is a look at the operation: the first tick after
         // subscribing catches what changed between the GET above and the subscription.
-        try reader.follow(handle: { _ in refresh() }, tick: refresh, reconnecting: { note in
+        try reader.follow(handle: { _ in refresh() }, tick: {
+            // libcurl calls this often while bytes flow: look at most once a second between events.
+            Date().timeIntervalSince(lastLook) >= 1 ? refresh() : .keepGoing
+        }, reconnecting: { note in
             if showProgress { view.note(note) }
         })
         if let failure { throw failure }
@@ -64,18 +70,19 @@ struct OperationWatch {
 
 /// Ctrl-C while watching: say that the operation goes on and how to watch it again, then exit 130.
 enum InterruptNotice {
-    nonisolated(unsafe) private static var source: DispatchSourceSignal?
+    private static let installed = Mutex(false)
 
     /// Installs the notice for `operation` (once per process).
     static func install(operation: String) {
-        guard source == nil else { return }
+        guard installed.withLock({ done in defer { done = true }; return !done }) else { return }
         signal(SIGINT, SIG_IGN)
-        let signalSource = DispatchSource.makeSignalSource(signal: SIGINT, queue: DispatchQueue(label: "vfiod.interrupt"))
-        signalSource.setEventHandler {
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: DispatchQueue(label: "vfiod.interrupt"))
+        source.setEventHandler {
             Terminal.error("\nvfiod: stopped watching; operation \(operation) goes on (vfiod operation \(operation) --follow)")
             exit(130)
         }
-        signalSource.resume()
-        source = signalSource
+        // The source stays installed until the process exits: it is never cancelled, so never released.
+        source.resume()
+        _ = Unmanaged.passRetained(source as AnyObject)
     }
 }
