@@ -40,7 +40,11 @@ let package = Package(
 
         // HTTP: a libmicrohttpd server that knows nothing of VFIO, and the API on top of it.
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CTLS", "JSONString", "Workers"]),
-        .target(name: "API", dependencies: ["HTTPServer", "Inventory", "Assignments", "Store", "VFIOCore"]),
+        .target(name: "API", dependencies: ["HTTPServer", "Inventory", "Assignments", "Store", "VFIOCore", "EventStream"]),
+
+        // The event hub behind GET /v1/events: cursors, the ring, subscriptions and resume. Knows nothing of
+        // HTTP, SQLite or VFIO.
+        .target(name: "EventStream", dependencies: ["JSONString"]),
 
         // The service's one log (standard error), for every layer, and its one JSON string escaper.
         .target(name: "ServiceLog"),
@@ -53,7 +57,7 @@ let package = Package(
         .target(name: "Client", dependencies: ["CCurl"]),
 
         // Wiring and the command.
-        .target(name: "App", dependencies: ["API", "Client", "HTTPServer", "Inventory", "Assignments", "ServiceLog", "Store", "VFIOCore", "VFIOSimulator", "Workers"],
+        .target(name: "App", dependencies: ["API", "Client", "EventStream", "HTTPServer", "Inventory", "Assignments", "ServiceLog", "Store", "VFIOCore", "VFIOSimulator", "Workers"],
                 resources: [.embedInCode("Resources/openapi.yaml")]),
         .executableTarget(name: "vfiod", dependencies: ["App"]),
 
@@ -78,6 +82,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "TestSupport"]),
         .testTarget(name: "WorkersTests", dependencies: ["Workers"]),
+        .testTarget(name: "EventStreamTests", dependencies: ["EventStream"]),
         .testTarget(name: "AssignmentsTests", dependencies: ["Assignments", "Store", "VFIOCore", "VFIOSimulator", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "HTTPServer"]),
         .testTarget(name: "ClientTests", dependencies: ["Client"]),
@@ -86,7 +91,7 @@ let package = Package(
         .testTarget(name: "OpenerTests", dependencies: ["TestSupport", "VFIOCore", "VFIOSimulator"]),
         // Runs the built vfiod and vfio-opener binaries; `swift build` builds them.
         .testTarget(name: "ScenarioTests", dependencies: ["Scenarios", "TestSupport"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Assignments", "Store", "VFIOCore", "VFIOSimulator", "TestSupport",
+        .testTarget(name: "EndToEndTests", dependencies: ["App", "API", "HTTPServer", "Inventory", "Assignments", "Store", "VFIOCore", "VFIOSimulator", "TestSupport", "EventStream",
                                                           .product(name: "Yams", package: "Yams")]),
     ]
 )

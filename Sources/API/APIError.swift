@@ -63,8 +63,8 @@ public struct APIError: Error, Sendable {
     }
 
     /// Every code the API layer emits, with its status, for the contract test.
-    /// The HTTP layer adds its own (`route_not_found`, `method_not_allowed`, `malformed_path`,
-    /// `malformed_query`, `payload_too_large`).
+    /// The HTTP layer adds its own (`StandardProblems.catalog`: `route_not_found`, `too_many_streams`,
+    /// `cors_origin_refused`, …).
     public static let catalog: [(code: String, status: Int)] = [
         ("invalid_address", 400), ("device_not_found", 404), ("invalid_group_id", 400),
         ("group_not_found", 404), ("unknown_parameter", 400), ("invalid_parameter", 400),
@@ -76,5 +76,6 @@ public struct APIError: Error, Sendable {
         ("internal_error", 500), ("storage_full", 507), ("storage_unavailable", 503),
         ("reset_not_possible", 409), ("not_quarantined", 404), ("callback_host_not_allowed", 400),
         ("token_not_found", 404), ("duplicate_member", 400),
+        ("invalid_cursor", 400), ("invalid_event_type", 400), ("invalid_ticket", 401),
     ]
 }

@@ -6,6 +6,7 @@ import Foundation
 import Synchronization
 import Assignments
 public import Store
+public import EventStream
 
 /// The vfiod API: routes, their handlers, metrics, and the pre-encoded inventory they serve.
 ///
@@ -19,12 +20,14 @@ public final class APIService: Sendable {
 
     /// Creates the API over `inventory`. `readinessProblems` lists what keeps the service from being ready
     /// (database, refresh failures); empty means ready.
+    /// `events` is the event hub behind `GET /v1/events`; `events.bufferBytes` bounds each stream's queue.
     public init(inventory: InventoryService, assignments: AssignmentService, database: Database, hostRoot: String,
-                openAPIDocument: [UInt8], authentication: AuthenticationMode,
+                openAPIDocument: [UInt8], authentication: AuthenticationMode, events: EventHub, eventBufferBytes: Int,
                 extraMetrics: @escaping @Sendable () -> String = { "" },
                 readinessProblems: @escaping @Sendable () -> [String] = { [] }) {
         let context = APIContext(inventory: inventory, assignments: assignments, database: database, hostRoot: hostRoot,
                                  openAPIDocument: openAPIDocument, authentication: authentication,
+                                 events: events, eventBufferBytes: eventBufferBytes,
                                  extraMetrics: extraMetrics, readinessProblems: readinessProblems)
         var routes = RouteTable(context: context)
         routes.addInventoryRoutes()
@@ -33,14 +36,16 @@ public final class APIService: Sendable {
         routes.addResetRoutes()
         routes.addAuditRoutes()
         routes.addTokenRoutes()
+        routes.addEventRoutes()
         self.context = context
         self.metrics = context.metrics
         self.router = routes.router
     }
 
-    /// Encodes a new snapshot; call on the refresh thread so requests only copy bytes.
-    public func snapshotDidChange(_ snapshot: InventorySnapshot) {
-        context.snapshotDidChange(snapshot)
+    /// Encodes a new snapshot and publishes what changed to the event stream; call on the refresh
+    /// thread, in generation order, so requests only copy bytes. `fullScan`: the snapshot is a full scan.
+    public func snapshotDidChange(_ snapshot: InventorySnapshot, fullScan: Bool = false) {
+        context.snapshotDidChange(snapshot, fullScan: fullScan)
     }
 
     /// Every route, as `METHOD /pattern`, for the contract test against `openapi/openapi.yaml`.
@@ -69,12 +74,19 @@ final class APIContext: Sendable {
     let openAPIDocument: [UInt8]
     let readinessProblems: @Sendable () -> [String]
     let extraMetrics: @Sendable () -> String
+    /// The event hub, and the most bytes a stream may queue for a reader.
+    let events: EventHub
+    let eventBufferBytes: Int
+    /// One-use tickets that open an event stream without an `Authorization` header.
+    let tickets = EventTickets()
     private let encoded = Mutex<EncodedInventory?>(nil)
 
     init(inventory: InventoryService, assignments: AssignmentService, database: Database, hostRoot: String,
-         openAPIDocument: [UInt8], authentication: AuthenticationMode,
+         openAPIDocument: [UInt8], authentication: AuthenticationMode, events: EventHub, eventBufferBytes: Int,
          extraMetrics: @escaping @Sendable () -> String,
          readinessProblems: @escaping @Sendable () -> [String]) {
+        self.events = events
+        self.eventBufferBytes = eventBufferBytes
         self.extraMetrics = extraMetrics
         self.inventory = inventory
         self.assignments = assignments
@@ -88,9 +100,14 @@ final class APIContext: Sendable {
     /// The hosts a `callbackUrl` may name.
     var callbackHosts: CallbackHosts { assignments.callbackHosts }
 
-    func snapshotDidChange(_ snapshot: InventorySnapshot) {
+    func snapshotDidChange(_ snapshot: InventorySnapshot, fullScan: Bool) {
         let previous = encoded.withLock { $0 }
         let next = EncodedInventory(snapshot: snapshot, hostRoot: hostRoot, previous: previous)
+        if (previous?.snapshot.generation ?? 0) < snapshot.generation {
+            let tenants = assignments.liveAssignmentTenants
+            let drafts = InventoryEvents.drafts(from: previous, to: next, fullScan: fullScan) { tenants[$0] }
+            next.cursor = drafts.isEmpty ? events.current : events.publish(drafts)
+        }
         encoded.withLock { current in
             if (current?.snapshot.generation ?? 0) < snapshot.generation { current = next }
         }

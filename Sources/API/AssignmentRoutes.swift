@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import Assignments
 import VFIOCore
+import Store
 
 extension RouteTable {
     mutating func addAssignmentRoutes() {
@@ -13,8 +14,11 @@ extension RouteTable {
         }
         route("GET", "/v1/assignments/{id}", .read) { [context] request, principal throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
-            let assignment = try await context.withAssignments { try await $0.assignment(request.pathParameters["id"] ?? "", caller: context.caller(request, principal)) }
-            return context.assignmentResponse(assignment, status: 200, request)
+            let (before, head) = (context.events.current, AuditHeadCapture())
+            let assignment = try await context.withAssignments {
+                try await $0.assignment(request.pathParameters["id"] ?? "", caller: context.caller(request, principal), head: head)
+            }
+            return context.withCursor(context.assignmentResponse(assignment, status: 200, request), auditSeq: head.value, before: before)
         }
         route("POST", "/v1/assignments/{id}/renew", .lease) { [context] request, principal throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
@@ -51,8 +55,9 @@ extension RouteTable {
             }
             let id = request.pathParameters["id"] ?? ""
             let caller = context.caller(request, principal)
-            let operation = try await context.withAssignments { try await $0.operation(id, caller: caller, waitSeconds: wait) }
-            return .json(AssignmentJSON.operation(operation))
+            let (before, head) = (context.events.current, AuditHeadCapture())
+            let operation = try await context.withAssignments { try await $0.operation(id, caller: caller, waitSeconds: wait, head: head) }
+            return context.withCursor(.json(AssignmentJSON.operation(operation)), auditSeq: head.value, before: before)
         }
     }
 }
@@ -96,9 +101,10 @@ extension APIContext {
             after = try PageToken(decoding: text, kind: "assignments", filterKey: key).lastKey
         }
         let caller = caller(request, principal)
-        let page = try await withAssignments { try await $0.assignments(filter, after: after, limit: size + 1, caller: caller) }
+        let (before, head) = (events.current, AuditHeadCapture())
+        let page = try await withAssignments { try await $0.assignments(filter, after: after, limit: size + 1, caller: caller, head: head) }
         let items = Array(page.prefix(size))
         let next = page.count > size ? items.last.map { PageToken(kind: "assignments", lastKey: $0.id, filterKey: key).encoded } : nil
-        return .json(AssignmentJSON.list(items, nextPageToken: next))
+        return withCursor(.json(AssignmentJSON.list(items, nextPageToken: next)), auditSeq: head.value, before: before)
     }
 }

@@ -1,5 +1,6 @@
 import Inventory
 import VFIOCore
+import EventStream
 import Synchronization
 
 /// A response body encoded once and served many times, with its strong ETag. A class, so the arrays of
@@ -29,6 +30,15 @@ final class EncodedInventory: Sendable {
     private let redacted = Mutex<[Int: EncodedBody]>([:])
     /// The indices of the devices under an assignment, found when an operator first asks.
     private let leased = Mutex<[Int]?>(nil)
+    /// The event stream's cursor right after this snapshot's events were published (`X-Vfiod-Cursor`):
+    /// set before the snapshot is served.
+    private let publishedCursor = Mutex<EventCursor?>(nil)
+
+    /// The cursor this snapshot is consistent with.
+    var cursor: EventCursor? {
+        get { publishedCursor.withLock { $0 } }
+        set { publishedCursor.withLock { $0 = newValue } }
+    }
 
     /// Encodes `snapshot`, reusing `previous`'s bytes for every device and group that did not change
     /// (a bind touches a few devices; the other thousands keep their bytes and ETags). When `snapshot`

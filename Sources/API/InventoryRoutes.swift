@@ -6,7 +6,8 @@ extension RouteTable {
     mutating func addInventoryRoutes() {
         route("GET", "/v1/host", .read) { [context] request, _ throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
-            return context.conditional(try context.current.host, request)
+            let encoded = try context.current
+            return context.withCursor(context.conditional(encoded.host, request), encoded)
         }
         route("GET", "/v1/devices", .read) { [context] request, principal throws(APIError) in
             try context.listDevices(request, view: TenantView(principal, assignments: context.assignments))
@@ -20,9 +21,9 @@ extension RouteTable {
                 throw .deviceNotFound(address.description)
             }
             if let view = TenantView(principal, assignments: context.assignments), view.hides(encoded.snapshot.devices[index].assignmentID) {
-                return context.conditional(encoded.redactedDevice(index), request)
+                return context.withCursor(context.conditional(encoded.redactedDevice(index), request), encoded)
             }
-            return context.conditional(encoded.devices[index], request)
+            return context.withCursor(context.conditional(encoded.devices[index], request), encoded)
         }
         route("GET", "/v1/groups", .read) { [context] request, _ throws(APIError) in
             try context.listGroups(request)
@@ -34,7 +35,7 @@ extension RouteTable {
                   let id = Int(text) else { throw .invalidGroupID(text) }
             let encoded = try context.current
             guard let index = encoded.snapshot.groupIndex(of: id) else { throw .groupNotFound(id) }
-            return context.conditional(encoded.groups[index], request)
+            return context.withCursor(context.conditional(encoded.groups[index], request), encoded)
         }
     }
 
@@ -73,7 +74,7 @@ extension APIContext {
             let next = more ? last.map { PageToken(kind: "devices", lastKey: $0.description, filterKey: filter.key).encoded } : nil
             return ListBody.make(items: items, nextPageToken: next)
         }
-        return conditional(body, request)
+        return withCursor(conditional(body, request), encoded)
     }
 
     func listGroups(_ request: HTTPRequest) throws(APIError) -> HTTPResponse {
@@ -103,6 +104,6 @@ extension APIContext {
             let next = more ? last.map { PageToken(kind: "groups", lastKey: "\($0)", filterKey: filter.key).encoded } : nil
             return ListBody.make(items: items, nextPageToken: next)
         }
-        return conditional(body, request)
+        return withCursor(conditional(body, request), encoded)
     }
 }

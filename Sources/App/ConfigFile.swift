@@ -17,6 +17,7 @@ struct ConfigFile: Decodable {
     var tls: TLS?
     var insecureListen: Bool?
     var callbacks: Callbacks?
+    var events: EventSettings.File?
 
     /// `"tls": {"cert": PATH, "key": PATH, "clientCA": PATH, "clientIdentities": [...]}`.
     struct TLS: Decodable {
@@ -100,6 +101,7 @@ struct ConfigFile: Decodable {
                 configuration.requestDeadlineSeconds = value
             }
         }
+        try events?.apply(to: &configuration.events)
         if let hosts = callbacks?.allowedHosts {
             do { configuration.callbackHosts = try CallbackHosts(hosts) } catch {
                 throw ConfigurationError("config file: \(error)")

@@ -53,6 +53,8 @@ public struct Configuration: Sendable {
     /// While the database cannot be read, a token verified this recently keeps working (0: none does);
     /// other tokens get `503` `storage_unavailable`.
     public var tokenOutageGraceSeconds = 30.0
+    /// The event stream's limits.
+    public var events = EventSettings()
 
     /// Whether the listen address is loopback (127.0.0.0/8 or ::1).
     public var listensOnLoopback: Bool {

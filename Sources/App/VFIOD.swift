@@ -1,6 +1,7 @@
 import ServiceLog
 public import Inventory
 import API
+import EventStream
 import HTTPServer
 import Assignments
 import Store
@@ -32,6 +33,7 @@ public final class VFIOD: Sendable {
     private let workers: WorkerPool
     private let storeExecutor: DedicatedExecutor
     private let tokenVerifier: StoreTokenVerifier?
+    private let events: EventFeeds
     private let uevents = Mutex<UeventMonitor?>(nil)
     private let expiry = Mutex<Task<Void, Never>?>(nil)
 
@@ -42,6 +44,8 @@ public final class VFIOD: Sendable {
         let (database, checkpointer) = try Self.openStore(configuration)
         self.database = database
         self.checkpointer = checkpointer
+        let events = try EventFeeds.make(configuration.events, database: database)
+        self.events = events
         let kernel = try Self.openKernel(configuration)
         self.kernel = kernel
         workers = WorkerPool(name: "vfiod-kernel", threads: configuration.workerThreads,
@@ -51,13 +55,13 @@ public final class VFIOD: Sendable {
         inventory = Self.makeInventory(configuration, kernel: kernel, database: database, late: late)
         let assignments = AssignmentService(database: database, kernel: kernel, inventory: inventory, workers: workers,
                                   storeExecutor: storeExecutor, maxTTLSeconds: configuration.maxTTLSeconds,
-                                  callbackHosts: configuration.callbackHosts)
+                                  callbackHosts: configuration.callbackHosts, onSteps: events.stepObserver)
         self.assignments = assignments
         late.assignments.withLock { $0 = assignments }
         tokenVerifier = configuration.authDisabled
             ? nil : StoreTokenVerifier(database: database, outageGraceSeconds: configuration.tokenOutageGraceSeconds)
         let api = Self.makeAPI(configuration, inventory: inventory, assignments: assignments, database: database, kernel: kernel,
-                               workers: workers, tokens: tokenVerifier, late: late)
+                               workers: workers, tokens: tokenVerifier, events: events.hub, late: late)
         late.api.withLock { $0 = api }
         self.api = api
         server = Self.makeServer(configuration, api: api)
@@ -67,6 +71,7 @@ public final class VFIOD: Sendable {
     /// Throws `StartError` with one printable line.
     public func start() throws(StartError) {
         let assignments = assignments
+        do { try events.tail.start() } catch { throw StartError(description: "cannot start the event stream: \(error)") }
         let report = try StartError.wrap("cannot recover interrupted operations") { try assignments.recover() }
         if report != RecoveryReport() {
             Log.info("recovery: completed \(report.completed), rolled back \(report.rolledBack), resumed \(report.resumed), lost \(report.lost)")
@@ -112,6 +117,7 @@ public final class VFIOD: Sendable {
         if !stuck.isEmpty { Log.warning("abandoned kernel operations stuck at shutdown: \(stuck.joined(separator: ", "))") }
         _ = await storeExecutor.shutdown(timeout: timeout)
         await tokenVerifier?.shutdown(timeout: timeout)
+        events.tail.stop()
         checkpointer.stop()
         inventory.stop()
         (kernel as? SimulatedKernel)?.close()
@@ -184,7 +190,7 @@ private extension VFIOD {
         let drift = DriftObserver(database: database)
         return InventoryService(kernel: kernel, builder: builder, intervalSeconds: configuration.refreshIntervalSeconds,
                                 assignmentMarks: { late.assignments.withLock { $0 }?.assignmentMarks ?? [:] }) { snapshot, fullScan in
-            late.api.withLock { $0 }?.snapshotDidChange(snapshot)
+            late.api.withLock { $0 }?.snapshotDidChange(snapshot, fullScan: fullScan)
             drift.observe(snapshot)
             // Identities change only when hardware does: record them from full scans, not from the
             // patches every bind and release publishes.
@@ -198,13 +204,14 @@ private extension VFIOD {
     /// The API: tokens (or none with `--no-auth`), worker metrics, and readiness.
     static func makeAPI(_ configuration: Configuration, inventory: InventoryService, assignments: AssignmentService,
                         database: Database, kernel: any HostKernel, workers: WorkerPool, tokens: StoreTokenVerifier?,
-                        late: LateBindings) -> APIService {
+                        events: EventHub, late: LateBindings) -> APIService {
         let authentication: AuthenticationMode = tokens.map {
             .tokens(CertificateIdentityVerifier(tokens: $0, identities: configuration.tls.principals))
         } ?? .disabled
         return APIService(inventory: inventory, assignments: assignments, database: database,
                           hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
                           openAPIDocument: Array(PackageResources.openapi_yaml), authentication: authentication,
+                          events: events, eventBufferBytes: configuration.events.bufferBytes,
                           extraMetrics: { WorkerMetrics.render(workers.stats) + WorkerMetrics.renderReleases(stuck: assignments.stuckReleases.count) }) {
             readinessProblems(database: database, workers: workers, assignments: assignments, late: late)
         }
@@ -237,6 +244,8 @@ private extension VFIOD {
         http.connectionsPerIP = configuration.connectionsPerIP
         http.connectionLimit = configuration.connectionLimit
         http.requestDeadline = .milliseconds(Int(configuration.requestDeadlineSeconds * 1000))
+        http.maxStreams = configuration.events.maxStreams
+        http.streamHeartbeatSeconds = configuration.events.heartbeatSeconds
         if configuration.accessLog {
             http.accessLog = { entry in FileHandle.standardError.write(Data((entry.jsonLine + "\n").utf8)) }
         }

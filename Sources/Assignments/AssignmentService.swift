@@ -32,12 +32,17 @@ public final class AssignmentService: Sendable {
     let maxTTLSeconds: Int
     /// The hosts a `callbackUrl` may name: checked when an assignment is made and again before calling.
     public let callbackHosts: CallbackHosts
+    /// Told of each journaled step once its outcome committed (the event stream's `operation.step`).
+    let stepObserver: @Sendable ([FinishedStep]) -> Void
 
-    /// Creates the service. Call `recover()` before serving.
+    /// Creates the service. Call `recover()` before serving. `onSteps` is called on the worker thread
+    /// after each transaction that finished steps; it must not block.
     public init(database: Database, kernel: any HostKernel, inventory: InventoryService, workers: WorkerPool,
                 storeExecutor: DedicatedExecutor, maxTTLSeconds: Int = 30 * 24 * 3600, callbackHosts: CallbackHosts = .loopback,
-                now: @escaping @Sendable () -> Date = { Date() }) {
+                now: @escaping @Sendable () -> Date = { Date() },
+                onSteps: @escaping @Sendable ([FinishedStep]) -> Void = { _ in }) {
         self.callbackHosts = callbackHosts
+        self.stepObserver = onSteps
         self.database = database
         self.kernel = kernel
         self.inventory = inventory
@@ -68,30 +73,41 @@ public final class AssignmentService: Sendable {
     // MARK: Reads
 
     /// One assignment, if the caller may see it.
-    public func assignment(_ id: String, caller: Caller) async throws -> Assignment {
+    /// `head`, when given, gets the audit seq the read saw.
+    public func assignment(_ id: String, caller: Caller, head: AuditHeadCapture? = nil) async throws -> Assignment {
         guard Identifier.isWellFormed(id, prefix: "asg") else { throw AssignmentError.notFound(id) }
         let found = try await store { database in
-            try database.read { try AssignmentRecords.get(id, in: $0) }
+            try database.read { connection in
+                try head?.capture(in: connection)
+                return try AssignmentRecords.get(id, in: connection)
+            }
         }
         guard let found, caller.sees(found) else { throw AssignmentError.notFound(id) }
         return found
     }
 
     /// A page of assignments after `afterID`, in id (creation) order, limited to the caller's tenant.
-    public func assignments(_ filter: AssignmentFilter, after afterID: String?, limit: Int, caller: Caller) async throws -> [Assignment] {
+    /// `head`, when given, gets the audit seq the read saw.
+    public func assignments(_ filter: AssignmentFilter, after afterID: String?, limit: Int, caller: Caller,
+                            head: AuditHeadCapture? = nil) async throws -> [Assignment] {
         try await store { database in
-            try database.read { try AssignmentRecords.list(filter, tenant: caller.tenant, after: afterID, limit: limit, in: $0) }
+            try database.read { connection in
+                try head?.capture(in: connection)
+                return try AssignmentRecords.list(filter, tenant: caller.tenant, after: afterID, limit: limit, in: connection)
+            }
         }
     }
 
     /// One operation, if the caller may see its assignment.
-    public func operation(_ id: String, caller: Caller) async throws -> GroupOperation {
+    /// `head`, when given, gets the audit seq the read saw.
+    public func operation(_ id: String, caller: Caller, head: AuditHeadCapture? = nil) async throws -> GroupOperation {
         guard Identifier.isWellFormed(id, prefix: "op") else { throw AssignmentError.notFound(id) }
         // An operation whose end committed shows as finished only once what it did is published (a worker
         // does that at once, without waiting on anything but the inventory).
         if waiters.isPublishing(id) { await waiters.wait(for: id, seconds: Self.publishWaitSeconds) }
         let found = try await store { database in
             try database.read { connection -> (GroupOperation, Assignment)? in
+                try head?.capture(in: connection)
                 guard let operation = try OperationRecords.get(id, in: connection),
                       let assignment = try AssignmentRecords.get(operation.assignmentID, in: connection) else { return nil }
                 return (operation, assignment)
@@ -106,16 +122,16 @@ public final class AssignmentService: Sendable {
     /// The operation once it finished, or as it stands after `seconds` (long-poll).
     /// A first glance reads only the state and the tenant: the whole operation is read once, at the end
     /// (at once for one that finished lately, without the glance).
-    public func operation(_ id: String, caller: Caller, waitSeconds: Double) async throws -> GroupOperation {
+    public func operation(_ id: String, caller: Caller, waitSeconds: Double, head: AuditHeadCapture? = nil) async throws -> GroupOperation {
         guard waitSeconds > 0, Identifier.isWellFormed(id, prefix: "op"), !waiters.hasFinished(id) else {
-            return try await operation(id, caller: caller)
+            return try await operation(id, caller: caller, head: head)
         }
         let glance = try await store { database in
             try database.read { try OperationRecords.glance(id, in: $0) }
         }
         guard let glance, caller.sees(tenant: glance.tenant) else { throw AssignmentError.notFound(id) }
         if !glance.isFinished { await waiters.wait(for: id, seconds: waitSeconds) }
-        return try await operation(id, caller: caller)
+        return try await operation(id, caller: caller, head: head)
     }
 
     /// The operations of an assignment, oldest first.

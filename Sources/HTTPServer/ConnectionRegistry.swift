@@ -20,6 +20,8 @@ final class ConnectionRegistry: Sendable {
         var entries: [ObjectIdentifier: ConnectionEntry] = [:]
         /// Reserve connections, oldest first.
         var reserve: [ConnectionEntry] = []
+        /// Connections whose response became a stream: out of the ordinary and reserve pools.
+        var streams: Set<ObjectIdentifier> = []
     }
 
     let configuration: HTTPServerConfiguration
@@ -63,19 +65,45 @@ final class ConnectionRegistry: Sendable {
         return entry
     }
 
+    /// Streams open now (their connections until libmicrohttpd has closed them).
+    var streamCount: Int { counts.withLock { $0.streams.count } }
+
+    /// The connection's response is a stream: moves it out of its pool (ordinary or reserve) into the
+    /// streams', unless `maxStreams` are open already (false). libmicrohttpd's own limits have room
+    /// for `maxStreams` beyond the ordinary and reserve pools, so streams never starve other requests.
+    func becomeStream(_ entry: ConnectionEntry) -> Bool {
+        counts.withLock { counts in
+            let id = ObjectIdentifier(entry)
+            guard counts.entries[id] != nil, !counts.streams.contains(id),
+                  counts.streams.count < configuration.maxStreams else { return false }
+            counts.streams.insert(id)
+            if entry.isReserve {
+                counts.reserve.removeAll { $0 === entry }
+            } else {
+                removeOrdinary(entry, from: &counts)
+            }
+            return true
+        }
+    }
+
     /// libmicrohttpd is closing the connection: forget it before its socket goes.
     func closed(_ entry: ConnectionEntry) {
         entry.markClosed()
         counts.withLock { counts in
             counts.entries.removeValue(forKey: ObjectIdentifier(entry))
+            if counts.streams.remove(ObjectIdentifier(entry)) != nil { return }
             guard !entry.isReserve else {
                 counts.reserve.removeAll { $0 === entry }
                 return
             }
-            counts.ordinary -= 1
-            let left = counts.ordinaryByAddress[entry.address, default: 1] - 1
-            counts.ordinaryByAddress[entry.address] = left > 0 ? left : nil
+            removeOrdinary(entry, from: &counts)
         }
+    }
+
+    private func removeOrdinary(_ entry: ConnectionEntry, from counts: inout Counts) {
+        counts.ordinary -= 1
+        let left = counts.ordinaryByAddress[entry.address, default: 1] - 1
+        counts.ordinaryByAddress[entry.address] = left > 0 ? left : nil
     }
 
     /// One pass over the connections: starts the clock of requests whose first bytes arrived, answers
@@ -135,16 +163,19 @@ final class ConnectionRegistry: Sendable {
     }
 }
 
-/// Runs `ConnectionRegistry.sweep` five times a second until cancelled. The sweep's system calls
-/// (getsockopt, non-blocking send, shutdown) never block, so it may run on the cooperative pool.
+/// Runs `ConnectionRegistry.sweep` and `StreamRegistry.sweep` (heartbeats, dead stream clients) five
+/// times a second until cancelled: one timer for every connection and stream. The sweeps' system calls
+/// (getsockopt, non-blocking send, shutdown, libmicrohttpd's resume) never block, so it may run on the
+/// cooperative pool.
 enum DeadlineSweeper {
-    static func start(_ registry: ConnectionRegistry) -> Task<Void, Never> {
+    static func start(_ registry: ConnectionRegistry, streams: StreamRegistry) -> Task<Void, Never> {
         Task {
             var previous = monotonicMicroseconds()
             while !Task.isCancelled {
                 do { try await Task.sleep(for: .milliseconds(200)) } catch { return }
                 let now = monotonicMicroseconds()
                 registry.sweep(now: now, previousSweep: previous)
+                streams.sweep(now: now)
                 previous = now
             }
         }

@@ -1,11 +1,14 @@
 /// What a handler answers: status, headers and body. The server adds `Content-Length`, `Date`,
 /// `Server`, `X-Request-Id`, and a `Content-Type` when the handler set none.
 public struct HTTPResponse: Sendable {
-    /// How the body is produced. Only fixed bytes today; a streaming case (for Server-Sent Events) is
-    /// meant to join later, which is why this is an enum.
+    /// How the body is produced.
     public enum Body: Sendable {
         /// The whole body, sent without copying (the bytes are kept alive until libmicrohttpd is done).
         case bytes([UInt8])
+        /// Bytes sent over time (chunked, no `Content-Length`) until the stream finishes, the client
+        /// goes, or the server shuts down. At most `maxStreams` are open; past that the client gets 503
+        /// `too_many_streams` instead (and the stream's `onEnd(.refused)` runs).
+        case stream(ResponseStream)
     }
 
     /// The status code.
@@ -17,11 +20,12 @@ public struct HTTPResponse: Sendable {
     /// Set by `problem(_:)` so the server can fill in the request path and ID before sending.
     public var problem: Problem?
 
-    /// The body bytes (for `.bytes`); setting replaces the payload with `.bytes`.
+    /// The body bytes (for `.bytes`; empty for `.stream`); setting replaces the payload with `.bytes`.
     public var body: [UInt8] {
         get {
             switch payload {
             case .bytes(let bytes): return bytes
+            case .stream: return []
             }
         }
         set { payload = .bytes(newValue) }
@@ -62,6 +66,20 @@ public struct HTTPResponse: Sendable {
             body: problem.jsonBytes)
         response.problem = problem
         return response
+    }
+
+    /// A streamed response: `stream`'s bytes as they are sent (`Content-Type` should be set, e.g.
+    /// `text/event-stream`). The connection closes when the stream ends.
+    public static func stream(_ stream: ResponseStream, status: Int = 200, headers: [(String, String)] = []) -> HTTPResponse {
+        var response = HTTPResponse(status: status, headers: headers)
+        response.payload = .stream(stream)
+        return response
+    }
+
+    /// The stream, when the payload is `.stream`.
+    public var stream: ResponseStream? {
+        if case .stream(let stream) = payload { return stream }
+        return nil
     }
 
     /// `304 Not Modified` carrying the current `ETag` (no body).

@@ -58,8 +58,11 @@ public final class HTTPServer: Sendable {
         }
     }
 
-    /// Requests between their first byte of headers and their completion.
+    /// Requests between their first byte of headers and their completion (open streams included).
     public var inFlight: Int { core.tracking.inFlight }
+
+    /// Streamed responses open now.
+    public var openStreams: Int { core.streams.count }
 
     /// Opens the socket and starts libmicrohttpd's threads. Throws `HTTPServerError`
     /// (e.g. `cannot listen on 127.0.0.1:8460: address already in use`). Call once.
@@ -71,6 +74,7 @@ public final class HTTPServer: Sendable {
         let retained = Unmanaged.passRetained(core)
         let cls = retained.toOpaque()
         let reserve = max(0, configuration.reserveConnections)
+        let streamRoom = max(0, configuration.maxStreams)
         var flags = MHD_USE_INTERNAL_POLLING_THREAD.rawValue | MHD_USE_EPOLL.rawValue
             | MHD_ALLOW_SUSPEND_RESUME.rawValue
         if configuration.errorLog != nil { flags |= MHD_USE_ERROR_LOG.rawValue }
@@ -79,9 +83,10 @@ public final class HTTPServer: Sendable {
             flags: UInt32(flags), listen_fd: fd,
             thread_pool_size: UInt32(max(1, configuration.threadPoolSize)),
             // libmicrohttpd's own limits (a silent close) sit above ours by the reserve: see ConnectionRegistry.
-            connection_limit: UInt32(max(1, configuration.connectionLimit) + reserve),
+            // Streams leave the ordinary pool, so libmicrohttpd has room for `maxStreams` of them as well.
+            connection_limit: UInt32(max(1, configuration.connectionLimit) + reserve + streamRoom),
             per_ip_connection_limit: configuration.connectionsPerIP > 0
-                ? UInt32(configuration.connectionsPerIP + reserve) : 0,
+                ? UInt32(configuration.connectionsPerIP + reserve + streamRoom) : 0,
             connection_timeout_seconds: UInt32(max(0, configuration.connectionTimeoutSeconds)),
             access_handler: accessHandler, access_handler_cls: cls,
             request_completed: requestCompleted, request_completed_cls: cls,
@@ -111,7 +116,7 @@ public final class HTTPServer: Sendable {
             retained.release()
             throw HTTPServerError("cannot start: this server was already started")
         }
-        sweeper.withLock { $0 = DeadlineSweeper.start(core.connections) }
+        sweeper.withLock { $0 = DeadlineSweeper.start(core.connections, streams: core.streams) }
     }
 
     /// Stops gracefully: stops accepting (new connections are refused), fires `shutdownSignal`, waits up
@@ -134,6 +139,9 @@ public final class HTTPServer: Sendable {
         // loser aborts the process ("Failed to remove listen FD from epoll set", 0.9.75; seen in CI).
         ListenSocket.replaceWithStandIn(daemon.listenFD)
         shutdownSignal.fire()
+        // Every stream gets its farewell and finishes; they count as requests in flight until sent, so
+        // the wait below is also theirs (a client that does not read is cut off at MHD_stop_daemon).
+        core.streams.endAll()
 
         if await !core.tracking.wait(until: .noRequestsInFlight, timeout: timeout) {
             core.refusing.store(true, ordering: .sequentiallyConsistent)

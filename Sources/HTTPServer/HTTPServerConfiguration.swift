@@ -28,6 +28,16 @@ public struct HTTPServerConfiguration: Sendable {
     /// 408 `request_timeout` (413 if its body was already over the cap) and its connection closed.
     /// `.zero`: no deadline (only the idle timeout applies).
     public var requestDeadline: Duration = .seconds(10)
+    /// Streamed responses (`HTTPResponse.Body.stream`) open at once; one more gets 503
+    /// `too_many_streams` with `Retry-After`. A connection whose response became a stream leaves the
+    /// ordinary pool (libmicrohttpd's limits have room for `maxStreams` more) and has no idle timeout.
+    public var maxStreams: Int = 256
+    /// A stream sent nothing for this many seconds gets its heartbeat bytes (0: no heartbeats).
+    public var streamHeartbeatSeconds: Int = 15
+    /// Origins (`https://ui.example:8443`, compared exactly) whose browsers may call the API: their
+    /// requests get `Access-Control-Allow-Origin` and their preflights 204; a preflight from any other
+    /// origin gets 403 `cors_origin_refused`. Empty: no CORS headers at all.
+    public var corsAllowedOrigins: [String] = []
     /// Called once per finished request, on a libmicrohttpd thread: keep it quick and non-blocking.
     public var accessLog: (@Sendable (AccessLogEntry) -> Void)?
     /// libmicrohttpd's own error messages (a refused connection, a broken socket…); nil: dropped.

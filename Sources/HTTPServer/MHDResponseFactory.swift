@@ -13,7 +13,9 @@ enum MHDResponseFactory {
     static func make(_ response: HTTPResponse, requestID: String, closing: Bool) -> OpaquePointer? {
         let body = response.body
         let created: OpaquePointer?
-        if body.isEmpty {
+        if let stream = response.stream {
+            created = makeStream(stream)
+        } else if body.isEmpty {
             created = MHD_create_response_from_buffer(0, nil, .RESPMEM_PERSISTENT)
         } else {
             let box = Unmanaged.passRetained(BodyBox(body))
@@ -34,12 +36,24 @@ enum MHDResponseFactory {
             _ = MHD_add_response_header(created, name, value)
         }
         if !hasContentType {
-            _ = MHD_add_response_header(created, "Content-Type",
-                                        body.isEmpty ? "text/plain; charset=utf-8" : "application/octet-stream")
+            _ = MHD_add_response_header(created, "Content-Type", body.isEmpty && response.stream == nil
+                                        ? "text/plain; charset=utf-8" : "application/octet-stream")
         }
         _ = MHD_add_response_header(created, "X-Request-Id", requestID)
         _ = MHD_add_response_header(created, "Server", "vfiod")
         if closing { _ = MHD_add_response_header(created, "Connection", "close") }
+        return created
+    }
+
+    /// A response of unknown size (chunked on HTTP/1.1, close-delimited on 1.0) whose content reader is
+    /// `streamRead`; the stream is retained until libmicrohttpd calls `releaseStream`.
+    private static func makeStream(_ stream: ResponseStream) -> OpaquePointer? {
+        let retained = Unmanaged.passRetained(stream)
+        // UInt64.max is MHD_SIZE_UNKNOWN. libmicrohttpd passes `retained` to streamRead on every call and
+        // to releaseStream once, when the response is destroyed; it never dereferences it itself.
+        let created = MHD_create_response_from_callback(UInt64.max, 4096, streamRead, retained.toOpaque(),
+                                                        releaseStream)
+        if created == nil { retained.release() }
         return created
     }
 

@@ -49,6 +49,8 @@ final class RequestState: @unchecked Sendable {
     var receivedBytes = 0
     /// True while the connection is counted in the server's suspended set.
     var isRegisteredSuspended = false
+    /// The streamed response queued on the connection, from `queue` to the completion callback.
+    var stream: ResponseStream?
     /// What was queued, for the access log.
     var sentStatus = 0
     var sentBytes = 0

@@ -9,6 +9,8 @@ final class ServerCore: Sendable {
     let tracking = RequestTracking()
     /// Open connections: admission to the ordinary or reserve pool, and the request deadline.
     let connections: ConnectionRegistry
+    /// Open streamed responses: heartbeats, dead clients, the end at shutdown.
+    let streams: StreamRegistry
     /// Set when shutdown begins: responses then carry `Connection: close`.
     let draining = Atomic<Bool>(false)
     /// Set when shutdown gave up waiting: new requests get 503 instead of a handler.
@@ -24,6 +26,7 @@ final class ServerCore: Sendable {
         self.configuration = configuration
         self.handler = handler
         self.connections = ConnectionRegistry(configuration: configuration)
+        self.streams = StreamRegistry(heartbeatSeconds: configuration.streamHeartbeatSeconds)
     }
 
     /// One call of the access handler. Returns false to make libmicrohttpd drop the connection.
@@ -109,7 +112,10 @@ final class ServerCore: Sendable {
 
     /// Hands `response` to the connection and resumes it, unless a forced shutdown got there first.
     func deliver(_ response: HTTPResponse, to state: RequestState) {
-        guard state.claimResume(with: response) else { return }
+        guard state.claimResume(with: response) else {
+            response.stream?.end(.refused)
+            return
+        }
         // The connection is suspended until this call, so it still exists.
         MHD_resume_connection(state.connection)
     }
@@ -117,20 +123,42 @@ final class ServerCore: Sendable {
     /// Builds the libmicrohttpd response and queues it; `closing` adds `Connection: close`, as do a
     /// draining server and a reserve connection. False when the deadline sweeper answered first.
     func queue(_ response: HTTPResponse, for state: RequestState, closing: Bool = false) -> Bool {
-        guard state.entry?.finishReceiving() ?? true else { return false }
-        let response = response.fillingProblem(path: state.path, requestID: state.requestID)
+        guard state.entry?.finishReceiving() ?? true else {
+            response.stream?.end(.refused)
+            return false
+        }
+        var response = response
+        if let stream = response.stream, let refusal = openStream(stream, for: state) {
+            response = refusal
+        }
+        response = response.fillingProblem(path: state.path, requestID: state.requestID)
         state.phase = .responded
         state.sentStatus = response.status
         state.sentBytes = state.method == "HEAD" ? 0 : response.body.count
+        // A stream's connection closes when the stream ends.
         let closing = closing || draining.load(ordering: .relaxed) || state.entry?.isReserve == true
+            || response.stream != nil
         guard let mhdResponse = MHDResponseFactory.make(response, requestID: state.requestID, closing: closing)
-        else { return false }
+        else {
+            if let stream = state.stream {
+                state.stream = nil
+                streams.remove(stream)
+                stream.end(.refused)
+            }
+            return false
+        }
         defer { MHD_destroy_response(mhdResponse) }
         return MHD_queue_response(state.connection, UInt32(response.status), mhdResponse) == .YES
     }
 
-    /// The completion callback: log, stop counting, drop the state.
+    /// The completion callback: end the stream if any, log, stop counting, drop the state.
     func completed(_ state: RequestState, ok: Bool) {
+        if let stream = state.stream {
+            state.stream = nil
+            streams.remove(stream)
+            state.sentBytes = stream.bytesTaken
+            stream.connectionEnded(ok: ok, draining: draining.load(ordering: .relaxed))
+        }
         state.entry?.requestEnded(now: monotonicMicroseconds())
         if state.isRegisteredSuspended {
             state.isRegisteredSuspended = false

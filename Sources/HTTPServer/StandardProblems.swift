@@ -39,6 +39,17 @@ extension Problem {
         status: 503, code: "too_many_connections", title: "Too many connections",
         detail: "This address (or the server) has as many connections open as it may; retry after Retry-After seconds.")
 
+    /// 503 `too_many_streams`: as many streamed responses are open as the server allows.
+    public static let tooManyStreams = Problem(
+        status: 503, code: "too_many_streams", title: "Too many streams",
+        detail: "The server has as many streams open as it may; retry after Retry-After seconds.")
+
+    /// 403 `cors_origin_refused`: a CORS preflight from an origin the server does not allow.
+    public static func corsOriginRefused(origin: String) -> Problem {
+        Problem(status: 403, code: "cors_origin_refused", title: "CORS origin refused",
+                detail: "Cross-origin requests from \(origin) are not allowed here.")
+    }
+
     /// 414 `uri_too_long`: the request target is longer than the server reads.
     public static func uriTooLong(limit: Int) -> Problem {
         overLimit(414, "uri_too_long", "URI too long", what: "The request target exceeds", limit: limit)
@@ -85,6 +96,6 @@ public enum StandardProblems {
         ("malformed_query", 400), ("payload_too_large", 413), ("shutting_down", 503),
         ("request_timeout", 408), ("too_many_connections", 503), ("uri_too_long", 414),
         ("header_fields_too_large", 431), ("invalid_host", 400), ("malformed_framing", 400),
-        ("unsupported_transfer_encoding", 501),
+        ("unsupported_transfer_encoding", 501), ("too_many_streams", 503), ("cors_origin_refused", 403),
     ]
 }

@@ -124,6 +124,13 @@ public final class Database: Sendable {
         return try result.get()
     }
 
+    /// Sets the function called after each successful `COMMIT` of a write transaction, on the committer
+    /// thread, before the writers are woken. It must not block (signal another thread and return): every
+    /// write waits for it. Replaces the previous observer.
+    public func observeCommits(_ observer: @escaping @Sendable () -> Void) {
+        writer.observeCommits(observer)
+    }
+
     /// The storage fault (``DatabaseError/isStorageFault``) that made the last write fail — a full disk, an
     /// I/O error, a read-only file — or `nil` when the last write committed.
     public var writeFault: DatabaseError? { health.current }

@@ -30,6 +30,8 @@ final class GroupCommit: @unchecked Sendable {
     /// nested calls. Atomic, so that asking "am I the committer?" takes no lock the committer needs.
     private let committer = Atomic<UInt>(0)
     private var batchesEnded: UInt64 = 0
+    /// Called on the committer after each successful `COMMIT` (guarded by `lock`).
+    private var commitObserver: (@Sendable () -> Void)?
     /// SQLITE_ABORT (4): the code reported to members of a batch SQLite rolled back by itself.
     static let abortCode: Int32 = 4
     /// A batch never grows past this many bodies, so one caller's wait stays bounded.
@@ -49,6 +51,11 @@ final class GroupCommit: @unchecked Sendable {
 
     /// How many batches have ended (tests).
     var endedBatchCount: UInt64 { lock.withLock { batchesEnded } }
+
+    /// Sets the function called on the committer after each successful `COMMIT`; it must not block.
+    func observeCommits(_ observer: @escaping @Sendable () -> Void) {
+        lock.withLock { commitObserver = observer }
+    }
 
     /// How many requests wait for the committer (tests).
     var queuedCount: Int { lock.withLock { queue.count } }
@@ -197,7 +204,8 @@ final class GroupCommit: @unchecked Sendable {
             do { try connection.run("COMMIT") } catch { failure = error }
         }
         if failure != nil, connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
-        lock.withLock { batchesEnded += 1 }
+        let observer = lock.withLock { batchesEnded += 1; return commitObserver }
+        if failure == nil, members.contains(where: \.succeeded) { observer?() }
         for member in members {
             if member.succeeded, let failure { member.request.commitError = failure }
             member.request.finish()

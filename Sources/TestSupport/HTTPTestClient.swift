@@ -43,8 +43,8 @@ public final class HTTPTestClient {
     public let port: UInt16
     /// Seconds a receive may wait before failing with `ioFailed(EAGAIN)`: a guard against hangs.
     public let receiveTimeoutSeconds: Int
-    private var fd: Int32 = -1
-    private var buffer = SocketReader()
+    var fd: Int32 = -1
+    var buffer = SocketReader()
 
     /// A client for `host`:`port`; it connects on first use.
     public init(host: String = "127.0.0.1", port: UInt16, receiveTimeoutSeconds: Int = 30) {

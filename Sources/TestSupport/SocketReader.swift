@@ -91,6 +91,37 @@ struct SocketReader {
 
     /// One response: status line, headers, and a body framed by Content-Length, chunks, or close.
     mutating func readResponse(fd: Int32, headRequest: Bool) throws(HTTPTestClientError) -> TestResponse {
+        var response = try readHead(fd: fd)
+        if response.status == 100 { return try readResponse(fd: fd, headRequest: headRequest) }
+        let status = response.status
+        if headRequest || status == 204 || status == 304 || (100..<200).contains(status) { return response }
+        if response.header("Transfer-Encoding")?.lowercased().contains("chunked") == true {
+            while let chunk = try readChunk(fd: fd) { response.body += chunk }
+        } else if let length = response.header("Content-Length").flatMap({ Int($0) }) {
+            response.body = try bytes(length, fd: fd)
+        } else {
+            response.body = try readToEnd(fd: fd)
+        }
+        return response
+    }
+
+    /// The next chunk of a chunked body; nil after the last one (and its trailers).
+    mutating func readChunk(fd: Int32) throws(HTTPTestClientError) -> [UInt8]? {
+        let sizeLine = String(decoding: try line(fd: fd), as: UTF8.self)
+        guard let size = Int(sizeLine.split(separator: ";")[0].trimmingSpaces, radix: 16) else {
+            throw .malformedResponse("chunk size \(sizeLine)")
+        }
+        if size == 0 {
+            while try !line(fd: fd).isEmpty {}
+            return nil
+        }
+        let chunk = try bytes(size, fd: fd)
+        _ = try line(fd: fd)
+        return chunk
+    }
+
+    /// A response's status line and headers (the body is left unread).
+    mutating func readHead(fd: Int32) throws(HTTPTestClientError) -> TestResponse {
         var statusLine = try line(fd: fd)
         while statusLine.isEmpty { statusLine = try line(fd: fd) }
         let parts = String(decoding: statusLine, as: UTF8.self).split(separator: " ", maxSplits: 2)
@@ -106,28 +137,7 @@ struct SocketReader {
             headers.append((name: String(text[..<colon]),
                             value: String(text[text.index(after: colon)...].drop { $0 == " " || $0 == "\t" })))
         }
-        var response = TestResponse(status: status, headers: headers, body: [])
-        if status == 100 { return try readResponse(fd: fd, headRequest: headRequest) }
-        if headRequest || status == 204 || status == 304 || (100..<200).contains(status) { return response }
-        if response.header("Transfer-Encoding")?.lowercased().contains("chunked") == true {
-            while true {
-                let sizeLine = String(decoding: try line(fd: fd), as: UTF8.self)
-                guard let size = Int(sizeLine.split(separator: ";")[0].trimmingSpaces, radix: 16) else {
-                    throw .malformedResponse("chunk size \(sizeLine)")
-                }
-                if size == 0 {
-                    while try !line(fd: fd).isEmpty {}
-                    break
-                }
-                response.body += try bytes(size, fd: fd)
-                _ = try line(fd: fd)
-            }
-        } else if let length = response.header("Content-Length").flatMap({ Int($0) }) {
-            response.body = try bytes(length, fd: fd)
-        } else {
-            response.body = try readToEnd(fd: fd)
-        }
-        return response
+        return TestResponse(status: status, headers: headers, body: [])
     }
 
     /// Everything until the peer closes.

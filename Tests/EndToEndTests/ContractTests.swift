@@ -3,6 +3,7 @@ import Foundation
 import HTTPServer
 import Store
 import Testing
+import EventStream
 import TestSupport
 import VFIOCore
 import VFIOSimulator
@@ -14,6 +15,22 @@ import VFIOSimulator
         try await withService(try await TestService(host: richHost())) { service in
             let served = Set(service.service.routes.map { "\($0.method) \($0.pattern)" })
             #expect(served == document.operations)
+        }
+    }
+
+    /// Every event type the stream sends is in `x-event-types`, and what a lease, a release and a rescan
+    /// send matches the schemas there.
+    @Test func eventTypesAndTheirDataMatchTheDocument() async throws {
+        let document = try OpenAPIDocument()
+        #expect(Set(document.eventSchemas.keys) == EventTypes.all)
+        try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
+            let stream = try await service.openEvents()
+            let id = try await service.lease(group: 11)
+            try await service.releaseAndWait(id)
+            _ = await service.service.inventory.refresh()
+            let frames = try await stream.read { $0.type == "inventory.rescanned" && $0.object["full"] as? Bool == true }
+            #expect(Set(frames.map(\.type)).isSuperset(of: EventTypes.filterable), "\(Set(frames.map(\.type)))")
+            try expectFramesMatchTheDocument(frames)
         }
     }
 

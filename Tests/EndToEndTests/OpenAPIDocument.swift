@@ -40,6 +40,12 @@ struct OpenAPIDocument {
         return resolve(current as? [String: Any] ?? [:])
     }
 
+    /// The event types `x-event-types` documents, each with its data's schema.
+    var eventSchemas: [String: [String: Any]] {
+        let map = root["x-event-types"] as? [String: String] ?? [:]
+        return map.mapValues { resolve(["$ref": $0]) }
+    }
+
     /// The problem codes an operation documents for `status`, after following the response's `$ref`.
     func problemCodes(_ method: String, _ path: String, status: Int) -> [String] {
         guard let responses = operation(method, path)?["responses"] as? [String: Any],

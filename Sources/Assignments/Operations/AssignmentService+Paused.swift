@@ -29,7 +29,7 @@ extension AssignmentService {
             guard let (operation, assignment) = try load(operationID) else { return waiters.finished(operationID) }
             if !operation.state.isFinished {
                 var report = RecoveryReport()
-                let resolving = Journal(database: database, operation: operation, assignment: assignment, actor: "system", now: now)
+                let resolving = Journal(database: database, operation: operation, assignment: assignment, actor: "system", now: now, onSteps: stepObserver)
                 journal = resolving
                 try resolveInterrupted(operation, &report, cause: "the database refused its journal", journal: resolving)
             }

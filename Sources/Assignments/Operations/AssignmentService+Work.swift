@@ -19,7 +19,7 @@ extension AssignmentService {
                 return waiters.finished(operationID)
             }
             let started = Journal(database: database, operation: operation, assignment: assignment,
-                                  actor: operation.actor, now: now)
+                                  actor: operation.actor, now: now, onSteps: stepObserver)
             journal = started
             markRunning(operation, assignment, journal: started)
             switch operation.kind {

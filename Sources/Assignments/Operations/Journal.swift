@@ -17,16 +17,21 @@ final class Journal {
     let assignment: Assignment
     let actor: String
     let now: @Sendable () -> Date
+    /// Told of the steps each transaction finished, after it committed.
+    let onSteps: @Sendable ([FinishedStep]) -> Void
     /// Rows to write in the next transaction, in order.
     private var pending: [(Connection) throws -> Void] = []
+    /// The steps the pending rows finish.
+    private var pendingSteps: [PendingStep] = []
 
     init(database: Database, operation: GroupOperation, assignment: Assignment, actor: String,
-         now: @escaping @Sendable () -> Date) {
+         now: @escaping @Sendable () -> Date, onSteps: @escaping @Sendable ([FinishedStep]) -> Void) {
         self.database = database
         self.operation = operation
         self.assignment = assignment
         self.actor = actor
         self.now = now
+        self.onSteps = onSteps
     }
 
     /// Keeps `rows` for the next transaction (they must not depend on a kernel write after them).
@@ -39,6 +44,7 @@ final class Journal {
     @discardableResult
     func commit<T>(_ body: (Connection) throws -> T) throws -> T {
         let rows = pending
+        let steps = pendingSteps
         let result: T
         do {
             result = try database.write { connection -> T in
@@ -49,6 +55,8 @@ final class Journal {
             throw Unwritable(fault: error)
         }
         pending.removeFirst(rows.count)
+        pendingSteps.removeFirst(steps.count)
+        if !steps.isEmpty { onSteps(steps.map(\.step)) }
         return result
     }
 
@@ -81,6 +89,7 @@ final class Journal {
     func write(_ action: String, device: PCIAddress, originalDriver: String?, expected: String?,
                before: String?, leavesDriverless: Bool = false, after: () -> String?, _ body: () throws -> Void) throws {
         var seq: Int?
+        let startedAt = now()
         do {
             seq = try intent(action, device: device, originalDriver: originalDriver, expected: expected)
         } catch let unwritable as Unwritable where leavesDriverless {
@@ -92,7 +101,7 @@ final class Journal {
         do { try body() } catch { failure = "\(error)" }
         CrashPoints.pass("\(operation.kind.rawValue) \(action) \(device): written")
         let late = seq == nil ? LateIntent(originalDriver: originalDriver, expected: expected, at: now()) : nil
-        outcome(seq ?? 0, late: late, action, device: device, error: failure, before: before, after: after())
+        outcome(seq ?? 0, late: late, action, device: device, error: failure, before: before, after: after(), startedAt: startedAt)
         if let failure { throw StepFailure(action: action, device: device.description, reason: failure) }
     }
 
@@ -110,13 +119,16 @@ final class Journal {
     /// commits with the next transaction. Only a failed check is audited: a passed one changes nothing
     /// (what it saw is in the audit row of the write before it) and stays in the operation's steps.
     func check(_ action: String, device: PCIAddress?, expected: String, _ holds: () -> (Bool, String)) throws {
+        let startedAt = now()
         let (ok, found) = holds()
         let error = ok ? nil : "expected \(expected), found \(found)"
         let at = now()
         let (operation, actor, assignment) = (operation, actor, assignment)
+        let step = pendingStep(action, device: device, error: error, startedAt: startedAt, finishedAt: at)
         record { connection in
             let seq = try OperationRecords.addFinishedStep(operation.id, action: action, device: device?.description,
                                                            expected: expected, error: error, at: at, in: connection)
+            step.step.seq = seq
             guard let error else { return }
             try Audit.append(action: "operation.step", actor: actor, requestID: operation.requestID,
                              assignment: assignment, device: device?.description, before: nil,
@@ -146,14 +158,16 @@ final class Journal {
     /// Keeps a write's outcome (and its audit row) for the next transaction; with `late`, the write's intent
     /// too, recorded first (the step's number is then the one it gets).
     private func outcome(_ seq: Int, late: LateIntent? = nil, _ action: String, device: PCIAddress?, error: String?,
-                         before: String?, after: String?) {
+                         before: String?, after: String?, startedAt: Date) {
         let at = now()
         let (operation, actor, assignment) = (operation, actor, assignment)
+        let step = pendingStep(action, device: device, error: error, startedAt: startedAt, finishedAt: at)
         record { connection in
             let seq = try late.map {
                 try OperationRecords.addStep(operation.id, action: action, device: device?.description,
                                              originalDriver: $0.originalDriver, expected: $0.expected, at: $0.at, in: connection)
             } ?? seq
+            step.step.seq = seq
             try OperationRecords.finishStep(operation.id, seq: seq, error: error, at: at, in: connection)
             try Audit.append(action: "operation.step", actor: actor, requestID: operation.requestID,
                              assignment: assignment, device: device?.description,
@@ -161,5 +175,14 @@ final class Journal {
                              detail: "\(operation.kind.rawValue) \(operation.id) step \(seq) \(action)",
                              error: error, at: at, in: connection)
         }
+    }
+
+    /// A step the next transaction finishes; its number is filled in when its row is written.
+    private func pendingStep(_ action: String, device: PCIAddress?, error: String?, startedAt: Date, finishedAt: Date) -> PendingStep {
+        let step = PendingStep(FinishedStep(operationID: operation.id, kind: operation.kind.rawValue, assignmentID: assignment.id,
+                                            tenant: assignment.holder.tenant, groupID: assignment.groupID, seq: 0, action: action,
+                                            device: device?.description, startedAt: startedAt, finishedAt: finishedAt, error: error))
+        pendingSteps.append(step)
+        return step
     }
 }

@@ -28,7 +28,7 @@ extension AssignmentService {
             report.rolledBack.append(operation.id)
             return
         }
-        let journal = given ?? Journal(database: database, operation: operation, assignment: assignment, actor: "system", now: now)
+        let journal = given ?? Journal(database: database, operation: operation, assignment: assignment, actor: "system", now: now, onSteps: stepObserver)
         var start = assignment
         start.devices = Self.originalDrivers(of: assignment.devices, recordedIn: operation)
         let resolution: Resolution

@@ -1,0 +1,80 @@
+public import EventStream
+public import Store
+public import Assignments
+import Foundation
+
+/// The events of the stream, as JSON: what each audit row, finished step and inventory change becomes.
+/// The app's feeds (the audit tail, the step observer) and the API's inventory publisher call these, so
+/// every event's data is written in one place, against the schemas of `openapi/openapi.yaml`.
+public enum EventDrafts {
+    /// A row's events: `audit.appended` (auditors and admins), then `assignment.changed` for `assignment.*`
+    /// rows or `operation.changed` for `operation.*` rows but `operation.step` (its tenant's readers).
+    public static func audit(_ record: AuditRecord) -> [EventDraft] {
+        let entry = record.entry
+        let keys = EventKeys(devices: entry.device.map { [$0] } ?? [], group: entry.group, assignment: entry.assignment)
+        var drafts = [EventDraft(type: EventTypes.auditAppended, data: AssignmentJSON.audit(record), keys: keys,
+                                 audience: .auditors, auditSeq: record.seq)]
+        let after = entry.after ?? [:]
+        if entry.action.hasPrefix("assignment."), let id = entry.assignment {
+            var json = JSONWriter()
+            json.beginObject()
+            json.key("id"); json.string(id)
+            json.key("state"); json.string(after["state"])
+            json.key("generation"); json.int(after["generation"].flatMap { Int64($0) })
+            json.key("expiresAt"); json.string(after["expiresAt"])
+            json.key("group"); json.int(entry.group)
+            json.key("holder"); json.string(entry.holder)
+            json.key("tenant"); json.string(entry.tenant)
+            json.key("action"); json.string(entry.action)
+            json.key("auditSeq"); json.int(record.seq)
+            json.endObject()
+            drafts.append(EventDraft(type: EventTypes.assignmentChanged, data: json.bytes, keys: keys,
+                                     audience: .tenant(entry.tenant), auditSeq: record.seq))
+        } else if entry.action.hasPrefix("operation."), entry.action != "operation.step",
+                  let id = after["operation"] ?? entry.detail?.split(separator: " ").last.map(String.init) {
+            var json = JSONWriter()
+            json.beginObject()
+            json.key("id"); json.string(id)
+            json.key("kind"); json.string(after["kind"] ?? entry.detail?.split(separator: " ").first.map(String.init))
+            json.key("state"); json.string(after["state"])
+            json.key("assignmentId"); json.string(entry.assignment)
+            json.key("group"); json.int(entry.group)
+            json.key("error"); json.string(entry.error)
+            json.key("action"); json.string(entry.action)
+            json.key("auditSeq"); json.int(record.seq)
+            json.endObject()
+            drafts.append(EventDraft(type: EventTypes.operationChanged, data: json.bytes, keys: keys,
+                                     audience: .tenant(entry.tenant), auditSeq: record.seq))
+        }
+        return drafts
+    }
+
+    /// `operation.step` for a journaled step that finished.
+    public static func step(_ step: FinishedStep) -> EventDraft {
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("operationId"); json.string(step.operationID)
+        json.key("kind"); json.string(step.kind)
+        json.key("assignmentId"); json.string(step.assignmentID)
+        json.key("group"); json.int(step.groupID)
+        json.key("seq"); json.int(step.seq)
+        json.key("action"); json.string(step.action)
+        json.key("device"); json.string(step.device)
+        json.key("state"); json.string(step.state)
+        json.key("startedAt"); json.string(Timestamp.format(step.startedAt))
+        json.key("finishedAt"); json.string(Timestamp.format(step.finishedAt))
+        json.key("durationMs"); json.int(max(0, Int((step.finishedAt.timeIntervalSince(step.startedAt) * 1000).rounded())))
+        json.key("error"); json.string(step.error)
+        json.endObject()
+        let keys = EventKeys(devices: step.device.map { [$0] } ?? [], group: step.groupID, assignment: step.assignmentID)
+        return EventDraft(type: EventTypes.operationStep, data: json.bytes, keys: keys, audience: .tenant(step.tenant))
+    }
+
+    /// The audit history as the hub replays it (reads on the calling thread: the store's).
+    public static func auditSource(_ database: Database) -> AuditEventSource {
+        AuditEventSource(head: { try AuditLog.head(in: database).seq }) { after, through, limit in
+            let rows = try AuditLog.list(AuditQuery(afterSeq: after, limit: limit), in: database)
+            return rows.filter { $0.seq <= through }.map { ($0.seq, audit($0)) }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+
+/// A journaled step whose outcome committed: what the event stream shows as `operation.step`.
+///
+/// The lease service hands each one to the observer it was given (``AssignmentService/init``) right
+/// after the transaction that recorded it committed, on the worker thread that ran the step.
+public struct FinishedStep: Sendable, Hashable {
+    /// The operation it belongs to.
+    public var operationID: String
+    /// The operation's kind (`bind`, `release`, `reset`, `restore`).
+    public var kind: String
+    /// The operation's assignment.
+    public var assignmentID: String
+    /// The assignment's tenant.
+    public var tenant: String
+    /// The IOMMU group.
+    public var groupID: Int
+    /// The step's number in the operation.
+    public var seq: Int
+    /// What the step did (`unbind`, `bind vfio-pci`, a check …).
+    public var action: String
+    /// The device it touched, if any.
+    public var device: String?
+    /// When it started (its intent was recorded) and finished (its outcome was).
+    public var startedAt: Date
+    /// When its outcome was recorded.
+    public var finishedAt: Date
+    /// Why it failed; `nil` when it succeeded.
+    public var error: String?
+
+    /// `succeeded` or `failed`.
+    public var state: String { error == nil ? "succeeded" : "failed" }
+}
+
+/// A step recorded for the next transaction whose number may be known only inside it (a late intent).
+final class PendingStep {
+    var step: FinishedStep
+
+    init(_ step: FinishedStep) {
+        self.step = step
+    }
+}

@@ -1,0 +1,79 @@
+/// What an event is about, for the `device`, `group` and `assignment` filters.
+public struct EventKeys: Sendable, Hashable {
+    /// The PCI addresses concerned.
+    public var devices: [String]
+    /// The IOMMU group concerned.
+    public var group: Int?
+    /// The assignment concerned.
+    public var assignment: String?
+
+    /// Makes the keys; leave out what does not apply.
+    public init(devices: [String] = [], group: Int? = nil, assignment: String? = nil) {
+        self.devices = devices
+        self.group = group
+        self.assignment = assignment
+    }
+}
+
+/// Who may receive an event.
+public enum EventAudience: Sendable, Hashable {
+    /// Every reader. When the event names an assignment (`assignment` set), a reader scoped to a tenant
+    /// other than `owner` gets `redacted` instead of the data, and the event's assignment key is hidden
+    /// from its filters. `owner` `nil`: an assignment no tenant can be told about (every scoped reader
+    /// gets `redacted`).
+    case everyone(assignment: String?, owner: String?, redacted: [UInt8]?)
+    /// Readers without a tenant, and readers of this tenant (`nil`: readers without a tenant only).
+    case tenant(String?)
+    /// Readers allowed to read the audit history.
+    case auditors
+}
+
+/// An event as a feed hands it to the hub: type, data (one line of JSON), keys and audience.
+public struct EventDraft: Sendable {
+    /// The type: `device.changed`, `assignment.changed`, … (``EventTypes``).
+    public var type: String
+    /// The data: one line of JSON (no newline).
+    public var data: [UInt8]
+    /// What the event is about.
+    public var keys: EventKeys
+    /// Who may receive it.
+    public var audience: EventAudience
+    /// The audit row it derives from: durable events only; `nil` for ephemeral ones.
+    public var auditSeq: Int64?
+
+    /// Makes a draft.
+    public init(type: String, data: [UInt8], keys: EventKeys = EventKeys(), audience: EventAudience,
+                auditSeq: Int64? = nil) {
+        self.type = type
+        self.data = data
+        self.keys = keys
+        self.audience = audience
+        self.auditSeq = auditSeq
+    }
+}
+
+/// An event with its cursor and its SSE frames, encoded once for every reader.
+public struct PublishedEvent: Sendable {
+    /// The draft it was published from.
+    public let draft: EventDraft
+    /// Its cursor.
+    public let cursor: EventCursor
+    /// The frame every reader allowed the data gets.
+    let frame: [UInt8]
+    /// The frame a reader of another tenant gets (`EventAudience.everyone` with an assignment).
+    let redactedFrame: [UInt8]?
+
+    init(draft: EventDraft, cursor: EventCursor) {
+        self.draft = draft
+        self.cursor = cursor
+        frame = EventFrame.event(cursor: cursor, type: draft.type, data: draft.data)
+        if case .everyone(let assignment, _, let redacted) = draft.audience, assignment != nil, let redacted {
+            redactedFrame = EventFrame.event(cursor: cursor, type: draft.type, data: redacted)
+        } else {
+            redactedFrame = nil
+        }
+    }
+
+    /// The bytes it takes in memory, roughly (the ring's accounting).
+    var size: Int { frame.count + (redactedFrame?.count ?? 0) + draft.data.count + 128 }
+}
