@@ -3,7 +3,7 @@ import Synchronization
 
 /// Follows an operation to its end, printing its progress live: from the event stream (each event about
 /// its assignment, and a look about once a second for openers, which raise no event), or, from a server
-/// without `GET /v1/events`, by long-polling `?wait=1`. Ctrl-C stops watching, never the operation.
+/// without `GET /v1/events` or with no stream to spare, by long-polling `?wait=1`. Ctrl-C stops watching, never the operation.
 struct OperationWatch {
     let session: Session
     /// Print progress lines (not for `-o json`, whose output is the final object alone).
@@ -26,8 +26,8 @@ struct OperationWatch {
         if Self.isFinal(operation.text("state")) { return (reply, operation) }
         do throws(ClientError) {
             return try followStream(path, from: reply, assignment: operation.text("assignment"), view: view)
-        } catch .refused(404, _, _, _) {
-            // An older server without the event stream: poll, a second at most behind.
+        } catch .refused(let status, _, _, _) where status == 404 || status == 503 {
+            // A server without the event stream (404), or with every stream taken (503): poll, a second at most behind.
             while true {
                 (reply, operation) = try session.api.get(path + "?wait=1")
                 if showProgress { view.show(operation) }

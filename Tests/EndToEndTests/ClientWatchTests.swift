@@ -66,4 +66,50 @@ import VFIOSimulator
             #expect(try await service.deviceState(Self.edu) == "available")
         }
     }
+
+    /// With every event stream taken (events.maxStreams 1, held by another reader) `vfiod events` is refused
+    /// (503 too_many_streams, exit 3), and `--wait` follows the bind by long-polling instead, to the end.
+    @Test func withEveryStreamTakenWaitFallsBackToLongPolling() async throws {
+        let service = try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist) { $0.events.maxStreams = 1 }
+        try await withService(service) { service in
+            let port = service.port
+            let holder = StreamHolder(HTTPTestClient(port: port))
+            defer { holder.client.close() }
+            let head = try await runOnDedicatedThread { try holder.client.openStream(path: "/v1/events") }
+            #expect(head.status == 200)
+            let cli = ClientRunner(port: port)
+            let refused = try await cli.run(["events"])
+            #expect(refused.status == 3 && refused.err.contains("too_many_streams"), "\(refused)")
+            // The bind waits in the NIC's unbind (e1000 → none) until the watcher is watching, so the watch
+            // cannot find it finished at its first look.
+            let kernel = try #require(service.simulator)
+            let nic = PCIAddress("0000:06:00.0")!
+            try kernel.injectFault(.unbindBlocks(nic))
+            let environment = ChildProcess.environment(adding: ["VFIOD_SERVER": "http://127.0.0.1:\(port)"], removing: ["VFIOD_TOKEN"])
+            let watcher = try ChildProcess(executable: ProcessTests.binary, arguments: [
+                "lease", "--group", "11", "--holder", "vm-1", "--tenant", "t1", "--ttl", "1h", "--wait"], environment: environment)
+            let watching = try await runOnDedicatedThread {
+                watcher.waitForText(in: .standardOutput) { $0.contains("bind of group 11") ? true : nil } ?? false
+            }
+            #expect(watching, "\(watcher.text(of: .standardError))")
+            try await runOnDedicatedThread { kernel.waitForBlockedUnbind(of: nic) }
+            try kernel.clearFaults()
+            try kernel.releaseBlockedUnbinds()
+            let exit = try await runOnDedicatedThread { () -> ChildProcess.Exit in
+                let exit = watcher.waitForExit()
+                watcher.waitForEnd(of: .standardOutput)
+                return exit
+            }
+            let out = watcher.text(of: .standardOutput)
+            #expect(exit.status == 0, "\(out) \(watcher.text(of: .standardError))")
+            #expect(out.contains("step 1 set_override") && out.contains(": active, expires"), "\(out)")
+        }
+    }
+}
+
+/// One open stream held by a blocking client, handed to the dedicated thread that opens it.
+private final class StreamHolder: @unchecked Sendable {
+    // @unchecked: used by one thread at a time (opened on a dedicated thread, closed after it returned).
+    let client: HTTPTestClient
+    init(_ client: HTTPTestClient) { self.client = client }
 }
