@@ -17,7 +17,8 @@ struct ConfigFile: Decodable {
     var tls: TLS?
     var insecureListen: Bool?
     var callbacks: Callbacks?
-    var events: EventSettings.File?
+    var cors: CORS?
+    var events: Events?
 
     /// `"tls": {"cert": PATH, "key": PATH, "clientCA": PATH, "clientIdentities": [...]}`.
     struct TLS: Decodable {
@@ -101,7 +102,8 @@ struct ConfigFile: Decodable {
                 configuration.requestDeadlineSeconds = value
             }
         }
-        try events?.apply(to: &configuration.events)
+        try applyStreaming(to: &configuration)
+        try configuration.events.apply(bufferBytes: events?.bufferBytes, ringEvents: events?.ringEvents)
         if let hosts = callbacks?.allowedHosts {
             do { configuration.callbackHosts = try CallbackHosts(hosts) } catch {
                 throw ConfigurationError("config file: \(error)")

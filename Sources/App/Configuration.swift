@@ -32,6 +32,12 @@ public struct Configuration: Sendable {
     public var requestDeadlineSeconds = 10.0
     /// HTTP worker threads.
     public var httpThreads = 2
+    /// Browser origins allowed to call the API (`cors.allowedOrigins`); empty: no CORS.
+    public var corsAllowedOrigins: [String] = []
+    /// Event streams open at once (`events.maxStreams`); more get `503` `too_many_streams`.
+    public var maxStreams = 256
+    /// Seconds of silence after which a stream gets a heartbeat (`events.heartbeatSeconds`; 0: none).
+    public var streamHeartbeatSeconds = 15
     /// Write one JSON line per request to standard error.
     public var accessLog = true
     /// Operate on the `simulate` directory itself instead of a private copy (tests that restart vfiod).

@@ -212,7 +212,10 @@ private extension VFIOD {
                           hostRoot: kernel.paths.root.isEmpty ? "/" : kernel.paths.root,
                           openAPIDocument: Array(PackageResources.openapi_yaml), authentication: authentication,
                           events: events, eventBufferBytes: configuration.events.bufferBytes,
-                          extraMetrics: { WorkerMetrics.render(workers.stats) + WorkerMetrics.renderReleases(stuck: assignments.stuckReleases.count) }) {
+                          extraMetrics: {
+                              WorkerMetrics.render(workers.stats) + WorkerMetrics.renderReleases(stuck: assignments.stuckReleases.count)
+                                  + WorkerMetrics.renderEventStreams(events.subscriberCount)
+                          }) {
             readinessProblems(database: database, workers: workers, assignments: assignments, late: late)
         }
     }
@@ -244,8 +247,9 @@ private extension VFIOD {
         http.connectionsPerIP = configuration.connectionsPerIP
         http.connectionLimit = configuration.connectionLimit
         http.requestDeadline = .milliseconds(Int(configuration.requestDeadlineSeconds * 1000))
-        http.maxStreams = configuration.events.maxStreams
-        http.streamHeartbeatSeconds = configuration.events.heartbeatSeconds
+        http.corsAllowedOrigins = configuration.corsAllowedOrigins
+        http.maxStreams = configuration.maxStreams
+        http.streamHeartbeatSeconds = configuration.streamHeartbeatSeconds
         if configuration.accessLog {
             http.accessLog = { entry in FileHandle.standardError.write(Data((entry.jsonLine + "\n").utf8)) }
         }

@@ -13,6 +13,16 @@ enum WorkerMetrics {
         """
     }
 
+    /// The event streams open now (a reader that overflowed or left is not counted).
+    static func renderEventStreams(_ count: Int) -> String {
+        """
+        # HELP vfiod_event_streams Event streams (GET /v1/events) open.
+        # TYPE vfiod_event_streams gauge
+        vfiod_event_streams \(count)
+
+        """
+    }
+
     static func render(_ stats: WorkerPoolStats) -> String {
         """
         # HELP vfiod_worker_threads Threads of the kernel worker pool, stand-ins for stuck threads included.

@@ -116,7 +116,13 @@ public final class EventHub: Sendable {
         do { auditHead = try audit.head() } catch { throw .auditUnavailable("\(error)") }
         guard cursor.auditSeq <= auditHead else { throw .invalidCursor("the cursor is ahead of the audit history") }
         let (subscription, plan) = try register(reader, sink: sink, after: cursor)
-        try replay(plan, to: subscription, from: cursor)
+        do {
+            try replay(plan, to: subscription, from: cursor)
+        } catch {
+            // The stream is not opened: the hub forgets it at its next publish.
+            subscription.cancel()
+            throw error
+        }
         subscription.goLive()
         return subscription
     }

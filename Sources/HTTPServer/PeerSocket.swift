@@ -2,8 +2,9 @@ internal import Glibc
 
 /// What the request-deadline sweeper does to a connection's socket behind libmicrohttpd's back: read
 /// the kernel's TCP state, write a last answer, shut the socket down. Every call is non-blocking. The
-/// caller holds the connection's phase lock, so libmicrohttpd has not closed `fd` yet, and the
-/// connection is receiving a request, so libmicrohttpd is not writing to it.
+/// caller holds the connection's phase lock, so libmicrohttpd has not closed `fd` yet. `answer` and
+/// `shutDown` are used while the connection is receiving a request, so libmicrohttpd is not writing to
+/// it; `state` is also read for suspended streams (to find clients that went away).
 enum PeerSocket {
     /// The kernel's view of the connection.
     struct State {

@@ -91,7 +91,9 @@ private let endWithError = -2  // MHD_CONTENT_READER_END_WITH_ERROR
 func streamRead(_ cls: UnsafeMutableRawPointer?, _ position: UInt64, _ buffer: UnsafeMutablePointer<CChar>?,
                 _ max: Int) -> Int {
     guard let cls, let buffer else { return endWithError }
+    // `cls` is the stream retained by makeStream and released only by releaseStream, after the last read.
     let stream = Unmanaged<ResponseStream>.fromOpaque(cls).takeUnretainedValue()
+    // `buffer` is libmicrohttpd's write buffer with room for `max` bytes, valid for this call only.
     return stream.read(into: UnsafeMutableRawPointer(buffer), max: max)
 }
 
@@ -99,5 +101,6 @@ func streamRead(_ cls: UnsafeMutableRawPointer?, _ position: UInt64, _ buffer: U
 /// the reference `MHDResponseFactory` passed.
 func releaseStream(_ cls: UnsafeMutableRawPointer?) {
     guard let cls else { return }
+    // libmicrohttpd calls this once per response, after its last use of `cls`: the reference ends here.
     Unmanaged<ResponseStream>.fromOpaque(cls).release()
 }

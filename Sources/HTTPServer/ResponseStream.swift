@@ -80,11 +80,8 @@ public final class ResponseStream: Sendable {
     /// handler that has not run yet.
     public func onEnd(_ handler: @escaping @Sendable (StreamEndReason) -> Void) {
         let endedAlready: StreamEndReason? = state.withLock { state in
-            if let reason = state.ended, !state.handlerRan {
-                state.handlerRan = true
-                return reason
-            }
-            if state.ended == nil { state.handler = handler }
+            if let reason = state.ended { return reason }
+            state.handler = handler
             return nil
         }
         if let endedAlready { handler(endedAlready) }
@@ -104,10 +101,8 @@ public final class ResponseStream: Sendable {
             state.ended = reason
             state.link = .gone
             state.dropQueue()
-            guard let handler = state.handler else { return nil }
-            state.handler = nil
-            state.handlerRan = true
-            return handler
+            defer { state.handler = nil }
+            return state.handler
         }
         handler?(reason)
     }

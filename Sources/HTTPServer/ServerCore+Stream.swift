@@ -30,6 +30,8 @@ extension ServerCore {
             return .problem(.tooManyStreams, headers: [("Retry-After", String(Self.streamRetryAfterSeconds))])
         }
         state.stream = stream
+        // The stream keeps the connection pointer until the completion callback marks it gone; it is
+        // used from other threads only to resume a connection the stream itself suspended.
         stream.attach(state.connection)
         // Called from the access handler, on the connection's own thread, as the shim requires: a
         // stream stays open as long as it has a client (heartbeats keep proxies from timing it out).

@@ -11,6 +11,8 @@ final class ServerCore: Sendable {
     let connections: ConnectionRegistry
     /// Open streamed responses: heartbeats, dead clients, the end at shutdown.
     let streams: StreamRegistry
+    /// Which browser origins may call, and the answers to their preflights.
+    let cors: CORSPolicy
     /// Set when shutdown begins: responses then carry `Connection: close`.
     let draining = Atomic<Bool>(false)
     /// Set when shutdown gave up waiting: new requests get 503 instead of a handler.
@@ -27,6 +29,7 @@ final class ServerCore: Sendable {
         self.handler = handler
         self.connections = ConnectionRegistry(configuration: configuration)
         self.streams = StreamRegistry(heartbeatSeconds: configuration.streamHeartbeatSeconds)
+        self.cors = CORSPolicy(allowedOrigins: configuration.corsAllowedOrigins)
     }
 
     /// One call of the access handler. Returns false to make libmicrohttpd drop the connection.
@@ -52,6 +55,10 @@ final class ServerCore: Sendable {
             }
             if let problem = state.earlyProblem {
                 return queue(.problem(problem), for: state)
+            }
+            if let preflight = cors.preflightAnswer(method: state.method, origin: state.header("Origin"),
+                                                    requestMethod: state.header("Access-Control-Request-Method")) {
+                return queue(preflight, for: state)
             }
             return dispatch(state)
         case .suspended:
@@ -132,6 +139,7 @@ final class ServerCore: Sendable {
             response = refusal
         }
         response = response.fillingProblem(path: state.path, requestID: state.requestID)
+        if cors.isEnabled { response.headers += cors.responseHeaders(origin: state.header("Origin")) }
         state.phase = .responded
         state.sentStatus = response.status
         state.sentBytes = state.method == "HEAD" ? 0 : response.body.count

@@ -44,8 +44,8 @@ struct StreamState {
     var serverReason: StreamEndReason?
     /// Set once the stream has ended.
     var ended: StreamEndReason?
+    /// The `onEnd` handler, until it runs.
     var handler: (@Sendable (StreamEndReason) -> Void)?
-    var handlerRan = false
     var link = Link.waiting
     /// When bytes were last queued (monotonic µs), for heartbeats.
     private(set) var lastQueued: Int64

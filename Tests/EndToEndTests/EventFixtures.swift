@@ -6,12 +6,22 @@ import TestSupport
 /// and checking each frame's data against the OpenAPI document's `x-event-types`.
 extension TestService {
     /// Opens `GET /v1/events` + `query`; returns once the response head arrived (the subscription exists).
-    func openEvents(_ query: String = "", token: String? = nil, headers: [(String, String)] = []) async throws -> EventStreamClient {
+    func openEvents(_ query: String = "", token: String? = nil, headers: [(String, String)] = [],
+                    receiveBufferBytes: Int32? = nil) async throws -> EventStreamClient {
         let port = port
         var all = headers
         if let token { all.append(("Authorization", "Bearer \(token)")) }
         let frozen = all
-        return try await runOnDedicatedThread { try EventStreamClient(port: port, path: "/v1/events" + query, headers: frozen) }
+        return try await runOnDedicatedThread {
+            try EventStreamClient(port: port, path: "/v1/events" + query, headers: frozen, receiveBufferBytes: receiveBufferBytes)
+        }
+    }
+
+    /// The `vfiod_event_streams` gauge.
+    func openEventStreams() async throws -> Int? {
+        let text = try await get("/metrics").bodyText
+        let line = text.split(separator: "\n").first { $0.hasPrefix("vfiod_event_streams ") }
+        return line.flatMap { Int($0.split(separator: " ")[1]) }
     }
 
     /// Creates a lease of `group` for `tenant` and waits for its bind; returns the assignment id.

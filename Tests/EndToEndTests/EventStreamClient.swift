@@ -26,12 +26,15 @@ final class EventStreamClient: @unchecked Sendable {
     /// Comments (`: heartbeat`) and `retry:` lines seen.
     private(set) var preamble: [String] = []
 
-    init(port: UInt16, path: String, headers: [(String, String)] = [], timeoutSeconds: Int = 20) throws {
+    /// `receiveBufferBytes`: a small socket receive buffer, for a reader that falls behind.
+    init(port: UInt16, path: String, headers: [(String, String)] = [], timeoutSeconds: Int = 20, receiveBufferBytes: Int32? = nil) throws {
         // A blocking IPv4 TCP socket to 127.0.0.1 with a receive timeout.
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw FixtureError("socket: \(errno)") }
         var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        // Set before connecting, so the window the kernel offers stays this small.
+        if var size = receiveBufferBytes { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = port.bigEndian

@@ -90,6 +90,20 @@ import EventStream
         #expect(sink.payloads == ["\"audit 3\"", "\"row 3\""])
     }
 
+    @Test func aCursorFromADatabaseReadSkipsRowsTheRingHoldsAndItShows() throws {
+        let audit = TestAudit()
+        let hub = hub(audit)
+        publishRow(audit, to: hub)
+        // The list takes the event number, then the tail publishes row 2, then the list's read sees row 2.
+        let before = hub.current
+        publishRow(audit, to: hub)
+        let listCursor = hub.cursor(auditSeq: 2, before: before)
+        let sink = TestSink()
+        _ = try hub.subscribe(admin, sink: sink, after: listCursor)
+        publishRow(audit, to: hub)
+        #expect(sink.payloads == ["\"audit 3\"", "\"row 3\""])
+    }
+
     @Test func aCursorOfAnotherBootReplaysTheAuditThenResets() throws {
         let audit = TestAudit()
         let old = hub(audit, boot: "01d")

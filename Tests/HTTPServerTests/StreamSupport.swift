@@ -1,4 +1,5 @@
 import HTTPServer
+import Synchronization
 import TestSupport
 import Testing
 
@@ -12,10 +13,18 @@ struct StreamRoute: Sendable {
     private let opened: AsyncStream<Opened>
     private let continuation: AsyncStream<Opened>.Continuation
 
-    /// A stream the route opened, and the reasons its `onEnd` reported.
+    /// A stream the route opened, the reasons its `onEnd` reported, and how often it ran.
     struct Opened: Sendable {
         let stream: ResponseStream
         let ends: AsyncStream<StreamEndReason>
+        let calls: EndCount
+    }
+
+    /// How many times an `onEnd` handler ran.
+    final class EndCount: Sendable {
+        private let count = Atomic<Int>(0)
+        func increment() { count.add(1, ordering: .sequentiallyConsistent) }
+        var value: Int { count.load(ordering: .sequentiallyConsistent) }
     }
 
     init(capacity: Int = 1 << 16, heartbeat: String? = nil, farewell: String? = nil, initial: String = "start\n") {
@@ -33,12 +42,14 @@ struct StreamRoute: Sendable {
             let stream = ResponseStream(capacityBytes: route.capacity, heartbeat: route.heartbeat,
                                         farewell: route.farewell)
             let (ends, endsContinuation) = AsyncStream<StreamEndReason>.makeStream()
+            let calls = EndCount()
             stream.onEnd { reason in
+                calls.increment()
                 endsContinuation.yield(reason)
                 endsContinuation.finish()
             }
             stream.send(route.initial)
-            route.continuation.yield(Opened(stream: stream, ends: ends))
+            route.continuation.yield(Opened(stream: stream, ends: ends, calls: calls))
             return .stream(stream, headers: [("Content-Type", "text/event-stream")])
         }
         return router

@@ -6,8 +6,14 @@ import TestSupport
 //   vfiod-bench leases PORT CLIENTS SECONDS       lease lifecycles (create → active → release → released)
 //   vfiod-bench sqlite DIR SECONDS SOURCE_DB     raw SQLite: the lifecycles' rows from SOURCE_DB inserted
 //                                                again into DIR/raw.db, same schema and pragmas as vfiod
+//   vfiod-bench events PORT CLIENTS SECONDS stream|group|poll   event-stream readers (all rows, or one group's each)
+//                                                or pollers, while leases churn
 
 let arguments = CommandLine.arguments
+if arguments.count == 6 && arguments[1] == "events" {
+    try EventsBench.run(port: UInt16(arguments[2])!, clients: Int(arguments[3])!, seconds: Double(arguments[4])!, mode: arguments[5])
+    exit(0)
+}
 guard arguments.count == 5 && ["leases", "sqlite"].contains(arguments[1]) else {
     FileHandle.standardError.write(Data("usage: vfiod-bench leases PORT CLIENTS SECONDS | sqlite DIR SECONDS SOURCE_DB\n".utf8))
     exit(2)

@@ -1,0 +1,186 @@
+import CBenchEpoll
+import Foundation
+import Glibc
+
+/// Many HTTP clients on non-blocking sockets, driven by one epoll loop: the event-stream readers and the
+/// pollers of `vfiod-bench events`, cheap enough that 1,000 of them do not load the machine vfiod runs on.
+final class EventReaders {
+    /// One connection and what it has read and not yet parsed.
+    struct Connection {
+        var fd: Int32
+        var buffer: [UInt8] = []
+        var etag: String?
+        var nextPoll = 0.0
+        var waiting = false
+        var seen: [String: String] = [:]
+    }
+
+    let port: UInt16
+    private(set) var connections: [Connection] = []
+    private let epoll: Int32
+    /// Delivery delays in milliseconds: arrival minus the change's time.
+    private(set) var delays: [Double] = []
+    /// Changes delivered to (or seen by) all clients together.
+    private(set) var delivered = 0
+    /// Streams whose response was `200` (one refused with `503 too_many_streams` is not counted).
+    private(set) var opened = 0
+
+    init(port: UInt16) {
+        self.port = port
+        epoll = epoll_create1(0)
+    }
+
+    /// Connects `count` clients; each sends `request(index)` at once when it gives one.
+    func connect(_ count: Int, request: (Int) -> String?) throws {
+        for index in 0..<count {
+            // A TCP socket to 127.0.0.1:port, connected blocking, then made non-blocking for the loop.
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = port.bigEndian
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard fd >= 0, result == 0 else { throw BenchError.status(Int(errno)) }
+            if let text = request(index) { send(fd, text) }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            // The connection's index is the epoll event's data: the loop finds its buffer without a lookup.
+            var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(u64: UInt64(connections.count)))
+            epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event)
+            connections.append(Connection(fd: fd, nextPoll: Date().timeIntervalSince1970 + Double(connections.count % 1000) / 1000))
+        }
+    }
+
+    private func send(_ fd: Int32, _ text: String) {
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+    }
+
+    /// Reads streams until `deadline`; each `audit.appended` frame's `time` gives a delay.
+    func readStreams(until deadline: Date) {
+        let marker = Array("event: audit.appended".utf8)
+        loop(until: deadline) { index in
+            let buffer = connections[index].buffer
+            let now = Date().timeIntervalSince1970
+            var start = 0
+            if connections[index].etag == nil, let head = Self.find([13, 10, 13, 10], in: buffer) {
+                connections[index].etag = "seen"
+                if buffer.starts(with: Array("HTTP/1.1 200".utf8)) { opened += 1 }
+                start = head + 4
+            }
+            while let end = Self.find([10, 10], in: buffer, from: start) {
+                let frame = buffer[start..<end]
+                start = end + 2
+                guard Self.find(marker, in: frame) != nil else { continue }
+                delivered += 1
+                if let time = Self.time(in: frame) { delays.append((now - time) * 1000) }
+            }
+            connections[index].buffer.removeFirst(start)
+        }
+    }
+
+    /// Polls `path` on every connection once a second (with `If-None-Match`) until `deadline`; each
+    /// assignment that appeared or whose `updatedAt` changed is a change seen, its delay now − `updatedAt`.
+    func poll(_ path: String, until deadline: Date) {
+        loop(until: deadline, tick: { [self] now in
+            for index in connections.indices where !connections[index].waiting && connections[index].nextPoll <= now {
+                var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                if let etag = connections[index].etag { request += "If-None-Match: \(etag)\r\n" }
+                send(connections[index].fd, request + "\r\n")
+                connections[index].waiting = true
+                connections[index].nextPoll += 1
+            }
+        }) { index in
+            guard let head = Self.find([13, 10, 13, 10], in: connections[index].buffer) else { return }
+            let headText = String(decoding: connections[index].buffer[..<head], as: UTF8.self)
+            let length = headText.split(separator: "\r\n").first { $0.lowercased().hasPrefix("content-length:") }
+                .flatMap { Int($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces)) } ?? 0
+            guard connections[index].buffer.count >= head + 4 + length else { return }
+            let body = Data(connections[index].buffer[(head + 4)..<(head + 4 + length)])
+            connections[index].buffer.removeFirst(head + 4 + length)
+            connections[index].waiting = false
+            if let etag = headText.split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("etag:") }) {
+                connections[index].etag = String(etag.dropFirst(5)).trimmingCharacters(in: .whitespaces)
+            }
+            guard headText.hasPrefix("HTTP/1.1 200"),
+                  let items = (try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["items"] as? [[String: Any]] else { return }
+            let now = Date().timeIntervalSince1970
+            var current: [String: String] = [:]
+            for item in items {
+                guard let id = item["id"] as? String, let updated = item["updatedAt"] as? String else { continue }
+                current[id] = updated
+                if connections[index].seen[id] != updated {
+                    delivered += 1
+                    if let time = Self.parse(Array(updated.utf8)[...]) { delays.append((now - time) * 1000) }
+                }
+            }
+            delivered += connections[index].seen.keys.filter { current[$0] == nil }.count
+            connections[index].seen = current
+        }
+    }
+
+    private func loop(until deadline: Date, tick: (Double) -> Void = { _ in }, _ readable: (Int) -> Void) {
+        var events = [epoll_event](repeating: epoll_event(), count: 256)
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while Date() < deadline {
+            tick(Date().timeIntervalSince1970)
+            let count = epoll_wait(epoll, &events, Int32(events.count), 5)
+            for event in events.prefix(Int(max(0, count))) {
+                let index = Int(event.data.u64)
+                while true {
+                    let got = recv(connections[index].fd, &chunk, chunk.count, 0)
+                    if got <= 0 { break }
+                    connections[index].buffer += chunk[..<got]
+                }
+                readable(index)
+            }
+        }
+    }
+
+    /// Closes every connection.
+    func close() {
+        for connection in connections { Glibc.close(connection.fd) }
+        connections = []
+        Glibc.close(epoll)
+    }
+
+    /// Seconds since 1970 of the `"time":"…"` in an audit row's JSON.
+    static func time(in frame: ArraySlice<UInt8>) -> Double? {
+        let key = Array("\"time\":\"".utf8)
+        guard let start = find(key, in: frame), start + key.count + 24 <= frame.endIndex else { return nil }
+        return parse(frame[(start + key.count)..<(start + key.count + 24)])
+    }
+
+    /// `2026-12-07T15:04:05.123Z` as seconds since 1970.
+    static func parse(_ text: ArraySlice<UInt8>) -> Double? {
+        let digits = Array(text)
+        guard digits.count >= 24 else { return nil }
+        func number(_ from: Int, _ count: Int) -> Int32 {
+            digits[from..<(from + count)].reduce(0) { $0 * 10 + Int32($1) - 48 }
+        }
+        var parts = tm()
+        parts.tm_year = number(0, 4) - 1900
+        parts.tm_mon = number(5, 2) - 1
+        parts.tm_mday = number(8, 2)
+        parts.tm_hour = number(11, 2)
+        parts.tm_min = number(14, 2)
+        parts.tm_sec = number(17, 2)
+        return Double(timegm(&parts)) + Double(number(20, 3)) / 1000
+    }
+
+    static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int = 0) -> Int? {
+        find(needle, in: haystack[start...])
+    }
+
+    /// The index (in `haystack`'s own indices) where `needle` starts.
+    static func find(_ needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Int? {
+        guard haystack.count >= needle.count, let first = needle.first else { return nil }
+        var index = haystack.startIndex
+        while index <= haystack.endIndex - needle.count {
+            if haystack[index] == first && haystack[index..<(index + needle.count)].elementsEqual(needle) { return index }
+            index += 1
+        }
+        return nil
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+import TestSupport
+
+/// `vfiod-bench events PORT CLIENTS SECONDS stream|group|poll`: CLIENTS readers of `GET /v1/events` (or pollers
+/// of `GET /v1/assignments` with `If-None-Match`, once a second each) while 8 clients churn leases (each
+/// at most `lifecyclesPerSecond`); prints
+/// the lifecycles made, the changes delivered (or seen), and the delivery delay's p50 and p99.
+enum EventsBench {
+    /// Lease lifecycles per second each churner makes at most: the same steady load in every phase, below
+    /// what the machine can do, so the delays measure delivery rather than a saturated host.
+    static let lifecyclesPerSecond = 5.0
+
+    /// Lease churners: each leases and releases its own group until `deadline`; returns the lifecycles made.
+    static func churn(port: UInt16, clients: Int, until deadline: Date) -> Int {
+        let lock = NSLock()
+        nonisolated(unsafe) var made = 0
+        let group = DispatchGroup()
+        for index in 0..<clients {
+            group.enter()
+            Thread.detachNewThread {
+                let http = HTTPTestClient(port: port, receiveTimeoutSeconds: 60)
+                let body = Array("{\"group\":\(100 + index),\"holder\":{\"id\":\"churn-\(index)\",\"tenant\":\"bench\"},\"ttlSeconds\":600}".utf8)
+                var next = Date()
+                while Date() < deadline {
+                    next = next.addingTimeInterval(1 / lifecyclesPerSecond)
+                    defer { if next > Date() { Thread.sleep(until: next) } }
+                    do {
+                        let created = try http.request(method: "POST", path: "/v1/assignments", headers: [("Content-Type", "application/json")], body: body)
+                        guard created.status == 202, let bind = created.header("Operation-Location"),
+                              let id = created.header("Location")?.split(separator: "/").last else { throw BenchError.status(created.status) }
+                        _ = try http.request(path: bind + "?wait=30")
+                        let released = try http.request(method: "DELETE", path: "/v1/assignments/\(id)")
+                        guard let release = released.header("Operation-Location") else { throw BenchError.status(released.status) }
+                        _ = try http.request(path: release + "?wait=30")
+                        lock.withLock { made += 1 }
+                    } catch {
+                        http.close()
+                    }
+                }
+                http.close()
+                group.leave()
+            }
+        }
+        group.wait()
+        return lock.withLock { made }
+    }
+
+    static func run(port: UInt16, clients: Int, seconds: Double, mode: String) throws {
+        let readers = EventReaders(port: port)
+        // `stream`: every reader follows every audit row; `group`: each follows one churned group's (an agent
+        // watching its own VM's devices).
+        try readers.connect(clients) { index in
+            let filter = mode == "group" ? "&group=\(100 + index % 8)" : ""
+            return mode == "poll" ? nil : "GET /v1/events?types=audit.appended\(filter) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        }
+        // Let every stream open (or the pollers' first round pass) before the churn starts.
+        if mode != "poll" { readers.readStreams(until: Date().addingTimeInterval(1)) } else {
+            readers.poll("/v1/assignments?state=active", until: Date().addingTimeInterval(1.5))
+        }
+        let before = readers.delivered
+        let deadline = Date().addingTimeInterval(seconds)
+        nonisolated(unsafe) var lifecycles = 0
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            lifecycles = churn(port: port, clients: 8, until: deadline)
+            done.signal()
+        }
+        if mode != "poll" { readers.readStreams(until: deadline.addingTimeInterval(1)) } else {
+            readers.poll("/v1/assignments?state=active", until: deadline.addingTimeInterval(1.5))
+        }
+        done.wait()
+        let sorted = readers.delays.sorted()
+        func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        let opened = mode == "poll" ? clients : readers.opened
+        print(String(format: "events %@: %d clients (%d streams opened), %d lifecycles, %d changes delivered; delay p50 %.1f ms, p99 %.1f ms (%d samples)",
+                     mode, clients, opened, lifecycles, readers.delivered - before, percentile(0.5), percentile(0.99), sorted.count))
+        readers.close()
+    }
+}
