@@ -70,7 +70,7 @@ import VFIOSimulator
     /// With every event stream taken (events.maxStreams 1, held by another reader) `vfiod events` is refused
     /// (503 too_many_streams, exit 3), and `--wait` follows the bind by long-polling instead, to the end.
     @Test func withEveryStreamTakenWaitFallsBackToLongPolling() async throws {
-        let service = try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist) { $0.events.maxStreams = 1 }
+        let service = try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist) { $0.maxStreams = 1 }
         try await withService(service) { service in
             let port = service.port
             let holder = StreamHolder(HTTPTestClient(port: port))
