@@ -21,6 +21,8 @@ let package = Package(
         // zlib: gzip for the dashboard's assets (compressed once at start) and the audit archive's segments.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CVFIO"),
+        // libcurl for the command-line client's HTTP (http, https, streams).
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // TLS for the HTTP listener on GnuTLS, libmicrohttpd's TLS library: key pairs swapped per handshake
         // (reload without a restart) and the client certificate's subject.
         .target(name: "CTLS", dependencies: ["CMicroHTTPD"], linkerSettings: [.linkedLibrary("gnutls")]),
@@ -53,8 +55,11 @@ let package = Package(
         // Dedicated threads for blocking work (sysfs writes, SQLite), off Swift's cooperative pool.
         .target(name: "Workers"),
 
+        // The command-line client (`vfiod status`, `vfiod lease` …): talks to a server over HTTP, knows nothing else of vfiod.
+        .target(name: "Client", dependencies: ["CCurl"]),
+
         // Wiring and the command.
-        .target(name: "App", dependencies: ["API", "EventStream", "HTTPServer", "Inventory", "Assignments", "ServiceLog", "Store", "VFIOCore", "VFIOSimulator", "Workers"],
+        .target(name: "App", dependencies: ["API", "Client", "EventStream", "HTTPServer", "Inventory", "Assignments", "ServiceLog", "Store", "VFIOCore", "VFIOSimulator", "Workers"],
                 resources: [.embedInCode("Resources/openapi.yaml"), .embedInCode("Resources/ui")]),
         .executableTarget(name: "vfiod", dependencies: ["App"]),
 
@@ -83,6 +88,7 @@ let package = Package(
         .testTarget(name: "EventStreamTests", dependencies: ["EventStream"]),
         .testTarget(name: "AssignmentsTests", dependencies: ["Assignments", "Store", "VFIOCore", "VFIOSimulator", "TestSupport"]),
         .testTarget(name: "APITests", dependencies: ["API", "HTTPServer"]),
+        .testTarget(name: "ClientTests", dependencies: ["Client"]),
         // Runs the built vfio-opener binary (found next to the test bundle); `swift build` builds it. With
         // --simulated it holds devices of a SimulatedKernel, for the simulator's cooperative-unbind tests.
         .testTarget(name: "OpenerTests", dependencies: ["TestSupport", "VFIOCore", "VFIOSimulator"]),

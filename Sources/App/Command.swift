@@ -1,3 +1,4 @@
+import Client
 import Inventory
 import Store
 
@@ -19,6 +20,10 @@ public enum Command: Sendable {
     case verifyAudit(databasePath: String, archiveDirectory: String?)
     /// Print usage.
     case help
+    /// Print the help of one command (`vfiod help lease`).
+    case helpTopic(String)
+    /// A client command (`status`, `lease`, …) with its arguments, the command's name first.
+    case client([String])
     /// Print the version.
     case version
 
@@ -42,7 +47,10 @@ public enum Command: Sendable {
       vfiod token revoke NAME --db PATH
       vfiod audit archive --db PATH --before TIME|SEQ --to DIR [--segment-rows N]
       vfiod audit verify --db PATH [--archive DIR]
-      vfiod --help | --version
+      vfiod --help | --version | help COMMAND
+
+    Client commands (talk to a running vfiod over HTTP):
+    \(ClientMain.synopses)
 
     --allow SPEC   may be repeated: all, an address (0000:41:00.0), vendor:device (10de:2204, 10de:*)
                    or class:PREFIX (class:03). Nothing is lendable unless allowed.
@@ -57,13 +65,18 @@ public enum Command: Sendable {
     --cdi-dir DIR              write each active assignment's CDI spec there (e.g. /var/run/cdi).
     --simulate-in-place DIR  simulate on DIR itself (state survives restarts; for tests and labs).
     --expires-in D a token's lifetime: a whole number and s, m, h or d (90m, 30d); without it, none.
+
+    \(ClientMain.sharedHelp)
     """
 
     /// Parses `arguments` (without the program name).
     public static func parse(_ arguments: [String]) throws(ConfigurationError) -> Command {
         guard let verb = arguments.first else { return .help }
         switch verb {
-        case "--help", "-h", "help": return .help
+        case "--help", "-h", "help":
+            guard arguments.count > 1 else { return .help }
+            guard arguments.count == 2 else { throw ConfigurationError("usage: vfiod help COMMAND") }
+            return .helpTopic(arguments[1])
         case "--version", "version": return .version
         case "migrate":
             var options = Options(Array(arguments.dropFirst()))
@@ -74,8 +87,11 @@ public enum Command: Sendable {
             return .serve(try serveConfiguration(Array(arguments.dropFirst())))
         case "token":
             return try tokenCommand(Array(arguments.dropFirst()))
-        case "audit":
+        case "audit" where ["archive", "verify"].contains(arguments.dropFirst().first ?? ""):
+            // `vfiod audit archive|verify --db PATH` work on the database; `vfiod audit [--verify] …` is the client.
             return try auditCommand(Array(arguments.dropFirst()))
+        case let verb where ClientMain.handles(verb):
+            return .client(arguments)
         default:
             throw ConfigurationError("unknown command \"\(verb)\"; try vfiod --help")
         }

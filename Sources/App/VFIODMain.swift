@@ -1,4 +1,6 @@
+import Client
 import ServiceLog
+import Workers
 import Store
 import Foundation
 import Dispatch
@@ -20,6 +22,16 @@ public enum VFIODMain {
         case .version:
             print("vfiod \(Command.vfiodVersion)")
             return 0
+        case .helpTopic(let topic):
+            return help(topic)
+        case .client(let arguments):
+            // The client blocks on HTTP (libcurl): on a thread of its own, off the cooperative pool.
+            do {
+                return try await DedicatedThread.run(name: "client") { ClientMain.run(arguments) }
+            } catch {
+                printError("vfiod: \(error)")
+                return 1
+            }
         case .migrate(let path):
             return migrate(path)
         case .createToken(let path, let name, let role, let tenant, let expiresIn):
@@ -35,6 +47,20 @@ public enum VFIODMain {
         case .serve(let configuration):
             return await serve(configuration)
         }
+    }
+
+    /// `vfiod help TOPIC`: a client command's own help, or the usage for the service's commands.
+    private static func help(_ topic: String) -> Int32 {
+        if let text = ClientMain.help(topic) {
+            print(text)
+            return 0
+        }
+        guard ["serve", "migrate", "token", "help"].contains(topic) else {
+            printError("vfiod: no command \"\(topic)\"; try vfiod --help")
+            return 2
+        }
+        print(Command.usage)
+        return 0
     }
 
     private static func migrate(_ path: String) -> Int32 {

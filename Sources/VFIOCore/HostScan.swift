@@ -89,6 +89,8 @@ public struct HostFacts: Sendable, Hashable {
     public var vfioContainerPresent: Bool
     /// Group ids that have `dev/vfio/<N>`.
     public var vfioGroupNodes: Set<Int>
+    /// Whether interrupts are remapped, and whether VFIO was told to lend without it.
+    public var interruptRemapping = InterruptRemapping()
 
     /// Creates facts for a host with nothing VFIO-related.
     public init() {

@@ -146,6 +146,7 @@ public struct SysfsScanner: Sendable {
             }
         }
         host.bootID = try? SysfsFiles.readString(paths.proc("sys/kernel/random/boot_id"))
+        host.interruptRemapping = InterruptRemapping.read(paths)
         readVFIOFacts(into: &host)
         return host
     }
