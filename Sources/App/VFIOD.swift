@@ -78,12 +78,7 @@ public final class VFIOD: Sendable {
             if (try? monitor.start()) != nil { uevents.withLock { $0 = monitor } }
         }
         expiry.withLock { task in
-            task = Task.detached {
-                while !Task.isCancelled {
-                    await assignments.expireDue()
-                    try? await Task.sleep(for: .seconds(1))
-                }
-            }
+            task = Task.detached { await assignments.expireLeasesWhenDue() }
         }
     }
 
