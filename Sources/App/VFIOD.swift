@@ -12,8 +12,8 @@ import Synchronization
 
 /// One running vfiod: store, kernel, inventory, assignments, API and HTTP server, wired from a configuration.
 ///
-/// Start order: database (migrated) → kernel → recovery of interrupted operations → first inventory
-/// scan → HTTP server → uevents and lease expiry. Shutdown runs in reverse. Tests create one in-process
+/// Start order: database (migrated) → kernel → recovery of interrupted operations → uevents → first
+/// inventory scan → HTTP server → lease expiry. Shutdown runs in reverse. Tests create one in-process
 /// with `listenPort` 0 and read `port` back.
 public final class VFIOD: Sendable {
     /// The configuration it runs with.
@@ -32,7 +32,8 @@ public final class VFIOD: Sendable {
     private let workers: WorkerPool
     private let storeExecutor: DedicatedExecutor
     private let tokenVerifier: StoreTokenVerifier?
-    private let uevents = Mutex<UeventMonitor?>(nil)
+    /// Stops the kernel's uevent reports; nil while none are watched.
+    private let uevents = Mutex<(@Sendable () -> Void)?>(nil)
     private let expiry = Mutex<Task<Void, Never>?>(nil)
 
     /// Opens the database, the kernel and pci.ids. Throws `StartError` with one printable line.
@@ -71,12 +72,11 @@ public final class VFIOD: Sendable {
         if report != RecoveryReport() {
             Log.info("recovery: completed \(report.completed), rolled back \(report.rolledBack), resumed \(report.resumed), lost \(report.lost)")
         }
+        // Watched before the first scan, so that no change after it goes unreported.
+        let stopUevents = kernel.watchUevents { [inventory] event in inventory.kernelReported(event) }
+        uevents.withLock { $0 = stopUevents }
         try StartError.wrap("cannot read the host's PCI devices") { try inventory.start() }
         try StartError.wrap("cannot listen on \(configuration.listenAddress)") { try server.start() }
-        if kernel.backend == "linux" {
-            let monitor = UeventMonitor { [inventory] _ in inventory.requestRefresh() }
-            if (try? monitor.start()) != nil { uevents.withLock { $0 = monitor } }
-        }
         expiry.withLock { task in
             task = Task.detached { await assignments.expireLeasesWhenDue() }
         }
@@ -102,7 +102,7 @@ public final class VFIOD: Sendable {
     public func shutdown(timeout: Duration = .seconds(10)) async {
         await server.shutdown(timeout: timeout)
         expiry.withLock { $0?.cancel(); $0 = nil }
-        uevents.withLock { $0?.stop(); $0 = nil }
+        uevents.withLock { $0?(); $0 = nil }
         let stuck = await workers.shutdown(timeout: timeout)
         if !stuck.isEmpty { Log.warning("abandoned kernel operations stuck at shutdown: \(stuck.joined(separator: ", "))") }
         _ = await storeExecutor.shutdown(timeout: timeout)
@@ -178,6 +178,7 @@ private extension VFIOD {
         let identities = DeviceIdentityStore(database: database)
         let drift = DriftObserver(database: database)
         return InventoryService(kernel: kernel, builder: builder, intervalSeconds: configuration.refreshIntervalSeconds,
+                                fullScanIntervalSeconds: configuration.fullScanIntervalSeconds,
                                 assignmentMarks: { late.assignments.withLock { $0 }?.assignmentMarks ?? [:] }) { snapshot, fullScan in
             late.api.withLock { $0 }?.snapshotDidChange(snapshot)
             drift.observe(snapshot)
