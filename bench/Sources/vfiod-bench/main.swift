@@ -6,10 +6,15 @@ import TestSupport
 //   vfiod-bench leases PORT CLIENTS SECONDS       lease lifecycles (create → active → release → released)
 //   vfiod-bench sqlite DIR SECONDS SOURCE_DB     raw SQLite: the lifecycles' rows from SOURCE_DB inserted
 //                                                again into DIR/raw.db, same schema and pragmas as vfiod
+//   vfiod-bench idle PID SECONDS                 the CPU process PID spends in SECONDS, per hour and by thread
 
 let arguments = CommandLine.arguments
+if arguments.count == 4, arguments[1] == "idle", let pid = Int32(arguments[2]), let seconds = Double(arguments[3]) {
+    IdleCost.run(pid: pid, seconds: seconds)
+    exit(0)
+}
 guard arguments.count == 5 && ["leases", "sqlite"].contains(arguments[1]) else {
-    FileHandle.standardError.write(Data("usage: vfiod-bench leases PORT CLIENTS SECONDS | sqlite DIR SECONDS SOURCE_DB\n".utf8))
+    FileHandle.standardError.write(Data("usage: vfiod-bench leases PORT CLIENTS SECONDS | sqlite DIR SECONDS SOURCE_DB | idle PID SECONDS\n".utf8))
     exit(2)
 }
 
