@@ -35,7 +35,7 @@ public final class Metrics: Sendable {
     }
 
     /// The Prometheus text exposition of the request metrics and the inventory gauges.
-    func render(snapshot: InventorySnapshot?, refreshFailing: Bool) -> String {
+    func render(snapshot: InventorySnapshot?, refreshFailing: Bool, activity: InventoryActivity) -> String {
         var out = ""
         let (requests, latency) = state.withLock { ($0.requests, $0.latency) }
         out += "# HELP vfiod_http_requests_total HTTP requests answered, by route, method and status.\n"
@@ -74,6 +74,12 @@ public final class Metrics: Sendable {
         }
         out += Self.single("vfiod_inventory_refresh_failing", "gauge", "1 when the most recent refresh failed.",
                            refreshFailing ? "1" : "0")
+        out += Self.single("vfiod_inventory_full_scans_total", "counter", "Full inventory scans published, the one at start included.",
+                           "\(activity.fullScans)")
+        out += Self.single("vfiod_inventory_driver_checks_total", "counter", "Periodic driver checks run.",
+                           "\(activity.driverChecks)")
+        out += Self.single("vfiod_inventory_devices_reread_total", "counter",
+                           "Functions re-read one by one after a uevent or a driver check.", "\(activity.devicesReread)")
         return out
     }
 

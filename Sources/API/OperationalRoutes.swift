@@ -17,7 +17,8 @@ extension RouteTable {
         }
         route("GET", "/metrics", .open) { [context] request, _ throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
-            let text = context.metrics.render(snapshot: (try? context.current)?.snapshot, refreshFailing: context.inventory.lastError != nil)
+            let text = context.metrics.render(snapshot: (try? context.current)?.snapshot, refreshFailing: context.inventory.lastError != nil,
+                                              activity: context.inventory.activity)
                 + context.extraMetrics()
             return .text(text, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")])
         }

@@ -37,7 +37,8 @@ public enum Command: Sendable {
     Usage:
       vfiod serve [--listen 127.0.0.1:8460] [--db PATH] [--host-root DIR | --simulate PATH]
                   [--allow SPEC]... [--pci-ids PATH] [--config FILE] [--refresh-interval SECONDS]
-                  [--no-access-log] [--no-auth] [--workers N] [--simulate-in-place DIR]
+                  [--full-scan-interval SECONDS] [--no-access-log] [--no-auth] [--workers N]
+                  [--simulate-in-place DIR]
                   [--tls-cert PATH --tls-key PATH [--tls-client-ca PATH]] [--insecure-listen]
                   [--holder-socket PATH] [--cdi-dir DIR]
       vfiod migrate --db PATH
@@ -137,6 +138,12 @@ public enum Command: Sendable {
                 throw ConfigurationError("--refresh-interval: expected seconds ≥ 1, got \(text)")
             }
             configuration.refreshIntervalSeconds = seconds
+        }
+        if let text = try options.value("--full-scan-interval") {
+            guard let seconds = Double(text), seconds >= 1 else {
+                throw ConfigurationError("--full-scan-interval: expected seconds ≥ 1, got \(text)")
+            }
+            configuration.fullScanIntervalSeconds = seconds
         }
         if options.flag("--no-access-log") { configuration.accessLog = false }
         if let path = try options.value("--holder-socket") { configuration.holderSocket = try absolutePath(path, "--holder-socket") }

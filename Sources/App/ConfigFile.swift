@@ -12,6 +12,7 @@ struct ConfigFile: Decodable {
     var allow: [String]?
     var pciIds: String?
     var refreshIntervalSeconds: Double?
+    var fullScanIntervalSeconds: Double?
     var accessLog: Bool?
     var limits: Limits?
     var tls: TLS?
@@ -98,6 +99,10 @@ struct ConfigFile: Decodable {
         if let refreshIntervalSeconds {
             guard refreshIntervalSeconds >= 1 else { throw ConfigurationError("config file: refreshIntervalSeconds must be at least 1") }
             configuration.refreshIntervalSeconds = refreshIntervalSeconds
+        }
+        if let fullScanIntervalSeconds {
+            guard fullScanIntervalSeconds >= 1 else { throw ConfigurationError("config file: fullScanIntervalSeconds must be at least 1") }
+            configuration.fullScanIntervalSeconds = fullScanIntervalSeconds
         }
         if let accessLog { configuration.accessLog = accessLog }
         if let holderSocket { configuration.holderSocket = try Command.absolutePath(holderSocket, "holderSocket") }

@@ -18,8 +18,12 @@ public struct Configuration: Sendable {
     public var allowlist = Allowlist()
     /// pci.ids for names; missing → ids only.
     public var pciIDsPath = "/usr/share/misc/pci.ids"
-    /// Seconds between inventory refreshes (uevents refresh sooner on Linux).
+    /// Seconds between the inventory's driver checks (which functions exist, which driver each has): the
+    /// bound on how long a change that uevents missed goes unseen. Uevents re-read a function at once.
     public var refreshIntervalSeconds = 30.0
+    /// Seconds between full inventory scans (every attribute of every function); at least
+    /// `refreshIntervalSeconds`.
+    public var fullScanIntervalSeconds = 3600.0
     /// Largest request body accepted, in bytes.
     public var maxBodyBytes = 1 << 20
     /// Idle connection timeout, in seconds.

@@ -13,8 +13,8 @@ import Synchronization
 
 /// One running vfiod: store, kernel, inventory, assignments, API and HTTP server, wired from a configuration.
 ///
-/// Start order: database (migrated) → kernel → recovery of interrupted operations → first inventory
-/// scan → HTTP server → uevents and lease expiry. Shutdown runs in reverse. Tests create one in-process
+/// Start order: database (migrated) → kernel → recovery of interrupted operations → uevents → first
+/// inventory scan → HTTP server → lease expiry. Shutdown runs in reverse. Tests create one in-process
 /// with `listenPort` 0 and read `port` back.
 public final class VFIOD: Sendable {
     /// The configuration it runs with.
@@ -34,7 +34,8 @@ public final class VFIOD: Sendable {
     private let storeExecutor: DedicatedExecutor
     private let tokenVerifier: StoreTokenVerifier?
     private let events: EventFeeds
-    private let uevents = Mutex<UeventMonitor?>(nil)
+    /// Stops the kernel's uevent reports; nil while none are watched.
+    private let uevents = Mutex<(@Sendable () -> Void)?>(nil)
     private let expiry = Mutex<Task<Void, Never>?>(nil)
     private let auditMaintenance: AuditMaintenance
     /// Holders fetch their lease's descriptors here.
@@ -98,6 +99,9 @@ public final class VFIOD: Sendable {
         if report != RecoveryReport() {
             Log.info("recovery: completed \(report.completed), rolled back \(report.rolledBack), resumed \(report.resumed), lost \(report.lost)")
         }
+        // Watched before the first scan, so that no change after it goes unreported.
+        let stopUevents = kernel.watchUevents { [inventory] event in inventory.kernelReported(event) }
+        uevents.withLock { $0 = stopUevents }
         try StartError.wrap("cannot read the host's PCI devices") { try inventory.start() }
         if let directory = configuration.cdiDirectory {
             try StartError.wrap("cannot write CDI specs to \(directory)") { try assignments.writeCDISpecs(to: directory) }
@@ -108,17 +112,8 @@ public final class VFIOD: Sendable {
             holderSocket.stop()
             throw StartError(description: "cannot listen on \(configuration.listenAddress): \(error)")
         }
-        if kernel.backend == "linux" {
-            let monitor = UeventMonitor { [inventory] _ in inventory.requestRefresh() }
-            if (try? monitor.start()) != nil { uevents.withLock { $0 = monitor } }
-        }
         expiry.withLock { task in
-            task = Task.detached {
-                while !Task.isCancelled {
-                    await assignments.expireDue()
-                    try? await Task.sleep(for: .seconds(1))
-                }
-            }
+            task = Task.detached { await assignments.expireLeasesWhenDue() }
         }
     }
 
@@ -152,7 +147,7 @@ public final class VFIOD: Sendable {
         await broker.shutdown(timeout: timeout)
         await assignments.stopCDISpecs()
         expiry.withLock { $0?.cancel(); $0 = nil }
-        uevents.withLock { $0?.stop(); $0 = nil }
+        uevents.withLock { $0?(); $0 = nil }
         let stuck = await workers.shutdown(timeout: timeout)
         if !stuck.isEmpty { Log.warning("abandoned kernel operations stuck at shutdown: \(stuck.joined(separator: ", "))") }
         await auditMaintenance.stop()
@@ -230,6 +225,7 @@ private extension VFIOD {
         let identities = DeviceIdentityStore(database: database)
         let drift = DriftObserver(database: database)
         return InventoryService(kernel: kernel, builder: builder, intervalSeconds: configuration.refreshIntervalSeconds,
+                                fullScanIntervalSeconds: configuration.fullScanIntervalSeconds,
                                 assignmentMarks: { late.assignments.withLock { $0 }?.assignmentMarks ?? [:] }) { snapshot, fullScan in
             late.api.withLock { $0 }?.snapshotDidChange(snapshot, fullScan: fullScan)
             drift.observe(snapshot)

@@ -12,7 +12,8 @@ internal import Synchronization
 /// Deadline: a request's headers and body must arrive within `requestDeadline` of its first byte,
 /// whatever the pace (libmicrohttpd's own timeout counts only idle time). `sweep` runs a few times a
 /// second and answers a late request with 408 `request_timeout` (or the 413 it had earned), then
-/// shuts the socket down, so that a client trickling bytes cannot hold a connection.
+/// shuts the socket down, so that a client trickling bytes cannot hold a connection. With no connection
+/// open the sweeper sleeps until one is admitted: an idle server has no timer.
 final class ConnectionRegistry: Sendable {
     private struct Counts {
         var ordinary = 0
@@ -22,6 +23,10 @@ final class ConnectionRegistry: Sendable {
         var reserve: [ConnectionEntry] = []
         /// Connections whose response became a stream: out of the ordinary and reserve pools.
         var streams: Set<ObjectIdentifier> = []
+        /// The sweeper, suspended while no connection is open; resumed by the next one.
+        var idleSweeper: CheckedContinuation<Void, Never>?
+        /// The sweeper was cancelled: it must not suspend again.
+        var sweeperCancelled = false
     }
 
     let configuration: HTTPServerConfiguration
@@ -45,12 +50,15 @@ final class ConnectionRegistry: Sendable {
     /// the reserve is half full, the oldest reserve connection that has sent nothing is shut, so that a
     /// flood of idle connections cannot keep health checks out for long.
     func admit(fd: Int32, address: String, now: Int64) -> ConnectionEntry {
+        var sweeper: CheckedContinuation<Void, Never>?
         let (entry, crowded) = counts.withLock { counts in
             let fromAddress = counts.ordinaryByAddress[address, default: 0]
             let perIP = configuration.connectionsPerIP
             let ordinary = (perIP <= 0 || fromAddress < perIP) && counts.ordinary < configuration.connectionLimit
             let entry = ConnectionEntry(fd: fd, address: address, isReserve: !ordinary, now: now)
             counts.entries[ObjectIdentifier(entry)] = entry
+            sweeper = counts.idleSweeper
+            counts.idleSweeper = nil
             if ordinary {
                 counts.ordinary += 1
                 counts.ordinaryByAddress[address] = fromAddress + 1
@@ -60,6 +68,7 @@ final class ConnectionRegistry: Sendable {
             counts.reserve.append(entry)
             return (entry, crowded)
         }
+        sweeper?.resume()
         // Outside the registry's lock: no lock is ever taken inside an entry's lock but the entry's own.
         for candidate in crowded where candidate.shutDownIfIdle() { break }
         return entry
@@ -104,6 +113,27 @@ final class ConnectionRegistry: Sendable {
         counts.ordinary -= 1
         let left = counts.ordinaryByAddress[entry.address, default: 1] - 1
         counts.ordinaryByAddress[entry.address] = left > 0 ? left : nil
+    }
+
+    /// Returns once a connection is open (at once if one is), or the calling task is cancelled.
+    func untilConnectionsOpen() async {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let now = counts.withLock { counts -> Bool in
+                    if !counts.entries.isEmpty || counts.sweeperCancelled { return true }
+                    counts.idleSweeper = continuation
+                    return false
+                }
+                if now { continuation.resume() }
+            }
+        } onCancel: {
+            let waiting = counts.withLock { counts in
+                counts.sweeperCancelled = true
+                defer { counts.idleSweeper = nil }
+                return counts.idleSweeper
+            }
+            waiting?.resume()
+        }
     }
 
     /// One pass over the connections: starts the clock of requests whose first bytes arrived, answers
@@ -164,14 +194,18 @@ final class ConnectionRegistry: Sendable {
 }
 
 /// Runs `ConnectionRegistry.sweep` and `StreamRegistry.sweep` (heartbeats, dead stream clients) five
-/// times a second until cancelled: one timer for every connection and stream. The sweeps' system calls
-/// (getsockopt, non-blocking send, shutdown, libmicrohttpd's resume) never block, so it may run on the
-/// cooperative pool.
+/// times a second while a connection is open (a stream is one), until cancelled; with none open it waits for
+/// the next: one timer for every connection and stream. The sweeps' system calls (getsockopt, non-blocking
+/// send, shutdown, libmicrohttpd's resume) never block, so it may run on the cooperative pool.
 enum DeadlineSweeper {
     static func start(_ registry: ConnectionRegistry, streams: StreamRegistry) -> Task<Void, Never> {
         Task {
             var previous = monotonicMicroseconds()
             while !Task.isCancelled {
+                if registry.count == 0 {
+                    await registry.untilConnectionsOpen()
+                    previous = monotonicMicroseconds()
+                }
                 do { try await Task.sleep(for: .milliseconds(200)) } catch { return }
                 let now = monotonicMicroseconds()
                 registry.sweep(now: now, previousSweep: previous)

@@ -3,15 +3,18 @@ public import VFIOCore
 import Foundation
 import Synchronization
 
-/// Keeps the current inventory snapshot: built at start, rebuilt on an interval and on request (kernel
-/// uevents, tests), and patched by operations for the few devices they changed. Full scans run on the
-/// service's own thread so a slow sysfs never stalls Swift's cooperative pool.
+/// Keeps the current inventory snapshot: built at start, patched by operations for the few devices they
+/// changed, re-read device by device as kernel uevents report changes, checked cheaply on an interval
+/// (which functions exist and their drivers: ``SysfsScanner/driverCheck(against:)``), and rebuilt by a
+/// full scan rarely (on its own, longer interval, when functions came or went, and on request). Scans
+/// run on the service's own thread so a slow sysfs never stalls Swift's cooperative pool; with nothing
+/// to do that thread sleeps until the next check.
 ///
 /// Every snapshot is built and published under one lock, in generation order. A full scan that ran
 /// while operations patched devices re-reads those devices before it is published, so it never
 /// brings back a driver an operation already changed.
 public final class InventoryService: Sendable {
-    private struct State {
+    struct State {
         var snapshot: InventorySnapshot?
         var requested: UInt64 = 0
         var completed: UInt64 = 0
@@ -19,10 +22,25 @@ public final class InventoryService: Sendable {
         var stopping = false
         var republishRequested = false
         var lastError: String?
+        /// Functions uevents reported changed, not yet re-read.
+        var reported: [PCIAddress] = []
+        /// Callers of ``check()`` waiting for the next driver check.
+        var checkWaiters: [@Sendable (InventorySnapshot) -> Void] = []
+        /// Callers of ``settle()`` waiting for the reported functions to be re-read.
+        var settleWaiters: [@Sendable () -> Void] = []
+        /// Callers of ``snapshot(after:)`` waiting for a newer generation.
+        var snapshotWaiters: [(after: UInt64, resume: @Sendable (InventorySnapshot) -> Void)] = []
+        var activity = InventoryActivity()
+
+        /// Whether the refresh thread has something to do before its next timed check.
+        var hasWork: Bool {
+            stopping || requested != completed || republishRequested || !reported.isEmpty || !checkWaiters.isEmpty
+                || !settleWaiters.isEmpty
+        }
     }
 
     /// What only the publisher touches (under `publishLock`).
-    private final class Published: @unchecked Sendable {
+    final class Published: @unchecked Sendable {
         var scan: HostScan?
         var takenAt = Date()
         var duration = 0.0
@@ -30,15 +48,18 @@ public final class InventoryService: Sendable {
         var patches: [(serial: UInt64, addresses: [PCIAddress])] = []
     }
 
-    private let kernel: any HostKernel
+    let kernel: any HostKernel
     private let builder: InventoryBuilder
-    private let interval: Double
+    /// Seconds between driver checks.
+    let interval: Double
+    /// Seconds between full scans.
+    let fullScanInterval: Double
     private let onRefresh: @Sendable (InventorySnapshot, _ fullScan: Bool) -> Void
-    private let assignmentMarks: @Sendable () -> [PCIAddress: AssignmentMark]
-    private let state = Mutex(State())
-    private let wakeup = NSCondition()
-    private let publishLock = NSLock()
-    private let published = Published()
+    let assignmentMarks: @Sendable () -> [PCIAddress: AssignmentMark]
+    let state = Mutex(State())
+    let wakeup = NSCondition()
+    let publishLock = NSLock()
+    let published = Published()
     private let patches = PatchQueue()
 
     /// Operations waiting for their devices to be published; guarded by its own condition.
@@ -54,15 +75,18 @@ public final class InventoryService: Sendable {
         var publishing = false
     }
 
-    /// Creates the service; `onRefresh` is called, in generation order, after every new snapshot, with
-    /// whether it came from a full scan.
+    /// Creates the service: a driver check every `intervalSeconds`, a full scan every
+    /// `fullScanIntervalSeconds` (at least `intervalSeconds`). `onRefresh` is called, in generation order,
+    /// after every new snapshot, with whether it came from a full scan.
     public init(kernel: any HostKernel, builder: InventoryBuilder, intervalSeconds: Double,
+                fullScanIntervalSeconds: Double = 3600,
                 assignmentMarks: @escaping @Sendable () -> [PCIAddress: AssignmentMark] = { [:] },
                 onRefresh: @escaping @Sendable (InventorySnapshot, _ fullScan: Bool) -> Void = { _, _ in }) {
         self.kernel = kernel
         self.assignmentMarks = assignmentMarks
         self.builder = builder
         self.interval = intervalSeconds
+        self.fullScanInterval = max(intervalSeconds, fullScanIntervalSeconds)
         self.onRefresh = onRefresh
     }
 
@@ -153,68 +177,8 @@ public final class InventoryService: Sendable {
         signal()
     }
 
-    private func signal() {
-        wakeup.lock()
-        wakeup.signal()
-        wakeup.unlock()
-    }
-
-    private func enqueueRefresh(_ resume: @escaping @Sendable (InventorySnapshot) -> Void) {
-        let stopped = state.withLock { state -> InventorySnapshot? in
-            if state.stopping, let snapshot = state.snapshot { return snapshot }
-            state.requested += 1
-            state.waiters.append((state.requested, resume))
-            return nil
-        }
-        if let stopped { resume(stopped) } else { signal() }
-    }
-
-    private func refreshLoop() {
-        var deadline = Date(timeIntervalSinceNow: interval)
-        while true {
-            wakeup.lock()
-            while state.withLock({ !$0.stopping && $0.requested == $0.completed && !$0.republishRequested }) {
-                if !wakeup.wait(until: deadline) { break }
-            }
-            wakeup.unlock()
-            let (stopping, target, onlyRepublish) = state.withLock { state in
-                defer { state.republishRequested = false }
-                return (state.stopping, state.requested,
-                        state.republishRequested && state.requested == state.completed && Date() < deadline)
-            }
-            if stopping { return wakeEveryone() }
-            if onlyRepublish {
-                publishLock.lock()
-                // The refresh thread starts after the first scan is published: there is a scan to rebuild from.
-                if let scan = published.scan { publish(scan, fullScan: false, changedFacts: []) }
-                publishLock.unlock()
-                continue
-            }
-            let result = Result { try fullScan() }
-            deadline = Date(timeIntervalSinceNow: interval)
-            let ready = state.withLock { state -> [@Sendable (InventorySnapshot) -> Void] in
-                state.completed = max(state.completed, target)
-                if case .failure(let error) = result { state.lastError = "\(error)" } else { state.lastError = nil }
-                let done = state.waiters.filter { $0.target <= target }.map(\.resume)
-                state.waiters.removeAll { $0.target <= target }
-                return done
-            }
-            let snapshot = current
-            for resume in ready { resume(snapshot) }
-        }
-    }
-
-    /// Wakes whoever still waits at shutdown: they get the last snapshot rather than hang.
-    private func wakeEveryone() {
-        let (waiting, last) = state.withLock { state in
-            defer { state.waiters.removeAll() }
-            return (state.waiters.map(\.resume), state.snapshot)
-        }
-        if let last { for resume in waiting { resume(last) } }
-    }
-
     /// Scans everything (outside the publish lock), re-reads what operations patched meanwhile, publishes.
-    private func fullScan() throws -> InventorySnapshot {
+    func fullScan() throws -> InventorySnapshot {
         let serialAtStart = publishLock.withLock { published.patchSerial }
         let started = Date()
         let clock = ContinuousClock.now
@@ -238,7 +202,7 @@ public final class InventoryService: Sendable {
     /// snapshot's with only `changedFacts` re-read, and the snapshot is derived from the previous one:
     /// only the devices those facts, changed lease marks or `/dev/vfio` nodes touch are built again.
     @discardableResult
-    private func publish(_ scan: HostScan, fullScan: Bool, changedFacts: [PCIAddress]) -> InventorySnapshot {
+    func publish(_ scan: HostScan, fullScan: Bool, changedFacts: [PCIAddress]) -> InventorySnapshot {
         let previous = state.withLock { $0.snapshot }
         let generation = (previous?.generation ?? 0) + 1
         let snapshot = if !fullScan, let previous {
@@ -249,8 +213,15 @@ public final class InventoryService: Sendable {
             builder.build(scan: scan, backend: kernel.backend, generation: generation, takenAt: published.takenAt,
                           scanDuration: published.duration, assignments: assignmentMarks())
         }
-        state.withLock { $0.snapshot = snapshot }
+        let waiting = state.withLock { state in
+            state.snapshot = snapshot
+            if fullScan { state.activity.fullScans += 1 }
+            let ready = state.snapshotWaiters.filter { $0.after < snapshot.generation }.map(\.resume)
+            state.snapshotWaiters.removeAll { $0.after < snapshot.generation }
+            return ready
+        }
         onRefresh(snapshot, fullScan)
+        for resume in waiting { resume(snapshot) }
         return snapshot
     }
 }

@@ -44,6 +44,9 @@ final class GroupCommit: @unchecked Sendable {
     /// may start a worker thread when the committer resumes a task, which then runs ahead of its peers.)
     static let committerNice: Int32 = -10
 
+    /// Noted after every batch and exclusive call, before their callers wake: the WAL checkpointer sleeps on it.
+    let commits = CommitSignal()
+
     /// Transaction control runs through `Connection.run`, i.e. as cached prepared statements.
     init(connection: Connection) {
         self.connection = connection
@@ -139,6 +142,7 @@ final class GroupCommit: @unchecked Sendable {
         while let first = next(waitingUpTo: Self.idleSeconds) {
             guard first.isTransaction else {
                 _ = first.run(connection)
+                commits.note()
                 first.finish()
                 continue
             }
@@ -205,6 +209,8 @@ final class GroupCommit: @unchecked Sendable {
         }
         if failure != nil, connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
         let observer = lock.withLock { batchesEnded += 1; return commitObserver }
+        // Before the callers wake: a caller that wrote finds the checkpointer already told.
+        commits.note()
         if failure == nil, members.contains(where: \.succeeded) { observer?() }
         for member in members {
             if member.succeeded, let failure { member.request.commitError = failure }

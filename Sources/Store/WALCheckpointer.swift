@@ -7,8 +7,9 @@ import Synchronization
 /// for a checkpoint's `fsync` while it holds the database (on a busy host that stall, inside the one write
 /// lock, was what capped lease throughput).
 ///
-/// A `PASSIVE` checkpoint every `interval` on a separate connection: it copies what no reader still needs
-/// and never blocks readers or the writer. The writer's automatic checkpoint stays on as a backstop, at a
+/// A `PASSIVE` checkpoint on a separate connection at start, then after writes, at most one per `interval`:
+/// it copies what no reader still needs and never blocks readers or the writer. With nothing written the
+/// thread sleeps until the next write ends (``CommitSignal``), so an idle vfiod never wakes it. The writer's automatic checkpoint stays on as a backstop, at a
 /// threshold high enough that it rarely runs (``backstopPages``).
 public final class WALCheckpointer: Sendable {
     /// The writer's `wal_autocheckpoint` while a checkpointer runs: 4,096 pages (16 MiB with 4 KiB pages).
@@ -18,13 +19,32 @@ public final class WALCheckpointer: Sendable {
     public static let logSizeLimitBytes = 16 << 20
 
     private let stopping = Atomic<Bool>(false)
+    private let commits: CommitSignal
+    /// Checkpoints run so far, and whether the thread sleeps waiting for a write (tests).
+    private let progress = Progress()
+
+    /// What ``activity`` reports, under its own condition so that tests can wait for a change.
+    private final class Progress: @unchecked Sendable {
+        // @unchecked: both fields are guarded by `condition`.
+        let condition = NSCondition()
+        var checkpoints: UInt64 = 0
+        var idle = false
+
+        func update(_ change: (Progress) -> Void) {
+            condition.lock()
+            change(self)
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
     /// The last checkpoint's report: frames in the log and frames of it in the database (-1, -1 before
     /// the first, or when the connection did not see a log).
     private let report = Mutex<(logFrames: Int32, checkpointedFrames: Int32)>((-1, -1))
 
-    /// Starts checkpointing the database at `database.path` every `interval`, and raises its writer's
+    /// Starts checkpointing the database at `database.path` after writes, at most every `interval`, and raises its writer's
     /// automatic checkpoint to ``backstopPages``. Throws `DatabaseError` when the connection cannot open.
     public init(database: Database, interval: Duration = .milliseconds(250)) throws {
+        commits = database.writer.commits
         var handle: OpaquePointer?
         // The checkpointer's own read-write connection, serialized; closed by its thread when it stops.
         guard sqlite3_open_v2(database.path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nil) == SQLITE_OK,
@@ -43,17 +63,42 @@ public final class WALCheckpointer: Sendable {
         nonisolated(unsafe) let owned = connection
         let pause = Double(interval.components.seconds) + Double(interval.components.attoseconds) / 1e18
         try DedicatedThread.start(name: "wal-checkpoint") { [self] in
+            var seen = commits.current
             while !stopping.load(ordering: .relaxed) {
-                // PASSIVE: copies the frames no reader needs; waits for no one. Failures (busy) retry next time.
+                // PASSIVE: copies the frames no reader needs; waits for no one. Failures (busy) retry after
+                // the next write.
                 var logFrames: Int32 = -1
                 var checkpointedFrames: Int32 = -1
                 if sqlite3_wal_checkpoint_v2(owned.handle, nil, SQLITE_CHECKPOINT_PASSIVE, &logFrames, &checkpointedFrames) == SQLITE_OK {
                     report.withLock { $0 = (logFrames, checkpointedFrames) }
                 }
+                progress.update { $0.checkpoints += 1 }
                 Thread.sleep(forTimeInterval: pause)
+                seen = waitForWrites(after: seen)
             }
             _ = owned
         }
+    }
+
+    /// Sleeps until a write ended after `seen` (at once when one did meanwhile) or the checkpointer stops.
+    private func waitForWrites(after seen: UInt64) -> UInt64 {
+        let stopped = { self.stopping.load(ordering: .relaxed) }
+        guard commits.current == seen, !stopped() else { return commits.current }
+        progress.update { $0.idle = true }
+        defer { progress.update { $0.idle = false } }
+        return commits.wait(after: seen, unless: stopped)
+    }
+
+    /// Checkpoints run so far, and whether the thread now sleeps until the next write (tests).
+    var activity: (checkpoints: UInt64, waitingForWrites: Bool) {
+        progress.condition.withLock { (progress.checkpoints, progress.idle) }
+    }
+
+    /// Blocks until more than `checkpoints` checkpoints ran and the thread sleeps until the next write (tests).
+    func waitUntilAsleep(after checkpoints: UInt64) {
+        progress.condition.lock()
+        while !(progress.idle && progress.checkpoints > checkpoints) { progress.condition.wait() }
+        progress.condition.unlock()
     }
 
     /// What the last checkpoint reported: the log's frames, and how many of them are in the database
@@ -63,5 +108,6 @@ public final class WALCheckpointer: Sendable {
     /// Stops after the current pause (the thread then closes its connection).
     public func stop() {
         stopping.store(true, ordering: .relaxed)
+        commits.wakeAll()
     }
 }

@@ -36,6 +36,11 @@ public protocol HostKernel: VFIOKernel {
     func vfioCdev(of address: PCIAddress) -> String?
     /// `proc/sys/kernel/random/boot_id`.
     func bootID() -> String?
+
+    /// Starts reporting the kernel's PCI uevents to `handler`, on a thread of the kernel's own (`nil`: the
+    /// kernel dropped events, so anything may have changed). Returns what stops the reports, or `nil`
+    /// when this kernel cannot report uevents (the default).
+    func watchUevents(_ handler: @escaping @Sendable (UeventMessage?) -> Void) -> (@Sendable () -> Void)?
 }
 
 extension HostKernel {
@@ -45,4 +50,13 @@ extension HostKernel {
     public func rescan(_ addresses: [PCIAddress], updating scan: inout HostScan) -> [PCIAddress] {
         SysfsScanner(paths: paths).rescan(addresses, updating: &scan)
     }
+
+    /// The functions whose driver differs from `scan`'s, or `nil` when functions came or went (see
+    /// ``SysfsScanner/driverCheck(against:)``): the periodic check that catches what uevents missed.
+    public func driverCheck(against scan: HostScan) -> [PCIAddress]? {
+        SysfsScanner(paths: paths).driverCheck(against: scan)
+    }
+
+    /// No uevents: the inventory's periodic checks alone see changes.
+    public func watchUevents(_ handler: @escaping @Sendable (UeventMessage?) -> Void) -> (@Sendable () -> Void)? { nil }
 }

@@ -36,4 +36,14 @@ public final class LinuxKernel: HostKernel {
     public func vfioCdev(of address: PCIAddress) -> String? { queries.vfioCdev(of: address) }
     /// `proc/sys/kernel/random/boot_id`.
     public func bootID() -> String? { queries.bootID() }
+
+    /// The host's PCI uevents through a ``UeventMonitor``. `nil` for a tree beneath another root (the
+    /// uevents would be the real host's, not the tree's) and when the netlink socket cannot be opened (a
+    /// container without the family): the inventory's periodic checks alone see changes then.
+    public func watchUevents(_ handler: @escaping @Sendable (UeventMessage?) -> Void) -> (@Sendable () -> Void)? {
+        guard paths.root.isEmpty else { return nil }
+        let monitor = UeventMonitor(handler: handler)
+        guard (try? monitor.start()) != nil else { return nil }
+        return { monitor.stop() }
+    }
 }

@@ -13,6 +13,18 @@ public struct UeventMessage: Sendable, Hashable {
     /// Every `KEY=VALUE` pair.
     public var properties: [String: String]
 
+    /// A PCI uevent as the kernel sends it for `address` (the simulated kernel's own).
+    public init(action: String, devicePath: String, address: PCIAddress, driver: String?) {
+        self.action = action
+        self.devicePath = devicePath
+        subsystem = "pci"
+        self.address = address
+        self.driver = driver
+        var properties = ["ACTION": action, "DEVPATH": devicePath, "SUBSYSTEM": "pci", "PCI_SLOT_NAME": address.description]
+        properties["DRIVER"] = driver
+        self.properties = properties
+    }
+
     /// Parses one datagram; `nil` for udev's re-broadcasts (`libudev` header) or malformed input.
     public init?(_ bytes: [UInt8]) {
         let fields = bytes.split(separator: 0, omittingEmptySubsequences: true)

@@ -5,18 +5,20 @@ import Glibc
 import Foundation
 internal import CVFIO
 
-/// Listens to kernel uevents (NETLINK_KOBJECT_UEVENT, multicast group 1) and reports PCI ones.
+/// Listens to kernel uevents (NETLINK_KOBJECT_UEVENT, multicast group 1) and reports PCI ones, and
+/// `nil` when the kernel dropped some (`ENOBUFS`: the socket's buffer overflowed in a burst).
 ///
 /// The socket is read on a dedicated `Thread`, never on Swift's cooperative pool: `poll` blocks. `stop()`
 /// wakes the thread through a pipe and waits for it to finish, so no callback runs after `stop()` returns.
 public final class UeventMonitor: @unchecked Sendable {
     // @unchecked: `state` is guarded by `lock`; the thread only reads the fds it was started with.
-    private let handler: @Sendable (UeventMessage) -> Void
+    private let handler: @Sendable (UeventMessage?) -> Void
     private let lock = NSLock()
     private var state: (socket: Int32, wakeRead: Int32, wakeWrite: Int32, done: DispatchSemaphore)?
 
-    /// Creates a monitor that calls `handler` (on its own thread) for each PCI uevent.
-    public init(handler: @escaping @Sendable (UeventMessage) -> Void) {
+    /// Creates a monitor that calls `handler` (on its own thread) for each PCI uevent, and with `nil`
+    /// when events were lost.
+    public init(handler: @escaping @Sendable (UeventMessage?) -> Void) {
         self.handler = handler
     }
 
@@ -89,7 +91,7 @@ public final class UeventMonitor: @unchecked Sendable {
     }
 
     /// The thread body: poll the socket and the wake pipe until the pipe becomes readable.
-    private static func run(socket fd: Int32, wake: Int32, handler: @Sendable (UeventMessage) -> Void) {
+    private static func run(socket fd: Int32, wake: Int32, handler: @Sendable (UeventMessage?) -> Void) {
         var buffer = [UInt8](repeating: 0, count: 16 * 1024)
         while true {
             var fds = [pollfd(fd: fd, events: Int16(POLLIN), revents: 0), pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
@@ -103,6 +105,10 @@ public final class UeventMonitor: @unchecked Sendable {
             // recv(2) one datagram into our buffer; MSG_DONTWAIT so a spurious wake-up cannot block.
             let got = buffer.withUnsafeMutableBytes { raw in
                 retryingEINTR { recv(fd, raw.baseAddress!, raw.count, Int32(MSG_DONTWAIT)) }
+            }
+            if got < 0 && errno == ENOBUFS {
+                handler(nil)  // the kernel dropped events for this socket: whatever they said is unknown
+                continue
             }
             if got <= 0 { continue }
             if let message = UeventMessage(Array(buffer[0..<got])), message.subsystem == "pci" {

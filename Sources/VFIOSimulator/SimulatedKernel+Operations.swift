@@ -31,7 +31,10 @@ extension SimulatedKernel {
         let path = paths.sys("bus/pci/drivers/\(driver)/unbind")
         try requirePlainName(driver, path)
         guard tree.driverExists(driver) else { throw Self.failure(path, ENOENT) }
-        guard let waiting = try startUnbind(address, from: driver, path) else { return }
+        guard let waiting = try startUnbind(address, from: driver, path) else {
+            sendUevent("unbind", address, driver: driver)
+            return
+        }
         if waiting.faults.unbindBlocks.contains(address) {
             stateDirectory.markBlocked(address, true)
             // An unparseable file keeps the thread held: only a readable file without the fault releases it.
@@ -53,6 +56,7 @@ extension SimulatedKernel {
                 throw error
             }
         }
+        sendUevent("unbind", address, driver: driver)
     }
 
     /// An unbind that waits (a fault, or an opener of the device's VFIO files), begun: its recorded change,
@@ -176,6 +180,7 @@ extension SimulatedKernel {
             throw error
         }
         change.finish()
+        sendUevent("bind", address, driver: driver)
     }
 
     /// Runs `body` with the tree lock held; a file-system error that is not a ``KernelError`` becomes one

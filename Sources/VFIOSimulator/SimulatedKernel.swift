@@ -40,6 +40,8 @@ public final class SimulatedKernel: HostKernel {
     let groupsInReset = Mutex<Set<Int>>([])
     /// The test hook that stops a tree change part-way (``interruptTreeChange(afterSteps:)``).
     let interruption = TreeInterruption()
+    /// Who hears this kernel's uevents (``watchUevents(_:)``).
+    let ueventWatch = Mutex(UeventWatch())
     private let scanner: SysfsScanner
 
     /// Opens `source`. With `inPlace` and a directory source, operates on that directory directly and never

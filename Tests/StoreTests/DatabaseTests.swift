@@ -36,6 +36,23 @@ import Testing
         }
     }
 
+    @Test func theCheckpointerSleepsUntilSomethingIsWritten() throws {
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            let checkpointer = try WALCheckpointer(database: database, interval: .milliseconds(1))
+            defer { checkpointer.stop() }
+            // One checkpoint at start (a log a previous process left), then asleep: no timer, no work.
+            checkpointer.waitUntilAsleep(after: 0)
+            #expect(checkpointer.activity.checkpoints == 1)
+            try database.execute("CREATE TABLE t (n INTEGER)")
+            // The write wakes it: one more checkpoint, which sees the write's log, then asleep again.
+            checkpointer.waitUntilAsleep(after: 1)
+            #expect(checkpointer.activity.checkpoints == 2)
+            let report = checkpointer.lastReport
+            #expect(report.logFrames > 0 && report.checkpointedFrames == report.logFrames)
+        }
+    }
+
     @Test func readsUseTheReadOnlyConnectionAndSeeTheLastCommit() throws {
         try withTemporaryDirectory { directory in
             let database = try Database(path: databasePath(in: directory))

@@ -82,6 +82,13 @@ enum AssignmentRecords {
                              bindings: [.text(Timestamp.format(time))]) { $0.string(0) }
     }
 
+    /// When the earliest active assignment expires; `nil` with none active.
+    static func nextExpiry(in connection: Connection) throws -> Date? {
+        try connection.query("SELECT MIN(expires_at) FROM assignments WHERE state = 'active'") { row in
+            row.nullableString(0).flatMap(Timestamp.parse)
+        }.first ?? nil
+    }
+
     /// Assignments matching a SQL condition, ordered by id, with their devices.
     private static func list(where condition: String, _ bindings: [SQLValue], limit: Int = -1,
                      in connection: Connection) throws -> [Assignment] {

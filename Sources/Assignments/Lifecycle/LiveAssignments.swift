@@ -23,6 +23,8 @@ final class LiveAssignments: Sendable {
         var tenants: [String: String] = [:]
     }
     private let state = Mutex(State())
+    /// Rung after every change, for the expiry loop.
+    let changes = ExpiryAlarm()
 
     func set(_ assignment: Assignment) {
         state.withLock { state in
@@ -41,6 +43,7 @@ final class LiveAssignments: Sendable {
                 Self.replaceMarks(of: old, with: nil, in: &state)
             }
         }
+        changes.ring()
     }
 
     /// The live assignment holding `address`, if any.

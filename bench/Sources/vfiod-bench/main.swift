@@ -10,6 +10,7 @@ import TestSupport
 //                                                migration 0007; archive throughput (AuditBench)
 //   vfiod-bench events PORT CLIENTS SECONDS stream|group|poll   event-stream readers (all rows, or one group's each)
 //                                                or pollers, while leases churn
+//   vfiod-bench idle PID SECONDS                 the CPU process PID spends in SECONDS, per hour and by thread
 
 let arguments = CommandLine.arguments
 if arguments.count >= 4 && arguments[1] == "audit" {
@@ -20,8 +21,12 @@ if arguments.count == 6 && arguments[1] == "events" {
     try EventsBench.run(port: UInt16(arguments[2])!, clients: Int(arguments[3])!, seconds: Double(arguments[4])!, mode: arguments[5])
     exit(0)
 }
+if arguments.count == 4, arguments[1] == "idle", let pid = Int32(arguments[2]), let seconds = Double(arguments[3]) {
+    IdleCost.run(pid: pid, seconds: seconds)
+    exit(0)
+}
 guard arguments.count == 5 && ["leases", "sqlite"].contains(arguments[1]) else {
-    FileHandle.standardError.write(Data("usage: vfiod-bench leases PORT CLIENTS SECONDS | sqlite DIR SECONDS SOURCE_DB\n".utf8))
+    FileHandle.standardError.write(Data("usage: vfiod-bench leases PORT CLIENTS SECONDS | sqlite DIR SECONDS SOURCE_DB | idle PID SECONDS\n".utf8))
     exit(2)
 }
 
