@@ -88,8 +88,9 @@ public enum Command: Sendable {
             return .serve(try serveConfiguration(Array(arguments.dropFirst())))
         case "token":
             return try tokenCommand(Array(arguments.dropFirst()))
-        case "audit" where ["archive", "verify"].contains(arguments.dropFirst().first ?? ""):
-            // `vfiod audit archive|verify --db PATH` work on the database; `vfiod audit [--verify] …` is the client.
+        case "audit" where !(arguments.dropFirst().first?.hasPrefix("-") ?? true):
+            // A verb (`vfiod audit archive|verify --db PATH`) works on the database; flags only
+            // (`vfiod audit [--verify] …`) make the client's command.
             return try auditCommand(Array(arguments.dropFirst()))
         case let verb where ClientMain.handles(verb):
             return .client(arguments)

@@ -126,7 +126,7 @@ import Testing
             try AuditLayoutTests.appendLegacy((0..<40).map(AuditLayoutTests.entry), to: database)
             let before = try AuditLog.verify(database)
             #expect(before.ok && before.count == 40)
-            #expect(try Migrator().apply(to: database) == [7])
+            #expect(try Migrator(throughVersion: 7).apply(to: database) == [7])
             let after = try AuditLog.verify(database)
             #expect(after == before)
             #expect(try runVerifyScript(on: database.path).output == "ok 40 \(before.headHash)")
