@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
-bash scripts/install-deps
+bash scripts/install-deps --runtime
 swift build -c release --product vfiod
 install -m 0755 "$(swift build -c release --show-bin-path)/vfiod" /usr/local/bin/vfiod
 install -d -m 0755 /etc/vfiod /usr/local/share/doc/vfiod
