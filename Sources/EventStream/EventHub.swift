@@ -129,8 +129,8 @@ public final class EventHub: Sendable {
 
     /// How a resumed reader is brought up to date.
     private enum Plan {
-        /// Audit rows up to `auditThrough`, then the ring's `events`.
-        case ring(auditThrough: Int64, events: [PublishedEvent])
+        /// Audit rows up to `auditThrough`, then the ring's `events` (`head`: where a reset would resume).
+        case ring(auditThrough: Int64, events: [PublishedEvent], head: EventCursor)
         /// Audit rows up to `auditThrough`, then `reset` with the cursor `head` and `reason`.
         case reset(auditThrough: Int64, head: EventCursor, reason: String)
     }
@@ -143,7 +143,7 @@ public final class EventHub: Sendable {
             if cursor.boot == boot {
                 guard cursor.number <= head.number else { return .failure(.invalidCursor("the cursor is ahead of the stream")) }
                 if let auditAt = Self.auditSeq(at: cursor.number, head: head, ring: state.ring) {
-                    plan = .ring(auditThrough: auditAt, events: state.ring.events(after: cursor.number))
+                    plan = .ring(auditThrough: auditAt, events: state.ring.events(after: cursor.number), head: head)
                 } else {
                     plan = .reset(auditThrough: head.auditSeq, head: head, reason: "expired")
                 }
@@ -169,36 +169,58 @@ public final class EventHub: Sendable {
 
     private func replay(_ plan: Plan, to subscription: EventSubscription, from cursor: EventCursor) throws(EventStreamError) {
         switch plan {
-        case .ring(let through, let events):
-            guard try replayAudit(after: cursor.auditSeq, through: through, to: subscription, cursor: cursor) else { return }
-            for event in events where !subscription.replay(event, skippingAudited: true) { return }
+        case .ring(let through, let events, let head):
+            switch try replayAudit(after: cursor.auditSeq, through: through, to: subscription, cursor: cursor) {
+            case .ended: return
+            case .archived: return sendReset(head: head, reason: "archived", after: cursor, to: subscription)
+            case .complete: for event in events where !subscription.replay(event, skippingAudited: true) { return }
+            }
         case .reset(let through, let head, let reason):
-            guard try replayAudit(after: cursor.auditSeq, through: through, to: subscription, cursor: cursor) else { return }
-            // A cursor read from the database may be ahead of what was published: the reset keeps its seq.
-            var resume = head
-            resume.auditSeq = max(head.auditSeq, cursor.auditSeq)
-            subscription.control(EventFrame.reset(reason: reason, cursor: resume), cursor: resume)
+            switch try replayAudit(after: cursor.auditSeq, through: through, to: subscription, cursor: cursor) {
+            case .ended: return
+            case .archived: sendReset(head: head, reason: "archived", after: cursor, to: subscription)
+            case .complete: sendReset(head: head, reason: reason, after: cursor, to: subscription)
+            }
         }
     }
 
+    /// Tells the reader to list again, with the cursor to go on from.
+    private func sendReset(head: EventCursor, reason: String, after cursor: EventCursor, to subscription: EventSubscription) {
+        // A cursor read from the database may be ahead of what was published: the reset keeps its seq.
+        var resume = head
+        resume.auditSeq = max(head.auditSeq, cursor.auditSeq)
+        subscription.control(EventFrame.reset(reason: reason, cursor: resume), cursor: resume)
+    }
+
+    /// How an audit replay ended.
+    private enum AuditReplay {
+        /// Every row was sent.
+        case complete
+        /// The stream ended (the reader fell behind or left).
+        case ended
+        /// Rows after the cursor are no longer in the database (archived): the reader must list again.
+        case archived
+    }
+
     /// Writes audit rows `(after, through]` as events whose cursors keep the reader's number and boot, so
-    /// a reader cut off during the replay resumes it. Returns whether the stream goes on.
+    /// a reader cut off during the replay resumes it. Rows missing from the database (archived, the seqs
+    /// having no gaps otherwise) are never skipped in silence: the replay stops with `.archived`.
     private func replayAudit(after: Int64, through: Int64, to subscription: EventSubscription,
-                             cursor: EventCursor) throws(EventStreamError) -> Bool {
+                             cursor: EventCursor) throws(EventStreamError) -> AuditReplay {
         var position = after
         while position < through {
             let rows: [AuditEventSource.Row]
             do { rows = try audit.rows(position, through, Self.replayPage) } catch { throw .auditUnavailable("\(error)") }
-            guard let last = rows.last else { return true }
+            guard let first = rows.first, let last = rows.last, first.seq == position + 1 else { return .archived }
             for row in rows {
                 for (index, draft) in row.events.enumerated() {
                     let seq = index + 1 < row.events.count ? row.seq - 1 : row.seq
                     let event = PublishedEvent(draft: draft, cursor: EventCursor(auditSeq: seq, number: cursor.number, boot: cursor.boot))
-                    if !subscription.replay(event, skippingAudited: false) { return false }
+                    if !subscription.replay(event, skippingAudited: false) { return .ended }
                 }
             }
             position = last.seq
         }
-        return true
+        return .complete
     }
 }

@@ -165,6 +165,26 @@ import EventStream
         #expect(hub.subscriberCount == 1)
     }
 
+    /// Rows archived out of the database after the reader's cursor are never skipped in silence: the
+    /// reader gets `reset` (reason `archived`) and lists again, within a run and across a restart.
+    @Test func aCursorBeforeArchivedRowsGetsAnArchivedReset() throws {
+        let audit = TestAudit()
+        for _ in 0..<3 { audit.append() }
+        // Rows 1 and 2 went to an archive segment; row 3 is still in the database.
+        let archived = AuditEventSource(head: { audit.source.headValue }) { after, through, limit in
+            try audit.source.rows(max(after, 2), through, limit)
+        }
+        for boot in ["b1", "b2"] {
+            let hub = EventHub(boot: "b1", auditSeq: 3, ringEvents: 100, ringBytes: 1 << 20, pendingLimit: 1 << 16, audit: archived)
+            let sink = TestSink()
+            _ = try hub.subscribe(admin, sink: sink, after: EventCursor(auditSeq: 0, number: 0, boot: boot))
+            hub.publish([ephemeral("live")])
+            #expect(sink.frames.map(\.type) == ["reset", "device.changed"])
+            let reset = try #require(sink.frames.first)
+            #expect(reset.data.contains("\"reason\":\"archived\""))
+        }
+    }
+
     @Test func liveEventsQueueBehindTheReplay() throws {
         let audit = TestAudit()
         let hubBox = HubBox()
