@@ -11,9 +11,15 @@ extension RouteTable {
         route("GET", "/v1/assignments", .read) { [context] request, principal throws(APIError) in
             try await context.listAssignments(request, principal)
         }
-        route("GET", "/v1/assignments/{id}", .read) { [context] request, principal throws(APIError) in
+        let reads = context.assignmentReads
+        route("GET", "/v1/assignments/{id}", .read, immediate: { [context] request, principal in
+            guard request.query.isEmpty else { return nil }
+            return reads.response(request.pathParameters["id"] ?? "", tenant: context.caller(request, principal).tenant)
+        }) { [context] request, principal throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
+            let version = reads.versionBeforeRead()
             let assignment = try await context.withAssignments { try await $0.assignment(request.pathParameters["id"] ?? "", caller: context.caller(request, principal)) }
+            reads.store(assignment, version: version)
             return context.assignmentResponse(assignment, status: 200, request)
         }
         route("POST", "/v1/assignments/{id}/renew", .lease) { [context] request, principal throws(APIError) in
