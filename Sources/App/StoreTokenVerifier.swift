@@ -7,9 +7,10 @@ import Workers
 
 /// Bearer tokens checked against the store's hashes, on a thread of their own.
 ///
-/// Every request's token is looked up in `tokens` (one indexed read on a read-only connection, which
-/// never waits for the writer): a revocation or expiry committed by any process, this one's API or
-/// `vfiod token revoke` beside it, is seen by the very next request. A token verified before is vouched
+/// A token is looked up in `tokens` (one indexed read on a read-only connection, which never waits for
+/// the writer) unless it can be vouched for at once (looked up less than a second ago, nothing committed
+/// since, not expired): a revocation or expiry committed by any process, this
+/// one's API or `vfiod token revoke` beside it, is seen by the very next request. A token verified before is vouched
 /// for again without a lookup (`immediatePrincipal`) only while nobody has committed to the database
 /// since the version read before its lookup (`DataVersionProbe`), and never at or past its expiry.
 ///
@@ -38,6 +39,8 @@ final class StoreTokenVerifier: TokenVerifier {
     private let failing = Mutex(false)
     private let graceSeconds: Double
     private static let rememberedLimit = 4096
+    /// How long a lookup vouches for its token on the immediate path (while the database is unchanged).
+    private static let recheckSeconds = 1.0
 
     /// Checks tokens in `database`; `outageGraceSeconds` bounds how long a verified token outlives a
     /// database failure (0: not at all).
@@ -83,7 +86,11 @@ final class StoreTokenVerifier: TokenVerifier {
         guard !failing.withLock({ $0 }) else { return nil }
         let key = SHA256.hexDigest(Array(token.utf8))
         guard let known = verified.withLock({ $0[key] }), let version = known.version else { return nil }
-        if let expiresAt = known.expiresAt, Date() >= expiresAt { return nil }
+        let now = Date()
+        // Looked up again at least every second, so a database that stopped answering is noticed (and
+        // the outage grace applies) as before; and never at or past the expiry.
+        guard now.timeIntervalSince(known.at) < Self.recheckSeconds else { return nil }
+        if let expiresAt = known.expiresAt, now >= expiresAt { return nil }
         guard probe.current() == version else { return nil }
         return known.principal
     }

@@ -40,7 +40,7 @@ import Testing
     }
 
     static func exercise(_ server: HTTPServer, _ paths: Paths) async throws {
-        let answer = try await fetch(server, "/v1/cached/a", headers: [("X-Request-Id", "fast-1")])
+        let answer = try await fetch(server, "GET", "/v1/cached/a", headers: [("X-Request-Id", "fast-1")])
         #expect(answer.status == 200 && answer.bodyText == #"{"id":"a"}"#)
         #expect(answer.header("Content-Type") == "application/json" && answer.header("ETag") == "\"e1\"")
         #expect(answer.header("X-Request-Id") == "fast-1" && answer.header("Server") == "vfiod")
@@ -49,7 +49,7 @@ import Testing
         #expect(paths.immediate.load(ordering: .relaxed) == 2 && paths.async.load(ordering: .relaxed) == 0)
 
         // Declined: the async handler answers.
-        let slow = try await fetch(server, "/v1/cached/slow")
+        let slow = try await fetch(server, "GET", "/v1/cached/slow")
         #expect(slow.status == 200 && slow.bodyText == "async slow")
         #expect(paths.async.load(ordering: .relaxed) == 1)
         // Other methods never take the immediate path.
@@ -57,7 +57,7 @@ import Testing
         #expect(deleted.status == 202 && deleted.bodyText == "deleted")
         #expect(paths.immediate.load(ordering: .relaxed) == 2)
         // Routing stays the router's: unknown paths and wrong methods are the async handler's problems.
-        #expect(try await fetch(server, "/v1/nothing").status == 404)
+        #expect(try await fetch(server, "GET", "/v1/nothing").status == 404)
         #expect(try await fetch(server, "POST", "/v1/cached/a").status == 405)
     }
 
