@@ -67,6 +67,18 @@ public final class APIService: Sendable {
         metrics.observe(route: label.route ?? "unmatched", method: request.method, status: response.status, seconds: seconds)
         return response
     }
+
+    /// Answers a cached read at once, on the server's thread, when it needs nothing that can wait (the
+    /// caller is known without a token lookup): the same response `handle` would give, counted the same
+    /// way. Nil: the request goes to `handle`.
+    public func handleImmediately(_ request: HTTPRequest) -> HTTPResponse? {
+        let started = ContinuousClock.now
+        guard let (route, response) = router.handleImmediately(request) else { return nil }
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        metrics.observe(route: route, method: request.method, status: response.status, seconds: seconds)
+        return response
+    }
 }
 
 /// What the handlers share: the inventory, its encoded form, metrics and the contract document.
@@ -85,6 +97,8 @@ final class APIContext: Sendable {
     let eventBufferBytes: Int
     /// One-use tickets that open an event stream without an `Authorization` header.
     let tickets = EventTickets()
+    /// Single assignments kept while the database is unchanged.
+    let assignmentReads: AssignmentReadCache
     private let encoded = Mutex<EncodedInventory?>(nil)
 
     init(inventory: InventoryService, assignments: AssignmentService, database: Database, hostRoot: String,
@@ -101,6 +115,7 @@ final class APIContext: Sendable {
         self.hostRoot = hostRoot
         self.openAPIDocument = openAPIDocument
         self.readinessProblems = readinessProblems
+        self.assignmentReads = AssignmentReadCache(databasePath: database.path)
     }
 
     /// The hosts a `callbackUrl` may name.
@@ -155,11 +170,18 @@ struct RouteTable {
     var router = Router()
 
     /// Registers a handler that may throw an `APIError`, which becomes a problem+json response.
-    /// The request is authenticated and checked against `permission` first.
+    /// The request is authenticated and checked against `permission` first. `immediate`, when given,
+    /// is offered the request first on the server's own thread when the caller is known at once (see
+    /// `authenticateImmediately`); it answers from memory or returns nil to leave it to `handler`.
     mutating func route(_ method: String, _ pattern: String, _ permission: Permission,
+                        immediate: (@Sendable (HTTPRequest, Principal) -> HTTPResponse?)? = nil,
                         _ handler: @escaping @Sendable (HTTPRequest, Principal) async throws(APIError) -> HTTPResponse) {
         let context = context
-        router.add(method, pattern) { request in
+        var fast: ImmediateHandler?
+        if let immediate {
+            fast = { request in Self.answerImmediately(request, context, permission, immediate) }
+        }
+        router.add(method, pattern, immediate: fast) { request in
             RouteLabel.current?.route = pattern
             do throws(APIError) {
                 let principal = try await context.authenticate(request, permission)
@@ -170,6 +192,32 @@ struct RouteTable {
         }
     }
 
+    /// `immediate`'s answer when the caller is known at once; a refused caller's problem; else nil.
+    private static func answerImmediately(_ request: HTTPRequest, _ context: APIContext, _ permission: Permission,
+                                          _ immediate: (HTTPRequest, Principal) -> HTTPResponse?) -> HTTPResponse? {
+        let principal: Principal?
+        do throws(APIError) {
+            principal = try context.authenticateImmediately(request, permission)
+        } catch {
+            return APIContext.problem(error, request)
+        }
+        return principal.flatMap { immediate(request, $0) }
+    }
+
+    /// Registers a read served from memory: `handler` never waits, so it runs on the immediate path too.
+    mutating func cachedRoute(_ method: String, _ pattern: String, _ permission: Permission,
+                              _ handler: @escaping @Sendable (HTTPRequest, Principal) throws(APIError) -> HTTPResponse) {
+        let immediate: @Sendable (HTTPRequest, Principal) -> HTTPResponse? = { request, principal in
+            do throws(APIError) {
+                return try handler(request, principal)
+            } catch {
+                return APIContext.problem(error, request)
+            }
+        }
+        route(method, pattern, permission, immediate: immediate) { request, principal throws(APIError) in
+            try handler(request, principal)
+        }
+    }
 }
 
 /// The route pattern a request matched, passed from the route wrapper back to the metrics.

@@ -12,12 +12,21 @@ extension RouteTable {
         route("GET", "/v1/assignments", .read) { [context] request, principal throws(APIError) in
             try await context.listAssignments(request, principal)
         }
-        route("GET", "/v1/assignments/{id}", .read) { [context] request, principal throws(APIError) in
+        let reads = context.assignmentReads
+        route("GET", "/v1/assignments/{id}", .read, immediate: { [context] request, principal in
+            guard request.query.isEmpty,
+                  let (response, auditSeq) = reads.response(request.pathParameters["id"] ?? "",
+                                                            tenant: context.caller(request, principal).tenant)
+            else { return nil }
+            // Nothing was committed since the read it keeps: its audit seq is still the head.
+            return context.withCursor(response, auditSeq: auditSeq, before: context.events.current)
+        }) { [context] request, principal throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
-            let (before, head) = (context.events.current, AuditHeadCapture())
+            let (before, head, version) = (context.events.current, AuditHeadCapture(), reads.versionBeforeRead())
             let assignment = try await context.withAssignments {
                 try await $0.assignment(request.pathParameters["id"] ?? "", caller: context.caller(request, principal), head: head)
             }
+            reads.store(assignment, version: version, auditSeq: head.value)
             return context.withCursor(context.assignmentResponse(assignment, status: 200, request), auditSeq: head.value, before: before)
         }
         route("POST", "/v1/assignments/{id}/renew", .lease) { [context] request, principal throws(APIError) in

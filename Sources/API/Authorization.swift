@@ -48,6 +48,11 @@ public protocol TokenVerifier: Sendable {
     /// Forgets whatever it remembers of the token named `name`, which was just revoked.
     func revoked(name: String)
 
+    /// The principal of `token` when the verifier can tell at once, without waiting for anything, that
+    /// `verify` would answer `.valid` with it now (a token it verified before and knows unchanged since);
+    /// nil when it cannot tell that way (then `verify` decides). Never weaker than `verify`.
+    func immediatePrincipal(_ token: String) -> Principal?
+
     /// The principal a verified client certificate with `subject` stands for, or `nil` when none is
     /// configured. Asked only for requests without an `Authorization` header.
     func principal(forCertificateSubject subject: String) async -> Principal?
@@ -56,6 +61,9 @@ public protocol TokenVerifier: Sendable {
 extension TokenVerifier {
     /// A verifier that remembers nothing has nothing to forget.
     public func revoked(name: String) {}
+
+    /// A verifier that remembers nothing cannot tell at once.
+    public func immediatePrincipal(_ token: String) -> Principal? { nil }
 
     /// No client certificate stands for a principal unless the verifier says so.
     public func principal(forCertificateSubject subject: String) async -> Principal? { nil }
@@ -128,9 +136,8 @@ extension APIContext {
                 break
             }
             guard let header = request.header("Authorization") else { throw .unauthenticated }
-            let parts = header.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1].utf8.count <= 256 else { throw .unauthenticated }
-            switch await verifier.verify(String(parts[1])) {
+            guard let token = Self.bearerToken(header) else { throw .unauthenticated }
+            switch await verifier.verify(token) {
             case .valid(let found): principal = found
             case .unknown: throw .invalidToken
             case .expired(let time): throw .expiredToken(at: time)
@@ -139,5 +146,31 @@ extension APIContext {
         }
         guard permission.admits(principal.role) else { throw .forbidden(principal.role) }
         return principal
+    }
+
+    /// The caller of `request` when it is known at once: authentication off, an open route, or a bearer
+    /// token the verifier vouches for without a lookup. Nil: only `authenticate` can tell. Throws what
+    /// `authenticate` would throw for such a caller (a role the route does not admit).
+    func authenticateImmediately(_ request: HTTPRequest, _ permission: Permission) throws(APIError) -> Principal? {
+        if case .open = permission { return .anonymousAdmin }
+        let principal: Principal
+        switch authentication {
+        case .disabled:
+            principal = .anonymousAdmin
+        case .tokens(let verifier):
+            guard let header = request.header("Authorization"), let token = Self.bearerToken(header),
+                  let found = verifier.immediatePrincipal(token) else { return nil }
+            principal = found
+        }
+        guard permission.admits(principal.role) else { throw .forbidden(principal.role) }
+        return principal
+    }
+
+    /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive, at most 256
+    /// bytes), or nil.
+    static func bearerToken(_ header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1].utf8.count <= 256 else { return nil }
+        return String(parts[1])
     }
 }

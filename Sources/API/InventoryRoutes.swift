@@ -4,15 +4,15 @@ import VFIOCore
 
 extension RouteTable {
     mutating func addInventoryRoutes() {
-        route("GET", "/v1/host", .read) { [context] request, _ throws(APIError) in
+        cachedRoute("GET", "/v1/host", .read) { [context] request, _ throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
             let encoded = try context.current
             return context.withCursor(context.conditional(encoded.host, request), encoded)
         }
-        route("GET", "/v1/devices", .read) { [context] request, principal throws(APIError) in
+        cachedRoute("GET", "/v1/devices", .read) { [context] request, principal throws(APIError) in
             try context.listDevices(request, view: TenantView(principal, assignments: context.assignments))
         }
-        route("GET", "/v1/devices/{address}", .read) { [context] request, principal throws(APIError) in
+        cachedRoute("GET", "/v1/devices/{address}", .read) { [context] request, principal throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
             let text = request.pathParameters["address"] ?? ""
             guard let address = PCIAddress(text) else { throw .invalidAddress(text) }
@@ -25,10 +25,10 @@ extension RouteTable {
             }
             return context.withCursor(context.conditional(encoded.devices[index], request), encoded)
         }
-        route("GET", "/v1/groups", .read) { [context] request, _ throws(APIError) in
+        cachedRoute("GET", "/v1/groups", .read) { [context] request, _ throws(APIError) in
             try context.listGroups(request)
         }
-        route("GET", "/v1/groups/{id}", .read) { [context] request, _ throws(APIError) in
+        cachedRoute("GET", "/v1/groups/{id}", .read) { [context] request, _ throws(APIError) in
             _ = try QueryParameters(request.query, allowed: [])
             let text = request.pathParameters["id"] ?? ""
             guard (1...10).contains(text.utf8.count), text.utf8.allSatisfy({ (48...57).contains($0) }),

@@ -8,6 +8,12 @@ public final class Metrics: Sendable {
         var buckets: [UInt64]
         var sum: Double = 0
         var count: UInt64 = 0
+
+        mutating func record(_ seconds: Double, _ bucket: Int?) {
+            if let bucket { buckets[bucket] += 1 }
+            sum += seconds
+            count += 1
+        }
     }
     private struct State {
         var requests: [RouteKey: [Int: UInt64]] = [:]
@@ -24,13 +30,11 @@ public final class Metrics: Sendable {
     /// Records one answered request.
     func observe(route: String, method: String, status: Int, seconds: Double) {
         let key = RouteKey(route: route, method: method)
+        let bucket = Self.bounds.firstIndex(where: { seconds <= $0 })
         state.withLock { state in
             state.requests[key, default: [:]][status, default: 0] += 1
-            var latency = state.latency[key] ?? Latency(buckets: Array(repeating: 0, count: Self.bounds.count))
-            if let index = Self.bounds.firstIndex(where: { seconds <= $0 }) { latency.buckets[index] += 1 }
-            latency.sum += seconds
-            latency.count += 1
-            state.latency[key] = latency
+            // Updated in place: a copy taken out of the dictionary would copy its buckets on every request.
+            state.latency[key, default: Latency(buckets: Array(repeating: 0, count: Self.bounds.count))].record(seconds, bucket)
         }
     }
 

@@ -7,9 +7,12 @@ import Workers
 
 /// Bearer tokens checked against the store's hashes, on a thread of their own.
 ///
-/// Every request's token is looked up in `tokens` (one indexed read on a read-only connection, which
-/// never waits for the writer): a revocation or expiry committed by any process, this one's API or
-/// `vfiod token revoke` beside it, is seen by the very next request. Nothing is cached for speed.
+/// A token is looked up in `tokens` (one indexed read on a read-only connection, which never waits for
+/// the writer) unless it can be vouched for at once (looked up less than a second ago, nothing committed
+/// since, not expired): a revocation or expiry committed by any process, this
+/// one's API or `vfiod token revoke` beside it, is seen by the very next request. A token verified before is vouched
+/// for again without a lookup (`immediatePrincipal`) only while nobody has committed to the database
+/// since the version read before its lookup (`DataVersionProbe`), and never at or past its expiry.
 ///
 /// What is kept is the last good answer for each token, by its SHA-256 (so the process holds no more
 /// secrets than the database): while the database cannot be read, a token verified in the last
@@ -22,9 +25,13 @@ final class StoreTokenVerifier: TokenVerifier {
         let principal: Principal
         let expiresAt: Date?
         let at: Date
+        /// The database's data version read before the lookup that verified it (nil: unknown).
+        let version: DataVersionProbe.Version?
     }
 
     private let database: Database
+    /// Whether anyone committed since a token was verified.
+    private let probe: DataVersionProbe
     /// Token lookups run here rather than on the store thread, so a long store job (an audit
     /// verification, an export) does not hold up every request's authentication.
     private let executor = DedicatedExecutor(name: "vfiod-tokens", queueLimit: 4096, stuckAfterSeconds: 30)
@@ -32,18 +39,23 @@ final class StoreTokenVerifier: TokenVerifier {
     private let failing = Mutex(false)
     private let graceSeconds: Double
     private static let rememberedLimit = 4096
+    /// How long a lookup vouches for its token on the immediate path (while the database is unchanged).
+    private static let recheckSeconds = 1.0
 
     /// Checks tokens in `database`; `outageGraceSeconds` bounds how long a verified token outlives a
     /// database failure (0: not at all).
     init(database: Database, outageGraceSeconds: Double) {
         self.database = database
         self.graceSeconds = max(0, outageGraceSeconds)
+        self.probe = DataVersionProbe(path: database.path)
     }
 
     func verify(_ token: String) async -> TokenVerdict {
         let key = SHA256.hexDigest(Array(token.utf8))
         let now = Date()
         let database = database
+        // Read before the lookup: a commit after this moment changes the version the cache entry holds.
+        let version = probe.current()
         let check: TokenCheck
         do {
             check = try await executor.run(label: "token lookup") { try TokenStore(database: database).check(token: token, at: now) }
@@ -56,7 +68,7 @@ final class StoreTokenVerifier: TokenVerifier {
             let principal = Principal(name: record.name, role: record.role, tenant: record.tenant)
             verified.withLock { verified in
                 if verified.count >= Self.rememberedLimit, verified[key] == nil { verified.removeAll() }
-                verified[key] = Verified(principal: principal, expiresAt: record.expiresAt, at: now)
+                verified[key] = Verified(principal: principal, expiresAt: record.expiresAt, at: now, version: version)
             }
             return .valid(principal)
         case .expired(let record):
@@ -66,6 +78,21 @@ final class StoreTokenVerifier: TokenVerifier {
             verified.withLock { $0[key] = nil }
             return .unknown
         }
+    }
+
+    /// The principal of a token verified while the database was as it is now, before its expiry; nil
+    /// (ask `verify`) otherwise, and while the database fails. Runs on the caller's thread and never waits.
+    func immediatePrincipal(_ token: String) -> Principal? {
+        guard !failing.withLock({ $0 }) else { return nil }
+        let key = SHA256.hexDigest(Array(token.utf8))
+        guard let known = verified.withLock({ $0[key] }), let version = known.version else { return nil }
+        let now = Date()
+        // Looked up again at least every second, so a database that stopped answering is noticed (and
+        // the outage grace applies) as before; and never at or past the expiry.
+        guard now.timeIntervalSince(known.at) < Self.recheckSeconds else { return nil }
+        if let expiresAt = known.expiresAt, now >= expiresAt { return nil }
+        guard probe.current() == version else { return nil }
+        return known.principal
     }
 
     func revoked(name: String) {

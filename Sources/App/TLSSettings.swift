@@ -98,5 +98,7 @@ final class CertificateIdentityVerifier: TokenVerifier {
 
     func revoked(name: String) { tokens.revoked(name: name) }
 
+    func immediatePrincipal(_ token: String) -> Principal? { tokens.immediatePrincipal(token) }
+
     func principal(forCertificateSubject subject: String) async -> Principal? { identities[subject] }
 }

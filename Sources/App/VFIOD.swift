@@ -293,7 +293,9 @@ private extension VFIOD {
         }
         http.errorLog = { message in Log.warning("http: \(message)") }
         http.tls = configuration.tls.server
-        return HTTPServer(configuration: http) { request in await api.handle(request) }
+        return HTTPServer(configuration: http, immediate: { request in api.handleImmediately(request) }) { request in
+            await api.handle(request)
+        }
     }
 }
 

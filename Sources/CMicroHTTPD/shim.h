@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/random.h>
 
 /* The URI log callback: called once per request with the raw request target (path and query, before
  * any unescaping); its result becomes the request's `req_cls`. */
@@ -135,6 +136,11 @@ static inline void *vfiod_mhd_socket_context(struct MHD_Connection *connection) 
  * seconds. Call it on the thread that serves the connection (from one of its callbacks). */
 static inline void vfiod_mhd_set_connection_timeout(struct MHD_Connection *connection, unsigned int seconds) {
   (void) MHD_set_connection_option(connection, MHD_CONNECTION_OPTION_TIMEOUT, seconds);
+}
+
+/* getrandom(2) into `buffer`: the bytes written, or -1. Request IDs use it (one call per ID). */
+static inline long vfiod_random_bytes(void *buffer, unsigned long count) {
+  return (long) getrandom(buffer, count, 0);
 }
 
 #endif

@@ -38,10 +38,12 @@ public final class HTTPServer: Sendable {
     /// Fired once when shutdown begins, for long-lived responses.
     public let shutdownSignal: ShutdownSignal
 
-    /// A server that will answer with `handler`; call `start()` to listen.
+    /// A server that will answer with `handler`; call `start()` to listen. `immediate`, when given, is
+    /// asked first, on libmicrohttpd's thread: a response it returns is sent at once, without suspending
+    /// the connection or starting a task; nil hands the request to `handler`. It must never block.
     public init(configuration: HTTPServerConfiguration, shutdownSignal: ShutdownSignal = ShutdownSignal(),
-                handler: @escaping HTTPHandler) {
-        self.core = ServerCore(configuration: configuration, handler: handler)
+                immediate: ImmediateHandler? = nil, handler: @escaping HTTPHandler) {
+        self.core = ServerCore(configuration: configuration, handler: handler, immediate: immediate)
         self.shutdownSignal = shutdownSignal
     }
 

@@ -1,3 +1,5 @@
+internal import CMicroHTTPD
+
 /// Request IDs: a client's `X-Request-Id` is kept when sane, otherwise the server makes one.
 enum RequestID {
     /// True for 1–128 characters of `[A-Za-z0-9._-]`.
@@ -15,19 +17,27 @@ enum RequestID {
         }
     }
 
-    /// 16 random bytes (from the system generator) as 32 lower-case hex digits.
+    /// 16 random bytes (from the system generator, in one call) as 32 lower-case hex digits.
     static func generate() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8](repeating: 0, count: 32)
-        for half in 0..<2 {
-            var word = generator.next() as UInt64
-            for index in 0..<16 {
-                out[half * 16 + index] = digits[Int(word & 0xF)]
-                word >>= 4
-            }
+        var words: (UInt64, UInt64) = (0, 0)
+        // getrandom(2) fills the 16 bytes of `words` (a tuple of two UInt64 is laid out contiguously);
+        // for 16 bytes it never returns short and does not block once the pool is initialised.
+        let filled = withUnsafeMutableBytes(of: &words) { vfiod_random_bytes($0.baseAddress, UInt($0.count)) }
+        if filled != 16 {
+            var generator = SystemRandomNumberGenerator()
+            words = (generator.next(), generator.next())
         }
-        return String(decoding: out, as: UTF8.self)
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: 32) { out in
+            for (half, word) in [words.0, words.1].enumerated() {
+                var word = word
+                for index in 0..<16 {
+                    out[half * 16 + index] = digits.utf8Start[Int(word & 0xF)]
+                    word >>= 4
+                }
+            }
+            return 32
+        }
     }
 
     /// The ID to use for a request that sent `header` (or none).

@@ -1,6 +1,10 @@
 /// A request handler: takes a request, answers a response. Errors are answered as responses too.
 public typealias HTTPHandler = @Sendable (HTTPRequest) async -> HTTPResponse
 
+/// A handler that answers at once on the server's own thread (cached reads), or nil to leave the
+/// request to the `HTTPHandler`. It must never block: no I/O that can wait, no lock held for long.
+public typealias ImmediateHandler = @Sendable (HTTPRequest) -> HTTPResponse?
+
 /// Dispatches requests by method and path pattern (`/v1/devices/{address}`).
 ///
 /// - Unknown path: 404 `route_not_found`. Known path, other method: 405 `method_not_allowed` with `Allow`.
@@ -15,6 +19,7 @@ public struct Router: Sendable {
         let method: String
         let pattern: RoutePattern
         let handler: HTTPHandler
+        let immediate: ImmediateHandler?
     }
 
     private var table: [Route] = []
@@ -23,18 +28,45 @@ public struct Router: Sendable {
     public init() {}
 
     /// Adds a route. `method` is upper-cased; `pattern` segments are literals or `{name}`.
-    /// A duplicate method and pattern is a programming error.
-    public mutating func add(_ method: String, _ pattern: String, _ handler: @escaping HTTPHandler) {
+    /// A duplicate method and pattern is a programming error. `immediate`, when given, may answer the
+    /// route at once on the server's thread (see `handleImmediately`); nil from it falls back to `handler`.
+    public mutating func add(_ method: String, _ pattern: String, immediate: ImmediateHandler? = nil,
+                             _ handler: @escaping HTTPHandler) {
         let method = method.uppercased()
         let parsed = RoutePattern(pattern)
         precondition(!table.contains { $0.method == method && $0.pattern.text == parsed.text },
                      "duplicate route \(method) \(pattern)")
-        table.append(Route(method: method, pattern: parsed, handler: handler))
+        table.append(Route(method: method, pattern: parsed, handler: handler, immediate: immediate))
     }
 
     /// The routes in the order they were added (a contract test compares them with the OpenAPI document).
     public var routes: [(method: String, pattern: String)] {
         table.map { (method: $0.method, pattern: $0.pattern.text) }
+    }
+
+    /// Answers one request at once when its route has an immediate handler that can: the response
+    /// and the route's pattern. Nil when the request must go to `handle` (no such route or handler,
+    /// or the handler declined).
+    public func handleImmediately(_ request: HTTPRequest) -> (pattern: String, response: HTTPResponse)? {
+        guard request.method == "GET" || request.method == "HEAD",
+              let segments = RequestTarget.pathSegments(request.path.utf8),
+              let best = bestMatch(segments),
+              let route = table.first(where: { $0.method == "GET" && $0.pattern.text == best.pattern.text }),
+              let immediate = route.immediate else { return nil }
+        var routed = request
+        routed.pathParameters = best.parameters
+        return immediate(routed).map { (route.pattern.text, $0) }
+    }
+
+    /// The best-matching pattern for decoded path segments, with its parameters.
+    private func bestMatch(_ segments: [String]) -> (pattern: RoutePattern, parameters: [String: String])? {
+        var best: (pattern: RoutePattern, parameters: [String: String])?
+        for route in table {
+            guard let parameters = route.pattern.match(segments) else { continue }
+            if let current = best, !route.pattern.isMoreSpecific(than: current.pattern) { continue }
+            best = (route.pattern, parameters)
+        }
+        return best
     }
 
     /// Answers one request.
@@ -43,13 +75,7 @@ public struct Router: Sendable {
             return .problem(.malformedPath)
         }
         // The best-matching pattern, then every route sharing it.
-        var best: (pattern: RoutePattern, parameters: [String: String])?
-        for route in table {
-            guard let parameters = route.pattern.match(segments) else { continue }
-            if let current = best, !route.pattern.isMoreSpecific(than: current.pattern) { continue }
-            best = (route.pattern, parameters)
-        }
-        guard let best else { return .problem(.routeNotFound(path: request.path)) }
+        guard let best = bestMatch(segments) else { return .problem(.routeNotFound(path: request.path)) }
         let candidates = table.filter { $0.pattern.text == best.pattern.text }
         let lookup = request.method == "HEAD" ? "GET" : request.method
         if let route = candidates.first(where: { $0.method == lookup }) {

@@ -10,7 +10,8 @@ extension ServerCore {
         state.phase = .receiving
         state.method = asciiUppercased(method)
         state.headers = MHDRequestReader.headers(of: state.connection)
-        state.remoteAddress = MHDRequestReader.remoteAddress(of: state.connection)
+        // The connection's entry already formatted the peer's address when it was admitted.
+        state.remoteAddress = state.entry?.address ?? MHDRequestReader.remoteAddress(of: state.connection)
         if let tls = configuration.tls {
             // The connection's GnuTLS session lives as long as the connection, which outlives this call.
             state.clientCertificateSubject = TLSListener.verifiedPeerSubject(of: vfiod_mhd_tls_session(state.connection))

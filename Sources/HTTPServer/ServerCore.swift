@@ -6,6 +6,8 @@ internal import Synchronization
 final class ServerCore: Sendable {
     let configuration: HTTPServerConfiguration
     let handler: HTTPHandler
+    /// Asked before `handler`, on libmicrohttpd's thread; nil when there is none.
+    let immediate: ImmediateHandler?
     let tracking = RequestTracking()
     /// Open connections: admission to the ordinary or reserve pool, and the request deadline.
     let connections: ConnectionRegistry
@@ -24,9 +26,10 @@ final class ServerCore: Sendable {
     /// there is no request deadline to bound them.
     var discardLimit: Int { max(configuration.maxBodyBytes, 1 << 20) * 8 }
 
-    init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler) {
+    init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler, immediate: ImmediateHandler? = nil) {
         self.configuration = configuration
         self.handler = handler
+        self.immediate = immediate
         self.connections = ConnectionRegistry(configuration: configuration)
         self.streams = StreamRegistry(heartbeatSeconds: configuration.streamHeartbeatSeconds,
                                       stallSeconds: configuration.connectionTimeoutSeconds)
@@ -92,10 +95,17 @@ final class ServerCore: Sendable {
         }
     }
 
-    /// The final call: suspend the connection, run the handler in a task, resume when it answers.
-    /// False (drop the connection) when the deadline sweeper answered the request first.
+    /// The final call: answer at once when the immediate handler can; otherwise suspend the connection,
+    /// run the handler in a task, resume when it answers. False (drop the connection) when the deadline
+    /// sweeper answered the request first.
     private func dispatch(_ state: RequestState) -> Bool {
         guard state.entry?.finishReceiving() ?? true else { return false }
+        let request = state.makeRequest()
+        state.body = []
+        // A server refusing new requests answers 503 below; a draining one still answers at once.
+        if let immediate, !refusing.load(ordering: .sequentiallyConsistent), let response = immediate(request) {
+            return queue(response, for: state)
+        }
         // Suspend first: the task may finish (and resume) before this function returns, which is fine
         // because libmicrohttpd processes resumptions on this same thread after we return.
         MHD_suspend_connection(state.connection)
@@ -108,8 +118,6 @@ final class ServerCore: Sendable {
             deliver(.problem(.shuttingDown), to: state)
             return true
         }
-        let request = state.makeRequest()
-        state.body = []
         let handler = self.handler
         Task {
             let response = await handler(request)

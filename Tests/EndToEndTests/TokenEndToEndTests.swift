@@ -65,7 +65,8 @@ import TestSupport
     }
 
     /// `vfiod token revoke` in another process, on the database a server is using: the very next request
-    /// with the token is refused (each request looks its token up; nothing caches it).
+    /// with the token is refused: the requests before it were answered from the verifier's memory (the
+    /// database unchanged), and the revocation's commit makes the next one look the token up again.
     @Test func aRevocationByTheCommandLineIsSeenByTheNextRequest() async throws {
         try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist, auth: true)) { service in
             let db = service.service.configuration.databasePath
