@@ -52,8 +52,9 @@ public struct EventDraft: Sendable {
     }
 }
 
-/// An event with its cursor and its SSE frames, encoded once for every reader.
-public struct PublishedEvent: Sendable {
+/// An event with its cursor and its SSE frames, encoded once for every reader. A class: handing it to
+/// each of many readers costs one reference count, not one per field.
+public final class PublishedEvent: Sendable {
     /// The draft it was published from.
     public let draft: EventDraft
     /// Its cursor.

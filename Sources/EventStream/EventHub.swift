@@ -83,6 +83,8 @@ public final class EventHub: Sendable {
     @discardableResult
     public func publish(_ drafts: [EventDraft]) -> EventCursor {
         state.withLock { state in
+            var events: [PublishedEvent] = []
+            events.reserveCapacity(drafts.count)
             for (index, draft) in drafts.enumerated() {
                 var auditSeq = state.head.auditSeq
                 if let seq = draft.auditSeq {
@@ -93,8 +95,10 @@ public final class EventHub: Sendable {
                 let event = PublishedEvent(draft: draft, cursor: cursor)
                 state.head = cursor
                 state.ring.append(event)
-                for subscription in state.subscriptions { subscription.deliver(event) }
+                events.append(event)
             }
+            // Each reader gets the batch's frames for it in one send: one wake of its connection per batch.
+            for subscription in state.subscriptions { subscription.deliver(events) }
             state.subscriptions.removeAll { $0.isEnded }
             return state.head
         }

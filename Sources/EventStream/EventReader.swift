@@ -26,11 +26,13 @@ public struct EventReader: Sendable, Hashable {
 
     /// The frame of `event` this reader gets, or `nil` when the event is not for it (scope or filters).
     func frame(of event: PublishedEvent) -> [UInt8]? {
-        let draft = event.draft
-        if let types, !types.contains(draft.type) { return nil }
-        var assignmentKey = draft.keys.assignment
+        // The cheap filters first: most events are not for a reader that follows one group or device.
+        if let group, event.draft.keys.group != group { return nil }
+        if let device, !event.draft.keys.devices.contains(device) { return nil }
+        if let types, !types.contains(event.draft.type) { return nil }
+        var assignmentKey = event.draft.keys.assignment
         var frame = event.frame
-        switch draft.audience {
+        switch event.draft.audience {
         case .auditors:
             guard seesAudit else { return nil }
         case .tenant(let owner):
@@ -41,8 +43,6 @@ public struct EventReader: Sendable, Hashable {
                 frame = event.redactedFrame ?? frame
             }
         }
-        if let device, !draft.keys.devices.contains(device) { return nil }
-        if let group, draft.keys.group != group { return nil }
         if let assignment, assignmentKey != assignment { return nil }
         return frame
     }

@@ -61,6 +61,46 @@ public final class EventSubscription: Sendable {
         }
     }
 
+    /// Hands live events (one publish's, in order) to the reader: the frames for it go out in one send,
+    /// so its connection is woken once per batch. When they do not fit together, they go one by one (the
+    /// stream overflows exactly where it would have). Returns whether the stream goes on.
+    @discardableResult
+    func deliver(_ events: [PublishedEvent]) -> Bool {
+        if events.count == 1 { return deliver(events[0]) }
+        if isEnded { return false }
+        let frames = events.compactMap { event in reader.frame(of: event).map { (event, $0) } }
+        guard !frames.isEmpty else { return true }
+        return state.withLock { state in
+            let fresh = frames.filter { event, _ in (event.draft.auditSeq ?? Int64.max) > state.skipAuditThrough }
+            guard let last = fresh.last else { return true }
+            if !state.replaying {
+                var batch: [UInt8] = []
+                batch.reserveCapacity(fresh.reduce(0) { $0 + $1.1.count })
+                for (_, frame) in fresh { batch.append(contentsOf: frame) }
+                switch sink.send(batch) {
+                case .queued:
+                    state.last = last.0.cursor
+                    return true
+                case .ended:
+                    cancel()
+                    return false
+                case .full:
+                    break
+                }
+            }
+            for (event, frame) in fresh where !isEnded {
+                guard state.replaying else {
+                    if !write(frame, event.cursor, &state) { return false }
+                    continue
+                }
+                state.pending.append((frame, event.cursor))
+                state.pendingBytes += frame.count
+                if state.pendingBytes > pendingLimit { return overflow(&state) }
+            }
+            return !isEnded
+        }
+    }
+
     /// Writes a replayed event (no queueing, no skipping by audit seq). Returns whether the stream goes on.
     @discardableResult
     func replay(_ event: PublishedEvent, skippingAudited: Bool) -> Bool {

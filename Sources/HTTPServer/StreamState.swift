@@ -53,6 +53,13 @@ struct StreamState {
     /// queue not emptied for long means a client that does not read.
     private(set) var lastProgress: Int64
 
+    /// The most buffer capacity a drained queue keeps, in bytes.
+    static let keptCapacity = 4096
+    /// The most bytes handed to libmicrohttpd per call of the content reader: libmicrohttpd writes them
+    /// into the connection's memory pool, whose pages stay resident once touched, so a lagging reader
+    /// touches this much of it rather than the whole free pool.
+    static let takeLimit = 16 * 1024
+
     init(now: Int64) {
         lastQueued = now
         lastProgress = now
@@ -71,7 +78,7 @@ struct StreamState {
 
     /// Copies up to `max` queued bytes to `destination` and forgets them; returns how many.
     mutating func take(into destination: UnsafeMutableRawPointer, max: Int, now: Int64) -> Int {
-        let count = min(max, queuedBytes)
+        let count = min(max, queuedBytes, Self.takeLimit)
         guard count > 0 else { return 0 }
         lastProgress = now
         buffer.withUnsafeBytes { raw in
@@ -83,7 +90,9 @@ struct StreamState {
         queuedBytes -= count
         taken += count
         if queuedBytes == 0 {
-            buffer.removeAll(keepingCapacity: buffer.count <= 65536)
+            // A drained queue keeps a small buffer for the next frames; a large one (a reader that lagged)
+            // goes back to the allocator, so an idle stream holds little.
+            buffer.removeAll(keepingCapacity: buffer.capacity <= Self.keptCapacity)
             readOffset = 0
         }
         return count

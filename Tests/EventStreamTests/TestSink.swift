@@ -6,13 +6,15 @@ import Synchronization
 final class TestSink: EventSink {
     private let capacity: Int
     private let state = Mutex<(bytes: [UInt8], finished: Bool)>(([], false))
+    private let sendCount = Mutex(0)
 
     init(capacity: Int = 1 << 20) {
         self.capacity = capacity
     }
 
     func send(_ bytes: [UInt8]) -> EventSinkResult {
-        state.withLock { state in
+        sendCount.withLock { $0 += 1 }
+        return state.withLock { state in
             if state.finished { return .ended }
             if state.bytes.count + bytes.count > capacity { return .full }
             state.bytes += bytes
@@ -26,6 +28,9 @@ final class TestSink: EventSink {
             state.finished = true
         }
     }
+
+    /// How many times `send` was called (queued or not).
+    var sends: Int { sendCount.withLock { $0 } }
 
     var isFinished: Bool { state.withLock { $0.finished } }
 
