@@ -105,6 +105,8 @@ extension InventoryService {
             var scanned = work.scanRequested || now >= nextFullScan
             if !scanned, !work.checkWaiters.isEmpty || now >= nextCheck {
                 checked = true
+                // Counted before what it finds is published: whoever sees the publish sees the count.
+                state.withLock { $0.activity.driverChecks += 1 }
                 if let changed = driverCheck() {
                     reread(work.reported + changed, publishing: work.republish)
                 } else {
@@ -118,10 +120,7 @@ extension InventoryService {
                 nextFullScan = Date(timeIntervalSinceNow: fullScanInterval)
             }
             if checked || scanned { nextCheck = Date(timeIntervalSinceNow: interval) }
-            let snapshot = state.withLock { state in
-                if checked { state.activity.driverChecks += 1 }
-                return state.snapshot
-            }
+            let snapshot = state.withLock { $0.snapshot }
             if let snapshot { for resume in work.checkWaiters { resume(snapshot) } }
             for resume in work.settleWaiters { resume() }
         }
