@@ -16,37 +16,50 @@ public enum EventDrafts {
                                  audience: .auditors, auditSeq: record.seq)]
         let after = entry.after ?? [:]
         if entry.action.hasPrefix("assignment."), let id = entry.assignment {
-            var json = JSONWriter()
-            json.beginObject()
-            json.key("id"); json.string(id)
-            json.key("state"); json.string(after["state"])
-            json.key("generation"); json.int(after["generation"].flatMap { Int64($0) })
-            json.key("expiresAt"); json.string(after["expiresAt"])
-            json.key("group"); json.int(entry.group)
-            json.key("holder"); json.string(entry.holder)
-            json.key("tenant"); json.string(entry.tenant)
-            json.key("action"); json.string(entry.action)
-            json.key("auditSeq"); json.int(record.seq)
-            json.endObject()
-            drafts.append(EventDraft(type: EventTypes.assignmentChanged, data: json.bytes, keys: keys,
+            drafts.append(EventDraft(type: EventTypes.assignmentChanged, data: assignmentChanged(id, record), keys: keys,
                                      audience: .tenant(entry.tenant), auditSeq: record.seq))
         } else if entry.action.hasPrefix("operation."), entry.action != "operation.step",
                   let id = after["operation"] ?? entry.detail?.split(separator: " ").last.map(String.init) {
-            var json = JSONWriter()
-            json.beginObject()
-            json.key("id"); json.string(id)
-            json.key("kind"); json.string(after["kind"] ?? entry.detail?.split(separator: " ").first.map(String.init))
-            json.key("state"); json.string(after["state"])
-            json.key("assignmentId"); json.string(entry.assignment)
-            json.key("group"); json.int(entry.group)
-            json.key("error"); json.string(entry.error)
-            json.key("action"); json.string(entry.action)
-            json.key("auditSeq"); json.int(record.seq)
-            json.endObject()
-            drafts.append(EventDraft(type: EventTypes.operationChanged, data: json.bytes, keys: keys,
+            drafts.append(EventDraft(type: EventTypes.operationChanged, data: operationChanged(id, record), keys: keys,
                                      audience: .tenant(entry.tenant), auditSeq: record.seq))
         }
         return drafts
+    }
+
+    /// `assignment.changed`'s data: the assignment's state after an `assignment.*` row.
+    private static func assignmentChanged(_ id: String, _ record: AuditRecord) -> [UInt8] {
+        let (entry, after) = (record.entry, record.entry.after ?? [:])
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("id"); json.string(id)
+        json.key("state"); json.string(after["state"])
+        json.key("generation"); json.int(after["generation"].flatMap { Int64($0) })
+        json.key("expiresAt"); json.string(after["expiresAt"])
+        json.key("group"); json.int(entry.group)
+        json.key("holder"); json.string(entry.holder)
+        json.key("tenant"); json.string(entry.tenant)
+        json.key("action"); json.string(entry.action)
+        json.key("auditSeq"); json.int(record.seq)
+        json.endObject()
+        return json.bytes
+    }
+
+    /// `operation.changed`'s data. Rows from before `after` carried the operation name it only in `detail`
+    /// (`"KIND ID"`).
+    private static func operationChanged(_ id: String, _ record: AuditRecord) -> [UInt8] {
+        let (entry, after) = (record.entry, record.entry.after ?? [:])
+        var json = JSONWriter()
+        json.beginObject()
+        json.key("id"); json.string(id)
+        json.key("kind"); json.string(after["kind"] ?? entry.detail?.split(separator: " ").first.map(String.init))
+        json.key("state"); json.string(after["state"])
+        json.key("assignmentId"); json.string(entry.assignment)
+        json.key("group"); json.int(entry.group)
+        json.key("error"); json.string(entry.error)
+        json.key("action"); json.string(entry.action)
+        json.key("auditSeq"); json.int(record.seq)
+        json.endObject()
+        return json.bytes
     }
 
     /// `operation.step` for a journaled step that finished.
