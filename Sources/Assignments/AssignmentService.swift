@@ -30,6 +30,8 @@ public final class AssignmentService: Sendable {
     public let holderSocketPath = Mutex<String?>(nil)
     /// Operations waiting for the database to take writes again.
     let paused = PausedOperations()
+    /// Operations a worker runs now (shown `running` before that state commits).
+    let running = RunningOperations()
     /// The longest a reader waits for a finished operation's publish (it takes milliseconds; the bound
     /// keeps a reader from hanging on a publish stuck in a sysfs read).
     static let publishWaitSeconds = 5.0
@@ -119,7 +121,7 @@ public final class AssignmentService: Sendable {
             }
         }
         guard let (found, assignment) = found, caller.sees(assignment) else { throw AssignmentError.notFound(id) }
-        var operation = found
+        var operation = running.shown(found)
         operation.pausedReason = paused.reason(id)
         return operation
     }
@@ -143,6 +145,6 @@ public final class AssignmentService: Sendable {
     public func operations(ofAssignment id: String) async throws -> [GroupOperation] {
         try await store { database in
             try database.read { try OperationRecords.of(assignment: id, in: $0) }
-        }
+        }.map(running.shown)
     }
 }

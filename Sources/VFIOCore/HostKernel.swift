@@ -1,7 +1,7 @@
 /// The kernel vfiod talks to: the real Linux one or a simulated one, behind one protocol.
 ///
 /// Reads (`scan`, `driver(of:)` …) and the sysfs writes a bind or a restore is made of. Every write is
-/// one kernel operation, so the journal can record an intent before each one and an outcome after it.
+/// one kernel operation, so the kernel's state after each one says how far an operation got.
 /// Every method blocks (a sysfs `unbind` can block forever while a process holds the device): call them
 /// from dedicated threads, never from Swift's cooperative pool.
 public protocol HostKernel: VFIOKernel {

@@ -64,7 +64,7 @@ import TestSupport
             let one = try await service.openEvents(token: tokens.one)
             let other = try await service.lease(group: 11, tenant: "t2", token: tokens.two)
             let own = try await service.lease(group: 10, tenant: "t1", token: tokens.one)
-            let frames = try await one.read(until: assignmentReaches(own, "active"))
+            let frames = try await one.read(untilReachedWithSteps: own, "active")
             #expect(frames.contains { $0.type == "device.changed" && $0.object["address"] as? String == "0000:06:01.0" },
                     "inventory events reach every reader")
             for frame in frames {

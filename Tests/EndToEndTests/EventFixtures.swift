@@ -48,6 +48,16 @@ extension EventStreamClient {
     func read(until stop: @escaping @Sendable (SSEFrame) -> Bool) async throws -> [SSEFrame] {
         try await runOnDedicatedThread { try self.frames(until: stop) }
     }
+
+    /// Frames until assignment `id` reached `state` and a step of its operation came. The steps are
+    /// published once the operation's end committed — the commit that changes the assignment, whose
+    /// `assignment.changed` the audit tail publishes — so either may come first.
+    func read(untilReachedWithSteps id: String, _ state: String) async throws -> [SSEFrame] {
+        let step: @Sendable (SSEFrame) -> Bool = { $0.type == "operation.step" && $0.object["assignmentId"] as? String == id }
+        var frames = try await read(until: assignmentReaches(id, state))
+        if !frames.contains(where: step) { frames += try await read(until: step) }
+        return frames
+    }
 }
 
 /// A frame predicate: `assignment.changed` of `id` reaching `state`.

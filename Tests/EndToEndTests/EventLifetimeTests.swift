@@ -34,7 +34,7 @@ import TestSupport
             #expect(replay.filter { $0.type == "audit.appended" }.compactMap(auditSeq) == rows, "every audited change, in order, once")
             // Live again after the reset: a new lease's events follow it.
             let next = try await second.lease(group: 11)
-            let live = try await resumed.read(until: assignmentReaches(next, "active"))
+            let live = try await resumed.read(untilReachedWithSteps: next, "active")
             #expect(live.contains { $0.type == "operation.step" })
             #expect(!live.contains { $0.type == "reset" })
         }

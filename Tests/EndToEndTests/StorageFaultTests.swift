@@ -10,9 +10,10 @@ import VFIOSimulator
 @Suite(.serialized) struct StorageFaultTests {
     static let nic = PCIAddress("0000:06:00.0")!
 
-    /// A bind caught half-way by a full disk: it stops before its next kernel write with every device on
-    /// a driver, writes answer `507 storage_full`, reads and `/readyz` say why, and once space is freed the
-    /// operation is resolved by itself from the kernel's state (here: rolled back), audited, chain intact.
+    /// A bind caught by a full disk half-way: no kernel write waits for a commit, so it makes every write,
+    /// then pauses at its end's commit with every device on vfio-pci; writes answer `507 storage_full`,
+    /// reads and `/readyz` say why, and once space is freed the operation is resolved by itself from the
+    /// kernel's state (here: completed, every endpoint reached vfio-pci), audited, chain intact.
     @Test func aFullDiskPausesABindWithoutStrandingADeviceAndItResolvesOnceSpaceReturns() async throws {
         try await Self.withDiskFilledDuringAnUnbind { service, kernel in
             try kernel.injectFault(.unbindBlocks(Self.nic))
@@ -31,12 +32,18 @@ import VFIOSimulator
             #expect(ready.bodyText.contains("file system is full"), "\(ready.bodyText)")
             #expect(try await service.get("/v1/devices").status == 200, "reads go on")
         } resolved: { service, done in
-            #expect(done["state"] as? String == "rolled_back", "\(done)")
+            #expect(done["state"] as? String == "completed_on_recovery", "\(done)")
             #expect(done["pausedReason"] is NSNull)
-            let (_, assignment) = try await service.send("GET", "/v1/assignments/\(done["assignment"] as? String ?? "?")")
-            #expect(assignment["state"] as? String == "failed")
-            #expect((assignment["failure"] as? String)?.contains("refused its journal") == true, "\(assignment)")
+            let id = done["assignment"] as? String ?? "?"
+            let (_, assignment) = try await service.send("GET", "/v1/assignments/\(id)")
+            #expect(assignment["state"] as? String == "active", "\(assignment)")
             #expect(try await service.get("/readyz").status == 200, "a write committed: ready again")
+            let (_, audit) = try await service.send("GET", "/v1/audit?assignment=\(id)&action=operation.interrupted")
+            let interrupted = (audit["items"] as? [[String: Any]] ?? []).compactMap { $0["error"] as? String }
+            #expect(interrupted.contains { $0.contains("refused its journal") }, "\(audit)")
+            // Given back, so that the devices end as they began.
+            let released = try await service.send("DELETE", "/v1/assignments/\(id)")
+            #expect(try await service.finish(operation: released.response.header("Operation-Location"))["state"] as? String == "succeeded")
         }
     }
 

@@ -11,7 +11,7 @@ extension AssignmentService {
         }
         guard let (assignment, operations) = found, caller.sees(assignment) else { throw AssignmentError.notFound(id) }
         return operations.map { operation in
-            var operation = operation
+            var operation = running.shown(operation)
             operation.pausedReason = paused.reason(operation.id)
             return operation
         }

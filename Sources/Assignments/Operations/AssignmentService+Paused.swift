@@ -26,7 +26,10 @@ extension AssignmentService {
     private func resume(_ operationID: String) {
         var journal: Journal?
         do {
-            guard let (operation, assignment) = try load(operationID) else { return waiters.finished(operationID) }
+            guard let (operation, assignment) = try load(operationID) else {
+                running.end(operationID)
+                return waiters.finished(operationID)
+            }
             if !operation.state.isFinished {
                 var report = RecoveryReport()
                 let resolving = Journal(database: database, operation: operation, assignment: assignment, actor: "system", now: now, onSteps: stepObserver)
@@ -38,6 +41,7 @@ extension AssignmentService {
                 inventory.refreshDevices(assignment.devices.compactMap { PCIAddress($0.address) })
             }
             Log.info("operation \(operationID) resumed after the database took writes again")
+            running.end(operationID)
             waiters.finished(operationID)
         } catch let error as DatabaseError where error.isStorageFault {
             park(operationID, journal: journal)
@@ -47,6 +51,7 @@ extension AssignmentService {
             park(operationID, journal: journal)
         } catch {
             Log.error("operation \(operationID) could not be resumed: \(error); recovery takes it up on the next start")
+            running.end(operationID)
             waiters.finished(operationID)
         }
     }

@@ -22,6 +22,7 @@ extension AssignmentService {
                                   actor: operation.actor, now: now, onSteps: stepObserver)
             journal = started
             markRunning(operation, assignment, journal: started)
+            if Self.commitsRunningFirst(operation, assignment) { try started.flush() }
             switch operation.kind {
             case .bind: try runBind(operation, assignment, journal: started)
             case .release: try runRelease(operation, assignment, journal: started)
@@ -42,7 +43,20 @@ extension AssignmentService {
             // takes it up on the next start. Say so loudly rather than guess.
             Log.error("operation \(operationID) stopped: \(error)")
         }
+        running.end(operationID)
         waiters.finished(operationID)
+    }
+
+    /// Whether `operation` commits `running` before its first kernel write. A reset's outcome, and whether a
+    /// restore of a quarantined device began, are not in the kernel's state: recovery must know such an
+    /// operation started. A bind or a plain release needs no commit: the kernel's state says how far it got
+    /// (``AssignmentService/hasBegun(_:_:)``).
+    static func commitsRunningFirst(_ operation: GroupOperation, _ assignment: Assignment) -> Bool {
+        switch operation.kind {
+        case .reset, .restore: true
+        case .release: assignment.resetOnRelease && assignment.state == .releasing
+        case .bind: false
+        }
     }
 
     /// Publishes the assignment's new state, in memory and in the inventory (rescanned). Readers of the
@@ -63,9 +77,11 @@ extension AssignmentService {
         }
     }
 
-    /// Marks the operation running; committed with its first step (or its end).
+    /// Marks the operation running: at once for readers (``RunningOperations``), in the database with the
+    /// journal's next transaction (its end, or a commit before its first write).
     private func markRunning(_ operation: GroupOperation, _ assignment: Assignment, journal: Journal) {
         let at = now()
+        running.start(operation.id, at: at)
         let caller = caller(of: operation)
         journal.record { connection in
             try OperationRecords.setState(operation.id, .running, at: at, in: connection)
@@ -75,8 +91,8 @@ extension AssignmentService {
     }
 
     private func runBind(_ operation: GroupOperation, _ assignment: Assignment, journal: Journal) throws {
-        let result = Result { try GroupBinder(kernel: kernel).bind(assignment, journal: journal) }
-        if case .failure(let unwritable as Journal.Unwritable) = result { throw unwritable }
+        let plan = try confirmPlan(operation, assignment, journal: journal)
+        let result = Result { try GroupBinder(kernel: kernel).bind(plan, journal: journal) }
         // The paths come from sysfs, read here: the body below runs on the database's committer.
         let paths = (try? result.get()).map { devices -> [String] in
             var bound = assignment
@@ -109,8 +125,9 @@ extension AssignmentService {
             } else {
                 // A device quarantined during the lease stays on vfio-pci until an admin clears it.
                 let restorable = assignment.devices.filter { quarantines.entry($0.address) == nil }
+                // The reset's outcome is in no kernel state: committed before the restore's first write.
+                if assignment.resetOnRelease { try journal.flush() }
                 result = Result { try GroupBinder(kernel: kernel).restore(restorable, journal: journal) }
-                if case .failure(let unwritable as Journal.Unwritable) = result { throw unwritable }
                 if case .failure(let error) = result {
                     quarantined = assignment.endpoints.filter { device in
                         PCIAddress(device.address).map { kernel.driver(of: $0) != device.originalDriver } ?? false

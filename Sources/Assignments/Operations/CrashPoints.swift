@@ -2,10 +2,10 @@ import Foundation
 import Synchronization
 
 /// Test-only crash injection for the journal: with `VFIOD_TEST_CRASH_AT=N`, the process kills itself
-/// with SIGKILL at the N-th crash point. Each journaled kernel write has two: after its intent row is
-/// committed (before the write), and after the write (before its outcome is committed).
+/// with SIGKILL at the N-th crash point. An operation's journal has one before its first kernel write and
+/// one after each write, so that the N-th point falls between two kernel writes, wherever the commits are.
 ///
-/// Unset in production; the crash-at-every-step test walks N = 1, 2, … until a run finishes.
+/// Unset in production; the crash-between-every-two-writes test walks N = 1, 2, … until a run finishes.
 ///
 /// With `VFIOD_TEST_CRASH_ON=LABEL`, it kills itself at the named point `LABEL` instead (a point that is not
 /// a kernel write, such as `assignment created`: committed, not yet answered).

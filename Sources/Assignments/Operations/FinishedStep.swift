@@ -21,9 +21,9 @@ public struct FinishedStep: Sendable, Hashable {
     public var action: String
     /// The device it touched, if any.
     public var device: String?
-    /// When it started (its intent was recorded) and finished (its outcome was).
+    /// When its write (or check) started.
     public var startedAt: Date
-    /// When its outcome was recorded.
+    /// When it ended.
     public var finishedAt: Date
     /// Why it failed; `nil` when it succeeded.
     public var error: String?

@@ -10,31 +10,23 @@ struct GroupBinder {
     static let vfio = "vfio-pci"
     let kernel: any HostKernel
 
-    /// Binds every endpoint; on a failure, restores what it touched (journaled too) and rethrows.
-    /// Returns the endpoints with the drivers they had before.
-    func bind(_ assignment: Assignment, journal: Journal) throws -> [AssignmentDevice] {
-        var devices = assignment.devices
+    /// Binds every endpoint of `plan` (the assignment whose devices carry the original drivers committed
+    /// before this first write: ``AssignmentService/confirmPlan(_:_:journal:)``); on a failure, restores what
+    /// it touched (journaled too) and rethrows. Returns the endpoints with the drivers they had before.
+    func bind(_ plan: Assignment, journal: Journal) throws -> [AssignmentDevice] {
         var touched: [AssignmentDevice] = []
         do {
-            for index in devices.indices where !devices[index].isBridge {
-                guard let address = PCIAddress(devices[index].address) else { continue }
-                let original = kernel.driver(of: address)
-                devices[index].originalDriver = original
-                touched.append(devices[index])
-                try bindOne(address, original: original, journal: journal)
+            for device in plan.devices where !device.isBridge {
+                guard let address = PCIAddress(device.address) else { continue }
+                touched.append(device)
+                try bindOne(address, original: device.originalDriver, journal: journal)
             }
-            try checkGroup(assignment.groupID, journal: journal)
-            return devices
-        } catch let unwritable as Journal.Unwritable {
-            // Every device is on a driver (a write out of a driverless state is made all the same): the
-            // operation stops here and is resolved from the kernel's state once the journal takes writes.
-            throw unwritable
+            try checkGroup(plan.groupID, journal: journal)
+            return plan.devices
         } catch {
             var undoFailures: [String] = []
             for device in touched.reversed() {
-                do { try restoreOne(device, journal: journal) } catch let unwritable as Journal.Unwritable {
-                    throw unwritable
-                } catch { undoFailures.append("\(device.address): \(error)") }
+                do { try restoreOne(device, journal: journal) } catch { undoFailures.append("\(device.address): \(error)") }
             }
             guard undoFailures.isEmpty else { throw UndoFailed(failure: error, undo: undoFailures) }
             throw error
@@ -53,9 +45,7 @@ struct GroupBinder {
     func restore(_ devices: [AssignmentDevice], journal: Journal) throws {
         var firstFailure: Error?
         for device in devices.reversed() where !device.isBridge {
-            do { try restoreOne(device, journal: journal) } catch let unwritable as Journal.Unwritable {
-                throw unwritable
-            } catch { firstFailure = firstFailure ?? error }
+            do { try restoreOne(device, journal: journal) } catch { firstFailure = firstFailure ?? error }
         }
         if let firstFailure { throw firstFailure }
     }
@@ -76,7 +66,7 @@ struct GroupBinder {
         }
         if current != Self.vfio {
             current = try journal.write("probe", device: address, originalDriver: original, expected: Self.vfio,
-                                        before: current ?? "none", leavesDriverless: original != nil,
+                                        before: current ?? "none",
                                         read: { kernel.driver(of: address) }) { () throws(KernelError) in
                 try kernel.probe(address)
             }
@@ -101,11 +91,8 @@ struct GroupBinder {
     private func restoreOne(_ device: AssignmentDevice, journal: Journal) throws {
         guard let address = PCIAddress(device.address) else { return }
         let original = device.originalDriver
-        // A device this operation left without a driver (a bind that failed after its unbind) is given one
-        // even when the journal cannot record it first.
-        let stranded = original != nil && kernel.driver(of: address) == nil
         var current = try journal.write("clear_override", device: address, originalDriver: original, expected: "none",
-                                        before: kernel.driver(of: address) ?? "none", leavesDriverless: stranded,
+                                        before: kernel.driver(of: address) ?? "none",
                                         read: { kernel.driver(of: address) }) { () throws(KernelError) in
             try kernel.setDriverOverride(address, to: nil)
         }
@@ -118,13 +105,13 @@ struct GroupBinder {
         }
         if let original, current != original {
             current = try journal.write("probe", device: address, originalDriver: original, expected: original,
-                                        before: current ?? "none", leavesDriverless: true,
+                                        before: current ?? "none",
                                         read: { kernel.driver(of: address) }) { () throws(KernelError) in
                 try kernel.probe(address)
             }
             if current == nil {
                 current = try journal.write("bind", device: address, originalDriver: original, expected: original,
-                                            before: "none", leavesDriverless: true,
+                                            before: "none",
                                             read: { kernel.driver(of: address) }) { () throws(KernelError) in
                     try kernel.bind(address, to: original)
                 }

@@ -31,11 +31,12 @@ public enum OperationState: String, Sendable, Hashable, CaseIterable {
     public var isFinished: Bool { self != .queued && self != .running }
 }
 
-/// One journaled kernel write (or check) of an operation.
+/// One journaled kernel write (or check) of an operation, recorded after it, with the operation's end.
 public struct OperationStep: Sendable, Hashable {
     /// The step's outcome.
     public enum State: String, Sendable, Hashable {
-        /// Recorded before the write; no outcome yet (the process died here, or it is running now).
+        /// An intent recorded before the write by an earlier vfiod, whose outcome never was (it stopped
+        /// there); found only in histories written before the journal's coarser grain.
         case intent
         /// The write returned and its effect was checked.
         case done
@@ -55,9 +56,9 @@ public struct OperationStep: Sendable, Hashable {
     public var expected: String?
     /// Its outcome.
     public var state: State
-    /// When the intent was committed.
+    /// When the write (or check) started.
     public var startedAt: Date
-    /// When the outcome was committed.
+    /// When it ended; `nil` for an `intent`.
     public var finishedAt: Date?
     /// What went wrong.
     public var error: String?

@@ -3,14 +3,17 @@ import Foundation
 import Store
 import VFIOCore
 
-/// Records one operation's steps: an intent row committed before each kernel write, the outcome (and
-/// its audit entry) committed after it. No transaction is held across a kernel write.
+/// Records one operation's steps. The operation's plan (each device's original driver) is committed before
+/// its first kernel write — with the assignment when it was created, or by the worker when the kernel
+/// disagrees with it (``AssignmentService/confirmPlan(_:_:journal:)``) — and then the writes follow each
+/// other with no commit between them: the kernel's own state (driver links, `driver_override`,
+/// `/dev/vfio/N`) is the progress record that recovery reads. Each write's step row (intent and outcome
+/// in one), its audit row and each check wait in `pending` and commit with the operation's end
+/// (`commit(_:)`: ``AssignmentService/finish``), in order. So a bind or a release is one transaction on the
+/// worker, whatever the number of devices; no worker sleeps on a commit between two kernel writes.
 ///
-/// Outcomes and checks (rows that need no kernel write after them) wait in `pending` and commit with the
-/// next transaction of the operation: the next step's intent, or the operation's end (`commit(_:)`).
-/// So binding a device without a driver is three transactions instead of nine (the last also ends the
-/// operation: `AssignmentService.finish`), and every row still commits in order,
-/// each intent before its write and each outcome after it.
+/// Crash points (``CrashPoints``) sit before the journal's first kernel write and after each one: a test
+/// kills vfiod between every two kernel writes, independently of commits.
 final class Journal {
     let database: Database
     let operation: GroupOperation
@@ -23,6 +26,8 @@ final class Journal {
     private var pending: [(Connection) throws -> Void] = []
     /// The steps the pending rows finish.
     private var pendingSteps: [PendingStep] = []
+    /// Whether a kernel write was made through this journal (the crash point before the first is passed).
+    private var wrote = false
 
     init(database: Database, operation: GroupOperation, assignment: Assignment, actor: String,
          now: @escaping @Sendable () -> Date, onSteps: @escaping @Sendable ([FinishedStep]) -> Void) {
@@ -61,7 +66,8 @@ final class Journal {
     }
 
     /// The database refused the journal's transaction for a reason that may pass (a full disk, an I/O
-    /// error): the operation stops before its next kernel write, and resumes once writes commit again.
+    /// error): the operation stops there — before its first kernel write (its plan) or after its last (its
+    /// end) — and is resolved from the kernel's state once writes commit again.
     struct Unwritable: Error, CustomStringConvertible {
         let fault: DatabaseError
         var description: String { "the journal cannot be written: \(fault.message)" }
@@ -80,38 +86,31 @@ final class Journal {
         var description: String { "\(action)\(device.map { " \($0)" } ?? ""): \(reason)" }
     }
 
-    /// Journals a kernel write: intent, crash point, the write, crash point, outcome.
-    ///
-    /// `leavesDriverless`: the write takes the device out of a driverless state the operation put it in.
-    /// When the database cannot take its intent, such a write is made all the same — a device is never
-    /// left without a driver for as long as a disk stays full — and its intent and outcome are kept for the
-    /// next transaction (recovery reads the kernel's state, not the journal's, to finish an operation).
+    /// Journals a kernel write: crash point (before the journal's first write), the write, crash point,
+    /// then its step and audit rows kept for the operation's end. Nothing is committed here, so a full disk
+    /// never stops an operation between two writes (it pauses at the end's commit, every write made).
     func write(_ action: String, device: PCIAddress, originalDriver: String?, expected: String?,
-               before: String?, leavesDriverless: Bool = false, after: () -> String?, _ body: () throws -> Void) throws {
-        var seq: Int?
-        let startedAt = now()
-        do {
-            seq = try intent(action, device: device, originalDriver: originalDriver, expected: expected)
-        } catch let unwritable as Unwritable where leavesDriverless {
-            Log.warning("\(operation.kind.rawValue) \(operation.id): \(action) \(device) made before its intent is recorded "
-                        + "(\(unwritable)), so the device does not stay driverless")
+               before: String?, after: () -> String?, _ body: () throws -> Void) throws {
+        if !wrote {
+            wrote = true
+            CrashPoints.pass("\(operation.kind.rawValue) \(operation.id): before its first kernel write")
         }
-        CrashPoints.pass("\(operation.kind.rawValue) \(action) \(device): intent committed")
+        let startedAt = now()
         var failure: String?
         do { try body() } catch { failure = "\(error)" }
         CrashPoints.pass("\(operation.kind.rawValue) \(action) \(device): written")
-        let late = seq == nil ? LateIntent(originalDriver: originalDriver, expected: expected, at: now()) : nil
-        outcome(seq ?? 0, late: late, action, device: device, error: failure, before: before, after: after(), startedAt: startedAt)
+        outcome(action, device: device, originalDriver: originalDriver, expected: expected, error: failure,
+                before: before, after: after(), startedAt: startedAt)
         if let failure { throw StepFailure(action: action, device: device.description, reason: failure) }
     }
 
     /// Journals a kernel write whose outcome is the driver `read` finds after it; returns that reading
     /// (`nil`: no driver), so the caller need not read the link again.
     func write(_ action: String, device: PCIAddress, originalDriver: String?, expected: String?,
-               before: String?, leavesDriverless: Bool = false, read: () -> String?, _ body: () throws -> Void) throws -> String? {
+               before: String?, read: () -> String?, _ body: () throws -> Void) throws -> String? {
         var reading: String?
         try write(action, device: device, originalDriver: originalDriver, expected: expected, before: before,
-                  leavesDriverless: leavesDriverless, after: { reading = read(); return reading ?? "none" }, body)
+                  after: { reading = read(); return reading ?? "none" }, body)
         return reading
     }
 
@@ -139,38 +138,20 @@ final class Journal {
         if let error { throw StepFailure(action: action, device: device?.description, reason: error) }
     }
 
-    /// Commits the pending rows and the intent of the next write; returns the intent's step number.
-    private func intent(_ action: String, device: PCIAddress?, originalDriver: String?, expected: String?) throws -> Int {
-        let at = now()
-        return try commit { connection in
-            try OperationRecords.addStep(operation.id, action: action, device: device?.description,
-                                         originalDriver: originalDriver, expected: expected, at: at, in: connection)
-        }
-    }
-
-    /// The intent of a write made before the database could take it, recorded with its outcome.
-    private struct LateIntent {
-        let originalDriver: String?
-        let expected: String?
-        let at: Date
-    }
-
-    /// Keeps a write's outcome (and its audit row) for the next transaction; with `late`, the write's intent
-    /// too, recorded first (the step's number is then the one it gets).
-    private func outcome(_ seq: Int, late: LateIntent? = nil, _ action: String, device: PCIAddress?, error: String?,
+    /// Keeps a write's step row (its intent and outcome in one: the original driver, what it should leave,
+    /// when it started and ended) and its audit row for the next transaction.
+    private func outcome(_ action: String, device: PCIAddress, originalDriver: String?, expected: String?, error: String?,
                          before: String?, after: String?, startedAt: Date) {
         let at = now()
         let (operation, actor, assignment) = (operation, actor, assignment)
         let step = pendingStep(action, device: device, error: error, startedAt: startedAt, finishedAt: at)
         record { connection in
-            let seq = try late.map {
-                try OperationRecords.addStep(operation.id, action: action, device: device?.description,
-                                             originalDriver: $0.originalDriver, expected: $0.expected, at: $0.at, in: connection)
-            } ?? seq
+            let seq = try OperationRecords.addWrittenStep(operation.id, action: action, device: device.description,
+                                                          originalDriver: originalDriver, expected: expected,
+                                                          error: error, startedAt: startedAt, finishedAt: at, in: connection)
             step.step.seq = seq
-            try OperationRecords.finishStep(operation.id, seq: seq, error: error, at: at, in: connection)
             try Audit.append(action: "operation.step", actor: actor, requestID: operation.requestID,
-                             assignment: assignment, device: device?.description,
+                             assignment: assignment, device: device.description,
                              before: before.map { ["driver": $0] }, after: after.map { ["driver": $0] },
                              detail: "\(operation.kind.rawValue) \(operation.id) step \(seq) \(action)",
                              error: error, at: at, in: connection)

@@ -64,11 +64,14 @@ enum OperationRecords {
                            bindings: [.text(state.rawValue), SQLValue(error), .text(Timestamp.format(date)), .text(id)])
     }
 
-    /// Commits an intent row; returns its seq.
-    static func addStep(_ operationID: String, action: String, device: String?, originalDriver: String?,
-                        expected: String?, at date: Date, in connection: Connection) throws -> Int {
+    /// A kernel write's step, recorded after the write (with the operation's end): `done`, or `failed` with
+    /// `error`; returns its number.
+    static func addWrittenStep(_ operationID: String, action: String, device: String?, originalDriver: String?,
+                               expected: String?, error: String?, startedAt: Date, finishedAt: Date,
+                               in connection: Connection) throws -> Int {
         try insertStep(operationID, action: action, device: device, originalDriver: originalDriver, expected: expected,
-                       state: "intent", finishedAt: nil, error: nil, at: date, in: connection)
+                       state: error == nil ? "done" : "failed", finishedAt: finishedAt, error: error, at: startedAt,
+                       in: connection)
     }
 
     /// A step that is over as it is recorded (a check): `done`, or `failed` with `error`; returns its number.
@@ -92,13 +95,6 @@ enum OperationRecords {
                             SQLValue(originalDriver), SQLValue(expected), .text(state), .text(Timestamp.format(date)),
                             SQLValue(finishedAt.map(Timestamp.format)), SQLValue(error)])
         return next
-    }
-
-    static func finishStep(_ operationID: String, seq: Int, error: String?, at date: Date, in connection: Connection) throws {
-        try connection.run("""
-            UPDATE operation_steps SET state = ?, error = ?, finished_at = ? WHERE operation_id = ? AND seq = ?
-            """, bindings: [.text(error == nil ? "done" : "failed"), SQLValue(error), .text(Timestamp.format(date)),
-                            .text(operationID), .integer(Int64(seq))])
     }
 
     static func get(_ id: String, in connection: Connection) throws -> GroupOperation? {

@@ -30,7 +30,11 @@ extension AssignmentService {
         quarantines.load(try database.read { try QuarantineRecords.all(in: $0) })
         let unfinished = try database.read { try OperationRecords.unfinished(in: $0) }
         for operation in unfinished {
-            if operation.state == .queued && operation.kind == .release {
+            if operation.state == .queued, let (_, assignment) = try load(operation.id), hasBegun(operation, assignment) {
+                // A bind or release commits `running` with its end: one that made writes before vfiod
+                // stopped may still read `queued`. The kernel's state says it began: resolved as interrupted.
+                try resolveInterrupted(operation, &report)
+            } else if operation.state == .queued && operation.kind == .release {
                 // A release waits for its openers: its workflow runs in the background, not at startup.
                 if let (_, assignment) = try load(operation.id), releasesStarted.insert(operation.id) {
                     startCooperativeRelease(operation, assignment)

@@ -44,7 +44,7 @@ extension AssignmentService {
     }
 
     /// The drivers each endpoint had before the bind: the first step that recorded one wins.
-    private static func originalDrivers(of devices: [AssignmentDevice], recordedIn operation: GroupOperation) -> [AssignmentDevice] {
+    static func originalDrivers(of devices: [AssignmentDevice], recordedIn operation: GroupOperation) -> [AssignmentDevice] {
         devices.map { device in
             var device = device
             if let recorded = operation.steps.first(where: { $0.device == device.address && $0.originalDriver != nil }) {

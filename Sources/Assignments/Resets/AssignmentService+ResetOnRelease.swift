@@ -8,8 +8,9 @@ extension AssignmentService {
     /// endpoint (a hot reset covers its whole scope once). An opener still present is asked by the kernel
     /// first: each endpoint is unbound from vfio-pci (blocking until the opener closes; the kernel relays
     /// its device request meanwhile) and probed straight back to it (`driver_override` still names it),
-    /// since only a device on vfio-pci can be reset through VFIO. Returns what failed, or nil; throws
-    /// `Journal.Unwritable` when the journal is refused (every device is on a driver by then).
+    /// since only a device on vfio-pci can be reset through VFIO. Returns what failed, or nil; its rows
+    /// wait in the journal (the caller commits them before the restore's first write: a reset leaves no
+    /// kernel state that says it was done).
     func resetBeforeRestore(_ operation: GroupOperation, _ assignment: Assignment, journal: Journal) throws -> String? {
         let endpoints = assignment.endpoints.compactMap { PCIAddress($0.address) }
         let cdevs = endpoints.compactMap { kernel.vfioCdev(of: $0) }
@@ -23,13 +24,11 @@ extension AssignmentService {
                 }
                 for address in endpoints where kernel.driver(of: address) == nil {
                     try journal.write("probe", device: address, originalDriver: nil, expected: GroupBinder.vfio, before: "none",
-                                      leavesDriverless: true, after: { [kernel] in kernel.driver(of: address) ?? "none" }) {
+                                      after: { [kernel] in kernel.driver(of: address) ?? "none" }) {
                         try kernel.probe(address)
                     }
                 }
             }
-        } catch let unwritable as Journal.Unwritable {
-            throw unwritable
         } catch {
             return "\(error)"
         }
