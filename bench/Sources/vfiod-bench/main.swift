@@ -1,9 +1,11 @@
+import CBenchEpoll
 import Foundation
 import Store
 import TestSupport
 
 // vfiod-bench: load generators for bench/run (not a test).
-//   vfiod-bench leases PORT CLIENTS SECONDS       lease lifecycles (create → active → release → released)
+//   vfiod-bench leases PORT CLIENTS SECONDS       lease lifecycles (create → active → release → released),
+//                                                CLIENTS connections on one epoll thread (bench_leases.c)
 //   vfiod-bench sqlite DIR SECONDS SOURCE_DB     raw SQLite: the lifecycles' rows from SOURCE_DB inserted
 //                                                again into DIR/raw.db, same schema and pragmas as vfiod
 //   vfiod-bench audit DIR ROWS [SOURCE_DB]        audit pages per filter at ROWS rows, before and after
@@ -52,51 +54,16 @@ if arguments[1] == "sqlite" {
     exit(0)
 }
 
-let port = UInt16(arguments[2])!
-let clients = Int(arguments[3])!
-let seconds = Double(arguments[4])!
-let lock = NSLock()
-nonisolated(unsafe) var latencies: [Double] = []
-nonisolated(unsafe) var failures = 0
-let deadline = Date().addingTimeInterval(seconds)
-let group = DispatchGroup()
-
-/// One client leases its own group over and over on one keep-alive connection.
-@Sendable func client(_ index: Int) {
-    let http = HTTPTestClient(port: port, receiveTimeoutSeconds: 60)
-    let body = Array("{\"group\":\(100 + index),\"holder\":{\"id\":\"bench-\(index)\",\"tenant\":\"bench\"},\"ttlSeconds\":600}".utf8)
-    while Date() < deadline {
-        let started = Date()
-        do {
-            let created = try http.request(method: "POST", path: "/v1/assignments", headers: [("Content-Type", "application/json")], body: body)
-            guard created.status == 202, let bind = created.header("Operation-Location"),
-                  let id = created.header("Location")?.split(separator: "/").last else { throw BenchError.status(created.status) }
-            let bound = try http.request(path: bind + "?wait=30")
-            guard bound.bodyText.contains("\"state\":\"succeeded\"") else { throw BenchError.status(bound.status) }
-            let released = try http.request(method: "DELETE", path: "/v1/assignments/\(id)")
-            guard released.status == 202, let release = released.header("Operation-Location") else { throw BenchError.status(released.status) }
-            let done = try http.request(path: release + "?wait=30")
-            guard done.bodyText.contains("\"state\":\"succeeded\"") else { throw BenchError.status(done.status) }
-            let elapsed = Date().timeIntervalSince(started)
-            lock.lock(); latencies.append(elapsed); lock.unlock()
-        } catch {
-            lock.lock(); failures += 1; lock.unlock()
-            http.close()
-        }
-    }
-    http.close()
+// One thread, one epoll loop, CLIENTS keep-alive connections (bench_leases.c): the client takes as little as
+// it can of the cores vfiod runs on, and says how much that is.
+var result = bench_lease_result()
+guard bench_leases(UInt16(arguments[2])!, Int32(arguments[3])!, 100, Double(arguments[4])!, &result) == 0 else {
+    FileHandle.standardError.write(Data("vfiod-bench leases: epoll failed: errno \(errno)\n".utf8))
+    exit(1)
 }
+print(String(format: "leases: %.0f lifecycles/s with %@ clients (%ld lifecycles, %ld failed); p50 %.1f ms, p99 %.1f ms; the client used %.3f ms of CPU per lifecycle",
+             Double(result.lifecycles) / result.elapsed, arguments[3], result.lifecycles, result.failures, result.p50_ms, result.p99_ms,
+             result.cpu_seconds * 1000 / Double(max(1, result.lifecycles))))
 
+/// An HTTP status or errno a load client did not expect.
 enum BenchError: Error { case status(Int) }
-
-let start = Date()
-for index in 0..<clients {
-    group.enter()
-    Thread.detachNewThread { client(index); group.leave() }
-}
-group.wait()
-let elapsed = Date().timeIntervalSince(start)
-let sorted = latencies.sorted()
-func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000 }
-print(String(format: "leases: %.0f lifecycles/s with %d clients (%d lifecycles, %d failed); p50 %.1f ms, p99 %.1f ms",
-             Double(sorted.count) / elapsed, clients, sorted.count, failures, percentile(0.5), percentile(0.99)))
