@@ -6,8 +6,10 @@ import TestSupport
 // vfiod-bench: load generators for bench/run (not a test).
 //   vfiod-bench leases PORT CLIENTS SECONDS       lease lifecycles (create → active → release → released),
 //                                                CLIENTS connections on one epoll thread (bench_leases.c)
-//   vfiod-bench sqlite DIR SECONDS SOURCE_DB     raw SQLite: the lifecycles' rows from SOURCE_DB inserted
-//                                                again into DIR/raw.db, same schema and pragmas as vfiod
+//   vfiod-bench sqlite DIR SECONDS SOURCE_DB [COMMITS]  raw SQLite: the lifecycles' rows from SOURCE_DB inserted
+//                                                again into DIR/raw.db, same schema and pragmas as vfiod; one
+//                                                transaction per lifecycle, one per row, and (with COMMITS)
+//                                                COMMITS per lifecycle, vfiod's own grain in the same run
 //   vfiod-bench audit DIR ROWS [SOURCE_DB]        audit pages per filter at ROWS rows, before and after
 //                                                migration 0007; archive throughput (AuditBench)
 //   vfiod-bench events PORT CLIENTS SECONDS stream|group|poll   event-stream readers (all rows, or one group's each)
@@ -27,8 +29,8 @@ if arguments.count == 4, arguments[1] == "idle", let pid = Int32(arguments[2]), 
     IdleCost.run(pid: pid, seconds: seconds)
     exit(0)
 }
-guard arguments.count == 5 && ["leases", "sqlite"].contains(arguments[1]) else {
-    FileHandle.standardError.write(Data("usage: vfiod-bench leases PORT CLIENTS SECONDS | sqlite DIR SECONDS SOURCE_DB | idle PID SECONDS\n".utf8))
+guard arguments.count == 5 || (arguments.count == 6 && arguments[1] == "sqlite"), ["leases", "sqlite"].contains(arguments[1]) else {
+    FileHandle.standardError.write(Data("usage: vfiod-bench leases PORT CLIENTS SECONDS | sqlite DIR SECONDS SOURCE_DB [COMMITS] | idle PID SECONDS\n".utf8))
     exit(2)
 }
 
@@ -39,16 +41,25 @@ if arguments[1] == "sqlite" {
     // Checkpoints off the inserting thread, as in vfiod.
     let checkpointer = try WALCheckpointer(database: database)
     let seconds = Double(arguments[3])!
+    let commits = arguments.count > 5 ? Double(arguments[5]) : nil
     let perRow = String(format: "%.1f", replay.rowsPerLifecycle)
     try database.withConnection { connection in
         // SQLite alone, on this thread: no hand-over to vfiod's committer, no batching across lifecycles.
-        let batched = try replay.run(on: connection, seconds: seconds / 2, transactionPerRow: false, tag: "l")
-        let single = try replay.run(on: connection, seconds: seconds / 2, transactionPerRow: true, tag: "r")
+        let share = seconds / (commits == nil ? 2 : 3)
+        let batched = try replay.run(on: connection, seconds: share, grain: .lifecycle, tag: "l")
+        let single = try replay.run(on: connection, seconds: share, grain: .row, tag: "r")
         print(String(format: "sqlite, the same rows (%@ per lifecycle, copied from %d lifecycles of this run), one thread:", perRow, replay.lifecycles.count))
-        print(String(format: "  one transaction per lifecycle: %.0f lifecycles/s (%.0f rows/s)",
-                     Double(batched.lifecycles) / batched.elapsed, Double(batched.rows) / batched.elapsed))
+        print(String(format: "  one transaction per lifecycle: %.0f lifecycles/s (%.0f rows/s), %.3f ms of CPU per lifecycle",
+                     Double(batched.lifecycles) / batched.elapsed, Double(batched.rows) / batched.elapsed,
+                     batched.cpu * 1000 / Double(max(1, batched.lifecycles))))
         print(String(format: "  one transaction per row: %.0f commits/s (%.0f lifecycles/s)",
                      Double(single.rows) / single.elapsed, Double(single.lifecycles) / single.elapsed))
+        if let commits {
+            // The committer's grain in this run: the same rows in as many commits per lifecycle as vfiod made.
+            let same = try replay.run(on: connection, seconds: share, grain: .commitsPerLifecycle(commits), tag: "c")
+            print(String(format: "  %.2f commits per lifecycle, as vfiod's committer made them: %.0f lifecycles/s, %.3f ms of CPU per lifecycle",
+                         commits, Double(same.lifecycles) / same.elapsed, same.cpu * 1000 / Double(max(1, same.lifecycles))))
+        }
     }
     checkpointer.stop()
     exit(0)
