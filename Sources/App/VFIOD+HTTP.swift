@@ -7,6 +7,7 @@ import Inventory
 import ServiceLog
 import Store
 import VFIOCore
+import VFIOSimulator
 import Workers
 
 /// The builders of what faces HTTP: the API with its authentication and readiness, and the server.
@@ -26,6 +27,8 @@ extension VFIOD {
                           extraMetrics: {
                               WorkerMetrics.render(workers.stats) + WorkerMetrics.renderReleases(stuck: assignments.stuckReleases.count)
                                   + WorkerMetrics.renderEventStreams(events.subscriberCount)
+                                  + WorkerMetrics.renderCommits(database.commitCounts)
+                                  + ((kernel as? SimulatedKernel).map { WorkerMetrics.renderSimulator($0.cpu) } ?? "")
                           }) {
             readinessProblems(database: database, workers: workers, assignments: assignments, late: late)
         }

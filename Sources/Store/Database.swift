@@ -131,6 +131,10 @@ public final class Database: Sendable {
         writer.observeCommits(observer)
     }
 
+    /// The write transactions run so far and the SQLite commits that carried them (several to a commit
+    /// under load: group commit).
+    public var commitCounts: CommitCounts { writer.counts }
+
     /// The storage fault (``DatabaseError/isStorageFault``) that made the last write fail — a full disk, an
     /// I/O error, a read-only file — or `nil` when the last write committed.
     public var writeFault: DatabaseError? { health.current }

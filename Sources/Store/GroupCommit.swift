@@ -30,6 +30,8 @@ final class GroupCommit: @unchecked Sendable {
     /// nested calls. Atomic, so that asking "am I the committer?" takes no lock the committer needs.
     private let committer = Atomic<UInt>(0)
     private var batchesEnded: UInt64 = 0
+    /// Transactions run in the ended batches (guarded by `lock`).
+    private var transactionsEnded: UInt64 = 0
     /// Called on the committer after each successful `COMMIT` (guarded by `lock`).
     private var commitObserver: (@Sendable () -> Void)?
     /// SQLITE_ABORT (4): the code reported to members of a batch SQLite rolled back by itself.
@@ -54,6 +56,9 @@ final class GroupCommit: @unchecked Sendable {
 
     /// How many batches have ended (tests).
     var endedBatchCount: UInt64 { lock.withLock { batchesEnded } }
+
+    /// The batches (SQLite transactions, one `COMMIT` each) and the callers' transactions in them so far.
+    var counts: CommitCounts { lock.withLock { CommitCounts(commits: batchesEnded, transactions: transactionsEnded) } }
 
     /// Sets the function called on the committer after each successful `COMMIT`; it must not block.
     func observeCommits(_ observer: @escaping @Sendable () -> Void) {
@@ -208,7 +213,11 @@ final class GroupCommit: @unchecked Sendable {
             do { try connection.run("COMMIT") } catch { failure = error }
         }
         if failure != nil, connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
-        let observer = lock.withLock { batchesEnded += 1; return commitObserver }
+        let observer = lock.withLock {
+            batchesEnded += 1
+            transactionsEnded += UInt64(members.count)
+            return commitObserver
+        }
         // Before the callers wake: a caller that wrote finds the checkpointer already told.
         commits.note()
         if failure == nil, members.contains(where: \.succeeded) { observer?() }
@@ -258,4 +267,12 @@ final class GroupCommit: @unchecked Sendable {
             throw error
         }
     }
+}
+
+/// What the writer has committed so far: SQLite commits, and the callers' write transactions they carried.
+public struct CommitCounts: Sendable, Equatable {
+    /// SQLite transactions (one `COMMIT` each; a failed one included).
+    public let commits: UInt64
+    /// Callers' write transactions run inside them.
+    public let transactions: UInt64
 }

@@ -12,6 +12,8 @@ extension SimulatedKernel {
     /// Writes `driver_override`: `<name>\n`, or `(null)\n` when cleared, as the kernel shows it. The
     /// binding does not change.
     public func setDriverOverride(_ address: PCIAddress, to driver: String?) throws(KernelError) {
+        let call = cpu.begin()
+        defer { cpu.end(call) }
         let path = paths.pciDevice(address) + "/driver_override"
         if let driver { try requirePlainName(driver, path) }
         try locked(path) { _ in
@@ -28,6 +30,8 @@ extension SimulatedKernel {
     /// member on vfio-pci, `dev/vfio/<group>`. The whole change is one ``TreeIntent``: a process killed in
     /// the middle leaves it to be completed by the next one opening the tree.
     public func unbind(_ address: PCIAddress, from driver: String) throws(KernelError) {
+        let call = cpu.begin()
+        defer { cpu.end(call) }
         let path = paths.sys("bus/pci/drivers/\(driver)/unbind")
         try requirePlainName(driver, path)
         guard tree.driverExists(driver) else { throw Self.failure(path, ENOENT) }
@@ -108,6 +112,8 @@ extension SimulatedKernel {
     /// vfio-pci refuses a device without an IOMMU group or a bridge: it stays unbound. `ENODEV` for a
     /// device that does not exist.
     public func probe(_ address: PCIAddress) throws(KernelError) {
+        let call = cpu.begin()
+        defer { cpu.end(call) }
         let path = paths.sys("bus/pci/drivers_probe")
         try locked(path) { state in
             guard let directory = tree.directory(of: address) else { throw Self.failure(path, ENODEV) }
@@ -139,6 +145,8 @@ extension SimulatedKernel {
     /// group, a bridge), `EBUSY` when it is bound already. Id tables are not modelled: without an override
     /// any loaded driver matches.
     public func bind(_ address: PCIAddress, to driver: String) throws(KernelError) {
+        let call = cpu.begin()
+        defer { cpu.end(call) }
         let path = paths.sys("bus/pci/drivers/\(driver)/bind")
         try requirePlainName(driver, path)
         guard tree.driverExists(driver) else { throw Self.failure(path, ENOENT) }

@@ -28,7 +28,9 @@ extension SimulatedKernel {
         // DEVPATH is relative to /sys, as the kernel sends it.
         let sys = paths.sys("")
         if devicePath.hasPrefix(sys) { devicePath = "/" + devicePath.dropFirst(sys.count) }
-        handler(UeventMessage(action: action, devicePath: devicePath, address: address, driver: driver))
+        let message = UeventMessage(action: action, devicePath: devicePath, address: address, driver: driver)
+        // The watcher is vfiod's code, not the kernel's: its CPU is not the simulator's.
+        cpu.excluding { handler(message) }
     }
 }
 

@@ -15,6 +15,8 @@ extension SimulatedKernel {
     /// `groups`; `ENOTTY` under `hotResetFails`. After success, `deadAfterReset` devices in the scope stop
     /// answering. The path is `.cdev` when the target has a cdev and `dev/iommu` exists.
     public func reset(_ address: PCIAddress, method: ResetMethod, groups: [Int]) throws(VFIOError) -> ResetOutcome {
+        let call = cpu.begin()
+        defer { cpu.end(call) }
         let devicePath = paths.pciDevice(address)
         guard driver(of: address) == "vfio-pci", let targetGroup = iommuGroup(of: address) else {
             throw VFIOError(operation: "open", errno: .noSuchDevice, path: devicePath)
@@ -64,6 +66,8 @@ extension SimulatedKernel {
     /// See ``VFIOKernel/configVendorID(of:)``: the tree's `config`, or `0xffff` while a `deadAfterReset`
     /// fault has made the device stop answering.
     public func configVendorID(of address: PCIAddress) -> UInt16? {
+        let call = cpu.begin()
+        defer { cpu.end(call) }
         if stateDirectory.isMarkedDead(address) {
             if faults().deadAfterReset.contains(address) { return 0xffff }
             stateDirectory.markDead(address, false)
@@ -79,6 +83,8 @@ extension SimulatedKernel {
     /// `<root>/dev/vfio/devices/<cdev> (deleted)`, and the inode the unbind kept tells whether anyone has
     /// it open.
     public func openers(groups: [Int], cdevs: [String], removedCdevs: [String]) -> [VFIOOpener] {
+        let call = cpu.begin()
+        defer { cpu.end(call) }
         let files = groups.map { paths.dev("vfio/\($0)") }
             + (cdevs + removedCdevs).map { tree.keptCdev($0) ?? paths.dev("vfio/devices/\($0)") }
         if files.allSatisfy(Self.isOpenNowhere) { return [] }
@@ -120,7 +126,9 @@ extension SimulatedKernel {
     /// See ``VFIOKernel/kernelLog(mentioning:after:)``: `<root>/dev/kmsg`, a regular file the simulator
     /// appends to.
     public func kernelLog(mentioning address: PCIAddress, after: UInt64?) -> [KernelLogRecord] {
-        KernelLogReader.records(at: paths.dev("kmsg"), containing: address.description, after: after)
+        let call = cpu.begin()
+        defer { cpu.end(call) }
+        return KernelLogReader.records(at: paths.dev("kmsg"), containing: address.description, after: after)
     }
 
     /// The cdev names of every member of `group` (the files an opener of the group's devices may have open).

@@ -42,6 +42,8 @@ public final class SimulatedKernel: HostKernel {
     let interruption = TreeInterruption()
     /// Who hears this kernel's uevents (``watchUevents(_:)``).
     let ueventWatch = Mutex(UeventWatch())
+    /// The CPU this kernel's writes, resets and opener searches spend (``SimulatorCPU``).
+    public let cpu = SimulatorCPU()
     private let scanner: SysfsScanner
 
     /// Opens `source`. With `inPlace` and a directory source, operates on that directory directly and never

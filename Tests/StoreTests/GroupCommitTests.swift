@@ -36,6 +36,7 @@ import Testing
             let database = try Database(path: databasePath(in: directory))
             try database.execute("CREATE TABLE t (n INTEGER UNIQUE)")
             let batchesBefore = database.writer.endedBatchCount
+            let countsBefore = database.commitCounts
             let holdFirst = DispatchSemaphore(value: 0)
             let firstInside = DispatchSemaphore(value: 0)
             let seen = Mutex<[Int: Int64]>([:])
@@ -60,6 +61,8 @@ import Testing
             }
             #expect(seen.withLock { $0 } == [0: 1, 1: 1, 2: 1, 3: 1])
             #expect(database.writer.endedBatchCount == batchesBefore + 1)
+            // One commit carried the four transactions (what /metrics shows as vfiod_store_*_total).
+            #expect(database.commitCounts == CommitCounts(commits: countsBefore.commits + 1, transactions: countsBefore.transactions + 4))
             #expect(try database.query("SELECT count(*) FROM t") { $0.int64(0) } == [4])
         }
     }

@@ -72,22 +72,49 @@ struct RowReplay {
         lifecycles.isEmpty ? 0 : Double(lifecycles.reduce(0) { $0 + $1.count }) / Double(lifecycles.count)
     }
 
-    /// Inserts copies of the lifecycles into `connection` for `seconds`, one transaction per lifecycle or
-    /// one per row; returns the lifecycles and rows committed and the time taken. The copies' ids end in
-    /// `-<tag><copy>`: a tag not used before on the same database.
-    func run(on connection: Connection, seconds: Double, transactionPerRow: Bool, tag: String) throws
-        -> (lifecycles: Int, rows: Int, elapsed: Double) {
-        guard !lifecycles.isEmpty else { return (0, 0, 0) }
+    /// How the copies are split into transactions.
+    enum Grain {
+        /// One transaction per lifecycle.
+        case lifecycle
+        /// One transaction per row.
+        case row
+        /// `commits` transactions per lifecycle on average, as vfiod's committer made them in the same run:
+        /// a commit after every rows-per-lifecycle ÷ `commits` rows, across lifecycle boundaries.
+        case commitsPerLifecycle(Double)
+    }
+
+    /// What a replay stored and what it cost: lifecycles and rows committed, wall time, and the inserting
+    /// thread's CPU time (seconds).
+    struct Outcome {
+        let lifecycles: Int
+        let rows: Int
+        let elapsed: Double
+        let cpu: Double
+    }
+
+    /// Inserts copies of the lifecycles into `connection` for `seconds`, split into transactions by
+    /// `grain`. The copies' ids end in `-<tag><copy>`: a tag not used before on the same database.
+    func run(on connection: Connection, seconds: Double, grain: Grain, tag: String) throws -> Outcome {
+        guard !lifecycles.isEmpty else { return Outcome(lifecycles: 0, rows: 0, elapsed: 0, cpu: 0) }
         var nextSeq = try connection.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit") { $0.int64(0) }.first ?? 1
         let templates = lifecycles.map { $0.map(Template.init) }
+        let rowsPerCommit: Double
+        switch grain {
+        case .lifecycle: rowsPerCommit = .infinity
+        case .row: rowsPerCommit = 1
+        case .commitsPerLifecycle(let commits): rowsPerCommit = max(1, rowsPerLifecycle / max(commits, 0.01))
+        }
         var copy = 0
         var rows = 0
+        var commits = 0
         let start = Date()
+        let cpuStart = threadCPUMilliseconds()
+        try connection.run("BEGIN IMMEDIATE")
         while Date().timeIntervalSince(start) < seconds {
             let lifecycle = templates[copy % templates.count]
             copy += 1
             let suffix = "-" + tag + String(copy, radix: 16)
-            let inserts = lifecycle.map { row in
+            for row in lifecycle {
                 var bindings = row.values
                 for position in row.idPositions {
                     if case .text(let id) = bindings[position] { bindings[position] = .text(id + suffix) }
@@ -96,19 +123,21 @@ struct RowReplay {
                     bindings[position] = .integer(nextSeq)
                     nextSeq += 1
                 }
-                return (sql: row.sql, bindings: bindings)
-            }
-            if transactionPerRow {
-                for statement in inserts {
-                    try connection.transaction(.immediate) { try $0.run(statement.sql, bindings: statement.bindings) }
-                }
-            } else {
-                try connection.transaction(.immediate) { connection in
-                    for statement in inserts { try connection.run(statement.sql, bindings: statement.bindings) }
+                try connection.run(row.sql, bindings: bindings)
+                rows += 1
+                if Double(rows) >= Double(commits + 1) * rowsPerCommit {
+                    try connection.run("COMMIT")
+                    commits += 1
+                    try connection.run("BEGIN IMMEDIATE")
                 }
             }
-            rows += inserts.count
+            if case .lifecycle = grain {
+                try connection.run("COMMIT")
+                try connection.run("BEGIN IMMEDIATE")
+            }
         }
-        return (copy, rows, Date().timeIntervalSince(start))
+        try connection.run("COMMIT")
+        return Outcome(lifecycles: copy, rows: rows, elapsed: Date().timeIntervalSince(start),
+                       cpu: Double(threadCPUMilliseconds() - cpuStart) / 1000)
     }
 }

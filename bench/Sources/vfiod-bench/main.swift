@@ -1,11 +1,15 @@
+import CBenchEpoll
 import Foundation
 import Store
 import TestSupport
 
 // vfiod-bench: load generators for bench/run (not a test).
-//   vfiod-bench leases PORT CLIENTS SECONDS       lease lifecycles (create → active → release → released)
-//   vfiod-bench sqlite DIR SECONDS SOURCE_DB     raw SQLite: the lifecycles' rows from SOURCE_DB inserted
-//                                                again into DIR/raw.db, same schema and pragmas as vfiod
+//   vfiod-bench leases PORT CLIENTS SECONDS       lease lifecycles (create → active → release → released),
+//                                                CLIENTS connections on one epoll thread (bench_leases.c)
+//   vfiod-bench sqlite DIR SECONDS SOURCE_DB [COMMITS]  raw SQLite: the lifecycles' rows from SOURCE_DB inserted
+//                                                again into DIR/raw.db, same schema and pragmas as vfiod; one
+//                                                transaction per lifecycle, one per row, and (with COMMITS)
+//                                                COMMITS per lifecycle, vfiod's own grain in the same run
 //   vfiod-bench audit DIR ROWS [SOURCE_DB]        audit pages per filter at ROWS rows, before and after
 //                                                migration 0007; archive throughput (AuditBench)
 //   vfiod-bench events PORT CLIENTS SECONDS stream|group|poll   event-stream readers (all rows, or one group's each)
@@ -25,8 +29,8 @@ if arguments.count == 4, arguments[1] == "idle", let pid = Int32(arguments[2]), 
     IdleCost.run(pid: pid, seconds: seconds)
     exit(0)
 }
-guard arguments.count == 5 && ["leases", "sqlite"].contains(arguments[1]) else {
-    FileHandle.standardError.write(Data("usage: vfiod-bench leases PORT CLIENTS SECONDS | sqlite DIR SECONDS SOURCE_DB | idle PID SECONDS\n".utf8))
+guard arguments.count == 5 || (arguments.count == 6 && arguments[1] == "sqlite"), ["leases", "sqlite"].contains(arguments[1]) else {
+    FileHandle.standardError.write(Data("usage: vfiod-bench leases PORT CLIENTS SECONDS | sqlite DIR SECONDS SOURCE_DB [COMMITS] | idle PID SECONDS\n".utf8))
     exit(2)
 }
 
@@ -37,66 +41,40 @@ if arguments[1] == "sqlite" {
     // Checkpoints off the inserting thread, as in vfiod.
     let checkpointer = try WALCheckpointer(database: database)
     let seconds = Double(arguments[3])!
+    let commits = arguments.count > 5 ? Double(arguments[5]) : nil
     let perRow = String(format: "%.1f", replay.rowsPerLifecycle)
     try database.withConnection { connection in
         // SQLite alone, on this thread: no hand-over to vfiod's committer, no batching across lifecycles.
-        let batched = try replay.run(on: connection, seconds: seconds / 2, transactionPerRow: false, tag: "l")
-        let single = try replay.run(on: connection, seconds: seconds / 2, transactionPerRow: true, tag: "r")
+        let share = seconds / (commits == nil ? 2 : 3)
+        let batched = try replay.run(on: connection, seconds: share, grain: .lifecycle, tag: "l")
+        let single = try replay.run(on: connection, seconds: share, grain: .row, tag: "r")
         print(String(format: "sqlite, the same rows (%@ per lifecycle, copied from %d lifecycles of this run), one thread:", perRow, replay.lifecycles.count))
-        print(String(format: "  one transaction per lifecycle: %.0f lifecycles/s (%.0f rows/s)",
-                     Double(batched.lifecycles) / batched.elapsed, Double(batched.rows) / batched.elapsed))
+        print(String(format: "  one transaction per lifecycle: %.0f lifecycles/s (%.0f rows/s), %.3f ms of CPU per lifecycle",
+                     Double(batched.lifecycles) / batched.elapsed, Double(batched.rows) / batched.elapsed,
+                     batched.cpu * 1000 / Double(max(1, batched.lifecycles))))
         print(String(format: "  one transaction per row: %.0f commits/s (%.0f lifecycles/s)",
                      Double(single.rows) / single.elapsed, Double(single.lifecycles) / single.elapsed))
+        if let commits {
+            // The committer's grain in this run: the same rows in as many commits per lifecycle as vfiod made.
+            let same = try replay.run(on: connection, seconds: share, grain: .commitsPerLifecycle(commits), tag: "c")
+            print(String(format: "  %.2f commits per lifecycle, as vfiod's committer made them: %.0f lifecycles/s, %.3f ms of CPU per lifecycle",
+                         commits, Double(same.lifecycles) / same.elapsed, same.cpu * 1000 / Double(max(1, same.lifecycles))))
+        }
     }
     checkpointer.stop()
     exit(0)
 }
 
-let port = UInt16(arguments[2])!
-let clients = Int(arguments[3])!
-let seconds = Double(arguments[4])!
-let lock = NSLock()
-nonisolated(unsafe) var latencies: [Double] = []
-nonisolated(unsafe) var failures = 0
-let deadline = Date().addingTimeInterval(seconds)
-let group = DispatchGroup()
-
-/// One client leases its own group over and over on one keep-alive connection.
-@Sendable func client(_ index: Int) {
-    let http = HTTPTestClient(port: port, receiveTimeoutSeconds: 60)
-    let body = Array("{\"group\":\(100 + index),\"holder\":{\"id\":\"bench-\(index)\",\"tenant\":\"bench\"},\"ttlSeconds\":600}".utf8)
-    while Date() < deadline {
-        let started = Date()
-        do {
-            let created = try http.request(method: "POST", path: "/v1/assignments", headers: [("Content-Type", "application/json")], body: body)
-            guard created.status == 202, let bind = created.header("Operation-Location"),
-                  let id = created.header("Location")?.split(separator: "/").last else { throw BenchError.status(created.status) }
-            let bound = try http.request(path: bind + "?wait=30")
-            guard bound.bodyText.contains("\"state\":\"succeeded\"") else { throw BenchError.status(bound.status) }
-            let released = try http.request(method: "DELETE", path: "/v1/assignments/\(id)")
-            guard released.status == 202, let release = released.header("Operation-Location") else { throw BenchError.status(released.status) }
-            let done = try http.request(path: release + "?wait=30")
-            guard done.bodyText.contains("\"state\":\"succeeded\"") else { throw BenchError.status(done.status) }
-            let elapsed = Date().timeIntervalSince(started)
-            lock.lock(); latencies.append(elapsed); lock.unlock()
-        } catch {
-            lock.lock(); failures += 1; lock.unlock()
-            http.close()
-        }
-    }
-    http.close()
+// One thread, one epoll loop, CLIENTS keep-alive connections (bench_leases.c): the client takes as little as
+// it can of the cores vfiod runs on, and says how much that is.
+var result = bench_lease_result()
+guard bench_leases(UInt16(arguments[2])!, Int32(arguments[3])!, 100, Double(arguments[4])!, &result) == 0 else {
+    FileHandle.standardError.write(Data("vfiod-bench leases: epoll failed: errno \(errno)\n".utf8))
+    exit(1)
 }
+print(String(format: "leases: %.0f lifecycles/s with %@ clients (%ld lifecycles, %ld failed); p50 %.1f ms, p99 %.1f ms; the client used %.3f ms of CPU per lifecycle",
+             Double(result.lifecycles) / result.elapsed, arguments[3], result.lifecycles, result.failures, result.p50_ms, result.p99_ms,
+             result.cpu_seconds * 1000 / Double(max(1, result.lifecycles))))
 
+/// An HTTP status or errno a load client did not expect.
 enum BenchError: Error { case status(Int) }
-
-let start = Date()
-for index in 0..<clients {
-    group.enter()
-    Thread.detachNewThread { client(index); group.leave() }
-}
-group.wait()
-let elapsed = Date().timeIntervalSince(start)
-let sorted = latencies.sorted()
-func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] * 1000 }
-print(String(format: "leases: %.0f lifecycles/s with %d clients (%d lifecycles, %d failed); p50 %.1f ms, p99 %.1f ms",
-             Double(sorted.count) / elapsed, clients, sorted.count, failures, percentile(0.5), percentile(0.99)))
