@@ -13,6 +13,7 @@ extension AssignmentService {
 
     /// Runs one operation to its end. On a worker thread: may block in the kernel.
     func run(operationID: String) {
+        Trace.mark(operationID, "worker")
         var journal: Journal?
         do {
             guard let (operation, assignment) = try load(operationID), !operation.state.isFinished else {
@@ -164,7 +165,9 @@ extension AssignmentService {
             try recordEnd(operation, current, error: error, detail: detail, at: at, in: connection)
             return current
         }
+        Trace.mark(operation.id, "end-committed")
         publish(updated)
+        Trace.mark(operation.id, "published")
     }
 
     /// `/dev/vfio/<group>`, then each endpoint's cdev where the kernel made one.

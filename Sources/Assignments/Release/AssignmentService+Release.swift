@@ -25,6 +25,7 @@ extension AssignmentService {
         }
         // One look for openers; the kernel log is read only once someone holds the devices.
         var holding = await observe(&watch)
+        Trace.mark(operation.id, "openers-scanned")
         if holding { await markLogBaseline(&watch) }
         let graceEnd = now().addingTimeInterval(Double(policy.graceSeconds))
         while holding, now() < graceEnd {
@@ -62,6 +63,7 @@ extension AssignmentService {
         while true {
             do {
                 try submit(operation, for: assignment)
+                Trace.mark(operation.id, "queued")
                 return true
             } catch WorkerPoolError.shuttingDown {
                 Log.info("release \(operation.id) not started: vfiod is stopping; it runs on the next start")
