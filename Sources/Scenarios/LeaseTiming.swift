@@ -43,14 +43,15 @@ struct LeaseTiming {
     /// The phases' column names, in ``TimedOperation/phases`` order.
     static let phaseNames = ["request", "create", "queue", "start", "steps", "end", "publish", "wake", "answer", "deliver"]
     static let header = "target".padding(toLength: 18, withPad: " ", startingAt: 0) + "cycles   wall   bare  added | "
-        + phaseNames.map { $0.padding(toLength: 7, withPad: " ", startingAt: 0) }.joined(separator: " ") + "  in-steps between scan"
+        + phaseNames.map { $0.padding(toLength: 7, withPad: " ", startingAt: 0) }.joined(separator: " ") + "  in-steps between scan scanrun"
 
     let name: String
     var operations: [TimedOperation] = []
     var bare: [Double] = []
 
     /// Medians in milliseconds: wall, bare, added (wall − bare), each phase, the time inside steps and
-    /// between them, and (a release) the opener scan before it is queued (part of `queue`).
+    /// between them, and (a release) from its commit to the first look for openers done (part of `queue`)
+    /// and that look's own time on the observer thread.
     var row: String {
         let wall = Self.median(operations.map(\.wall)), bareTime = Self.median(bare)
         let phases = Self.phaseNames.indices.map { index in Self.median(operations.compactMap { $0.phases[index] }) }
@@ -61,10 +62,13 @@ struct LeaseTiming {
         let scan = Self.median(operations.compactMap { operation in
             operation.marks["openers-scanned"].flatMap { end in operation.marks["committed"].map { end.timeIntervalSince($0) } }
         })
+        let scanRun = Self.median(operations.compactMap { operation in
+            operation.marks["scan-end"].flatMap { end in operation.marks["scan-begin"].map { end.timeIntervalSince($0) } }
+        })
         let cells = [wall, bareTime, wall.flatMap { w in bareTime.map { w - $0 } }].map { Self.cell($0, width: 6) }
         return name.padding(toLength: 17, withPad: " ", startingAt: 0) + " " + String(format: "%6d", operations.count) + " "
             + cells.joined(separator: " ") + " | " + phases.map { Self.cell($0, width: 7) }.joined(separator: " ")
-            + "  " + Self.cell(inSteps, width: 8) + " " + Self.cell(between, width: 7) + " " + Self.cell(scan, width: 4)
+            + "  " + Self.cell(inSteps, width: 8) + " " + Self.cell(between, width: 7) + " " + Self.cell(scan, width: 4) + " " + Self.cell(scanRun, width: 7)
     }
 
     /// Every cycle as tab-separated milliseconds: target, cycle, wall, bare, the phases, in-steps.

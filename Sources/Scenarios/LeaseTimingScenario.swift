@@ -1,10 +1,12 @@
 import Foundation
+import TestSupport
 import VFIOCore
 
 /// `lease-timing`: the latency of one lease and one release through vfiod, beside the same sysfs writes
 /// done by hand. For the lone edu (no driver), the e1000e and the bridge group (e1000 + edu): first
 /// `timingCycles` bare cycles with no vfiod running, then as many leases through vfiod (traced, so the
-/// time splits into phases): POST, `GET Operation-Location?wait=30` until final, DELETE, the same.
+/// time splits into phases): POST, `GET Operation-Location?wait=30` until final, DELETE, the same, on one
+/// kept-alive connection, each timed from sending its request to holding the answer (``TimedClient``).
 /// Writes the table (medians) to `lease-timing.txt` and every cycle to `lease-timing.tsv` in the
 /// results directory, and prints the table as notes. It checks that every bind and release succeeded and
 /// left the drivers where they belong; it asserts nothing about time.
@@ -33,7 +35,7 @@ enum LeaseTimingScenario {
             timings[bind.name] = bind
             timings[release.name] = release
         }
-        let api = try context.startVFIOD(environment: ["VFIOD_TRACE": "operations"])
+        let api = TimedClient(try context.startVFIOD(environment: ["VFIOD_TRACE": "operations"]))
         var ids: [String: [String]] = [:]
         for target in targets {
             for _ in 0..<cycles {
@@ -71,23 +73,29 @@ enum LeaseTimingScenario {
     }
 
     /// One lease and its release, each timed from the request to holding the finished operation.
-    private static func leaseCycle(_ api: APIClient, _ target: Target, _ bare: BareWrites)
+    private static func leaseCycle(_ api: TimedClient, _ target: Target, _ bare: BareWrites)
         throws -> (bind: (id: String, timed: TimedOperation), release: (id: String, timed: TimedOperation)) {
-        let sent = Date()
-        let created = try api.requestLease(target.request)
-        let location = try api.operationLocation(created, "POST /v1/assignments \(target.request)")
-        let bound = try api.follow(location)
-        let held = Date()
+        var request: JSONObject = ["holder": ["id": "timing-vm", "tenant": "lab"], "ttlSeconds": 600]
+        request.merge(target.request) { _, new in new }
+        let body = Array(try JSONSerialization.data(withJSONObject: request))
+        let created = try api.exchange("POST", "/v1/assignments", body: body)
+        let (bound, held) = try api.follow(try location(created.response, "POST /v1/assignments \(target.request)"))
         try check(bound.string("state") == "succeeded", "bind of \(target.name) ended \(bound.string("state")): \(bound.optionalString("error") ?? "")")
-        let id = created.json.string("id")
-        let releaseSent = Date()
-        let deleted = try api.send("DELETE", "/v1/assignments/\(id)")
-        let released = try api.follow(try api.operationLocation(deleted, "DELETE /v1/assignments/\(id)"))
-        let releaseHeld = Date()
+        let id = bound.string("assignment")
+        let deleted = try api.exchange("DELETE", "/v1/assignments/\(id)")
+        let (released, releaseHeld) = try api.follow(try location(deleted.response, "DELETE /v1/assignments/\(id)"))
         try check(released.string("state") == "succeeded", "release of \(target.name) ended \(released.string("state")): \(released.optionalString("error") ?? "")")
         try bare.check(target.endpoints, on: nil, "after a release through vfiod")
-        return ((bound.string("id"), TimedOperation(sent: sent, held: held, operation: bound)),
-                (released.string("id"), TimedOperation(sent: releaseSent, held: releaseHeld, operation: released)))
+        return ((bound.string("id"), TimedOperation(sent: created.sent, held: held, operation: bound)),
+                (released.string("id"), TimedOperation(sent: deleted.sent, held: releaseHeld, operation: released)))
+    }
+
+    /// The `Operation-Location` of a 202.
+    private static func location(_ response: TestResponse, _ what: String) throws -> String {
+        guard response.status == 202, let location = response.header("Operation-Location") else {
+            throw ScenarioFailure("\(what) → \(response.status) \(response.bodyText.prefix(300))")
+        }
+        return location
     }
 
     /// The table to the notes and `lease-timing.txt`, every cycle to `lease-timing.tsv` (results directory).

@@ -105,7 +105,9 @@ extension AssignmentService {
         let snapshot = watch
         guard let updated = try? await observer.run(label: "openers", { () -> OpenerWatch in
             var next = snapshot
+            Trace.mark(snapshot.operation.id, "scan-begin")
             next.refresh(at: Date())
+            Trace.mark(snapshot.operation.id, "scan-end")
             return next
         }) else { return false }
         let changed = updated.detail != watch.detail
