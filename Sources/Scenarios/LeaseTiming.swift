@@ -1,7 +1,7 @@
 import Foundation
 
 /// What one timed bind or release was made of: the client's clock around it, vfiod's trace marks
-/// (`VFIOD_TRACE=operations`) and the operation's own step times, all on this machine's clock.
+/// (`VFIOD_TRACE_FILE`) and the operation's own step times, all on this machine's clock.
 struct TimedOperation {
     /// When the client sent the POST (or DELETE), and when it held the finished operation.
     let sent: Date
@@ -105,15 +105,15 @@ struct LeaseTiming {
         return formatter
     }()
 
-    /// vfiod's trace lines (`vfiod: trace OPERATION PHASE UNIX-SECONDS`) by operation and phase.
-    static func marks(in log: String) -> [String: [String: Date]] {
+    /// vfiod's trace lines (`OPERATION PHASE UNIX-MICROSECONDS`) by operation and phase.
+    static func marks(in trace: String) -> [String: [String: Date]] {
         var marks: [String: [String: Date]] = [:]
-        for line in log.split(separator: "\n") where line.hasPrefix("vfiod: trace ") {
+        for line in trace.split(separator: "\n") {
             let fields = line.split(separator: " ")
-            guard fields.count == 5, let seconds = Double(fields[4]) else { continue }
-            // The first mark of a phase counts (a second `woken` is a later waiter's).
-            if marks[String(fields[2]), default: [:]][String(fields[3])] == nil {
-                marks[String(fields[2]), default: [:]][String(fields[3])] = Date(timeIntervalSince1970: seconds)
+            guard fields.count == 3, let microseconds = Int64(fields[2]) else { continue }
+            // The first mark of a phase counts (a later look for openers marks again).
+            if marks[String(fields[0]), default: [:]][String(fields[1])] == nil {
+                marks[String(fields[0]), default: [:]][String(fields[1])] = Date(timeIntervalSince1970: Double(microseconds) / 1e6)
             }
         }
         return marks

@@ -4,7 +4,8 @@ import VFIOCore
 
 /// `lease-timing`: the latency of one lease and one release through vfiod, beside the same sysfs writes
 /// done by hand. For the lone edu (no driver), the e1000e and the bridge group (e1000 + edu): first
-/// `timingCycles` bare cycles with no vfiod running, then as many leases through vfiod (traced, so the
+/// `timingCycles` bare cycles with no vfiod running, then as many leases through vfiod (traced with
+/// `VFIOD_TRACE_FILE`, so the
 /// time splits into phases): POST, `GET Operation-Location?wait=30` until final, DELETE, the same, on one
 /// kept-alive connection, each timed from sending its request to holding the answer (``TimedClient``).
 /// Writes the table (medians) to `lease-timing.txt` and every cycle to `lease-timing.tsv` in the
@@ -35,7 +36,8 @@ enum LeaseTimingScenario {
             timings[bind.name] = bind
             timings[release.name] = release
         }
-        let api = TimedClient(try context.startVFIOD(environment: ["VFIOD_TRACE": "operations"]))
+        let traceFile = context.directory + "/trace.txt"
+        let api = TimedClient(try context.startVFIOD(environment: ["VFIOD_TRACE_FILE": traceFile]))
         var ids: [String: [String]] = [:]
         for target in targets {
             for _ in 0..<cycles {
@@ -46,7 +48,7 @@ enum LeaseTimingScenario {
                 ids[target.name + " release", default: []].append(release.id)
             }
         }
-        let marks = LeaseTiming.marks(in: context.vfiod?.log ?? "")
+        let marks = LeaseTiming.marks(in: (try? String(contentsOfFile: traceFile, encoding: .utf8)) ?? "")
         for (name, operations) in ids {
             for (index, id) in operations.enumerated() { timings[name]!.operations[index].marks = marks[id] ?? [:] }
         }
