@@ -5,8 +5,10 @@ import VFIOCore
 
 extension AssignmentService {
     /// Queues an operation on the worker pool, serialised with every other operation on its group.
-    func submit(_ operation: GroupOperation, for assignment: Assignment) throws {
+    /// `first`, when given, runs on the worker just before the operation (a release's first look for openers).
+    func submit(_ operation: GroupOperation, for assignment: Assignment, first: (@Sendable () -> Void)? = nil) throws {
         try workers.submit(key: "group-\(assignment.groupID)", label: "\(operation.kind.rawValue) \(operation.id)") { [self] in
+            first?()
             run(operationID: operation.id)
         }
     }

@@ -16,23 +16,32 @@ extension AssignmentService {
     /// 1. callback; 2. grace (until no opener is left or `graceSeconds` passed); 3. the restore on a
     /// worker (its unbind may block while an opener remains; the kernel relays requests meanwhile);
     /// 4. after `timeoutSeconds`, escalation. Openers and relayed requests are kept in the operation.
+    /// With no callback and no grace nothing waits for the openers: the first look (and the kernel log's
+    /// baseline, when someone holds the devices) is made on the worker itself, right before the restore.
     func cooperativeRelease(_ operation: GroupOperation, _ assignment: Assignment) async {
         var watch = OpenerWatch(operation: operation, assignment: assignment, kernel: kernel)
         let policy = assignment.release
-        if let text = policy.callbackURL {
-            watch.detail.callback = await callback(text, Self.callbackBody(assignment, operation))
-            await save(watch)
-        }
-        // One look for openers; the kernel log is read only once someone holds the devices.
-        var holding = await observe(&watch)
-        Trace.mark(operation.id, "openers-scanned")
-        if holding { await markLogBaseline(&watch) }
-        let graceEnd = now().addingTimeInterval(Double(policy.graceSeconds))
-        while holding, now() < graceEnd {
-            try? await Task.sleep(for: .milliseconds(200))
+        var holding: Bool
+        if policy.callbackURL == nil && policy.graceSeconds <= 0 {
+            guard let seen = await offerLookingFirst(operation, assignment, watch) else { return }
+            watch = seen
+            holding = !watch.detail.presentOpeners.isEmpty
+        } else {
+            if let text = policy.callbackURL {
+                watch.detail.callback = await callback(text, Self.callbackBody(assignment, operation))
+                await save(watch)
+            }
+            // One look for openers; the kernel log is read only once someone holds the devices.
             holding = await observe(&watch)
+            Trace.mark(operation.id, "openers-scanned")
+            if holding { await markLogBaseline(&watch) }
+            let graceEnd = now().addingTimeInterval(Double(policy.graceSeconds))
+            while holding, now() < graceEnd {
+                try? await Task.sleep(for: .milliseconds(200))
+                holding = await observe(&watch)
+            }
+            guard await offer(operation, assignment) else { return }
         }
-        guard await offer(operation, assignment) else { return }
         let kernelStart = now()
         if !holding {
             // Nobody held the devices: the restore runs straight through. Watch only a restore that does
@@ -55,14 +64,45 @@ extension AssignmentService {
         stuck.remove(operation.id)
     }
 
-    /// Hands the release to the worker pool. A full queue only delays a release (it is recorded): it is
-    /// offered again every second until a worker takes it. Returns false when the pool is shutting down:
-    /// recovery runs the release on the next start.
-    private func offer(_ operation: GroupOperation, _ assignment: Assignment) async -> Bool {
+    /// Offers the release with its first look for openers made on the worker just before it: the openers
+    /// seen (and the kernel log's baseline, when there are some) are saved before the restore's first
+    /// write, as a look made before queueing would have been. Returns what the look saw; `nil` when the
+    /// pool is shutting down.
+    private func offerLookingFirst(_ operation: GroupOperation, _ assignment: Assignment, _ watch: OpenerWatch) async -> OpenerWatch? {
+        let look = FirstLook()
+        let database = database
+        let offered = await offer(operation, assignment) {
+            var next = watch
+            Trace.mark(operation.id, "scan-begin")
+            next.refresh(at: Date())
+            Trace.mark(operation.id, "scan-end")
+            if !next.detail.presentOpeners.isEmpty {
+                next.markLogBaseline()
+                let detail = next.detail
+                do {
+                    // On the worker thread, which may block: the blocking write.
+                    _ = try database.write { try OperationRecords.setDetailWhileUnfinished(operation.id, detail, in: $0) }
+                } catch {
+                    // Kept in memory: the watcher saves it with the next change, and the worker records the
+                    // openers again with the operation's end.
+                    Log.warning("release \(operation.id): openers seen not saved yet: \(error)")
+                }
+            }
+            Trace.mark(operation.id, "openers-scanned")
+            look.resolve(next)
+        }
+        guard offered else { return nil }
+        return await look.value
+    }
+
+    /// Hands the release to the worker pool (`first` runs on the worker just before it). A full queue only
+    /// delays a release (it is recorded): it is offered again every second until a worker takes it. Returns
+    /// false when the pool is shutting down: recovery runs the release on the next start.
+    private func offer(_ operation: GroupOperation, _ assignment: Assignment, first: (@Sendable () -> Void)? = nil) async -> Bool {
         var tries = 0
         while true {
             do {
-                try submit(operation, for: assignment)
+                try submit(operation, for: assignment, first: first)
                 Trace.mark(operation.id, "queued")
                 return true
             } catch WorkerPoolError.shuttingDown {
