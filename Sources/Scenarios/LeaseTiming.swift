@@ -40,6 +40,11 @@ struct TimedOperation {
 
 /// The timings of one target (a device or group, bind or release) over every cycle, and its table row.
 struct LeaseTiming {
+    /// The marks every traced bind and release passes (`openers-scanned`, `scan-begin` and `scan-end`
+    /// are a release's only).
+    static let requiredMarks = ["received", "committed", "answered", "queued", "worker", "end-committed", "published",
+                                "woken", "wait-answered"]
+
     /// The phases' column names, in ``TimedOperation/phases`` order.
     static let phaseNames = ["request", "create", "queue", "start", "steps", "end", "publish", "wake", "answer", "deliver"]
     static let header = "target".padding(toLength: 18, withPad: " ", startingAt: 0) + "cycles   wall   bare  added | "

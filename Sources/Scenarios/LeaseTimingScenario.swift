@@ -50,7 +50,12 @@ enum LeaseTimingScenario {
         }
         let marks = LeaseTiming.marks(in: (try? String(contentsOfFile: traceFile, encoding: .utf8)) ?? "")
         for (name, operations) in ids {
-            for (index, id) in operations.enumerated() { timings[name]!.operations[index].marks = marks[id] ?? [:] }
+            for (index, id) in operations.enumerated() {
+                let found = marks[id] ?? [:]
+                let missing = LeaseTiming.requiredMarks.filter { found[$0] == nil }
+                try check(missing.isEmpty, "\(name) \(id): vfiod's trace lacks \(missing.joined(separator: ", "))")
+                timings[name]!.operations[index].marks = found
+            }
         }
         let ordered = targets.flatMap { [$0.name + " bind", $0.name + " release"] }.compactMap { timings[$0] }
         try report(context, ordered, cycles: cycles)
