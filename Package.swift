@@ -42,7 +42,7 @@ let package = Package(
 
         // HTTP: a libmicrohttpd server that knows nothing of VFIO, and the API on top of it.
         .target(name: "HTTPServer", dependencies: ["CMicroHTTPD", "CTLS", "CZlib", "JSONString", "Workers"]),
-        .target(name: "API", dependencies: ["HTTPServer", "Inventory", "Assignments", "Store", "VFIOCore", "EventStream"]),
+        .target(name: "API", dependencies: ["HTTPServer", "Inventory", "Assignments", "Store", "VFIOCore", "EventStream", "ServiceLog"]),
 
         // The event hub behind GET /v1/events: cursors, the ring, subscriptions and resume. Knows nothing of
         // HTTP, SQLite or VFIO.
@@ -76,7 +76,7 @@ let package = Package(
 
         // The scenario suite, run against the simulated kernel (Tests/ScenarioTests) and the real kernel in the
         // QEMU lab (vfiod-scenarios --linux); it drives the real vfiod and vfio-opener binaries.
-        .target(name: "Scenarios", dependencies: ["TestSupport", "VFIOSimulator"], exclude: ["README.md"]),
+        .target(name: "Scenarios", dependencies: ["TestSupport", "VFIOCore", "VFIOSimulator"], exclude: ["README.md"]),
         .executableTarget(name: "vfiod-scenarios", dependencies: ["Scenarios"]),
 
         .testTarget(name: "VFIOCoreTests", dependencies: ["VFIOCore", "CVFIO", "VFIOSimulator", "TestSupport"]),

@@ -2,6 +2,7 @@ import Foundation
 import HTTPServer
 import Assignments
 import Store
+import ServiceLog
 
 /// `POST /v1/assignments`, and its `Idempotency-Key`: the one place that knows how a keyed request is
 /// answered again.
@@ -12,6 +13,7 @@ import Store
 /// and is not stored: a retry is judged afresh.
 extension APIContext {
     func postAssignment(_ request: HTTPRequest, _ principal: Principal) async throws(APIError) -> HTTPResponse {
+        let received = Date()
         _ = try QueryParameters(request.query, allowed: [])
         try JSONBody.checkMediaType(request)
         let body = try AssignmentBody.parse(request.body, callbackHosts: callbackHosts)
@@ -35,6 +37,7 @@ extension APIContext {
             }
             throw error
         }
+        Trace.mark(plan.operation.id, "received", at: received)
         let response = Self.accepted(plan)
         let answer = key.map {
             IdempotencyRecord(actor: caller.name, key: $0, requestHash: hash, status: response.status, body: response.body,
@@ -50,6 +53,7 @@ extension APIContext {
         } catch {
             throw .store(error)
         }
+        Trace.mark(plan.operation.id, "answered")
         return response
     }
 

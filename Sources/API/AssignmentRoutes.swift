@@ -3,6 +3,7 @@ import HTTPServer
 import Assignments
 import VFIOCore
 import Store
+import ServiceLog
 
 extension RouteTable {
     mutating func addAssignmentRoutes() {
@@ -45,12 +46,15 @@ extension RouteTable {
             return context.assignmentResponse(renewed, status: 200, request)
         }
         route("DELETE", "/v1/assignments/{id}", .lease) { [context] request, principal throws(APIError) in
+            let received = Date()
             _ = try QueryParameters(request.query, allowed: [])
             let id = request.pathParameters["id"] ?? ""
             let caller = context.caller(request, principal)
             let (assignment, operation) = try await context.withAssignments { try await $0.release(id, caller: caller) }
             var response = context.assignmentResponse(assignment, status: 202, request)
             response.headers.append(("Operation-Location", "/v1/operations/\(operation.id)"))
+            Trace.mark(operation.id, "received", at: received)
+            Trace.mark(operation.id, "answered")
             return response
         }
         route("GET", "/v1/operations/{id}", .read) { [context] request, principal throws(APIError) in
@@ -66,6 +70,7 @@ extension RouteTable {
             let caller = context.caller(request, principal)
             let (before, head) = (context.events.current, AuditHeadCapture())
             let operation = try await context.withAssignments { try await $0.operation(id, caller: caller, waitSeconds: wait, head: head) }
+            if wait > 0, operation.state.isFinished { Trace.mark(id, "wait-answered") }
             return context.withCursor(.json(AssignmentJSON.operation(operation)), auditSeq: head.value, before: before)
         }
     }

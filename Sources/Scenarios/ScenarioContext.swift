@@ -70,7 +70,7 @@ final class ScenarioContext {
     }
 
     /// Stops the running vfiod, noting when it ignored SIGTERM.
-    private func stopVFIOD() {
+    func stopVFIOD() {
         if let vfiod, !vfiod.stop() { note("vfiod ignored SIGTERM for 30 s and was killed (SIGTERM lost right after start?)") }
     }
 

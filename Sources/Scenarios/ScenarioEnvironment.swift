@@ -22,6 +22,10 @@ public struct ScenarioEnvironment: Sendable {
     public var workDirectory: String
     /// Where progress notes go (`note NAME: …`); `nil` for none.
     public var log: (@Sendable (String) -> Void)?
+    /// How many leases `lease-timing` times per target (and as many bare cycles).
+    public var timingCycles = 20
+    /// Where scenarios that measure write their figures (`lease-timing.txt`); `nil`: only the notes.
+    public var resultsDirectory: String?
 
     /// Creates an environment.
     public init(vfiod: String, opener: String, host: Host, workDirectory: String, log: (@Sendable (String) -> Void)? = nil) {

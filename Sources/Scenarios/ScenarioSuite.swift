@@ -21,6 +21,7 @@ public enum ScenarioSuite {
         ("cdev-release-ignore", CdevReleaseScenario.run),
         ("holder-socket", HolderSocketScenario.run),
         ("crash-mid-bind", CrashMidBindScenario.run),
+        ("lease-timing", LeaseTimingScenario.run),
     ]
 
     /// Runs scenario `name` on the calling thread (it blocks: processes, HTTP, waits). An unknown name fails.

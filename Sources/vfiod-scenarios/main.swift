@@ -5,6 +5,7 @@ import Scenarios
 /// one line per scenario; exits 1 when any failed, 2 on a usage error.
 let usage = """
 usage: vfiod-scenarios --vfiod PATH --opener PATH (--simulate TOPOLOGY | --linux) [--work DIR] [--only NAME,...] [--quiet]
+                       [--results DIR] [--timing-cycles N]
        vfiod-scenarios --list
 scenarios: \(ScenarioSuite.names.joined(separator: ", "))
 """
@@ -22,7 +23,7 @@ while !arguments.isEmpty {
     switch argument {
     case "--linux", "--quiet", "--list", "--help":
         flags.insert(argument)
-    case "--vfiod", "--opener", "--simulate", "--work", "--only":
+    case "--vfiod", "--opener", "--simulate", "--work", "--only", "--results", "--timing-cycles":
         guard !arguments.isEmpty else { fail("\(argument) needs a value") }
         options[argument] = arguments.removeFirst()
     default:
@@ -48,9 +49,14 @@ do {
     fail("cannot create \(work): \(error)")
 }
 let quiet = flags.contains("--quiet")
-let environment = ScenarioEnvironment(vfiod: vfiod, opener: opener, host: host, workDirectory: work, log: { note in
+var environment = ScenarioEnvironment(vfiod: vfiod, opener: opener, host: host, workDirectory: work, log: { note in
     if !quiet { FileHandle.standardError.write(Data((note + "\n").utf8)) }
 })
+environment.resultsDirectory = options["--results"]
+if let text = options["--timing-cycles"] {
+    guard let cycles = Int(text), cycles > 0 else { fail("--timing-cycles needs a whole number above 0") }
+    environment.timingCycles = cycles
+}
 
 var failures = 0
 for name in names {

@@ -63,6 +63,7 @@ extension AssignmentService {
                                  detail: "release \(operation.id) queued (\(reason))", in: connection)
             return (assignment, operation)
         }
+        Trace.mark(operation.id, "committed")
         published(assignment)
         inventory.republish()
         if releasesStarted.insert(operation.id) { startCooperativeRelease(operation, assignment) }

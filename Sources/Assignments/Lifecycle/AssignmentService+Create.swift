@@ -1,4 +1,5 @@
 import Foundation
+import ServiceLog
 import Inventory
 import Store
 import VFIOCore
@@ -65,6 +66,7 @@ extension AssignmentService {
             try Audit.assignment("assignment.created", assignment, caller: caller, before: nil,
                                  detail: "holder \(assignment.holder.id); bind \(operation.id) queued", in: connection)
         }
+        Trace.mark(operation.id, "committed")
         CrashPoints.pass(named: "assignment created")
         published(assignment)
         inventory.republish()
@@ -85,6 +87,7 @@ extension AssignmentService {
             inventory.republish()
             throw AssignmentError.busy
         }
+        Trace.mark(operation.id, "queued")
         return assignment
     }
 

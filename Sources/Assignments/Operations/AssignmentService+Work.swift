@@ -5,14 +5,17 @@ import VFIOCore
 
 extension AssignmentService {
     /// Queues an operation on the worker pool, serialised with every other operation on its group.
-    func submit(_ operation: GroupOperation, for assignment: Assignment) throws {
+    /// `first`, when given, runs on the worker just before the operation (a release's first look for openers).
+    func submit(_ operation: GroupOperation, for assignment: Assignment, first: (@Sendable () -> Void)? = nil) throws {
         try workers.submit(key: "group-\(assignment.groupID)", label: "\(operation.kind.rawValue) \(operation.id)") { [self] in
+            first?()
             run(operationID: operation.id)
         }
     }
 
     /// Runs one operation to its end. On a worker thread: may block in the kernel.
     func run(operationID: String) {
+        Trace.mark(operationID, "worker")
         var journal: Journal?
         do {
             guard let (operation, assignment) = try load(operationID), !operation.state.isFinished else {
@@ -181,7 +184,9 @@ extension AssignmentService {
             try recordEnd(operation, current, error: error, detail: detail, at: at, in: connection)
             return current
         }
+        Trace.mark(operation.id, "end-committed")
         publish(updated)
+        Trace.mark(operation.id, "published")
     }
 
     /// `/dev/vfio/<group>`, then each endpoint's cdev where the kernel made one.

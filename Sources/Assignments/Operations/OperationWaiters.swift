@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import ServiceLog
 
 /// Long-polls on operations: `wait` returns when the operation finishes or the deadline passes,
 /// whichever is first, without polling the database.
@@ -36,6 +37,7 @@ final class OperationWaiters: Sendable {
         recent.withLock { $0.insert(operationID) }
         _ = unpublished.withLock { $0.remove(operationID) }
         let woken = waiters.withLock { $0.removeValue(forKey: operationID) ?? [] }
+        Trace.mark(operationID, "woken")
         for wakeUp in woken { wakeUp.fire() }
     }
 

@@ -16,22 +16,32 @@ extension AssignmentService {
     /// 1. callback; 2. grace (until no opener is left or `graceSeconds` passed); 3. the restore on a
     /// worker (its unbind may block while an opener remains; the kernel relays requests meanwhile);
     /// 4. after `timeoutSeconds`, escalation. Openers and relayed requests are kept in the operation.
+    /// With no callback and no grace nothing waits for the openers: the first look (and the kernel log's
+    /// baseline, when someone holds the devices) is made on the worker itself, right before the restore.
     func cooperativeRelease(_ operation: GroupOperation, _ assignment: Assignment) async {
         var watch = OpenerWatch(operation: operation, assignment: assignment, kernel: kernel)
         let policy = assignment.release
-        if let text = policy.callbackURL {
-            watch.detail.callback = await callback(text, Self.callbackBody(assignment, operation))
-            await save(watch)
-        }
-        // One look for openers; the kernel log is read only once someone holds the devices.
-        var holding = await observe(&watch)
-        if holding { await markLogBaseline(&watch) }
-        let graceEnd = now().addingTimeInterval(Double(policy.graceSeconds))
-        while holding, now() < graceEnd {
-            try? await Task.sleep(for: .milliseconds(200))
+        var holding: Bool
+        if policy.callbackURL == nil && policy.graceSeconds <= 0 {
+            guard let seen = await offerLookingFirst(operation, assignment, watch) else { return }
+            watch = seen
+            holding = !watch.detail.presentOpeners.isEmpty
+        } else {
+            if let text = policy.callbackURL {
+                watch.detail.callback = await callback(text, Self.callbackBody(assignment, operation))
+                await save(watch)
+            }
+            // One look for openers; the kernel log is read only once someone holds the devices.
             holding = await observe(&watch)
+            Trace.mark(operation.id, "openers-scanned")
+            if holding { await markLogBaseline(&watch) }
+            let graceEnd = now().addingTimeInterval(Double(policy.graceSeconds))
+            while holding, now() < graceEnd {
+                try? await Task.sleep(for: .milliseconds(200))
+                holding = await observe(&watch)
+            }
+            guard await offer(operation, assignment) else { return }
         }
-        guard await offer(operation, assignment) else { return }
         let kernelStart = now()
         if !holding {
             // Nobody held the devices: the restore runs straight through. Watch only a restore that does
@@ -54,14 +64,46 @@ extension AssignmentService {
         stuck.remove(operation.id)
     }
 
-    /// Hands the release to the worker pool. A full queue only delays a release (it is recorded): it is
-    /// offered again every second until a worker takes it. Returns false when the pool is shutting down:
-    /// recovery runs the release on the next start.
-    private func offer(_ operation: GroupOperation, _ assignment: Assignment) async -> Bool {
+    /// Offers the release with its first look for openers made on the worker just before it: the openers
+    /// seen (and the kernel log's baseline, when there are some) are saved before the restore's first
+    /// write, as a look made before queueing would have been. Returns what the look saw; `nil` when the
+    /// pool is shutting down.
+    private func offerLookingFirst(_ operation: GroupOperation, _ assignment: Assignment, _ watch: OpenerWatch) async -> OpenerWatch? {
+        let look = FirstLook()
+        let database = database
+        let offered = await offer(operation, assignment) {
+            var next = watch
+            Trace.mark(operation.id, "scan-begin")
+            next.refresh(at: Date())
+            Trace.mark(operation.id, "scan-end")
+            if !next.detail.presentOpeners.isEmpty {
+                next.markLogBaseline()
+                let detail = next.detail
+                do {
+                    // On the worker thread, which may block: the blocking write.
+                    _ = try database.write { try OperationRecords.setDetailWhileUnfinished(operation.id, detail, in: $0) }
+                } catch {
+                    // Kept in memory: the watcher saves it with the next change, and the worker records the
+                    // openers again with the operation's end.
+                    Log.warning("release \(operation.id): openers seen not saved yet: \(error)")
+                }
+            }
+            Trace.mark(operation.id, "openers-scanned")
+            look.resolve(next)
+        }
+        guard offered else { return nil }
+        return await look.value
+    }
+
+    /// Hands the release to the worker pool (`first` runs on the worker just before it). A full queue only
+    /// delays a release (it is recorded): it is offered again every second until a worker takes it. Returns
+    /// false when the pool is shutting down: recovery runs the release on the next start.
+    private func offer(_ operation: GroupOperation, _ assignment: Assignment, first: (@Sendable () -> Void)? = nil) async -> Bool {
         var tries = 0
         while true {
             do {
-                try submit(operation, for: assignment)
+                try submit(operation, for: assignment, first: first)
+                Trace.mark(operation.id, "queued")
                 return true
             } catch WorkerPoolError.shuttingDown {
                 Log.info("release \(operation.id) not started: vfiod is stopping; it runs on the next start")
@@ -103,7 +145,9 @@ extension AssignmentService {
         let snapshot = watch
         guard let updated = try? await observer.run(label: "openers", { () -> OpenerWatch in
             var next = snapshot
+            Trace.mark(snapshot.operation.id, "scan-begin")
             next.refresh(at: Date())
+            Trace.mark(snapshot.operation.id, "scan-end")
             return next
         }) else { return false }
         let changed = updated.detail != watch.detail
@@ -189,98 +233,5 @@ extension AssignmentService {
             "releaseGraceSeconds": assignment.release.graceSeconds,
         ]
         return (try? JSONSerialization.data(withJSONObject: object, options: .sortedKeys)).map(Array.init) ?? []
-    }
-}
-
-/// What the release of one assignment has seen of its openers so far.
-struct OpenerWatch: Sendable {
-    let operation: GroupOperation
-    let assignment: Assignment
-    let kernel: any HostKernel
-    var detail: OperationDetail
-    private var lastSequence: [String: UInt64] = [:]
-    /// Every cdev of the endpoints seen during this release: the kernel removes a cdev's node and its
-    /// `vfio-dev/` entry as soon as the unbind starts, while its openers still hold it. Those that are no
-    /// longer an endpoint's are followed only through removed-node links (their number may be reused).
-    private var knownCdevs: Set<String> = []
-    /// The last time an opener was seen holding on (for the requests the kernel made but did not log).
-    private var heldUntil: Date?
-
-    init(operation: GroupOperation, assignment: Assignment, kernel: any HostKernel) {
-        self.operation = operation
-        self.assignment = assignment
-        self.kernel = kernel
-        self.detail = operation.detail
-    }
-
-    /// Records the kernel log's current end for each endpoint: relays before it are not this release's.
-    mutating func markLogBaseline() {
-        var baseline: [String: UInt64] = [:]
-        for device in assignment.endpoints {
-            guard let address = PCIAddress(device.address) else { continue }
-            if let last = kernel.kernelLog(mentioning: address, after: nil).map(\.sequence).max() { baseline[device.address] = last }
-        }
-        detail.logBaseline = baseline
-        lastSequence = baseline
-    }
-
-    /// Scans the openers of the group's files and the kernel log (blocking reads); `sinceStart` reads
-    /// the log from its beginning (relays already recorded are not repeated).
-    mutating func refresh(at time: Date, sinceStart: Bool = false) {
-        let endpoints = assignment.endpoints.compactMap { PCIAddress($0.address) }
-        let cdevs = endpoints.compactMap { kernel.vfioCdev(of: $0) }
-        knownCdevs.formUnion(cdevs)
-        // Also those an opener was seen with (after a restart, or when the unbind began before the first look).
-        let cdevPrefix = "/dev/vfio/devices/"
-        knownCdevs.formUnion(detail.openers.flatMap(\.paths).filter { $0.hasPrefix(cdevPrefix) }.map { String($0.dropFirst(cdevPrefix.count)) })
-        let removed = knownCdevs.subtracting(cdevs).sorted()
-        let openers = kernel.openers(groups: [assignment.groupID], cdevs: cdevs, removedCdevs: removed)
-        if !openers.isEmpty { heldUntil = time }
-        let present = Set(openers.map(\.pid))
-        for index in detail.openers.indices where detail.openers[index].goneAt == nil && !present.contains(detail.openers[index].pid) {
-            detail.openers[index].goneAt = time
-        }
-        for opener in openers where !detail.openers.contains(where: { $0.pid == opener.pid && $0.goneAt == nil }) {
-            detail.openers.append(.init(pid: opener.pid, commandLine: opener.commandLine, paths: opener.paths, since: time))
-        }
-        guard let baseline = detail.logBaseline else { return }
-        for address in endpoints {
-            let key = address.description
-            let after = sinceStart ? baseline[key] : (lastSequence[key] ?? baseline[key])
-            for record in kernel.kernelLog(mentioning: address, after: after)
-            where record.text.contains("Relaying device request") {
-                if !detail.requestsRelayed.contains(where: { $0.sequence == record.sequence }) {
-                    detail.requestsRelayed.append(.init(sequence: record.sequence, text: record.text, seenAt: time))
-                }
-                lastSequence[key] = max(lastSequence[key] ?? 0, record.sequence)
-            }
-        }
-        countRequests(endpoints)
-    }
-
-    /// Sets `detail.requestCount` from the relayed requests seen and how long an opener held on; never
-    /// lowers it (a later look, after the openers left, knows less of the cadence).
-    private mutating func countRequests(_ endpoints: [PCIAddress]) {
-        let perDevice = endpoints.map { address in
-            detail.requestsRelayed.filter { $0.text.contains(address.description) }.compactMap { request in
-                DeviceRequestCount.requestNumber(in: request.text).map {
-                    (number: $0, seenAt: request.seenAt?.timeIntervalSince1970 ?? .infinity)
-                }
-            }
-        }
-        // The unbinds run one device at a time: a device's wait is over once the next one's requests show.
-        let starts = perDevice.map { $0.map(\.seenAt).min() }
-        var total = 0, logged = 0
-        for (index, sightings) in perDevice.enumerated() where !sightings.isEmpty {
-            let start = starts[index] ?? .infinity
-            let next = starts.compactMap { $0 }.filter { $0 > start }.min()
-            let end = [heldUntil?.timeIntervalSince1970, next].compactMap { $0 }.min()
-            let count = DeviceRequestCount(sightings: sightings, heldUntil: end, interval: kernel.deviceRequestInterval)
-            total += count.total
-            logged += count.logged
-        }
-        guard total > 0 else { return }
-        let saved = detail.requestCount
-        detail.requestCount = .init(total: max(total, saved?.total ?? 0), logged: max(logged, saved?.logged ?? 0))
     }
 }
