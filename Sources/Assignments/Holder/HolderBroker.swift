@@ -99,14 +99,16 @@ public final class HolderBroker: Sendable {
         guard request.generation == assignment.generation else { throw .staleGeneration(request.generation, assignment) }
     }
 
-    /// Answers a refusal (no descriptors), then audits it; a refusal that cannot be audited is logged.
+    /// Audits a refusal, then answers it (no descriptors), as a fetch is audited before it is answered: a
+    /// peer holding the answer finds its row in the history. A refusal that cannot be audited is logged and
+    /// answered all the same.
     private func refuse(_ refusal: HolderRefusal, _ connection: HolderConnection, assignment: Assignment?) async {
-        connection.reply(Self.refused(refusal))
         do {
             try await audit("holder.descriptors_refused", assignment, connection.peer, error: refusal.code, detail: refusal.detail)
         } catch {
             Log.warning("holder socket: refusal \(refusal.code) of uid \(connection.peer.uid) pid \(connection.peer.pid) could not be audited: \(error)")
         }
+        connection.reply(Self.refused(refusal))
     }
 
     /// One audit row naming the peer (uid, pid, command) in `after`.
