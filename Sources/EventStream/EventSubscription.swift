@@ -68,18 +68,21 @@ public final class EventSubscription: Sendable {
     func deliver(_ events: [PublishedEvent]) -> Bool {
         if events.count == 1 { return deliver(events[0]) }
         if isEnded { return false }
-        let frames = events.compactMap { event in reader.frame(of: event).map { (event, $0) } }
-        guard !frames.isEmpty else { return true }
         return state.withLock { state in
-            let fresh = frames.filter { event, _ in (event.draft.auditSeq ?? Int64.max) > state.skipAuditThrough }
+            // One pass: the frames for this reader it has not seen (a cursor read from the database may
+            // be ahead of the tail). Most readers of a filtered stream find none and allocate nothing.
+            var fresh: [(event: PublishedEvent, frame: [UInt8])] = []
+            for event in events {
+                guard let frame = reader.frame(of: event) else { continue }
+                if let seq = event.draft.auditSeq, seq <= state.skipAuditThrough { continue }
+                fresh.append((event, frame))
+            }
             guard let last = fresh.last else { return true }
             if !state.replaying {
-                var batch: [UInt8] = []
-                batch.reserveCapacity(fresh.reduce(0) { $0 + $1.1.count })
-                for (_, frame) in fresh { batch.append(contentsOf: frame) }
-                switch sink.send(batch) {
+                // The frames are the events' own arrays, shared by every reader: no copy per reader.
+                switch sink.send(frames: fresh.map(\.frame)) {
                 case .queued:
-                    state.last = last.0.cursor
+                    state.last = last.event.cursor
                     return true
                 case .ended:
                     cancel()

@@ -64,6 +64,22 @@ public final class ResponseStream: Sendable {
         }
     }
 
+    /// Queues `parts` in order, all or none, each shared rather than copied (many streams may be sent
+    /// the same arrays): `.queued`; `.full` (together they would pass the capacity: nothing queued);
+    /// `.ended`.
+    @discardableResult
+    public func send(contentsOf parts: [[UInt8]]) -> StreamSendResult {
+        let count = parts.reduce(0) { $0 + $1.count }
+        return state.withLock { state in
+            if state.finishing || state.ended != nil { return .ended }
+            if count == 0 { return .queued }
+            if state.queuedBytes + count > capacityBytes { return .full }
+            state.append(contentsOf: parts, count: count, now: monotonicMicroseconds())
+            state.wake()
+            return .queued
+        }
+    }
+
     /// Queues `bytes` (past the capacity if need be) and ends the response once they are sent.
     /// Later calls, and calls after the stream ended, do nothing.
     public func finish(with bytes: [UInt8]?) {

@@ -29,8 +29,10 @@ struct StreamState {
         case gone
     }
 
-    /// Queued bytes start at `readOffset` of `buffer`.
-    private var buffer: [UInt8] = []
+    /// Queued byte arrays, shared with the sender (queueing one costs a reference, not a copy): the
+    /// queue is `chunks[head...]`, its first `readOffset` bytes already taken.
+    private var chunks: [[UInt8]] = []
+    private var head = 0
     private var readOffset = 0
     /// Bytes queued and not yet handed to libmicrohttpd.
     private(set) var queuedBytes = 0
@@ -52,9 +54,10 @@ struct StreamState {
     /// When libmicrohttpd last took bytes, or bytes began to wait in an empty queue (monotonic µs): a
     /// queue not emptied for long means a client that does not read.
     private(set) var lastProgress: Int64
+    /// The most bytes written into libmicrohttpd's write buffer since its pages were last released
+    /// (`WriteBufferPages`); at first unknown: the library itself has written there.
+    private var written = Int.max
 
-    /// The most buffer capacity a drained queue keeps, in bytes.
-    static let keptCapacity = 4096
     /// The most bytes handed to libmicrohttpd per call of the content reader: libmicrohttpd writes them
     /// into the connection's memory pool, whose pages stay resident once touched, so a lagging reader
     /// touches this much of it rather than the whole free pool.
@@ -66,13 +69,17 @@ struct StreamState {
     }
 
     mutating func append(_ bytes: [UInt8], now: Int64) {
-        if readOffset > 0 && readOffset >= buffer.count / 2 {
-            buffer.removeFirst(readOffset)
-            readOffset = 0
-        }
         if queuedBytes == 0 { lastProgress = now }
-        buffer.append(contentsOf: bytes)
+        chunks.append(bytes)
         queuedBytes += bytes.count
+        lastQueued = now
+    }
+
+    /// Queues each of `parts` in order (each shared, not copied).
+    mutating func append(contentsOf parts: [[UInt8]], count: Int, now: Int64) {
+        if queuedBytes == 0 { lastProgress = now }
+        chunks.append(contentsOf: parts)
+        queuedBytes += count
         lastQueued = now
     }
 
@@ -81,25 +88,38 @@ struct StreamState {
         let count = min(max, queuedBytes, Self.takeLimit)
         guard count > 0 else { return 0 }
         lastProgress = now
-        buffer.withUnsafeBytes { raw in
-            // `raw` covers the whole buffer and readOffset + count <= buffer.count; the caller vouches
-            // that `destination` has room for `max` >= count bytes.
-            destination.copyMemory(from: raw.baseAddress! + readOffset, byteCount: count)
+        var copied = 0
+        while copied < count {
+            let part = min(count - copied, chunks[head].count - readOffset)
+            chunks[head].withUnsafeBytes { raw in
+                // `raw` covers the whole chunk and readOffset + part <= its count; the caller vouches that
+                // `destination` has room for `max` >= count bytes.
+                (destination + copied).copyMemory(from: raw.baseAddress! + readOffset, byteCount: part)
+            }
+            copied += part
+            readOffset += part
+            if readOffset == chunks[head].count {
+                head += 1
+                readOffset = 0
+            }
         }
-        readOffset += count
         queuedBytes -= count
         taken += count
+        written = Swift.max(written, count)
         if queuedBytes == 0 {
-            // A drained queue keeps a small buffer for the next frames; a large one (a reader that lagged)
-            // goes back to the allocator, so an idle stream holds little.
-            buffer.removeAll(keepingCapacity: buffer.capacity <= Self.keptCapacity)
-            readOffset = 0
+            // A drained queue lets go of the chunks (the sender's bytes); it keeps its small array.
+            chunks.removeAll(keepingCapacity: chunks.capacity <= 64)
+            head = 0
+        } else if head >= 64 && head * 2 >= chunks.count {
+            chunks.removeFirst(head)
+            head = 0
         }
         return count
     }
 
     mutating func dropQueue() {
-        buffer = []
+        chunks = []
+        head = 0
         readOffset = 0
         queuedBytes = 0
     }
@@ -113,9 +133,15 @@ struct StreamState {
         MHD_resume_connection(connection.pointer)
     }
 
-    /// The reader found nothing to send: suspends the connection (on libmicrohttpd's thread, inside the
-    /// content reader, where the manual allows it). Called under the stream's lock.
-    mutating func suspend() {
+    /// The reader found nothing to send in `destination` (`max` bytes lent by libmicrohttpd): gives back
+    /// the pages written past the first few (`WriteBufferPages`) and suspends the connection (on
+    /// libmicrohttpd's thread, inside the content reader, where the manual allows it). Called under the
+    /// stream's lock.
+    mutating func suspend(lending destination: UnsafeMutableRawPointer, max: Int) {
+        if written > WriteBufferPages.keptBytes {
+            WriteBufferPages.release(destination, count: max)
+            written = 0
+        }
         guard case .active(let connection) = link else { return }
         link = .suspended(connection)
         // Called from the content reader callback on the connection's own libmicrohttpd thread, on a
