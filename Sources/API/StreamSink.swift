@@ -18,15 +18,6 @@ final class StreamSink: EventSink {
         }
     }
 
-    func send(frames: [[UInt8]]) -> EventSinkResult {
-        // The frames are the hub's, shared by every reader: the stream queues them without a copy.
-        switch stream.send(contentsOf: frames) {
-        case .queued: .queued
-        case .full: .full
-        case .ended: .ended
-        }
-    }
-
     func finish(with bytes: [UInt8]?) {
         stream.finish(with: bytes)
     }

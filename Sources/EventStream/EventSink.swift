@@ -3,9 +3,6 @@ public protocol EventSink: AnyObject, Sendable {
     /// Queues `bytes`: `.queued`; `.full` when they would pass the sink's capacity (nothing queued);
     /// `.ended` when the reader is gone.
     func send(_ bytes: [UInt8]) -> EventSinkResult
-    /// Queues `frames` in order, all or none, like ``send(_:)`` of their concatenation. A sink that can
-    /// keep the arrays themselves (shared by every reader of an event) should: the default copies.
-    func send(frames: [[UInt8]]) -> EventSinkResult
     /// Queues `bytes` (past the capacity if need be) and ends the stream once they are sent.
     func finish(with bytes: [UInt8]?)
 }
@@ -20,12 +17,3 @@ public enum EventSinkResult: Sendable, Hashable {
     case ended
 }
 
-extension EventSink {
-    /// Sends the frames' concatenation in one ``send(_:)``.
-    public func send(frames: [[UInt8]]) -> EventSinkResult {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(frames.reduce(0) { $0 + $1.count })
-        for frame in frames { bytes.append(contentsOf: frame) }
-        return send(bytes)
-    }
-}

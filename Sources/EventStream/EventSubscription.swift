@@ -46,41 +46,18 @@ public final class EventSubscription: Sendable {
         endedFlag.store(true, ordering: .releasing)
     }
 
-    /// Hands a live event to the reader (or queues it behind the replay). Returns whether the stream goes on.
+    /// Hands one publish's events for this kind of reader (in order) to it: in one send, sharing the
+    /// batch's bytes with every stream of its kind, so its connection is woken once per batch. While the
+    /// reader is replayed to, or when they do not fit together, or when some were seen already (a cursor
+    /// read from the database may be ahead of the tail), they go one by one (the stream overflows exactly
+    /// where it would have). Returns whether the stream goes on.
     @discardableResult
-    func deliver(_ event: PublishedEvent) -> Bool {
+    func deliver(_ batch: SharedBatch) -> Bool {
         if isEnded { return false }
-        guard let frame = reader.frame(of: event) else { return true }
+        guard let last = batch.frames.last else { return true }
         return state.withLock { state in
-            if let seq = event.draft.auditSeq, seq <= state.skipAuditThrough { return true }
-            guard state.replaying else { return write(frame, event.cursor, &state) }
-            state.pending.append((frame, event.cursor))
-            state.pendingBytes += frame.count
-            if state.pendingBytes > pendingLimit { return overflow(&state) }
-            return true
-        }
-    }
-
-    /// Hands live events (one publish's, in order) to the reader: the frames for it go out in one send,
-    /// so its connection is woken once per batch. When they do not fit together, they go one by one (the
-    /// stream overflows exactly where it would have). Returns whether the stream goes on.
-    @discardableResult
-    func deliver(_ events: [PublishedEvent]) -> Bool {
-        if events.count == 1 { return deliver(events[0]) }
-        if isEnded { return false }
-        return state.withLock { state in
-            // One pass: the frames for this reader it has not seen (a cursor read from the database may
-            // be ahead of the tail). Most readers of a filtered stream find none and allocate nothing.
-            var fresh: [(event: PublishedEvent, frame: [UInt8])] = []
-            for event in events {
-                guard let frame = reader.frame(of: event) else { continue }
-                if let seq = event.draft.auditSeq, seq <= state.skipAuditThrough { continue }
-                fresh.append((event, frame))
-            }
-            guard let last = fresh.last else { return true }
-            if !state.replaying {
-                // The frames are the events' own arrays, shared by every reader: no copy per reader.
-                switch sink.send(frames: fresh.map(\.frame)) {
+            if !state.replaying && batch.lowestAuditSeq > state.skipAuditThrough {
+                switch sink.send(batch.bytes) {
                 case .queued:
                     state.last = last.event.cursor
                     return true
@@ -91,7 +68,8 @@ public final class EventSubscription: Sendable {
                     break
                 }
             }
-            for (event, frame) in fresh where !isEnded {
+            for (event, frame) in batch.frames where !isEnded {
+                if let seq = event.draft.auditSeq, seq <= state.skipAuditThrough { continue }
                 guard state.replaying else {
                     if !write(frame, event.cursor, &state) { return false }
                     continue

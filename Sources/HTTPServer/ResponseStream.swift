@@ -51,7 +51,8 @@ public final class ResponseStream: Sendable {
         self.state = Mutex(StreamState(now: monotonicMicroseconds()))
     }
 
-    /// Queues bytes. `.queued`; `.full` (they would pass the capacity: nothing queued); `.ended`.
+    /// Queues bytes. `.queued`; `.full` (they would pass the capacity: nothing queued); `.ended`. The
+    /// array is kept as it is, not copied: many streams may be sent the same one.
     @discardableResult
     public func send(_ bytes: [UInt8]) -> StreamSendResult {
         state.withLock { state in
@@ -59,22 +60,6 @@ public final class ResponseStream: Sendable {
             if bytes.isEmpty { return .queued }
             if state.queuedBytes + bytes.count > capacityBytes { return .full }
             state.append(bytes, now: monotonicMicroseconds())
-            state.wake()
-            return .queued
-        }
-    }
-
-    /// Queues `parts` in order, all or none, each shared rather than copied (many streams may be sent
-    /// the same arrays): `.queued`; `.full` (together they would pass the capacity: nothing queued);
-    /// `.ended`.
-    @discardableResult
-    public func send(contentsOf parts: [[UInt8]]) -> StreamSendResult {
-        let count = parts.reduce(0) { $0 + $1.count }
-        return state.withLock { state in
-            if state.finishing || state.ended != nil { return .ended }
-            if count == 0 { return .queued }
-            if state.queuedBytes + count > capacityBytes { return .full }
-            state.append(contentsOf: parts, count: count, now: monotonicMicroseconds())
             state.wake()
             return .queued
         }

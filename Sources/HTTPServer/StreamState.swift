@@ -75,14 +75,6 @@ struct StreamState {
         lastQueued = now
     }
 
-    /// Queues each of `parts` in order (each shared, not copied).
-    mutating func append(contentsOf parts: [[UInt8]], count: Int, now: Int64) {
-        if queuedBytes == 0 { lastProgress = now }
-        chunks.append(contentsOf: parts)
-        queuedBytes += count
-        lastQueued = now
-    }
-
     /// Copies up to `max` queued bytes to `destination` and forgets them; returns how many.
     mutating func take(into destination: UnsafeMutableRawPointer, max: Int, now: Int64) -> Int {
         let count = min(max, queuedBytes, Self.takeLimit)

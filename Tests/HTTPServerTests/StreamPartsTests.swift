@@ -3,41 +3,29 @@ import Glibc
 import TestSupport
 import Testing
 
-/// Byte arrays queued as they are (shared by many streams), and the write buffer's pages an idle stream
-/// gives back.
+/// Byte arrays queued as they are (one shared by many streams), and the write buffer's pages an idle
+/// stream gives back.
 @Suite struct StreamPartsTests {
-    @Test func partsArriveWholeAndInOrderAndAreQueuedAllOrNone() async throws {
-        let route = StreamRoute(capacity: 4096, initial: "")
-        try await withServer(route.router.handle) { server in
-            let client = StreamClient(port: server.port)
-            let head = try await client.run { try $0.openStream(path: "/stream") }
-            #expect(head.status == 200)
-            let opened = try #require(await route.next())
-            // Together over the capacity: nothing is queued, not even the first part, which would fit.
-            let first = [UInt8](repeating: UInt8(ascii: "a"), count: 3000)
-            #expect(opened.stream.send(contentsOf: [first, [UInt8](repeating: UInt8(ascii: "b"), count: 2000)]) == .full)
-            #expect(opened.stream.queuedBytes == 0)
-            // Parts that fit go out in order, one split over several reads of the content reader.
-            let parts = [bytes("one\n"), first, [], bytes("three\n")]
-            #expect(opened.stream.send(contentsOf: parts) == .queued)
-            let expected = parts.flatMap { $0 }
-            let received = try await client.run { try $0.readStream(byteCount: expected.count) }
-            #expect(received == expected)
-            opened.stream.finish(with: nil)
-            #expect(opened.stream.send(contentsOf: [bytes("late")]) == .ended)
-        }
-    }
-
-    @Test func aPartLargerThanOneReadArrivesWhole() async throws {
+    @Test func oneArraySentToTwoStreamsArrivesWholeOnBothAndInOrder() async throws {
         let route = StreamRoute(capacity: 1 << 20, initial: "")
         try await withServer(route.router.handle) { server in
-            let client = StreamClient(port: server.port)
-            _ = try await client.run { try $0.openStream(path: "/stream") }
-            let opened = try #require(await route.next())
+            let first = StreamClient(port: server.port), second = StreamClient(port: server.port)
+            _ = try await first.run { try $0.openStream(path: "/stream") }
+            let one = try #require(await route.next())
+            _ = try await second.run { try $0.openStream(path: "/stream") }
+            let two = try #require(await route.next())
+            // The same arrays go to both streams, one larger than a read of the content reader (`takeLimit`).
             let large = (0..<(3 * StreamState.takeLimit + 100)).map { UInt8(truncatingIfNeeded: $0 % 251) }
-            #expect(opened.stream.send(contentsOf: [bytes("<"), large, bytes(">")]) == .queued)
-            let received = try await client.run { try $0.readStream(byteCount: large.count + 2) }
-            #expect(received == bytes("<") + large + bytes(">"))
+            let parts = [bytes("<"), large, bytes(">")]
+            for part in parts {
+                #expect(one.stream.send(part) == .queued)
+                #expect(two.stream.send(part) == .queued)
+            }
+            let expected = parts.flatMap { $0 }
+            let count = expected.count
+            #expect(try await first.run { try $0.readStream(byteCount: count) } == expected)
+            #expect(try await second.run { try $0.readStream(byteCount: count) } == expected)
+            #expect(parts[1] == large)
         }
     }
 
