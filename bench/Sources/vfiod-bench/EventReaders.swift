@@ -13,13 +13,21 @@ final class EventReaders {
         var nextPoll = 0.0
         var waiting = false
         var seen: [String: String] = [:]
+        var stream = StreamParser()
     }
 
     let port: UInt16
     private(set) var connections: [Connection] = []
     private let epoll: Int32
-    /// Delivery delays in milliseconds: arrival minus the change's time.
+    /// Delivery delays in milliseconds: arrival minus the change's time (the audit row's `time`; for a
+    /// poller, the assignment's `updatedAt`).
     private(set) var delays: [Double] = []
+    /// Each audit row frame a stream delivered: its arrival (seconds after `epoch`) and its seq, for the
+    /// delay from its commit (`CommitClock`).
+    private(set) var arrivals: [Float] = []
+    private(set) var seqs: [Int64] = []
+    /// The zero of `arrivals`, seconds since 1970.
+    let epoch = Date().timeIntervalSince1970
     /// Changes delivered to (or seen by) all clients together.
     private(set) var delivered = 0
     /// Streams whose response was `200` (one refused with `503 too_many_streams` is not counted).
@@ -57,26 +65,26 @@ final class EventReaders {
         _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
-    /// Reads streams until `deadline`; each `audit.appended` frame's `time` gives a delay.
+    /// Reads streams until `deadline` (chunked bodies decoded); each `audit.appended` frame's `time` gives
+    /// a delay, and its arrival and `seq` are kept.
     func readStreams(until deadline: Date) {
-        let marker = Array("event: audit.appended".utf8)
         loop(until: deadline) { index in
-            let buffer = connections[index].buffer
             let now = Date().timeIntervalSince1970
-            var start = 0
-            if connections[index].etag == nil, let head = Self.find([13, 10, 13, 10], in: buffer) {
-                connections[index].etag = "seen"
-                if buffer.starts(with: Array("HTTP/1.1 200".utf8)) { opened += 1 }
-                start = head + 4
-            }
-            while let end = Self.find([10, 10], in: buffer, from: start) {
-                let frame = buffer[start..<end]
-                start = end + 2
-                guard Self.find(marker, in: frame) != nil else { continue }
+            // Both moved out and back, so neither is copied.
+            var buffer: [UInt8] = [], parser = StreamParser()
+            swap(&buffer, &connections[index].buffer)
+            swap(&parser, &connections[index].stream)
+            if parser.take(&buffer) { opened += 1 }
+            parser.frames { seq, time in
                 delivered += 1
-                if let time = Self.time(in: frame) { delays.append((now - time) * 1000) }
+                if let time { delays.append((now - time) * 1000) }
+                if let seq {
+                    arrivals.append(Float(now - epoch))
+                    seqs.append(seq)
+                }
             }
-            connections[index].buffer.removeFirst(start)
+            swap(&buffer, &connections[index].buffer)
+            swap(&parser, &connections[index].stream)
         }
     }
 

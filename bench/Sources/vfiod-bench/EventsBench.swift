@@ -1,10 +1,11 @@
 import Foundation
 import TestSupport
 
-/// `vfiod-bench events PORT CLIENTS SECONDS stream|group|poll`: CLIENTS readers of `GET /v1/events` (or pollers
+/// `vfiod-bench events PORT CLIENTS SECONDS stream|group|poll [DATABASE]`: CLIENTS readers of `GET /v1/events` (or pollers
 /// of `GET /v1/assignments` with `If-None-Match`, once a second each) while 8 clients churn leases (each
 /// at most `lifecyclesPerSecond`); prints
-/// the lifecycles made, the changes delivered (or seen), and the delivery delay's p50 and p99.
+/// the lifecycles made, the changes delivered (or seen), and the delivery delay's p50 and p99: from the
+/// audit row's `time`, and (streams, with vfiod's DATABASE given) from the row's commit (`CommitClock`).
 enum EventsBench {
     /// Lease lifecycles per second each churner makes at most: the same steady load in every phase, below
     /// what the machine can do, so the delays measure delivery rather than a saturated host.
@@ -45,8 +46,9 @@ enum EventsBench {
         return lock.withLock { made }
     }
 
-    static func run(port: UInt16, clients: Int, seconds: Double, mode: String) throws {
+    static func run(port: UInt16, clients: Int, seconds: Double, mode: String, database: String?) throws {
         let readers = EventReaders(port: port)
+        let clock = try database.map { try CommitClock(path: $0) }
         // `stream`: every reader follows every audit row; `group`: each follows one churned group's (an agent
         // watching its own VM's devices).
         try readers.connect(clients) { index in
@@ -71,13 +73,33 @@ enum EventsBench {
         }
         let loopCPU = threadCPUMilliseconds() - loopStart
         done.wait()
+        clock?.stop()
         let sorted = readers.delays.sorted()
         func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         let opened = mode == "poll" ? clients : readers.opened
         print(String(format: "events %@: %d clients (%d streams opened), %d lifecycles, %d changes delivered; delay p50 %.1f ms, p99 %.1f ms (%d samples); the readers' loop used %d ms of a core",
                      mode, clients, opened, lifecycles, readers.delivered - before, percentile(0.5), percentile(0.99), sorted.count,
-                     loopCPU))
+                     loopCPU), terminator: "")
+        if let clock {
+            let fromCommit = commitDelays(readers, clock).sorted()
+            func at(_ p: Double) -> Double { fromCommit.isEmpty ? 0 : fromCommit[min(fromCommit.count - 1, Int(Double(fromCommit.count) * p))] }
+            print(String(format: "; from the commit p50 %.1f ms, p99 %.1f ms (%d samples)", at(0.5), at(0.99), fromCommit.count), terminator: "")
+        }
+        print()
         readers.close()
+    }
+
+    /// Each delivered row's arrival less its commit time (milliseconds).
+    static func commitDelays(_ readers: EventReaders, _ clock: CommitClock) -> [Double] {
+        var committed: [Int64: Double] = [:]
+        var delays: [Double] = []
+        delays.reserveCapacity(readers.seqs.count)
+        for (arrival, seq) in zip(readers.arrivals, readers.seqs) {
+            if committed[seq] == nil { committed[seq] = clock.committed(seq) ?? .nan }
+            guard let time = committed[seq], !time.isNaN else { continue }
+            delays.append((readers.epoch + Double(arrival) - time) * 1000)
+        }
+        return delays
     }
 }
 
