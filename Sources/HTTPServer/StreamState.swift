@@ -55,7 +55,8 @@ struct StreamState {
     /// queue not emptied for long means a client that does not read.
     private(set) var lastProgress: Int64
     /// The most bytes written into libmicrohttpd's write buffer since its pages were last released
-    /// (`WriteBufferPages`); at first unknown: the library itself has written there.
+    /// (`WriteBufferPages`); at first unknown: the library itself has written there. The reader writes
+    /// at most `takeLimit`, so only that first time is ever past `WriteBufferPages.keptBytes`.
     private var written = Int.max
 
     /// The most bytes handed to libmicrohttpd per call of the content reader: libmicrohttpd writes them
@@ -126,7 +127,7 @@ struct StreamState {
     }
 
     /// The reader found nothing to send in `destination` (`max` bytes lent by libmicrohttpd): gives back
-    /// the pages written past the first few (`WriteBufferPages`) and suspends the connection (on
+    /// the pages written past what the reader itself writes (`WriteBufferPages`) and suspends the connection (on
     /// libmicrohttpd's thread, inside the content reader, where the manual allows it). Called under the
     /// stream's lock.
     mutating func suspend(lending destination: UnsafeMutableRawPointer, max: Int) {

@@ -1,17 +1,18 @@
 internal import Glibc
 
-/// The pages of libmicrohttpd's write buffer that an idle stream gives back to the kernel.
+/// The pages of libmicrohttpd's write buffer that a stream gives back to the kernel.
 ///
 /// A connection's memory pool is one anonymous mapping (libmicrohttpd maps pools over 32 KiB) whose
 /// pages stay resident once touched. Before the first content read, libmicrohttpd has already zeroed the
 /// unused half of the read buffer it shrinks when the request is in (about 32 KiB of a 64 KiB pool), and
 /// that space is where the write buffer lies: an open stream would otherwise hold ~37 KiB resident while
-/// it sends a few KiB at a time. When the stream suspends, the pages of the content reader's destination
-/// past the first `keptBytes` are released if they were written since the last release.
+/// it sends a few KiB at a time. When the stream first suspends, the pages of the content reader's
+/// destination past the most one read writes (`keptBytes`) are released; the stream's own writes never
+/// reach them, so this happens once per stream.
 enum WriteBufferPages {
-    /// The destination's first bytes that stay resident: a stream's usual batch fits, so a busy stream
-    /// does not release and fault the same pages on every batch.
-    static let keptBytes = 8 * 1024
+    /// The destination's first bytes that stay resident: the most one read of the content reader writes
+    /// (`StreamState.takeLimit`), so a busy stream never releases and faults the same pages again.
+    static let keptBytes = StreamState.takeLimit
     static let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
 
     /// Releases the whole pages of `destination ..< destination + count` past its first `keptBytes`.

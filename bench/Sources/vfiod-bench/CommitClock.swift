@@ -9,6 +9,11 @@ import Foundation
 /// transaction began after `t`). The commit time taken for `seq` is the start of the last poll that did
 /// not see it: never later than the real commit, so a delay measured from it is never understated; it
 /// is overstated by less than one poll interval plus one poll's time.
+///
+/// Not used by `bench/run`: opening vfiod's database from another process can crash vfiod today (its
+/// Store closes a descriptor of the `-shm` file it opened beside SQLite's, which drops the process's
+/// lock on it; the next connection from elsewhere then truncates the file under vfiod's mapping:
+/// SIGBUS). Until that is fixed, run it by hand only (`vfiod-bench events … DATABASE`).
 final class CommitClock: @unchecked Sendable {
     private let lock = NSLock()
     /// (start, head), in poll order; heads never decrease.

@@ -136,10 +136,13 @@ final class EventReaders {
             let count = epoll_wait(epoll, &events, Int32(events.count), 5)
             for event in events.prefix(Int(max(0, count))) {
                 let index = Int(event.data.u64)
+                // One recv per readiness (epoll is level-triggered: what is left is reported again), a
+                // second only when the first filled the chunk.
                 while true {
                     let got = recv(connections[index].fd, &chunk, chunk.count, 0)
                     if got <= 0 { break }
                     connections[index].buffer += chunk[..<got]
+                    if got < chunk.count { break }
                 }
                 readable(index)
             }
@@ -160,21 +163,24 @@ final class EventReaders {
         return parse(frame[(start + key.count)..<(start + key.count + 24)])
     }
 
-    /// `2026-12-07T15:04:05.123Z` as seconds since 1970.
+    /// `2026-12-07T15:04:05.123Z` as seconds since 1970 (UTC; days counted as in the proleptic Gregorian
+    /// calendar, without `timegm`, which the readers' loop would call for every frame).
     static func parse(_ text: ArraySlice<UInt8>) -> Double? {
-        let digits = Array(text)
-        guard digits.count >= 24 else { return nil }
-        func number(_ from: Int, _ count: Int) -> Int32 {
-            digits[from..<(from + count)].reduce(0) { $0 * 10 + Int32($1) - 48 }
+        guard text.count >= 24 else { return nil }
+        let start = text.startIndex
+        func number(_ from: Int, _ count: Int) -> Int {
+            text[(start + from)..<(start + from + count)].reduce(0) { $0 * 10 + Int($1) - 48 }
         }
-        var parts = tm()
-        parts.tm_year = number(0, 4) - 1900
-        parts.tm_mon = number(5, 2) - 1
-        parts.tm_mday = number(8, 2)
-        parts.tm_hour = number(11, 2)
-        parts.tm_min = number(14, 2)
-        parts.tm_sec = number(17, 2)
-        return Double(timegm(&parts)) + Double(number(20, 3)) / 1000
+        // Days since 1970-01-01 of year-month-day (the civil-from-days inverse, eras of 400 years).
+        let month = number(5, 2), day = number(8, 2)
+        let year = number(0, 4) - (month <= 2 ? 1 : 0)
+        let era = year / 400
+        let yearOfEra = year - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        let seconds = days * 86_400 + number(11, 2) * 3600 + number(14, 2) * 60 + number(17, 2)
+        return Double(seconds) + Double(number(20, 3)) / 1000
     }
 
     static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int = 0) -> Int? {
