@@ -67,7 +67,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["VFIOCore", "VFIOSimulator", "Workers"]),
 
         // The benchmark's load generator (bench/run), not part of the service.
-        .executableTarget(name: "vfiod-bench", dependencies: ["Store", "TestSupport", "CBenchEpoll"], path: "bench/Sources/vfiod-bench"),
+        .executableTarget(name: "vfiod-bench", dependencies: ["Store", "TestSupport", "CBenchEpoll", "CSQLite"], path: "bench/Sources/vfiod-bench"),
         .target(name: "CBenchEpoll", path: "bench/Sources/CBenchEpoll"),
 
         // Test support for the QEMU lab: a small C program that holds one device through VFIO and answers the

@@ -45,7 +45,21 @@ public final class EventHub: Sendable {
         var ring: EventRing
         /// The cursor of the last event published (number 0: none yet).
         var head: EventCursor
-        var subscriptions: [EventSubscription] = []
+        /// The open streams, each with the number of its reader's kind.
+        var subscriptions: [(subscription: EventSubscription, kind: Int)] = []
+        var kinds = ReaderKinds()
+
+        mutating func add(_ subscription: EventSubscription) {
+            subscriptions.append((subscription, kinds.number(of: subscription.reader)))
+        }
+
+        /// Forgets ended streams, and the kinds of reader none of the open ones is.
+        mutating func removeEnded() {
+            subscriptions.removeAll { $0.subscription.isEnded }
+            guard kinds.isStale(open: subscriptions.count) else { return }
+            kinds.removeAll()
+            subscriptions = subscriptions.map { ($0.subscription, kinds.number(of: $0.subscription.reader)) }
+        }
     }
 
     /// Makes the hub of a boot that starts with audit seq `auditSeq` published.
@@ -69,7 +83,7 @@ public final class EventHub: Sendable {
     public var current: EventCursor { state.withLock { $0.head } }
 
     /// How many streams are open.
-    public var subscriberCount: Int { state.withLock { $0.subscriptions.filter { !$0.isEnded }.count } }
+    public var subscriberCount: Int { state.withLock { $0.subscriptions.filter { !$0.subscription.isEnded }.count } }
 
     /// A cursor for a response read from the database: audit seq `auditSeq` (read in the response's
     /// transaction) with the event number `before` (``current`` taken before the read).
@@ -98,8 +112,15 @@ public final class EventHub: Sendable {
                 events.append(event)
             }
             // Each reader gets the batch's frames for it in one send: one wake of its connection per batch.
-            for subscription in state.subscriptions { subscription.deliver(events) }
-            state.subscriptions.removeAll { $0.isEnded }
+            // The frames are worked out once per kind of reader and shared by its streams.
+            var batches = [SharedBatch?](repeating: nil, count: state.kinds.count)
+            for (subscription, kind) in state.subscriptions {
+                if subscription.isEnded { continue }
+                let batch = batches[kind] ?? SharedBatch(reader: subscription.reader, events: events)
+                batches[kind] = batch
+                subscription.deliver(batch)
+            }
+            state.removeEnded()
             return state.head
         }
     }
@@ -112,7 +133,7 @@ public final class EventHub: Sendable {
             return state.withLock { state in
                 let subscription = EventSubscription(reader: reader, sink: sink, start: state.head,
                                                      skipAuditThrough: state.head.auditSeq, replaying: false, pendingLimit: pendingLimit)
-                state.subscriptions.append(subscription)
+                state.add(subscription)
                 return subscription
             }
         }
@@ -156,7 +177,7 @@ public final class EventHub: Sendable {
             }
             let subscription = EventSubscription(reader: reader, sink: sink, start: cursor, skipAuditThrough: cursor.auditSeq,
                                                  replaying: true, pendingLimit: pendingLimit)
-            state.subscriptions.append(subscription)
+            state.add(subscription)
             return .success((subscription, plan))
         }
         return try result.get()

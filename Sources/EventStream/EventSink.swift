@@ -16,3 +16,4 @@ public enum EventSinkResult: Sendable, Hashable {
     /// The stream has ended.
     case ended
 }
+

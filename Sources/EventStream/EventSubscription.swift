@@ -46,40 +46,20 @@ public final class EventSubscription: Sendable {
         endedFlag.store(true, ordering: .releasing)
     }
 
-    /// Hands a live event to the reader (or queues it behind the replay). Returns whether the stream goes on.
+    /// Hands one publish's events for this kind of reader (in order) to it: in one send, sharing the
+    /// batch's bytes with every stream of its kind, so its connection is woken once per batch. While the
+    /// reader is replayed to, or when they do not fit together, or when some were seen already (a cursor
+    /// read from the database may be ahead of the tail), they go one by one (the stream overflows exactly
+    /// where it would have). Returns whether the stream goes on.
     @discardableResult
-    func deliver(_ event: PublishedEvent) -> Bool {
+    func deliver(_ batch: SharedBatch) -> Bool {
         if isEnded { return false }
-        guard let frame = reader.frame(of: event) else { return true }
+        guard let last = batch.frames.last else { return true }
         return state.withLock { state in
-            if let seq = event.draft.auditSeq, seq <= state.skipAuditThrough { return true }
-            guard state.replaying else { return write(frame, event.cursor, &state) }
-            state.pending.append((frame, event.cursor))
-            state.pendingBytes += frame.count
-            if state.pendingBytes > pendingLimit { return overflow(&state) }
-            return true
-        }
-    }
-
-    /// Hands live events (one publish's, in order) to the reader: the frames for it go out in one send,
-    /// so its connection is woken once per batch. When they do not fit together, they go one by one (the
-    /// stream overflows exactly where it would have). Returns whether the stream goes on.
-    @discardableResult
-    func deliver(_ events: [PublishedEvent]) -> Bool {
-        if events.count == 1 { return deliver(events[0]) }
-        if isEnded { return false }
-        let frames = events.compactMap { event in reader.frame(of: event).map { (event, $0) } }
-        guard !frames.isEmpty else { return true }
-        return state.withLock { state in
-            let fresh = frames.filter { event, _ in (event.draft.auditSeq ?? Int64.max) > state.skipAuditThrough }
-            guard let last = fresh.last else { return true }
-            if !state.replaying {
-                var batch: [UInt8] = []
-                batch.reserveCapacity(fresh.reduce(0) { $0 + $1.1.count })
-                for (_, frame) in fresh { batch.append(contentsOf: frame) }
-                switch sink.send(batch) {
+            if !state.replaying && batch.lowestAuditSeq > state.skipAuditThrough {
+                switch sink.send(batch.bytes) {
                 case .queued:
-                    state.last = last.0.cursor
+                    state.last = last.event.cursor
                     return true
                 case .ended:
                     cancel()
@@ -88,7 +68,8 @@ public final class EventSubscription: Sendable {
                     break
                 }
             }
-            for (event, frame) in fresh where !isEnded {
+            for (event, frame) in batch.frames where !isEnded {
+                if let seq = event.draft.auditSeq, seq <= state.skipAuditThrough { continue }
                 guard state.replaying else {
                     if !write(frame, event.cursor, &state) { return false }
                     continue

@@ -20,7 +20,7 @@ extension ResponseStream {
             let taken = state.take(into: destination, max: max, now: monotonicMicroseconds())
             if taken > 0 { return taken }
             if state.finishing { return endOfStream }
-            state.suspend()
+            state.suspend(lending: destination, max: max)
             return 0
         }
     }

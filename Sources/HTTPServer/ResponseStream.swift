@@ -51,7 +51,8 @@ public final class ResponseStream: Sendable {
         self.state = Mutex(StreamState(now: monotonicMicroseconds()))
     }
 
-    /// Queues bytes. `.queued`; `.full` (they would pass the capacity: nothing queued); `.ended`.
+    /// Queues bytes. `.queued`; `.full` (they would pass the capacity: nothing queued); `.ended`. The
+    /// array is kept as it is, not copied: many streams may be sent the same one.
     @discardableResult
     public func send(_ bytes: [UInt8]) -> StreamSendResult {
         state.withLock { state in

@@ -13,13 +13,21 @@ final class EventReaders {
         var nextPoll = 0.0
         var waiting = false
         var seen: [String: String] = [:]
+        var stream = StreamParser()
     }
 
     let port: UInt16
     private(set) var connections: [Connection] = []
     private let epoll: Int32
-    /// Delivery delays in milliseconds: arrival minus the change's time.
+    /// Delivery delays in milliseconds: arrival minus the change's time (the audit row's `time`; for a
+    /// poller, the assignment's `updatedAt`).
     private(set) var delays: [Double] = []
+    /// Each audit row frame a stream delivered: its arrival (seconds after `epoch`) and its seq, for the
+    /// delay from its commit (`CommitClock`).
+    private(set) var arrivals: [Float] = []
+    private(set) var seqs: [Int64] = []
+    /// The zero of `arrivals`, seconds since 1970.
+    let epoch = Date().timeIntervalSince1970
     /// Changes delivered to (or seen by) all clients together.
     private(set) var delivered = 0
     /// Streams whose response was `200` (one refused with `503 too_many_streams` is not counted).
@@ -57,26 +65,26 @@ final class EventReaders {
         _ = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
-    /// Reads streams until `deadline`; each `audit.appended` frame's `time` gives a delay.
+    /// Reads streams until `deadline` (chunked bodies decoded); each `audit.appended` frame's `time` gives
+    /// a delay, and its arrival and `seq` are kept.
     func readStreams(until deadline: Date) {
-        let marker = Array("event: audit.appended".utf8)
         loop(until: deadline) { index in
-            let buffer = connections[index].buffer
             let now = Date().timeIntervalSince1970
-            var start = 0
-            if connections[index].etag == nil, let head = Self.find([13, 10, 13, 10], in: buffer) {
-                connections[index].etag = "seen"
-                if buffer.starts(with: Array("HTTP/1.1 200".utf8)) { opened += 1 }
-                start = head + 4
-            }
-            while let end = Self.find([10, 10], in: buffer, from: start) {
-                let frame = buffer[start..<end]
-                start = end + 2
-                guard Self.find(marker, in: frame) != nil else { continue }
+            // Both moved out and back, so neither is copied.
+            var buffer: [UInt8] = [], parser = StreamParser()
+            swap(&buffer, &connections[index].buffer)
+            swap(&parser, &connections[index].stream)
+            if parser.take(&buffer) { opened += 1 }
+            parser.frames { seq, time in
                 delivered += 1
-                if let time = Self.time(in: frame) { delays.append((now - time) * 1000) }
+                if let time { delays.append((now - time) * 1000) }
+                if let seq {
+                    arrivals.append(Float(now - epoch))
+                    seqs.append(seq)
+                }
             }
-            connections[index].buffer.removeFirst(start)
+            swap(&buffer, &connections[index].buffer)
+            swap(&parser, &connections[index].stream)
         }
     }
 
@@ -128,10 +136,13 @@ final class EventReaders {
             let count = epoll_wait(epoll, &events, Int32(events.count), 5)
             for event in events.prefix(Int(max(0, count))) {
                 let index = Int(event.data.u64)
+                // One recv per readiness (epoll is level-triggered: what is left is reported again), a
+                // second only when the first filled the chunk.
                 while true {
                     let got = recv(connections[index].fd, &chunk, chunk.count, 0)
                     if got <= 0 { break }
                     connections[index].buffer += chunk[..<got]
+                    if got < chunk.count { break }
                 }
                 readable(index)
             }
@@ -152,21 +163,24 @@ final class EventReaders {
         return parse(frame[(start + key.count)..<(start + key.count + 24)])
     }
 
-    /// `2026-12-07T15:04:05.123Z` as seconds since 1970.
+    /// `2026-12-07T15:04:05.123Z` as seconds since 1970 (UTC; days counted as in the proleptic Gregorian
+    /// calendar, without `timegm`, which the readers' loop would call for every frame).
     static func parse(_ text: ArraySlice<UInt8>) -> Double? {
-        let digits = Array(text)
-        guard digits.count >= 24 else { return nil }
-        func number(_ from: Int, _ count: Int) -> Int32 {
-            digits[from..<(from + count)].reduce(0) { $0 * 10 + Int32($1) - 48 }
+        guard text.count >= 24 else { return nil }
+        let start = text.startIndex
+        func number(_ from: Int, _ count: Int) -> Int {
+            text[(start + from)..<(start + from + count)].reduce(0) { $0 * 10 + Int($1) - 48 }
         }
-        var parts = tm()
-        parts.tm_year = number(0, 4) - 1900
-        parts.tm_mon = number(5, 2) - 1
-        parts.tm_mday = number(8, 2)
-        parts.tm_hour = number(11, 2)
-        parts.tm_min = number(14, 2)
-        parts.tm_sec = number(17, 2)
-        return Double(timegm(&parts)) + Double(number(20, 3)) / 1000
+        // Days since 1970-01-01 of year-month-day (the civil-from-days inverse, eras of 400 years).
+        let month = number(5, 2), day = number(8, 2)
+        let year = number(0, 4) - (month <= 2 ? 1 : 0)
+        let era = year / 400
+        let yearOfEra = year - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        let seconds = days * 86_400 + number(11, 2) * 3600 + number(14, 2) * 60 + number(17, 2)
+        return Double(seconds) + Double(number(20, 3)) / 1000
     }
 
     static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int = 0) -> Int? {

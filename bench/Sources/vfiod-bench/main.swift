@@ -12,8 +12,9 @@ import TestSupport
 //                                                COMMITS per lifecycle, vfiod's own grain in the same run
 //   vfiod-bench audit DIR ROWS [SOURCE_DB]        audit pages per filter at ROWS rows, before and after
 //                                                migration 0007; archive throughput (AuditBench)
-//   vfiod-bench events PORT CLIENTS SECONDS stream|group|poll   event-stream readers (all rows, or one group's each)
-//                                                or pollers, while leases churn
+//   vfiod-bench events PORT CLIENTS SECONDS stream|group|poll [DB]   event-stream readers (all rows, or one
+//                                                group's each) or pollers, while leases churn; DB: vfiod's
+//                                                database, for the delay from each row's commit
 //   vfiod-bench idle PID SECONDS                 the CPU process PID spends in SECONDS, per hour and by thread
 
 let arguments = CommandLine.arguments
@@ -21,8 +22,9 @@ if arguments.count >= 4 && arguments[1] == "audit" {
     try AuditBench(directory: arguments[2], rows: Int(arguments[3])!, source: arguments.count > 4 ? arguments[4] : nil).run()
     exit(0)
 }
-if arguments.count == 6 && arguments[1] == "events" {
-    try EventsBench.run(port: UInt16(arguments[2])!, clients: Int(arguments[3])!, seconds: Double(arguments[4])!, mode: arguments[5])
+if (6...7).contains(arguments.count) && arguments[1] == "events" {
+    try EventsBench.run(port: UInt16(arguments[2])!, clients: Int(arguments[3])!, seconds: Double(arguments[4])!, mode: arguments[5],
+                        database: arguments.count == 7 ? arguments[6] : nil)
     exit(0)
 }
 if arguments.count == 4, arguments[1] == "idle", let pid = Int32(arguments[2]), let seconds = Double(arguments[3]) {
