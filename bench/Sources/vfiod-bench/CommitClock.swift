@@ -10,10 +10,8 @@ import Foundation
 /// not see it: never later than the real commit, so a delay measured from it is never understated; it
 /// is overstated by less than one poll interval plus one poll's time.
 ///
-/// Not used by `bench/run`: opening vfiod's database from another process can crash vfiod today (its
-/// Store closes a descriptor of the `-shm` file it opened beside SQLite's, which drops the process's
-/// lock on it; the next connection from elsewhere then truncates the file under vfiod's mapping:
-/// SIGBUS). Until that is fixed, run it by hand only (`vfiod-bench events … DATABASE`).
+/// `bench/run` gives it vfiod's database for the stream phases. A connection from another process is safe:
+/// vfiod reads SQLite's own mapping of the WAL index and never drops SQLite's locks on it.
 final class CommitClock: @unchecked Sendable {
     private let lock = NSLock()
     /// (start, head), in poll order; heads never decrease.

@@ -53,13 +53,15 @@ enum EventsBench {
         let groups = (0..<loops).map { _ in EventReaders(port: port) }
         let clock = try database.map { try CommitClock(path: $0) }
         // `stream`: every reader follows every audit row; `group`: each follows one churned group's (an agent
-        // watching its own VM's devices).
+        // watching its own VM's devices); `assignments`: every assignment's changes, what the pollers of
+        // GET /v1/assignments look for.
         for (number, readers) in groups.enumerated() {
             let share = clients / loops + (number < clients % loops ? 1 : 0)
             let first = (0..<number).reduce(0) { total, _ in total + clients / loops } + min(number, clients % loops)
             try readers.connect(share) { index in
                 let filter = mode == "group" ? "&group=\(100 + (first + index) % 8)" : ""
-                return mode == "poll" ? nil : "GET /v1/events?types=audit.appended\(filter) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                let types = mode == "assignments" ? "assignment.changed" : "audit.appended"
+                return mode == "poll" ? nil : "GET /v1/events?types=\(types)\(filter) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
             }
         }
         // Let every stream open (or the pollers' first round pass) before the churn starts.

@@ -1,7 +1,8 @@
 import Glibc
 
 /// One event-stream response as a reader receives it: the head, then the chunked body decoded, then
-/// its `audit.appended` frames (`\n\n`-terminated) with their `seq` and `time`.
+/// its `audit.appended` frames (`\n\n`-terminated) with their `seq` and `time`, and its `assignment.changed`
+/// frames with the seq of their audit row.
 struct StreamParser {
     private var body: [UInt8] = []
     private var headDone = false
@@ -48,10 +49,15 @@ struct StreamParser {
         while let end = Self.find("\n\n", in: body, from: start) {
             let frame = body[start..<end]
             start = end + 2
-            guard Self.find("event: audit.appended", in: body, from: frame.startIndex, before: end) != nil else { continue }
+            // An audit row names its seq and time; an assignment change the seq of the row behind it (no time:
+            // its delay is measured from the commit alone).
+            let isRow = Self.find("event: audit.appended", in: body, from: frame.startIndex, before: end) != nil
+            guard isRow || Self.find("event: assignment.changed", in: body, from: frame.startIndex, before: end) != nil else { continue }
             var seq: Int64?
-            if let at = Self.find("\"seq\":", in: body, from: frame.startIndex, before: end) {
-                seq = body[(at + 6)..<end].prefix { $0 >= 48 && $0 <= 57 }.reduce(0) { $0 * 10 + Int64($1 - 48) }
+            let seqKey: StaticString = isRow ? "\"seq\":" : "\"auditSeq\":"
+            if let at = Self.find(seqKey, in: body, from: frame.startIndex, before: end) {
+                let digits = at + seqKey.utf8CodeUnitCount
+                seq = body[digits..<end].prefix { $0 >= 48 && $0 <= 57 }.reduce(0) { $0 * 10 + Int64($1 - 48) }
             }
             var time: Double?
             if let at = Self.find("\"time\":\"", in: body, from: frame.startIndex, before: end), at + 8 + 24 <= end {

@@ -12,8 +12,8 @@ import TestSupport
 //                                                COMMITS per lifecycle, vfiod's own grain in the same run
 //   vfiod-bench audit DIR ROWS [SOURCE_DB]        audit pages per filter at ROWS rows, before and after
 //                                                migration 0007; archive throughput (AuditBench)
-//   vfiod-bench events PORT CLIENTS SECONDS stream|group|poll [DB]   event-stream readers (all rows, or one
-//                                                group's each) or pollers, while leases churn; DB: vfiod's
+//   vfiod-bench events PORT CLIENTS SECONDS stream|group|assignments|poll [DB]   event-stream readers (all rows, or one
+//                                                group's each, or every assignment's changes) or pollers, while leases churn; DB: vfiod's
 //                                                database, for the delay from each row's commit
 //   vfiod-bench idle PID SECONDS                 the CPU process PID spends in SECONDS, per hour and by thread
 
