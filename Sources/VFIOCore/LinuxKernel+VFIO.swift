@@ -34,8 +34,11 @@ extension LinuxKernel {
     }
 
     /// See ``VFIOKernel/openers(groups:cdevs:removedCdevs:)``. The `fd` links name the kernel's paths
-    /// (`/dev/vfio/7`, `/dev/vfio/devices/vfio0 (deleted)`), also when the host root is not `/`.
+    /// (`/dev/vfio/7`, `/dev/vfio/devices/vfio0 (deleted)`), also when the host root is not `/`. With no
+    /// cdev to ask about (a kernel without the device cdev), the kernel is asked first whether anyone
+    /// holds the groups (``GroupOpenProbe``), and `proc` is scanned only when someone may.
     public func openers(groups: [Int], cdevs: [String], removedCdevs: [String]) -> [VFIOOpener] {
+        if cdevs.isEmpty, removedCdevs.isEmpty, GroupOpenProbe.areUnheld(groups, paths: paths) { return [] }
         var targets: [String: String] = [:]
         for group in groups { targets["/dev/vfio/\(group)"] = "/dev/vfio/\(group)" }
         for cdev in cdevs + removedCdevs {

@@ -76,6 +76,25 @@ struct ProcessFDScannerTests {
         #expect(scanner.openers(of: [file: "/dev/vfio/devices/vfio0"]).isEmpty)
     }
 
+    /// A group node that opens (a character device here: /dev/null's numbers) is one nobody holds: the
+    /// kernel would have answered `EBUSY` to a holder's second open. `proc` is then not read, although its
+    /// fake links name the group; a node that is not a character device, or a cdev to ask about, reads it.
+    @Test func aGroupNodeThatOpensIsHeldByNobodyWithoutAScan() throws {
+        let root = try Self.fakeProc()
+        try FileManager.default.createDirectory(atPath: root.path + "/dev/vfio", withIntermediateDirectories: true)
+        try #require(mknod(root.path + "/dev/vfio/7", S_IFCHR | 0o600, dev_t(1 << 8 | 3)) == 0)
+        try Data().write(to: URL(fileURLWithPath: root.path + "/dev/vfio/70"))
+        let kernel = LinuxKernel(paths: root.hostPaths)
+        #expect(GroupOpenProbe.isUnheld(root.path + "/dev/vfio/7"))
+        #expect(!GroupOpenProbe.isUnheld(root.path + "/dev/vfio/70"))
+        #expect(!GroupOpenProbe.isUnheld(root.path + "/dev/vfio/8"))
+        #expect(kernel.openers(groups: [7], cdevs: []).isEmpty)
+        #expect(kernel.openers(groups: [7], cdevs: ["vfio2"]).map(\.pid) == [100, 200])
+        #expect(kernel.openers(groups: [7], cdevs: [], removedCdevs: ["vfio2"]).map(\.pid) == [100])
+        #expect(kernel.openers(groups: [70], cdevs: []).map(\.pid) == [300])
+        #expect(kernel.openers(groups: [7, 70], cdevs: []).map(\.pid) == [100, 300])
+    }
+
     @Test func aMissingProcDirectoryHasNoOpeners() throws {
         let root = try TemporaryDirectory(prefix: "proc")
         #expect(ProcessFDScanner(procDirectory: root.path + "/proc").openers(of: ["/dev/vfio/7": "/dev/vfio/7"]).isEmpty)
