@@ -45,7 +45,9 @@ public enum AuditLog {
         try connection.run(insertStatement, bindings: bindings)
         var stored = entry
         if case .text(let time) = row.values[1], let date = Timestamp.parse(time) { stored.time = date }
-        return AuditRecord(seq: seq, entry: stored, prevHash: prevHash, hash: row.hash)
+        let record = AuditRecord(seq: seq, entry: stored, prevHash: prevHash, hash: row.hash)
+        connection.appendedAudit?.append(record)
+        return record
     }
 
     /// Appends `entry` in a transaction of its own, for events that change nothing else.

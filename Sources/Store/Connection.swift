@@ -12,6 +12,10 @@ public final class Connection {
     public let path: String
     /// Prepared statements by SQL text, reused by `cachedStatement(_:)`.
     private var statementCache: [String: Statement] = [:]
+    /// The audit rows `AuditLog.append` added in the open write transaction, in seq order, kept for the
+    /// writer's commit observer (`GroupCommit` hands them on once they committed and drops those a
+    /// rollback undid); `nil` on connections that keep none.
+    var appendedAudit: [AuditRecord]?
 
     init(handle: OpaquePointer, path: String) {
         self.handle = handle
