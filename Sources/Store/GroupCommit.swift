@@ -198,6 +198,8 @@ final class GroupCommit: @unchecked Sendable {
             first.finish()
             return
         }
+        // Nobody else writes until COMMIT: the audit head one body appended is the next one's.
+        connection.keepsAuditHead = true
         // The first body needs no savepoint (nor SQLite its statement journal): when it throws, nobody
         // else's work is in the transaction yet, and the whole of it is rolled back and begun again.
         let succeeded = first.run(connection)
@@ -205,6 +207,7 @@ final class GroupCommit: @unchecked Sendable {
         if !succeeded {
             if connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
             connection.appendedAudit = []
+            connection.auditHead = nil
             do { try connection.run("BEGIN IMMEDIATE") } catch { failure = error }
         }
         while failure == nil, members.count < Self.maximumBatchSize, let request = nextTransactionWaiting() {
@@ -223,6 +226,8 @@ final class GroupCommit: @unchecked Sendable {
         if failure != nil, connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
         let committedAudit = failure == nil ? connection.appendedAudit ?? [] : []
         connection.appendedAudit = []
+        connection.keepsAuditHead = false
+        connection.auditHead = nil
         let observer = lock.withLock {
             batchesEnded += 1
             transactionsEnded += UInt64(members.count)
@@ -275,7 +280,9 @@ final class GroupCommit: @unchecked Sendable {
                 _ = try? connection.run("ROLLBACK TO member")
                 _ = try? connection.run("RELEASE member")
             }
-            // The rows the savepoint appended are undone (all of them when the whole transaction ended).
+            // The rows the savepoint appended are undone (all of them when the whole transaction ended),
+            // and with them the head they left.
+            connection.auditHead = nil
             if let count = connection.appendedAudit?.count, count > auditMark {
                 connection.appendedAudit?.removeSubrange(auditMark...)
             }

@@ -60,6 +60,9 @@ import Testing
             let stored = try AuditLog.list(AuditQuery(), in: database)
             #expect(stored.map(\.entry.action) == ["member 0", "member 2", "member 2 again"])
             #expect(batches.first == stored, "what the observer got is what a read gets back")
+            // Each append after a rolled-back one chains to the row still there, not to the undone one.
+            #expect(stored.map(\.seq) == [1, 2, 3])
+            #expect(try AuditLog.verify(database).ok)
         }
     }
 
@@ -75,6 +78,7 @@ import Testing
             let stored = try AuditLog.list(AuditQuery(), in: database)
             #expect(stored.map(\.entry.action) == ["elsewhere", "kept"])
             #expect(handed.all == [[stored[1]]])
+            #expect(try AuditLog.verify(database).ok)
         }
     }
 }
