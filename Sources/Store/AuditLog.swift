@@ -44,9 +44,10 @@ public enum AuditLog {
         // Times follow seq (AuditTimeRange): an entry stamped before the head's time (its writer waited
         // for the lock behind a later one, or the clock stepped back) takes the head's time.
         let row = StoredAuditRow(seq: seq, entry: entry, prevHash: prevHash, notBefore: notBefore)
-        var bindings = row.values
-        bindings.append(.text(row.hash))
-        try connection.run(insertStatement, bindings: bindings)
+        let insert = try connection.cachedStatement(insertStatement)
+        for (index, value) in row.values.enumerated() { try insert.bind(value, at: index + 1) }
+        try insert.bind(.text(row.hash), at: row.values.count + 1)
+        try insert.run()
         var stored = entry
         if case .text(let time) = row.values[1] {
             if let date = Timestamp.parse(time) { stored.time = date }

@@ -29,6 +29,12 @@ public enum SHA256 {
         var message = [UInt8]()
         message.reserveCapacity(bytes.count + 72)
         message.append(contentsOf: bytes)
+        return hexDigest(padding: &message, portable: portable)
+    }
+
+    /// The digest of `message`, which is padded in place (up to 72 bytes are appended; reserve them to
+    /// spare a copy): for callers that build the bytes only to hash them.
+    static func hexDigest(padding message: inout [UInt8], portable: Bool = !hasHardware) -> String {
         let bitLength = UInt64(message.count) * 8
         message.append(0x80)
         message.append(contentsOf: repeatElement(0, count: (120 - message.count % 64) % 64))
