@@ -21,6 +21,9 @@ let package = Package(
         // zlib: gzip for the dashboard's assets (compressed once at start) and the audit archive's segments.
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "CVFIO"),
+        // SHA-256's compression with the CPU's SHA instructions, for the audit chain (Store's SHA256 falls
+        // back to portable Swift where the CPU lacks them).
+        .target(name: "CSHA256"),
         // libcurl for the command-line client's HTTP (http, https, streams).
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // TLS for the HTTP listener on GnuTLS, libmicrohttpd's TLS library: key pairs swapped per handshake
@@ -35,7 +38,7 @@ let package = Package(
         .target(name: "Inventory", dependencies: ["VFIOCore", "Workers"]),
         // Store's migrations are the top-level `migrations/` folder, reached through the symlink
         // Sources/Store/Migrations and compiled into the binary.
-        .target(name: "Store", dependencies: ["CSQLite", "CZlib", "JSONString", "ServiceLog", "Workers"], resources: [.embedInCode("Migrations")]),
+        .target(name: "Store", dependencies: ["CSHA256", "CSQLite", "CZlib", "JSONString", "ServiceLog", "Workers"], resources: [.embedInCode("Migrations")]),
 
         // Assignments: leases of IOMMU groups through the journaled worker pool, recovery, audit.
         .target(name: "Assignments", dependencies: ["Inventory", "JSONString", "Store", "VFIOCore", "Workers", "ServiceLog"]),

@@ -5,22 +5,29 @@ import ServiceLog
 import Store
 import Workers
 
-/// Turns the audit history into the event stream's durable events: after each commit (the database's
-/// commit observer signals it) a thread of its own reads the rows after the last one it published and
-/// hands their events to the hub, in seq order. The committer only sets a flag and signals: it never
-/// waits for the tail, the hub or a reader.
+/// Turns the audit history into the event stream's durable events, in seq order, on a thread of its own.
+/// After each commit the database's commit observer hands it the rows that commit stored (``deliver(_:)``:
+/// the committer appends them to a queue and signals; it never waits for the tail, the hub or a reader).
+/// Rows it was not handed — committed by another process (`vfiod token revoke`) or outside a write
+/// transaction, or dropped when the queue overflowed — it reads back from the database: a handed row
+/// whose seq is not the next one reads the gap first, and a signal with nothing handed reads every row
+/// after the last one published.
 final class AuditTail: @unchecked Sendable {
     private let database: Database
     private let hub: EventHub
-    /// Guards `signalled`, `stopping` and `running`.
+    /// Guards `signalled`, `handed`, `stopping` and `running`.
     private let condition = NSCondition()
     private var signalled = true
+    /// Committed rows handed over and not yet taken by the tail's thread, in seq order.
+    private var handed: [AuditRecord] = []
     private var stopping = false
     private var running = false
     /// The last seq published; only the tail's thread touches it.
     private var published: Int64
     /// Rows read per query.
     static let page = 512
+    /// The most rows kept waiting in memory: past it the queue is dropped and the rows are read back.
+    static let handedLimit = 65_536
 
     /// A tail that publishes the rows after `seq`.
     init(database: Database, hub: EventHub, after seq: Int64) {
@@ -40,9 +47,16 @@ final class AuditTail: @unchecked Sendable {
         }
     }
 
-    /// Something committed: read the new rows. Never blocks for long (a flag under a lock).
-    func signal() {
+    /// Something committed, storing `rows` (in seq order; none when it is not known which): publish them,
+    /// and whatever came before them unpublished. Never blocks for long (an append under a lock).
+    func deliver(_ rows: [AuditRecord]) {
         condition.lock()
+        if handed.count + rows.count > Self.handedLimit {
+            // The tail is far behind: the database keeps the rows, and the next pass reads them back.
+            handed.removeAll()
+        } else {
+            handed.append(contentsOf: rows)
+        }
         signalled = true
         condition.signal()
         condition.unlock()
@@ -58,9 +72,9 @@ final class AuditTail: @unchecked Sendable {
     }
 
     private func loop() {
-        while waitForWork() {
+        while let rows = waitForWork() {
             do {
-                try publishNewRows()
+                if rows.isEmpty { try publishNewRows() } else { try publish(rows) }
             } catch {
                 // The rows stay in the database: the next commit (or the retry a second from now) reads them.
                 Log.warning("event stream: cannot read the audit history: \(error)")
@@ -74,13 +88,33 @@ final class AuditTail: @unchecked Sendable {
         }
     }
 
-    /// Waits until signalled; `false` once stopping.
-    private func waitForWork() -> Bool {
+    /// Waits until signalled and takes the rows handed over meanwhile; `nil` once stopping.
+    private func waitForWork() -> [AuditRecord]? {
         condition.lock()
         defer { condition.unlock() }
         while !signalled && !stopping { condition.wait() }
         signalled = false
-        return !stopping
+        if stopping { return nil }
+        defer { handed = [] }
+        return handed
+    }
+
+    /// Publishes the handed `rows` after the rows before them that were not handed (read back). Rows
+    /// already published (read back before they were handed) are left out.
+    private func publish(_ rows: [AuditRecord]) throws {
+        guard let first = rows.first(where: { $0.seq > published }) else { return }
+        // Read back what came between (another process's rows), up to the first handed one.
+        while published < first.seq - 1 {
+            let missing = try AuditLog.list(AuditQuery(afterSeq: published, limit: Self.page), in: database)
+                .filter { $0.seq < first.seq }
+            guard let last = missing.last else { break }
+            hub.publish(missing.flatMap(EventDrafts.audit))
+            published = last.seq
+        }
+        let fresh = rows.drop { $0.seq <= published }
+        guard let last = fresh.last else { return }
+        hub.publish(fresh.flatMap(EventDrafts.audit))
+        published = last.seq
     }
 
     private func publishNewRows() throws {

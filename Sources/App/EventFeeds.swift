@@ -12,15 +12,15 @@ struct EventFeeds: Sendable {
     /// Reads the audit history after each commit.
     let tail: AuditTail
 
-    /// A hub for this boot, starting at the audit history's head, and its tail, signalled by `database`'s
-    /// commits.
+    /// A hub for this boot, starting at the audit history's head, and its tail, handed the rows of each of
+    /// `database`'s commits.
     static func make(_ settings: EventSettings, database: Database) throws(StartError) -> EventFeeds {
         let head = try StartError.wrap("cannot read the audit history of \(database.path)") { try AuditLog.head(in: database).seq }
         let hub = EventHub(boot: EventHub.makeBootTag(), auditSeq: head, ringEvents: settings.ringEvents,
                            ringBytes: settings.ringBytes, pendingLimit: settings.bufferBytes,
                            audit: EventDrafts.auditSource(database))
         let tail = AuditTail(database: database, hub: hub, after: head)
-        database.observeCommits { tail.signal() }
+        database.observeCommits { rows in tail.deliver(rows) }
         return EventFeeds(hub: hub, tail: tail)
     }
 

@@ -86,19 +86,25 @@ struct StoredAuditRow {
 
     private static func hash(of values: [SQLValue]) throws(NonCanonicalValue) -> String {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(512)
+        // Room for SHA-256's padding too: the digest pads these bytes in place.
+        bytes.reserveCapacity(1024)
         if case .text(let prevHash) = values[14] { bytes.append(contentsOf: prevHash.utf8) }
         try appendCanonicalForm(of: values, to: &bytes)
-        return SHA256.hexDigest(bytes)
+        return SHA256.hexDigest(padding: &bytes)
+    }
+
+    /// What the canonical form writes before each column's value: `{"seq":`, `,"time":`, …
+    private static let keyPrefixes: [[UInt8]] = columns.indices.map { index in
+        var prefix = [index == 0 ? UInt8(ascii: "{") : UInt8(ascii: ",")]
+        JSONText.appendString(columns[index], to: &prefix)
+        prefix.append(UInt8(ascii: ":"))
+        return prefix
     }
 
     /// Appends the canonical JSON of `values` (in `columns` order) to `output`.
     static func appendCanonicalForm(of values: [SQLValue], to output: inout [UInt8]) throws(NonCanonicalValue) {
-        output.append(UInt8(ascii: "{"))
         for (index, value) in values.enumerated() {
-            if index > 0 { output.append(UInt8(ascii: ",")) }
-            JSONText.appendString(columns[index], to: &output)
-            output.append(UInt8(ascii: ":"))
+            output.append(contentsOf: keyPrefixes[index])
             switch value {
             case .integer(let number): output.append(contentsOf: String(number).utf8)
             case .text(let text): JSONText.appendString(text, to: &output)

@@ -28,24 +28,34 @@ public enum AuditLog {
         guard connection.isInTransaction else { throw AuditLogError.notInTransaction }
         guard !entry.actor.isEmpty else { throw AuditLogError.invalidEntry("the actor is empty") }
         guard !entry.action.isEmpty else { throw AuditLogError.invalidEntry("the action is empty") }
-        let head = try connection.cachedStatement("SELECT seq, hash, time FROM audit ORDER BY seq DESC LIMIT 1")
         var seq: Int64 = 1
         var prevHash = StoredAuditRow.genesisHash
         var notBefore: String?
-        try head.forEachRow { row in
-            seq = row.int64(0) + 1
-            prevHash = row.string(1)
-            notBefore = row.string(2)
+        if connection.keepsAuditHead, let head = connection.auditHead {
+            (seq, prevHash, notBefore) = (head.seq + 1, head.hash, head.time)
+        } else {
+            let head = try connection.cachedStatement("SELECT seq, hash, time FROM audit ORDER BY seq DESC LIMIT 1")
+            try head.forEachRow { row in
+                seq = row.int64(0) + 1
+                prevHash = row.string(1)
+                notBefore = row.string(2)
+            }
         }
         // Times follow seq (AuditTimeRange): an entry stamped before the head's time (its writer waited
         // for the lock behind a later one, or the clock stepped back) takes the head's time.
         let row = StoredAuditRow(seq: seq, entry: entry, prevHash: prevHash, notBefore: notBefore)
-        var bindings = row.values
-        bindings.append(.text(row.hash))
-        try connection.run(insertStatement, bindings: bindings)
+        let insert = try connection.cachedStatement(insertStatement)
+        for (index, value) in row.values.enumerated() { try insert.bind(value, at: index + 1) }
+        try insert.bind(.text(row.hash), at: row.values.count + 1)
+        try insert.run()
         var stored = entry
-        if case .text(let time) = row.values[1], let date = Timestamp.parse(time) { stored.time = date }
-        return AuditRecord(seq: seq, entry: stored, prevHash: prevHash, hash: row.hash)
+        if case .text(let time) = row.values[1] {
+            if let date = Timestamp.parse(time) { stored.time = date }
+            if connection.keepsAuditHead { connection.auditHead = AuditHead(seq: seq, hash: row.hash, time: time) }
+        }
+        let record = AuditRecord(seq: seq, entry: stored, prevHash: prevHash, hash: row.hash)
+        connection.appendedAudit?.append(record)
+        return record
     }
 
     /// Appends `entry` in a transaction of its own, for events that change nothing else.
@@ -72,6 +82,13 @@ public enum AuditLog {
             return rows.first ?? (0, StoredAuditRow.genesisHash)
         }
     }
+}
+
+/// The newest audit row's seq, hash and stored time: what the next row chains to.
+struct AuditHead {
+    let seq: Int64
+    let hash: String
+    let time: String
 }
 
 extension StoredAuditRow {

@@ -12,6 +12,16 @@ public final class Connection {
     public let path: String
     /// Prepared statements by SQL text, reused by `cachedStatement(_:)`.
     private var statementCache: [String: Statement] = [:]
+    /// The audit rows `AuditLog.append` added in the open write transaction, in seq order, kept for the
+    /// writer's commit observer (`GroupCommit` hands them on once they committed and drops those a
+    /// rollback undid); `nil` on connections that keep none.
+    var appendedAudit: [AuditRecord]?
+    /// The newest audit row (seq, hash, stored time) as the last `AuditLog.append` left it, for the next
+    /// append in the same write transaction: kept only inside the writer's group transactions, where no
+    /// one else can write, and forgotten by `GroupCommit` at their start and end and on every rollback.
+    var auditHead: AuditHead?
+    /// Whether `auditHead` may be kept (set by `GroupCommit` while a group transaction is open).
+    var keepsAuditHead = false
 
     init(handle: OpaquePointer, path: String) {
         self.handle = handle

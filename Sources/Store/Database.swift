@@ -125,9 +125,11 @@ public final class Database: Sendable {
     }
 
     /// Sets the function called after each successful `COMMIT` of a write transaction, on the committer
-    /// thread, before the writers are woken. It must not block (signal another thread and return): every
-    /// write waits for it. Replaces the previous observer.
-    public func observeCommits(_ observer: @escaping @Sendable () -> Void) {
+    /// thread, before the writers are woken, with the audit rows that commit stored (`AuditLog.append`), in
+    /// seq order. Rows committed otherwise (another process, `withConnection`) are not passed: they show
+    /// as a gap in seq. It must not block (hand the rows to another thread and return): every write waits
+    /// for it. Replaces the previous observer.
+    public func observeCommits(_ observer: @escaping @Sendable (_ auditRows: [AuditRecord]) -> Void) {
         writer.observeCommits(observer)
     }
 

@@ -32,8 +32,8 @@ final class GroupCommit: @unchecked Sendable {
     private var batchesEnded: UInt64 = 0
     /// Transactions run in the ended batches (guarded by `lock`).
     private var transactionsEnded: UInt64 = 0
-    /// Called on the committer after each successful `COMMIT` (guarded by `lock`).
-    private var commitObserver: (@Sendable () -> Void)?
+    /// Called on the committer after each successful `COMMIT` with the audit rows it committed (guarded by `lock`).
+    private var commitObserver: (@Sendable ([AuditRecord]) -> Void)?
     /// SQLITE_ABORT (4): the code reported to members of a batch SQLite rolled back by itself.
     static let abortCode: Int32 = 4
     /// A batch never grows past this many bodies, so one caller's wait stays bounded.
@@ -49,9 +49,12 @@ final class GroupCommit: @unchecked Sendable {
     /// Noted after every batch and exclusive call, before their callers wake: the WAL checkpointer sleeps on it.
     let commits = CommitSignal()
 
-    /// Transaction control runs through `Connection.run`, i.e. as cached prepared statements.
+    /// Transaction control runs through `Connection.run`, i.e. as cached prepared statements. The
+    /// connection keeps the audit rows each transaction appends (`Connection.appendedAudit`) for the
+    /// commit observer.
     init(connection: Connection) {
         self.connection = connection
+        connection.appendedAudit = []
     }
 
     /// How many batches have ended (tests).
@@ -60,8 +63,9 @@ final class GroupCommit: @unchecked Sendable {
     /// The batches (SQLite transactions, one `COMMIT` each) and the callers' transactions in them so far.
     var counts: CommitCounts { lock.withLock { CommitCounts(commits: batchesEnded, transactions: transactionsEnded) } }
 
-    /// Sets the function called on the committer after each successful `COMMIT`; it must not block.
-    func observeCommits(_ observer: @escaping @Sendable () -> Void) {
+    /// Sets the function called on the committer after each successful `COMMIT`, with the audit rows that
+    /// commit stored (in seq order; none of a body that threw); it must not block.
+    func observeCommits(_ observer: @escaping @Sendable ([AuditRecord]) -> Void) {
         lock.withLock { commitObserver = observer }
     }
 
@@ -147,6 +151,9 @@ final class GroupCommit: @unchecked Sendable {
         while let first = next(waitingUpTo: Self.idleSeconds) {
             guard first.isTransaction else {
                 _ = first.run(connection)
+                // Rows an exclusive body appended in a transaction of its own are not handed on: the
+                // observer's reader finds them in the database (a gap in seq).
+                connection.appendedAudit = []
                 commits.note()
                 first.finish()
                 continue
@@ -191,12 +198,16 @@ final class GroupCommit: @unchecked Sendable {
             first.finish()
             return
         }
+        // Nobody else writes until COMMIT: the audit head one body appended is the next one's.
+        connection.keepsAuditHead = true
         // The first body needs no savepoint (nor SQLite its statement journal): when it throws, nobody
         // else's work is in the transaction yet, and the whole of it is rolled back and begun again.
         let succeeded = first.run(connection)
         members.append((first, succeeded))
         if !succeeded {
             if connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
+            connection.appendedAudit = []
+            connection.auditHead = nil
             do { try connection.run("BEGIN IMMEDIATE") } catch { failure = error }
         }
         while failure == nil, members.count < Self.maximumBatchSize, let request = nextTransactionWaiting() {
@@ -213,6 +224,10 @@ final class GroupCommit: @unchecked Sendable {
             do { try connection.run("COMMIT") } catch { failure = error }
         }
         if failure != nil, connection.isInTransaction { _ = try? connection.run("ROLLBACK") }
+        let committedAudit = failure == nil ? connection.appendedAudit ?? [] : []
+        connection.appendedAudit = []
+        connection.keepsAuditHead = false
+        connection.auditHead = nil
         let observer = lock.withLock {
             batchesEnded += 1
             transactionsEnded += UInt64(members.count)
@@ -220,7 +235,7 @@ final class GroupCommit: @unchecked Sendable {
         }
         // Before the callers wake: a caller that wrote finds the checkpointer already told.
         commits.note()
-        if failure == nil, members.contains(where: \.succeeded) { observer?() }
+        if failure == nil, members.contains(where: \.succeeded) { observer?(committedAudit) }
         for member in members {
             if member.succeeded, let failure { member.request.commitError = failure }
             member.request.finish()
@@ -255,6 +270,7 @@ final class GroupCommit: @unchecked Sendable {
     /// back (and released) when it throws.
     private func savepoint<T>(_ body: (Connection) throws -> T) throws -> T {
         try connection.run("SAVEPOINT member")
+        let auditMark = connection.appendedAudit?.count ?? 0
         do {
             let value = try body(connection)
             try connection.run("RELEASE member")
@@ -263,6 +279,12 @@ final class GroupCommit: @unchecked Sendable {
             if connection.isInTransaction {
                 _ = try? connection.run("ROLLBACK TO member")
                 _ = try? connection.run("RELEASE member")
+            }
+            // The rows the savepoint appended are undone (all of them when the whole transaction ended),
+            // and with them the head they left.
+            connection.auditHead = nil
+            if let count = connection.appendedAudit?.count, count > auditMark {
+                connection.appendedAudit?.removeSubrange(auditMark...)
             }
             throw error
         }

@@ -1,6 +1,13 @@
-/// SHA-256 (FIPS 180-4), for migration checksums: Foundation on Linux has no digest API and vfiod takes
-/// no package dependencies. Not constant-time; not for secrets.
+internal import CSHA256
+
+/// SHA-256 (FIPS 180-4), for migration checksums and the audit chain: Foundation on Linux has no digest
+/// API and vfiod takes no package dependencies. The blocks go through the CPU's SHA instructions where it
+/// has them (`CSHA256`), else through the portable rounds here; both give the same digest. Not
+/// constant-time; not for secrets.
 public enum SHA256 {
+    /// Whether this CPU has the SHA extensions `CSHA256` uses (asked once).
+    static let hasHardware = csha256_hardware_available() == 1
+
     private static let roundConstants: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -14,16 +21,52 @@ public enum SHA256 {
 
     /// The digest of `bytes` as 64 lowercase hex digits.
     public static func hexDigest<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
+        hexDigest(bytes, portable: !hasHardware)
+    }
+
+    /// The digest of `bytes`, through the portable rounds when `portable` (tests compare both ways).
+    static func hexDigest<Bytes: Collection<UInt8>>(_ bytes: Bytes, portable: Bool) -> String {
         var message = [UInt8]()
         message.reserveCapacity(bytes.count + 72)
         message.append(contentsOf: bytes)
+        return hexDigest(padding: &message, portable: portable)
+    }
+
+    /// The digest of `message`, which is padded in place (up to 72 bytes are appended; reserve them to
+    /// spare a copy): for callers that build the bytes only to hash them.
+    static func hexDigest(padding message: inout [UInt8], portable: Bool = !hasHardware) -> String {
         let bitLength = UInt64(message.count) * 8
         message.append(0x80)
-        while message.count % 64 != 56 { message.append(0) }
+        message.append(contentsOf: repeatElement(0, count: (120 - message.count % 64) % 64))
         for shift in stride(from: 56, through: 0, by: -8) { message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
 
-        var state: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
-            (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
+        var words: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+        if portable {
+            compress(message, into: &words)
+        } else {
+            words.withUnsafeMutableBufferPointer { state in
+                message.withUnsafeBufferPointer { input in
+                    // `state` holds the 8 state words and `input` whole 64-byte blocks (its length is a
+                    // multiple of 64); the C code reads and writes nothing else.
+                    csha256_blocks(state.baseAddress!, input.baseAddress!, input.count / 64)
+                }
+            }
+        }
+        // 64 lowercase hex digits, written straight into the string's storage.
+        return String(unsafeUninitializedCapacity: 64) { buffer in
+            for (index, word) in words.enumerated() {
+                for nibble in 0..<8 {
+                    let value = Int((word >> UInt32(28 - 4 * nibble)) & 0xf)
+                    buffer[index * 8 + nibble] = UInt8(value < 10 ? 0x30 + value : 0x57 + value)
+                }
+            }
+            return 64
+        }
+    }
+
+    /// The portable compression of the padded `message` (whole 64-byte blocks) into the 8 words `words`.
+    private static func compress(_ message: [UInt8], into words: inout [UInt32]) {
+        var state = (words[0], words[1], words[2], words[3], words[4], words[5], words[6], words[7])
         // The schedule lives in one stack buffer of 64 words, the constants and the padded message are read
         // through buffer pointers: no allocation or bounds check per block. Every index below is < 64, and
         // every block read stays inside `message`, whose length is a multiple of 64.
@@ -56,17 +99,7 @@ public enum SHA256 {
                 }
             }
         }
-        // 64 lowercase hex digits, written straight into the string's storage.
-        let words = [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7]
-        return String(unsafeUninitializedCapacity: 64) { buffer in
-            for (index, word) in words.enumerated() {
-                for nibble in 0..<8 {
-                    let value = Int((word >> UInt32(28 - 4 * nibble)) & 0xf)
-                    buffer[index * 8 + nibble] = UInt8(value < 10 ? 0x30 + value : 0x57 + value)
-                }
-            }
-            return 64
-        }
+        words = [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7]
     }
 }
 

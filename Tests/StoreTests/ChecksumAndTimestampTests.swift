@@ -13,6 +13,17 @@ import Testing
         #expect(SHA256.hexDigest(input.utf8) == digest)
     }
 
+    @Test func sha256sCPUInstructionsAndPortableRoundsGiveTheSameDigests() {
+        #expect(SHA256.hasHardware == (try! String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)).contains(" sha_ni"))
+        // Every length around the padding's boundaries (55/56, 63/64 bytes …), bytes of every value.
+        for count in 0...300 {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 151 &+ count) }
+            #expect(SHA256.hexDigest(bytes, portable: true) == SHA256.hexDigest(bytes, portable: false) || !SHA256.hasHardware,
+                    "\(count) bytes")
+        }
+        #expect(SHA256.hexDigest("abc".utf8, portable: true) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    }
+
     @Test func sha256OfAMillionAs() {
         #expect(SHA256.hexDigest([UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000))
             == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")

@@ -143,12 +143,29 @@ enum JSONStrings {
 
     static func decode(_ text: String) -> [String] {
         if text == "[]" { return [] }
-        if text.hasPrefix("[\""), text.hasSuffix("\"]"), !text.contains("\\") {
-            let inner = text.dropFirst(2).dropLast(2)
-            let values = inner.split(separator: "\",\"", omittingEmptySubsequences: false).map(String.init)
-            if values.allSatisfy({ isPlain($0) }) { return values }
-        }
+        if let values = decodePlain(Array(text.utf8)) { return values }
         return (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String] ?? []
+    }
+
+    /// `["a","b"]` of plain values, read byte by byte (every assignment read in a write goes through here):
+    /// between the brackets, quotes alternate with the values and the commas between them.
+    private static func decodePlain(_ bytes: [UInt8]) -> [String]? {
+        let quote = UInt8(ascii: "\"")
+        guard bytes.count >= 4, bytes[0] == UInt8(ascii: "["), bytes[1] == quote,
+              bytes[bytes.count - 2] == quote, bytes[bytes.count - 1] == UInt8(ascii: "]") else { return nil }
+        let parts = bytes[2..<(bytes.count - 2)].split(separator: quote, omittingEmptySubsequences: false)
+        guard parts.count % 2 == 1 else { return nil }
+        var values: [String] = []
+        values.reserveCapacity(parts.count / 2 + 1)
+        for (index, part) in parts.enumerated() {
+            if index % 2 == 1 {
+                guard part.count == 1, part.first == UInt8(ascii: ",") else { return nil }
+            } else {
+                guard part.allSatisfy({ $0 >= 0x20 && $0 < 0x7f && $0 != UInt8(ascii: "\\") }) else { return nil }
+                values.append(String(decoding: part, as: UTF8.self))
+            }
+        }
+        return values
     }
 
     /// Printable ASCII without a quote or a backslash: written as is between quotes.
