@@ -7,7 +7,7 @@ public import VFIOCore
 extension SimulatedKernel {
     /// Reports this kernel's uevents to `handler` until the returned closure is called; one watcher at a
     /// time (a second replaces the first). The handler runs on the thread that made the change, with the
-    /// simulator's lock held: it must hand the event on, not call back into the kernel.
+    /// lock of the device's group held: it must hand the event on, not call back into the kernel.
     public func watchUevents(_ handler: @escaping @Sendable (UeventMessage?) -> Void) -> (@Sendable () -> Void)? {
         let token = ueventWatch.withLock { watch in
             watch.serial += 1

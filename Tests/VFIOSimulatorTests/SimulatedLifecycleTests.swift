@@ -42,6 +42,23 @@ struct SimulatedLifecycleTests {
         #expect(try second.scan().host.vfioGroupNodes == [30])
     }
 
+    @Test func cdevNumbersAreSavedWithoutRewritingTheStateFile() throws {
+        let directory = try ScratchDirectory()
+        try SysfsTreeBuilder(root: directory.path).build(SimulatedBindTests.lab())
+        let kernel = try SimulatedKernel(source: directory.path, inPlace: true)
+        let stateFile = directory.path + "/.vfiod-simulator/state.json"
+        let inode = { try FileManager.default.attributesOfItem(atPath: stateFile)[.systemFileNumber] as? Int }
+        let before = try inode()
+        try bindToVFIO(kernel, gpu)
+        try restore(kernel, gpu)
+        try bindToVFIO(kernel, gpu)
+        #expect(kernel.vfioCdev(of: gpu) == "vfio1")
+        #expect(try inode() == before, "state.json is rewritten (renamed over) only when a native driver changes")
+        let saved = try SysfsFiles.readBytes(directory.path + "/.vfiod-simulator/next-cdev", limit: 64)
+        #expect(String(decoding: saved, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "2")
+        kernel.close()
+    }
+
     @Test func concurrentBindsOnDifferentGroups() throws {
         var host = HostSpec(devices: [])
         let addresses = (0..<8).map { PCIAddress(domain: 0, bus: UInt8(0x10 + $0), slot: 0, function: 0)! }
