@@ -35,8 +35,9 @@ extension SimulatedKernel {
         let path = paths.sys("bus/pci/drivers/\(driver)/unbind")
         try requirePlainName(driver, path)
         guard tree.driverExists(driver) else { throw Self.failure(path, ENOENT) }
-        guard let waiting = try startUnbind(address, from: driver, path) else {
-            sendUevent("unbind", address, driver: driver)
+        let (started, resolved) = try startUnbind(address, from: driver, path)
+        guard let waiting = started else {
+            sendUevent("unbind", address, driver: driver, directory: resolved)
             return
         }
         if waiting.faults.unbindBlocks.contains(address) {
@@ -48,7 +49,7 @@ extension SimulatedKernel {
         if let facts = waiting.facts {
             relayDeviceRequestsWhileHeld(address, group: facts.group, cdevs: facts.vfioDevEntries.names)
         }
-        try locked(path, address) { _ in
+        let directory = try locked(path, address) { _ in
             defer { waiting.change.finish() }
             guard let directory = tree.directory(of: address), tree.queries.driver(of: address) == driver else {
                 throw Self.failure(path, ENODEV)
@@ -59,8 +60,9 @@ extension SimulatedKernel {
                 waiting.change.abandon()
                 throw error
             }
+            return directory
         }
-        sendUevent("unbind", address, driver: driver)
+        sendUevent("unbind", address, driver: driver, directory: directory)
     }
 
     /// An unbind that waits (a fault, or an opener of the device's VFIO files), begun: its recorded change,
@@ -73,8 +75,10 @@ extension SimulatedKernel {
 
     /// Under the lock: the checks, then either the whole unbind (the common case — no blocking fault,
     /// nobody holding the device's VFIO files — reading the device's facts once; `nil`) or its start (the
-    /// change recorded and, leaving vfio-pci, the cdev removed) for the caller to wait without the lock.
-    private func startUnbind(_ address: PCIAddress, from driver: String, _ path: String) throws(KernelError) -> WaitingUnbind? {
+    /// change recorded and, leaving vfio-pci, the cdev removed) for the caller to wait without the lock;
+    /// with the device's directory.
+    private func startUnbind(_ address: PCIAddress, from driver: String, _ path: String) throws(KernelError)
+        -> (WaitingUnbind?, String) {
         try locked(path, address) { _ in
             guard tree.queries.driver(of: address) == driver else { throw Self.failure(path, ENODEV) }
             let faults = stateDirectory.readFaults() ?? SimulatorFaults()
@@ -95,14 +99,14 @@ extension SimulatedKernel {
                 guard faults.unbindBlocks.contains(address) || held else {
                     try tree.detach(address, directory: directory, driver: driver, facts: facts)
                     change.finish()
-                    return nil
+                    return (nil, directory)
                 }
                 if let facts { try tree.unregisterCdev(directory: directory, entries: facts.vfioDevEntries) }
             } catch {
                 change.abandon()
                 throw error
             }
-            return WaitingUnbind(faults: faults, change: change, facts: facts)
+            return (WaitingUnbind(faults: faults, change: change, facts: facts), directory)
         }
     }
 
@@ -182,7 +186,7 @@ extension SimulatedKernel {
             throw error
         }
         change.finish()
-        sendUevent("bind", address, driver: driver)
+        sendUevent("bind", address, driver: driver, directory: directory)
     }
 
     /// Runs `body` with the lock of `address`'s IOMMU group held (``GroupLocks``), given that group as read

@@ -21,10 +21,11 @@ extension SimulatedKernel {
         }
     }
 
-    /// Sends `action` for `address` to the watcher, if any.
-    func sendUevent(_ action: String, _ address: PCIAddress, driver: String?) {
+    /// Sends `action` for `address` to the watcher, if any. `directory`: the device's directory when the
+    /// change has just resolved it (else it is resolved here).
+    func sendUevent(_ action: String, _ address: PCIAddress, driver: String?, directory: String? = nil) {
         guard let handler = ueventWatch.withLock({ $0.handler }) else { return }
-        var devicePath = tree.directory(of: address) ?? paths.pciDevice(address)
+        var devicePath = directory ?? tree.directory(of: address) ?? paths.pciDevice(address)
         // DEVPATH is relative to /sys, as the kernel sends it.
         let sys = paths.sys("")
         if devicePath.hasPrefix(sys) { devicePath = "/" + devicePath.dropFirst(sys.count) }
