@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import VFIOCore
 import VFIOSimulator
@@ -57,6 +58,23 @@ struct SimulatedLifecycleTests {
         let saved = try SysfsFiles.readBytes(directory.path + "/.vfiod-simulator/next-cdev", limit: 64)
         #expect(String(decoding: saved, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "2")
         kernel.close()
+    }
+
+    @Test func bindsAndUnbindsSendTheirUeventsWithTheDevicesPath() throws {
+        let kernel = try SimulatedKernel(host: SimulatorCPUTests.host())
+        defer { kernel.close() }
+        let seen = Mutex<[UeventMessage]>([])
+        let stop = kernel.watchUevents { message in if let message { seen.withLock { $0.append(message) } } }
+        defer { stop?() }
+        let address = pci("0000:05:00.0")
+        try bindToVFIO(kernel, address)
+        try restore(kernel, address)
+        let events = seen.withLock { $0 }
+        #expect(events.map(\.action) == ["unbind", "bind", "unbind", "bind"])
+        #expect(events.map(\.driver) == ["e1000e", "vfio-pci", "vfio-pci", "e1000e"])
+        // DEVPATH is relative to /sys, as the kernel sends it.
+        let devicePath = "/" + (try scanned(kernel, address)).sysfsPath.dropFirst(kernel.paths.sys("").count)
+        #expect(devicePath.hasPrefix("/devices/") && events.allSatisfy { $0.devicePath == devicePath && $0.address == address })
     }
 
     @Test func concurrentBindsOnDifferentGroups() throws {
