@@ -15,13 +15,21 @@ enum InventoryEvents {
         let snapshot = next.snapshot
         if let previous {
             let old = previous.snapshot
-            for (index, device) in snapshot.devices.enumerated() {
-                let before = old.deviceIndex(of: device.address).map { previous.devices[$0] }
+            // Derived from `previous` (``EncodedInventory/init(snapshot:hostRoot:previous:)`` reused every
+            // other body): only the listed positions can differ.
+            let changes = snapshot.changes.flatMap { changes in
+                changes.baseGeneration == old.generation && old.devices.count == snapshot.devices.count
+                    && old.groups.count == snapshot.groups.count ? changes : nil
+            }
+            for index in changes?.devices ?? Array(snapshot.devices.indices) {
+                let before = changes != nil ? previous.devices[index]
+                    : old.deviceIndex(of: snapshot.devices[index].address).map { previous.devices[$0] }
                 guard changed(before, next.devices[index]) else { continue }
                 drafts.append(deviceChanged(next, index, owner: owner))
             }
-            for (index, group) in snapshot.groups.enumerated() {
-                let before = old.groupIndex(of: group.id).map { previous.groups[$0] }
+            for index in changes?.groups ?? Array(snapshot.groups.indices) {
+                let group = snapshot.groups[index]
+                let before = changes != nil ? previous.groups[index] : old.groupIndex(of: group.id).map { previous.groups[$0] }
                 guard changed(before, next.groups[index]) else { continue }
                 let keys = EventKeys(devices: group.devices.map(\.description), group: group.id)
                 drafts.append(EventDraft(type: EventTypes.groupChanged, data: next.groups[index].bytes, keys: keys,

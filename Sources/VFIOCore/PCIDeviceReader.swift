@@ -3,10 +3,50 @@
 /// One `readdir` of the directory says which attributes exist, so absent ones cost nothing and produce a
 /// note only where their absence means something. A bad attribute never throws: the fact stays `nil`.
 struct PCIDeviceReader {
-    /// Host-wide context shared by every device of one scan.
-    let mounts: MountedBlockDevices
+    /// Host-wide context shared by every device of one scan, read when first needed.
+    private let context: Context
+    /// Mounted block devices.
+    var mounts: MountedBlockDevices { context.mounts }
     /// Interfaces that carry a default route.
-    let defaultRoute: DefaultRoute
+    var defaultRoute: DefaultRoute { context.defaultRoute }
+
+    /// A reader with the host-wide context read already (a full scan reads it for every device).
+    init(mounts: MountedBlockDevices, defaultRoute: DefaultRoute) {
+        context = Context(paths: nil, mounts: mounts, defaultRoute: defaultRoute)
+    }
+
+    /// A reader that reads the host-wide context only when a device needs it: the route tables only for
+    /// a device with network interfaces (a re-read after a bind to vfio-pci reads none).
+    init(paths: HostPaths) {
+        context = Context(paths: paths, mounts: nil, defaultRoute: nil)
+    }
+
+    /// The host-wide facts, each read at most once.
+    private final class Context {
+        let paths: HostPaths?
+        private var readMounts: MountedBlockDevices?
+        private var readRoute: DefaultRoute?
+
+        init(paths: HostPaths?, mounts: MountedBlockDevices?, defaultRoute: DefaultRoute?) {
+            self.paths = paths
+            readMounts = mounts
+            readRoute = defaultRoute
+        }
+
+        var mounts: MountedBlockDevices {
+            if let readMounts { return readMounts }
+            let read = MountedBlockDevices(paths: paths!)
+            readMounts = read
+            return read
+        }
+
+        var defaultRoute: DefaultRoute {
+            if let readRoute { return readRoute }
+            let read = DefaultRoute(paths: paths!)
+            readRoute = read
+            return read
+        }
+    }
 
     /// Reads the function at `address` whose `sys/bus/pci/devices` entry is `busEntry`.
     func read(address: PCIAddress, busEntry: String, busDirectory: String) -> PCIDeviceFacts {

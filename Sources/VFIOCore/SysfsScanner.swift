@@ -52,7 +52,7 @@ public struct SysfsScanner: Sendable {
     public func rescan(_ addresses: [PCIAddress], updating scan: inout HostScan) -> [PCIAddress] {
         guard !addresses.isEmpty else { return [] }
         let busDirectory = paths.sys("bus/pci/devices")
-        let reader = PCIDeviceReader(mounts: MountedBlockDevices(paths: paths), defaultRoute: DefaultRoute(paths: paths))
+        let reader = PCIDeviceReader(paths: paths)
         var changed: [PCIAddress] = []
         var reread = Set<Int>()
         for address in Set(addresses) {

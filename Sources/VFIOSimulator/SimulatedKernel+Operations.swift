@@ -16,7 +16,7 @@ extension SimulatedKernel {
         defer { cpu.end(call) }
         let path = paths.pciDevice(address) + "/driver_override"
         if let driver { try requirePlainName(driver, path) }
-        try locked(path) { _ in
+        try locked(path, address) { _ in
             guard try tree.writeOverride(driver, of: address) else { throw Self.failure(path, ENOENT) }
         }
     }
@@ -35,8 +35,9 @@ extension SimulatedKernel {
         let path = paths.sys("bus/pci/drivers/\(driver)/unbind")
         try requirePlainName(driver, path)
         guard tree.driverExists(driver) else { throw Self.failure(path, ENOENT) }
-        guard let waiting = try startUnbind(address, from: driver, path) else {
-            sendUevent("unbind", address, driver: driver)
+        let (started, resolved) = try startUnbind(address, from: driver, path)
+        guard let waiting = started else {
+            sendUevent("unbind", address, driver: driver, directory: resolved)
             return
         }
         if waiting.faults.unbindBlocks.contains(address) {
@@ -48,7 +49,7 @@ extension SimulatedKernel {
         if let facts = waiting.facts {
             relayDeviceRequestsWhileHeld(address, group: facts.group, cdevs: facts.vfioDevEntries.names)
         }
-        try locked(path) { _ in
+        let directory = try locked(path, address) { _ in
             defer { waiting.change.finish() }
             guard let directory = tree.directory(of: address), tree.queries.driver(of: address) == driver else {
                 throw Self.failure(path, ENODEV)
@@ -59,8 +60,9 @@ extension SimulatedKernel {
                 waiting.change.abandon()
                 throw error
             }
+            return directory
         }
-        sendUevent("unbind", address, driver: driver)
+        sendUevent("unbind", address, driver: driver, directory: directory)
     }
 
     /// An unbind that waits (a fault, or an opener of the device's VFIO files), begun: its recorded change,
@@ -73,9 +75,11 @@ extension SimulatedKernel {
 
     /// Under the lock: the checks, then either the whole unbind (the common case — no blocking fault,
     /// nobody holding the device's VFIO files — reading the device's facts once; `nil`) or its start (the
-    /// change recorded and, leaving vfio-pci, the cdev removed) for the caller to wait without the lock.
-    private func startUnbind(_ address: PCIAddress, from driver: String, _ path: String) throws(KernelError) -> WaitingUnbind? {
-        try locked(path) { _ in
+    /// change recorded and, leaving vfio-pci, the cdev removed) for the caller to wait without the lock;
+    /// with the device's directory.
+    private func startUnbind(_ address: PCIAddress, from driver: String, _ path: String) throws(KernelError)
+        -> (WaitingUnbind?, String) {
+        try locked(path, address) { _ in
             guard tree.queries.driver(of: address) == driver else { throw Self.failure(path, ENODEV) }
             let faults = stateDirectory.readFaults() ?? SimulatorFaults()
             if faults.unbindBusy.contains(address) { throw Self.failure(path, EBUSY) }
@@ -95,14 +99,14 @@ extension SimulatedKernel {
                 guard faults.unbindBlocks.contains(address) || held else {
                     try tree.detach(address, directory: directory, driver: driver, facts: facts)
                     change.finish()
-                    return nil
+                    return (nil, directory)
                 }
                 if let facts { try tree.unregisterCdev(directory: directory, entries: facts.vfioDevEntries) }
             } catch {
                 change.abandon()
                 throw error
             }
-            return WaitingUnbind(faults: faults, change: change, facts: facts)
+            return (WaitingUnbind(faults: faults, change: change, facts: facts), directory)
         }
     }
 
@@ -115,7 +119,7 @@ extension SimulatedKernel {
         let call = cpu.begin()
         defer { cpu.end(call) }
         let path = paths.sys("bus/pci/drivers_probe")
-        try locked(path) { state in
+        try locked(path, address) { group in
             guard let directory = tree.directory(of: address) else { throw Self.failure(path, ENODEV) }
             guard tree.queries.driver(of: address) == nil else { return }
             if stateDirectory.readFaults()?.probeLeavesDriverless.contains(address) == true { return }
@@ -126,17 +130,12 @@ extension SimulatedKernel {
                 candidate = override
                 driverExists = true
             } else {
-                guard let native = state.nativeDrivers[address.description] else { return }
+                guard let native = nativeDriver(of: address) else { return }
                 candidate = native
                 driverExists = false
             }
-            var group: Int?? = nil
-            if candidate == "vfio-pci" {
-                let read = tree.queries.iommuGroup(of: address)
-                if tree.vfioRefuses(address, directory: directory, group: read) { return }
-                group = .some(read)
-            }
-            try attach(address, directory: directory, driver: candidate, state: &state, driverExists: driverExists, group: group)
+            if candidate == "vfio-pci", tree.vfioRefuses(address, directory: directory, group: group) { return }
+            try attach(address, directory: directory, driver: candidate, driverExists: driverExists, group: .some(group))
         }
     }
 
@@ -150,36 +149,35 @@ extension SimulatedKernel {
         let path = paths.sys("bus/pci/drivers/\(driver)/bind")
         try requirePlainName(driver, path)
         guard tree.driverExists(driver) else { throw Self.failure(path, ENOENT) }
-        try locked(path) { state in
+        try locked(path, address) { group in
             guard let directory = tree.directory(of: address) else { throw Self.failure(path, ENODEV) }
             if let override = tree.queries.driverOverride(of: address), override != driver {
                 throw Self.failure(path, ENODEV)
             }
             guard tree.queries.driver(of: address) == nil else { throw Self.failure(path, EBUSY) }
-            if driver == "vfio-pci", tree.vfioRefuses(address, directory: directory, group: tree.queries.iommuGroup(of: address)) {
+            if driver == "vfio-pci", tree.vfioRefuses(address, directory: directory, group: group) {
                 throw Self.failure(path, ENODEV)
             }
-            try attach(address, directory: directory, driver: driver, state: &state)
+            try attach(address, directory: directory, driver: driver, group: .some(group))
         }
     }
 
-    /// Binds with the lock held: a cdev number for vfio-pci when the host has cdevs, the native driver
-    /// remembered for a non-VFIO driver; the state is saved before the tree changes, so a crash never
-    /// reuses a cdev number.
-    func attach(_ address: PCIAddress, directory: String, driver: String, state: inout SimulatorState,
-                driverExists: Bool = false, group: Int?? = nil) throws {
-        var cdev: Int?
-        var changed = false
-        if driver == "vfio-pci", tree.cdevSupported {
-            cdev = state.nextCdev
+    /// Binds with the group's lock held: a cdev number for vfio-pci when the host has cdevs (the next
+    /// number saved in ``CdevCounter`` before the tree changes, so a crash never reuses one), the native
+    /// driver remembered for a non-VFIO driver (the state file rewritten when it changes).
+    func attach(_ address: PCIAddress, directory: String, driver: String, driverExists: Bool = false,
+                group: Int?? = nil) throws {
+        let numbered = driver == "vfio-pci" && tree.cdevSupported
+        let cdev = try state.withLock { state throws -> Int? in
+            if !Self.isVFIODriver(driver), state.nativeDrivers[address.description] != driver {
+                state.nativeDrivers[address.description] = driver
+                try stateDirectory.writeState(state)
+            }
+            guard numbered else { return nil }
             state.nextCdev += 1
-            changed = true
+            try cdevCounter.save(state.nextCdev)
+            return state.nextCdev - 1
         }
-        if !Self.isVFIODriver(driver), state.nativeDrivers[address.description] != driver {
-            state.nativeDrivers[address.description] = driver
-            changed = true
-        }
-        if changed { try stateDirectory.writeState(state) }
         let change = try beginChange(TreeIntent(kind: .attach, address: address, driver: driver, cdev: cdev))
         do {
             try tree.attach(address, directory: directory, driver: driver, cdev: cdev, driverExists: driverExists, group: group)
@@ -188,14 +186,28 @@ extension SimulatedKernel {
             throw error
         }
         change.finish()
-        sendUevent("bind", address, driver: driver)
+        sendUevent("bind", address, driver: driver, directory: directory)
     }
 
-    /// Runs `body` with the tree lock held; a file-system error that is not a ``KernelError`` becomes one
-    /// (`EIO` on `path`).
-    func locked<Result>(_ path: String, _ body: (inout SimulatorState) throws -> Result) throws(KernelError) -> Result {
+    /// Runs `body` with the lock of `address`'s IOMMU group held (``GroupLocks``), given that group as read
+    /// from the `iommu_group` link (`nil`: none); a file-system error that is not a ``KernelError`` becomes
+    /// one (`EIO` on `path`).
+    func locked<Result>(_ path: String, _ address: PCIAddress, _ body: (Int?) throws -> Result) throws(KernelError) -> Result {
+        let group = tree.queries.iommuGroup(of: address)
         do {
-            return try state.withLock { state in try body(&state) }
+            return try treeLocks.withLock(group: group) { try body(group) }
+        } catch let error as KernelError {
+            throw error
+        } catch {
+            throw Self.failure(path, EIO)
+        }
+    }
+
+    /// Runs `body` with every group's lock and the state's held (a change of the whole tree); errors as
+    /// ``locked(_:_:_:)``.
+    func lockedTree<Result>(_ path: String, _ body: (inout SimulatorState) throws -> Result) throws(KernelError) -> Result {
+        do {
+            return try treeLocks.withAllLocks { try state.withLock { state in try body(&state) } }
         } catch let error as KernelError {
             throw error
         } catch {

@@ -11,7 +11,7 @@ extension SimulatedKernel {
     public func simulateReboot(newBootID: String = UUID().uuidString.lowercased()) throws(KernelError) {
         try clearFaults()
         let path = paths.proc("sys/kernel/random/boot_id")
-        try locked(path) { state in
+        try lockedTree(path) { state in
             var writer = TreeWriter(root: paths.root)
             try writer.file("proc/sys/kernel/random/boot_id", newBootID + "\n")
             let devices = tree.allDevices().compactMap { address in tree.directory(of: address).map { (address, $0) } }
@@ -25,6 +25,7 @@ extension SimulatedKernel {
             tree.removeAllVFIONodes()
             TreeWriter(root: paths.root).removeTree(SimulatedTree.unbindingDirectory)
             state.nextCdev = 0
+            try cdevCounter.save(0)
             for (address, directory) in devices {
                 guard let native = state.nativeDrivers[address.description] else { continue }
                 try tree.attach(address, directory: directory, driver: native, cdev: nil)

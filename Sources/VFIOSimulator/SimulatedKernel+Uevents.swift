@@ -7,7 +7,7 @@ public import VFIOCore
 extension SimulatedKernel {
     /// Reports this kernel's uevents to `handler` until the returned closure is called; one watcher at a
     /// time (a second replaces the first). The handler runs on the thread that made the change, with the
-    /// simulator's lock held: it must hand the event on, not call back into the kernel.
+    /// lock of the device's group held: it must hand the event on, not call back into the kernel.
     public func watchUevents(_ handler: @escaping @Sendable (UeventMessage?) -> Void) -> (@Sendable () -> Void)? {
         let token = ueventWatch.withLock { watch in
             watch.serial += 1
@@ -21,10 +21,11 @@ extension SimulatedKernel {
         }
     }
 
-    /// Sends `action` for `address` to the watcher, if any.
-    func sendUevent(_ action: String, _ address: PCIAddress, driver: String?) {
+    /// Sends `action` for `address` to the watcher, if any. `directory`: the device's directory when the
+    /// change has just resolved it (else it is resolved here).
+    func sendUevent(_ action: String, _ address: PCIAddress, driver: String?, directory: String? = nil) {
         guard let handler = ueventWatch.withLock({ $0.handler }) else { return }
-        var devicePath = tree.directory(of: address) ?? paths.pciDevice(address)
+        var devicePath = directory ?? tree.directory(of: address) ?? paths.pciDevice(address)
         // DEVPATH is relative to /sys, as the kernel sends it.
         let sys = paths.sys("")
         if devicePath.hasPrefix(sys) { devicePath = "/" + devicePath.dropFirst(sys.count) }

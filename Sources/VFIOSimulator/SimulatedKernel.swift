@@ -15,8 +15,9 @@ import Synchronization
 /// exact kernel state the last one left. What the tree cannot show (native drivers, the next cdev number,
 /// faults) lives in `<root>/.vfiod-simulator/`.
 ///
-/// Safe to call from several threads at once: tree changes are serialised by one lock, which is never
-/// held while an `unbindBlocks` fault holds a thread.
+/// Safe to call from several threads at once: tree changes are serialised by a lock per IOMMU group
+/// (``GroupLocks``), never held while an `unbindBlocks` fault holds a thread; the state (native drivers,
+/// cdev numbering) by its own lock, taken inside a group's.
 public final class SimulatedKernel: HostKernel {
     /// `simulated`.
     public let backend = "simulated"
@@ -32,8 +33,12 @@ public final class SimulatedKernel: HostKernel {
     public let ownsTree: Bool
     let tree: SimulatedTree
     let stateDirectory: SimulatorStateDirectory
-    /// The persistent state; its lock is the lock every tree change takes.
+    /// The persistent state; its lock is taken inside a group's lock (``treeLocks``), never the other way.
     let state: Mutex<SimulatorState>
+    /// The locks tree changes take: one per IOMMU group (striped).
+    let treeLocks = GroupLocks()
+    /// Where ``SimulatorState/nextCdev`` is saved at each bind to vfio-pci.
+    let cdevCounter: CdevCounter
     let blocked = BlockedUnbinds()
     /// The IOMMU groups a reset in this process has open right now: a group opens once, so a concurrent
     /// reset of the same group gets `EBUSY`, as the kernel's second open of `/dev/vfio/<N>` does.
@@ -94,9 +99,12 @@ public final class SimulatedKernel: HostKernel {
         self.ownsTree = ownsTree
         tree = SimulatedTree(root: paths.root, interruption: interruption)
         stateDirectory = SimulatorStateDirectory(root: paths.root)
+        cdevCounter = CdevCounter(directory: stateDirectory.path)
         scanner = SysfsScanner(paths: paths)
         do {
-            state = Mutex(try Self.loadOrCreateState(tree: tree, directory: stateDirectory))
+            var loaded = try Self.loadOrCreateState(tree: tree, directory: stateDirectory)
+            if let saved = cdevCounter.read() { loaded.nextCdev = saved }
+            state = Mutex(loaded)
             try completeLeftBehindChanges()
             stateDirectory.openRequestDirectory()
         } catch {

@@ -68,8 +68,13 @@ struct IncrementalPublishTests {
                 try walk.flip(address, lease: round % 4 != 0)
             }
             if walk.snapshot.changes != nil { derived += 1 }
+            let before = encoded
             encoded = EncodedInventory(snapshot: walk.snapshot, hostRoot: "/", previous: encoded)
             let fresh = EncodedInventory(snapshot: walk.fullSnapshot(), hostRoot: "/")
+            // The events found from the change list are those a comparison of every device and group finds.
+            let listed = InventoryEvents.drafts(from: before, to: encoded, fullScan: false) { _ in nil }
+            let compared = InventoryEvents.drafts(from: before, to: fresh, fullScan: false) { _ in nil }
+            #expect(listed.map(\.type) == compared.map(\.type) && listed.map(\.data) == compared.map(\.data))
             #expect(encoded.devices.map(\.bytes) == fresh.devices.map(\.bytes))
             #expect(encoded.devices.map(\.etag) == fresh.devices.map(\.etag))
             #expect(encoded.groups.map(\.bytes) == fresh.groups.map(\.bytes))

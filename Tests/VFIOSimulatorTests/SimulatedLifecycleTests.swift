@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import VFIOCore
 import VFIOSimulator
@@ -40,6 +41,40 @@ struct SimulatedLifecycleTests {
         try restore(second, nic)
         #expect(second.driver(of: gpu) == "nvidia" && second.driver(of: nic) == "e1000e")
         #expect(try second.scan().host.vfioGroupNodes == [30])
+    }
+
+    @Test func cdevNumbersAreSavedWithoutRewritingTheStateFile() throws {
+        let directory = try ScratchDirectory()
+        try SysfsTreeBuilder(root: directory.path).build(SimulatedBindTests.lab())
+        let kernel = try SimulatedKernel(source: directory.path, inPlace: true)
+        let stateFile = directory.path + "/.vfiod-simulator/state.json"
+        let inode = { try FileManager.default.attributesOfItem(atPath: stateFile)[.systemFileNumber] as? Int }
+        let before = try inode()
+        try bindToVFIO(kernel, gpu)
+        try restore(kernel, gpu)
+        try bindToVFIO(kernel, gpu)
+        #expect(kernel.vfioCdev(of: gpu) == "vfio1")
+        #expect(try inode() == before, "state.json is rewritten (renamed over) only when a native driver changes")
+        let saved = try SysfsFiles.readBytes(directory.path + "/.vfiod-simulator/next-cdev", limit: 64)
+        #expect(String(decoding: saved, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) == "2")
+        kernel.close()
+    }
+
+    @Test func bindsAndUnbindsSendTheirUeventsWithTheDevicesPath() throws {
+        let kernel = try SimulatedKernel(host: SimulatorCPUTests.host())
+        defer { kernel.close() }
+        let seen = Mutex<[UeventMessage]>([])
+        let stop = kernel.watchUevents { message in if let message { seen.withLock { $0.append(message) } } }
+        defer { stop?() }
+        let address = pci("0000:05:00.0")
+        try bindToVFIO(kernel, address)
+        try restore(kernel, address)
+        let events = seen.withLock { $0 }
+        #expect(events.map(\.action) == ["unbind", "bind", "unbind", "bind"])
+        #expect(events.map(\.driver) == ["e1000e", "vfio-pci", "vfio-pci", "e1000e"])
+        // DEVPATH is relative to /sys, as the kernel sends it.
+        let devicePath = "/" + (try scanned(kernel, address)).sysfsPath.dropFirst(kernel.paths.sys("").count)
+        #expect(devicePath.hasPrefix("/devices/") && events.allSatisfy { $0.devicePath == devicePath && $0.address == address })
     }
 
     @Test func concurrentBindsOnDifferentGroups() throws {
