@@ -18,6 +18,8 @@ enum JSONBody {
     /// True for `application/json` and `application/<name>+json`, with at most a `charset=utf-8`
     /// parameter (names and the charset compared without regard to case).
     static func isJSON(_ type: String) -> Bool {
+        // The usual value, without Foundation's trimming and lower-casing.
+        if type == "application/json" { return true }
         let parts = type.split(separator: ";", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         let essence = parts[0]

@@ -128,9 +128,15 @@ public final class AssignmentService: Sendable {
 
     /// The operation once it finished, or as it stands after `seconds` (long-poll).
     /// A first glance reads only the state and the tenant: the whole operation is read once, at the end
-    /// (at once for one that finished lately, without the glance).
+    /// (at once for one that finished lately, and without the glance for one queued or running here).
     public func operation(_ id: String, caller: Caller, waitSeconds: Double, head: AuditHeadCapture? = nil) async throws -> GroupOperation {
         guard waitSeconds > 0, Identifier.isWellFormed(id, prefix: "op"), !waiters.hasFinished(id) else {
+            return try await operation(id, caller: caller, head: head)
+        }
+        // Queued or running here: unfinished, and its tenant known, without the glance.
+        if let tenant = waiters.queuedTenant(id) {
+            guard caller.sees(tenant: tenant) else { throw AssignmentError.notFound(id) }
+            await waiters.wait(for: id, seconds: waitSeconds)
             return try await operation(id, caller: caller, head: head)
         }
         let glance = try await store { database in

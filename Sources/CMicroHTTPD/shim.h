@@ -138,7 +138,7 @@ static inline void vfiod_mhd_set_connection_timeout(struct MHD_Connection *conne
   (void) MHD_set_connection_option(connection, MHD_CONNECTION_OPTION_TIMEOUT, seconds);
 }
 
-/* getrandom(2) into `buffer`: the bytes written, or -1. Request IDs use it (one call per ID). */
+/* getrandom(2) into `buffer`: the bytes written, or -1. Request IDs use it (one call per 256 IDs). */
 static inline long vfiod_random_bytes(void *buffer, unsigned long count) {
   return (long) getrandom(buffer, count, 0);
 }

@@ -20,6 +20,8 @@ public struct HTTPRequest: Sendable {
     /// On a TLS listener with client CAs: the subject (RFC 4514, `CN=orchestrator,O=example`) of the client
     /// certificate the handshake verified against them. Nil otherwise.
     public var clientCertificateSubject: String?
+    /// The server's split of `path` into decoded segments, kept with the path it was made from.
+    var parsedPath: (path: String, segments: [String])?
 
     /// Makes a request; the server builds these, tests and routers may too.
     public init(
@@ -42,6 +44,13 @@ public struct HTTPRequest: Sendable {
         self.requestID = requestID
         self.pathParameters = pathParameters
         self.clientCertificateSubject = clientCertificateSubject
+    }
+
+    /// `path` split into percent-decoded segments (nil when malformed): the server's split when it is of
+    /// this very path, else split now.
+    var decodedPathSegments: [String]? {
+        if let parsedPath, parsedPath.path == path { return parsedPath.segments }
+        return RequestTarget.pathSegments(path.utf8)
     }
 
     /// The value of the first header called `name` (compared without regard to ASCII case), or nil.

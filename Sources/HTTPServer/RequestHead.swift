@@ -36,8 +36,13 @@ enum RequestHead {
         if targetBytes > maxTargetBytes { return .uriTooLong(limit: maxTargetBytes) }
         let headerBytes = headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
         if headerBytes > maxHeaderBytes { return .headerFieldsTooLarge(limit: maxHeaderBytes) }
-        if let problem = framingProblem(headers) { return problem }
-        let hosts = headers.filter { asciiCaseInsensitiveEquals($0.name, "Host") }.count
+        // Most requests (every GET) carry neither framing header: nothing to look at then.
+        let framed = headers.contains {
+            asciiCaseInsensitiveEquals($0.name, "Content-Length") || asciiCaseInsensitiveEquals($0.name, "Transfer-Encoding")
+        }
+        if framed, let problem = framingProblem(headers) { return problem }
+        var hosts = 0
+        for header in headers where asciiCaseInsensitiveEquals(header.name, "Host") { hosts += 1 }
         if hosts > 1 || (hosts == 0 && version != "HTTP/1.0") { return .invalidHost }
         return nil
     }

@@ -1,4 +1,5 @@
 internal import CMicroHTTPD
+internal import Synchronization
 
 /// Request IDs: a client's `X-Request-Id` is kept when sane, otherwise the server makes one.
 enum RequestID {
@@ -17,13 +18,13 @@ enum RequestID {
         }
     }
 
-    /// 16 random bytes (from the system generator, in one call) as 32 lower-case hex digits.
+    /// 16 random bytes (from the system generator, taken 4 KiB at a time) as 32 lower-case hex digits.
     static func generate() -> String {
-        var words: (UInt64, UInt64) = (0, 0)
-        // getrandom(2) fills the 16 bytes of `words` (a tuple of two UInt64 is laid out contiguously);
-        // for 16 bytes it never returns short and does not block once the pool is initialised.
-        let filled = withUnsafeMutableBytes(of: &words) { vfiod_random_bytes($0.baseAddress, UInt($0.count)) }
-        if filled != 16 {
+        let pooled: (UInt64, UInt64)? = randomPool.withLock { $0.take() }
+        let words: (UInt64, UInt64)
+        if let pooled {
+            words = pooled
+        } else {
             var generator = SystemRandomNumberGenerator()
             words = (generator.next(), generator.next())
         }
@@ -39,6 +40,34 @@ enum RequestID {
             return 32
         }
     }
+
+    /// Bytes from the system generator handed out 16 at a time: one `getrandom` per 256 request IDs
+    /// instead of one per request. Each byte is handed out once.
+    struct RandomPool: ~Copyable {
+        private var bytes = [UInt8](repeating: 0, count: 4096)
+        private var filled = 0
+        private var next = 0
+
+        /// The next 16 bytes as two words; nil when the system generator failed.
+        mutating func take() -> (UInt64, UInt64)? {
+            if next + 16 > filled {
+                // getrandom(2) writes at most `count` bytes into the array's storage; it may return
+                // fewer (a signal) or -1, so only what it reports is used.
+                let got = bytes.withUnsafeMutableBytes { vfiod_random_bytes($0.baseAddress, UInt($0.count)) }
+                guard got >= 16 else { return nil }
+                filled = got
+                next = 0
+            }
+            var words: (UInt64, UInt64) = (0, 0)
+            withUnsafeMutableBytes(of: &words) { out in
+                for index in 0..<16 { out[index] = bytes[next + index] }
+            }
+            next += 16
+            return words
+        }
+    }
+
+    private static let randomPool = Mutex(RandomPool())
 
     /// The ID to use for a request that sent `header` (or none).
     static func choose(clientSent header: String?) -> String {

@@ -36,6 +36,8 @@ final class RequestState: @unchecked Sendable {
     var phase = Phase.new
     var method = ""
     var path = ""
+    /// `path`'s decoded segments, once the target parsed.
+    var segments: [String]?
     var query: [(name: String, value: String)] = []
     var headers: [(name: String, value: String)] = []
     var body: [UInt8] = []
@@ -87,8 +89,11 @@ final class RequestState: @unchecked Sendable {
 
     /// The request as handlers see it.
     func makeRequest() -> HTTPRequest {
-        HTTPRequest(method: method, path: path, query: query, headers: headers, body: body,
-                    remoteAddress: remoteAddress, requestID: requestID, clientCertificateSubject: clientCertificateSubject)
+        var request = HTTPRequest(method: method, path: path, query: query, headers: headers, body: body,
+                                  remoteAddress: remoteAddress, requestID: requestID,
+                                  clientCertificateSubject: clientCertificateSubject)
+        request.parsedPath = segments.map { (path: path, segments: $0) }
+        return request
     }
 
     /// The first header called `name`, ASCII case-insensitively.

@@ -8,6 +8,8 @@ public struct RequestTarget: Sendable {
     public var path: String
     /// The decoded query parameters in order.
     public var query: [(name: String, value: String)]
+    /// The percent-decoded segments of `path` (see `pathSegments`).
+    public var segments: [String]
 
     /// Why a target was refused.
     public enum Failure: Error, Sendable, Equatable {
@@ -22,13 +24,13 @@ public struct RequestTarget: Sendable {
         let bytes = Array(raw)
         let question = bytes.firstIndex(of: UInt8(ascii: "?")) ?? bytes.endIndex
         let rawPath = bytes[..<question]
-        guard pathSegments(rawPath) != nil else { return .failure(.malformedPath) }
+        guard let segments = pathSegments(rawPath) else { return .failure(.malformedPath) }
         var query: [(name: String, value: String)] = []
         if question < bytes.endIndex {
             guard let parsed = parseQuery(bytes[(question + 1)...]) else { return .failure(.malformedQuery) }
             query = parsed
         }
-        return .success(RequestTarget(path: String(decoding: rawPath, as: UTF8.self), query: query))
+        return .success(RequestTarget(path: String(decoding: rawPath, as: UTF8.self), query: query, segments: segments))
     }
 
     /// The percent-decoded segments of a raw path (`/` gives none), or nil when the path is malformed.
@@ -43,15 +45,20 @@ public struct RequestTarget: Sendable {
         var segments: [String] = []
         for raw in pieces {
             guard !raw.isEmpty, raw.allSatisfy({ $0 > 0x20 && $0 != 0x7F }),
-                  let decoded = percentDecode(raw, plusIsSpace: false),
-                  !decoded.contains(0),
-                  let text = String(validating: decoded, as: UTF8.self),
-                  text != ".", text != ".."
+                  let text = decodeSegment(raw), text != ".", text != ".."
             else { return nil }
             segments.append(text)
         }
         if folder { segments.append("") }
         return segments
+    }
+
+    /// One raw segment decoded, or nil (bad percent-encoding, NUL, not UTF-8). Without a `%` the bytes
+    /// are the text and are validated where they are.
+    private static func decodeSegment(_ raw: some Collection<UInt8>) -> String? {
+        guard raw.contains(UInt8(ascii: "%")) else { return String(validating: raw, as: UTF8.self) }
+        guard let decoded = percentDecode(raw, plusIsSpace: false), !decoded.contains(0) else { return nil }
+        return String(validating: decoded, as: UTF8.self)
     }
 
     /// Decoded `name=value` pairs, or nil when the query is malformed. Empty pieces (`a=1&&b=2`) are

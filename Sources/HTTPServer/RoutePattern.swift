@@ -24,15 +24,20 @@ struct RoutePattern: Sendable {
         }
     }
 
-    /// The parameters when `path` (decoded segments) matches, else nil.
-    func match(_ path: [String]) -> [String: String]? {
-        guard path.count == segments.count else { return nil }
+    /// True when `path` (decoded segments) matches; allocates nothing.
+    func matches(_ path: [String]) -> Bool {
+        guard path.count == segments.count else { return false }
+        for index in segments.indices {
+            if case .literal(let literal) = segments[index], literal != path[index] { return false }
+        }
+        return true
+    }
+
+    /// The parameters of a `path` that `matches`.
+    func parameters(_ path: [String]) -> [String: String] {
         var parameters: [String: String] = [:]
         for (segment, value) in zip(segments, path) {
-            switch segment {
-            case .literal(let literal): if literal != value { return nil }
-            case .parameter(let name): parameters[name] = value
-            }
+            if case .parameter(let name) = segment { parameters[name] = value }
         }
         return parameters
     }

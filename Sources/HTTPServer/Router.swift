@@ -14,15 +14,26 @@ public typealias ImmediateHandler = @Sendable (HTTPRequest) -> HTTPResponse?
 /// - Literal segments win over `{parameters}`: `/v1/audit/verify` beats `/v1/audit/{id}`.
 ///
 /// Build it once, then hand `handle` to the server; it is a value and never changes while serving.
+/// Matching looks only at the patterns with as many segments as the path, compares without allocating,
+/// and builds the parameters of the winner alone.
 public struct Router: Sendable {
     private struct Route: Sendable {
         let method: String
-        let pattern: RoutePattern
         let handler: HTTPHandler
         let immediate: ImmediateHandler?
     }
 
-    private var table: [Route] = []
+    /// One distinct pattern and the routes (one per method) that share it, in the order they were added.
+    private struct Entry: Sendable {
+        let pattern: RoutePattern
+        var routes: [Route]
+    }
+
+    private var entries: [Entry] = []
+    /// Every route as added, in order.
+    private var added: [(method: String, pattern: String)] = []
+    /// Indices into `entries` by the pattern's segment count.
+    private var bySegmentCount: [[Int]] = []
 
     /// An empty router.
     public init() {}
@@ -34,53 +45,59 @@ public struct Router: Sendable {
                              _ handler: @escaping HTTPHandler) {
         let method = method.uppercased()
         let parsed = RoutePattern(pattern)
-        precondition(!table.contains { $0.method == method && $0.pattern.text == parsed.text },
-                     "duplicate route \(method) \(pattern)")
-        table.append(Route(method: method, pattern: parsed, handler: handler, immediate: immediate))
+        let route = Route(method: method, handler: handler, immediate: immediate)
+        defer { added.append((method: method, pattern: parsed.text)) }
+        if let index = entries.firstIndex(where: { $0.pattern.text == parsed.text }) {
+            precondition(!entries[index].routes.contains { $0.method == method }, "duplicate route \(method) \(pattern)")
+            entries[index].routes.append(route)
+            return
+        }
+        let count = parsed.segments.count
+        while bySegmentCount.count <= count { bySegmentCount.append([]) }
+        bySegmentCount[count].append(entries.count)
+        entries.append(Entry(pattern: parsed, routes: [route]))
     }
 
     /// The routes in the order they were added (a contract test compares them with the OpenAPI document).
-    public var routes: [(method: String, pattern: String)] {
-        table.map { (method: $0.method, pattern: $0.pattern.text) }
-    }
+    public var routes: [(method: String, pattern: String)] { added }
 
     /// Answers one request at once when its route has an immediate handler that can: the response
     /// and the route's pattern. Nil when the request must go to `handle` (no such route or handler,
     /// or the handler declined).
     public func handleImmediately(_ request: HTTPRequest) -> (pattern: String, response: HTTPResponse)? {
         guard request.method == "GET" || request.method == "HEAD",
-              let segments = RequestTarget.pathSegments(request.path.utf8),
+              let segments = request.decodedPathSegments,
               let best = bestMatch(segments),
-              let route = table.first(where: { $0.method == "GET" && $0.pattern.text == best.pattern.text }),
+              let route = entries[best].routes.first(where: { $0.method == "GET" }),
               let immediate = route.immediate else { return nil }
         var routed = request
-        routed.pathParameters = best.parameters
-        return immediate(routed).map { (route.pattern.text, $0) }
+        routed.pathParameters = entries[best].pattern.parameters(segments)
+        return immediate(routed).map { (entries[best].pattern.text, $0) }
     }
 
-    /// The best-matching pattern for decoded path segments, with its parameters.
-    private func bestMatch(_ segments: [String]) -> (pattern: RoutePattern, parameters: [String: String])? {
-        var best: (pattern: RoutePattern, parameters: [String: String])?
-        for route in table {
-            guard let parameters = route.pattern.match(segments) else { continue }
-            if let current = best, !route.pattern.isMoreSpecific(than: current.pattern) { continue }
-            best = (route.pattern, parameters)
+    /// The index in `entries` of the best-matching pattern for decoded path segments.
+    private func bestMatch(_ segments: [String]) -> Int? {
+        guard segments.count < bySegmentCount.count else { return nil }
+        var best: Int?
+        for index in bySegmentCount[segments.count] where entries[index].pattern.matches(segments) {
+            if let current = best, !entries[index].pattern.isMoreSpecific(than: entries[current].pattern) { continue }
+            best = index
         }
         return best
     }
 
     /// Answers one request.
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
-        guard let segments = RequestTarget.pathSegments(request.path.utf8) else {
+        guard let segments = request.decodedPathSegments else {
             return .problem(.malformedPath)
         }
         // The best-matching pattern, then every route sharing it.
         guard let best = bestMatch(segments) else { return .problem(.routeNotFound(path: request.path)) }
-        let candidates = table.filter { $0.pattern.text == best.pattern.text }
+        let candidates = entries[best].routes
         let lookup = request.method == "HEAD" ? "GET" : request.method
         if let route = candidates.first(where: { $0.method == lookup }) {
             var routed = request
-            routed.pathParameters = best.parameters
+            routed.pathParameters = entries[best].pattern.parameters(segments)
             return await route.handler(routed)
         }
         let allowed = Router.allowHeader(candidates.map(\.method))

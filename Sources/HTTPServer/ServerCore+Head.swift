@@ -24,6 +24,7 @@ extension ServerCore {
         case .success(let parsed):
             state.path = parsed.path
             state.query = parsed.query
+            state.segments = parsed.segments
         case .failure(let failure):
             let question = target.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex
             state.path = String(decoding: target[..<question], as: UTF8.self)

@@ -28,6 +28,20 @@ import Testing
         }
     }
 
+    @Test func generatedRequestIDsStayDistinctPastOneBatchOfRandomBytes() async throws {
+        // The random bytes are fetched 4 KiB (256 IDs) at a time: 600 requests cross two refills.
+        try await withServer { server in
+            let port = server.port
+            let ids = try await runOnDedicatedThread {
+                try (0..<600).map { _ in
+                    try HTTPTestClient(port: port).request(method: "GET", path: "/v1/devices").header("X-Request-Id") ?? ""
+                }
+            }
+            #expect(Set(ids).count == 600)
+            #expect(ids.allSatisfy { $0.count == 32 && $0.allSatisfy { $0.isHexDigit && !$0.isUppercase } })
+        }
+    }
+
     @Test func problemHasTheDocumentedShape() async throws {
         try await withServer { server in
             let response = try await fetch(server, "GET", "/v1/fail", headers: [("X-Request-Id", "req-1")])

@@ -84,4 +84,21 @@ import Testing
         router.add("POST", "/a/{x}/b") { _ in .text("") }
         #expect(router.routes.map { "\($0.method) \($0.pattern)" } == ["GET /a/{x}", "POST /a/{x}/b"])
     }
+
+    @Test func aPathChangedAfterParsingIsRoutedAsChanged() async throws {
+        // The server hands the router the segments it split; a handler that rewrites the path and routes
+        // again must be routed on the new path, not on the old split.
+        var inner = Router()
+        inner.add("GET", "/a/{x}") { request in .text("a \(request.pathParameters["x"] ?? "")") }
+        inner.add("GET", "/b/{y}") { request in .text("b \(request.pathParameters["y"] ?? "")") }
+        let router = inner
+        try await withServer({ request in
+            var rewritten = request
+            rewritten.path = "/b/2%20c"
+            return await router.handle(rewritten)
+        }) { server in
+            let response = try await fetch(server, "GET", "/a/1")
+            #expect(response.bodyText == "b 2 c")
+        }
+    }
 }

@@ -7,9 +7,16 @@ extension AssignmentService {
     /// Queues an operation on the worker pool, serialised with every other operation on its group.
     /// `first`, when given, runs on the worker just before the operation (a release's first look for openers).
     func submit(_ operation: GroupOperation, for assignment: Assignment, first: (@Sendable () -> Void)? = nil) throws {
-        try workers.submit(key: "group-\(assignment.groupID)", label: "\(operation.kind.rawValue) \(operation.id)") { [self] in
-            first?()
-            run(operationID: operation.id)
+        // Noted before the worker can finish it (which forgets it); forgotten again if it is not taken.
+        waiters.queuing(operation.id, tenant: assignment.holder.tenant)
+        do {
+            try workers.submit(key: "group-\(assignment.groupID)", label: "\(operation.kind.rawValue) \(operation.id)") { [self] in
+                first?()
+                run(operationID: operation.id)
+            }
+        } catch {
+            waiters.changed(operation.id)
+            throw error
         }
     }
 

@@ -12,6 +12,10 @@ final class OperationWaiters: Sendable {
     private let recent = Mutex(RecentIDs(capacity: 16384))
     /// Operations whose end may be committed while what they did is still being published.
     private let unpublished = Mutex<Set<String>>([])
+    /// Operations handed to a worker (their rows committed) and not finished or changed since, with their
+    /// assignment's tenant: a long-poll on one knows without reading the store that it exists, is
+    /// unfinished and whom it is shown to.
+    private let queued = Mutex<[String: String]>([:])
     /// The long-polls' deadlines, on one timer.
     let deadlines = Deadlines()
 
@@ -32,9 +36,21 @@ final class OperationWaiters: Sendable {
         waiters.withLock { $0[operationID]?.count ?? 0 }
     }
 
+    /// Notes that `operationID`, committed, is about to be handed to a worker; call `finished` or
+    /// `changed` when that fails.
+    func queuing(_ operationID: String, tenant: String) {
+        queued.withLock { $0[operationID] = tenant }
+    }
+
+    /// The tenant of `operationID` while it is queued or running here (unfinished); nil when unknown.
+    func queuedTenant(_ operationID: String) -> String? {
+        queued.withLock { $0[operationID] }
+    }
+
     /// Wakes everyone waiting on `operationID`.
     func finished(_ operationID: String) {
         recent.withLock { $0.insert(operationID) }
+        _ = queued.withLock { $0.removeValue(forKey: operationID) }
         _ = unpublished.withLock { $0.remove(operationID) }
         let woken = waiters.withLock { $0.removeValue(forKey: operationID) ?? [] }
         Trace.mark(operationID, "woken")
@@ -45,6 +61,7 @@ final class OperationWaiters: Sendable {
     /// and a long-poll returns what it is now. An end marked as publishing was not committed after all
     /// (the pause came at its commit): readers stop waiting for its publish.
     func changed(_ operationID: String) {
+        _ = queued.withLock { $0.removeValue(forKey: operationID) }
         _ = unpublished.withLock { $0.remove(operationID) }
         let woken = waiters.withLock { $0.removeValue(forKey: operationID) ?? [] }
         for wakeUp in woken { wakeUp.fire() }
