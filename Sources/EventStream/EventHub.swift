@@ -40,6 +40,9 @@ public final class EventHub: Sendable {
     /// Rows read from the audit per replay query.
     static let replayPage = 256
     private let state: Mutex<State>
+    /// `state.head` again, set with it under `state`'s lock: every response reads the head for its cursor,
+    /// and this lock is never held across a publish's delivery, so those reads do not queue behind one.
+    private let publishedHead: Mutex<EventCursor>
 
     private struct State {
         var ring: EventRing
@@ -67,8 +70,9 @@ public final class EventHub: Sendable {
         self.boot = boot
         self.audit = audit
         self.pendingLimit = pendingLimit
-        state = Mutex(State(ring: EventRing(capacity: ringEvents, capacityBytes: ringBytes),
-                            head: EventCursor(auditSeq: auditSeq, number: 0, boot: boot)))
+        let head = EventCursor(auditSeq: auditSeq, number: 0, boot: boot)
+        state = Mutex(State(ring: EventRing(capacity: ringEvents, capacityBytes: ringBytes), head: head))
+        publishedHead = Mutex(head)
     }
 
     /// A new random boot tag (16 lowercase hex digits).
@@ -80,7 +84,7 @@ public final class EventHub: Sendable {
     }
 
     /// The cursor of the last event published.
-    public var current: EventCursor { state.withLock { $0.head } }
+    public var current: EventCursor { publishedHead.withLock { $0 } }
 
     /// How many streams are open.
     public var subscriberCount: Int { state.withLock { $0.subscriptions.filter { !$0.subscription.isEnded }.count } }
@@ -111,6 +115,8 @@ public final class EventHub: Sendable {
                 state.ring.append(event)
                 events.append(event)
             }
+            let head = state.head
+            publishedHead.withLock { $0 = head }
             // Each reader gets the batch's frames for it in one send: one wake of its connection per batch.
             // The frames are worked out once per kind of reader and shared by its streams.
             var batches = [SharedBatch?](repeating: nil, count: state.kinds.count)
