@@ -99,7 +99,8 @@ import VFIOSimulator
             #expect(statuses.filter { $0.0 == 409 }.count == 63)
             #expect(statuses.allSatisfy { $0.0 == 202 || ["group_assigned", "group_not_assignable"].contains($0.1) })
             // The 63 losers were refused before anything was stored: one assignment exists in all.
-            let (_, all) = try await service.send("GET", "/v1/assignments")
+            let (listed, all) = try await service.send("GET", "/v1/assignments")
+            #expect(listed.status == 200, "\(all)")
             let items = all["items"] as? [[String: Any]] ?? []
             #expect(items.count == 1)
             #expect(["binding", "active"].contains(items.first?["state"] as? String))
