@@ -1,3 +1,4 @@
+import Synchronization
 /// What an event is about, for the `device`, `group` and `assignment` filters.
 public struct EventKeys: Sendable, Hashable {
     /// The PCI addresses concerned.
@@ -52,29 +53,53 @@ public struct EventDraft: Sendable {
     }
 }
 
-/// An event with its cursor and its SSE frames, encoded once for every reader. A class: handing it to
-/// each of many readers costs one reference count, not one per field.
+/// An event with its cursor and its SSE frames, encoded once for every reader (when the first one asks).
+/// A class: handing it to each of many readers costs one reference count, not one per field.
 public final class PublishedEvent: Sendable {
     /// The draft it was published from.
     public let draft: EventDraft
     /// Its cursor.
     public let cursor: EventCursor
-    /// The frame every reader allowed the data gets.
-    let frame: [UInt8]
-    /// The frame a reader of another tenant gets (`EventAudience.everyone` with an assignment).
-    let redactedFrame: [UInt8]?
+    /// The bytes it takes in memory, roughly (the ring's accounting): both frames counted at the length
+    /// they are encoded at, whether or not a reader asked for them yet.
+    let size: Int
+    /// The frames, encoded when a reader first asks (delivered live or replayed from the ring): a publish
+    /// no stream reads encodes none.
+    private let frames = Mutex<Frames?>(nil)
+
+    private struct Frames {
+        let frame: [UInt8]
+        let redacted: [UInt8]?
+    }
 
     init(draft: EventDraft, cursor: EventCursor) {
         self.draft = draft
         self.cursor = cursor
-        frame = EventFrame.event(cursor: cursor, type: draft.type, data: draft.data)
-        if case .everyone(let assignment, _, let redacted) = draft.audience, assignment != nil, let redacted {
-            redactedFrame = EventFrame.event(cursor: cursor, type: draft.type, data: redacted)
-        } else {
-            redactedFrame = nil
+        let overhead = draft.type.utf8.count + 64
+        size = draft.data.count + overhead + (Self.redactedData(draft).map { $0.count + overhead } ?? 0)
+            + draft.data.count + 128
+    }
+
+    /// The frame every reader allowed the data gets.
+    var frame: [UInt8] { encoded.frame }
+
+    /// The frame a reader of another tenant gets (`EventAudience.everyone` with an assignment).
+    var redactedFrame: [UInt8]? { encoded.redacted }
+
+    private var encoded: Frames {
+        if let done = frames.withLock({ $0 }) { return done }
+        let made = Frames(frame: EventFrame.event(cursor: cursor, type: draft.type, data: draft.data),
+                          redacted: Self.redactedData(draft).map { EventFrame.event(cursor: cursor, type: draft.type, data: $0) })
+        // Two readers racing encode the same bytes; the first stored is kept.
+        return frames.withLock { stored in
+            if let stored { return stored }
+            stored = made
+            return made
         }
     }
 
-    /// The bytes it takes in memory, roughly (the ring's accounting).
-    var size: Int { frame.count + (redactedFrame?.count ?? 0) + draft.data.count + 128 }
+    private static func redactedData(_ draft: EventDraft) -> [UInt8]? {
+        if case .everyone(let assignment, _, let redacted) = draft.audience, assignment != nil { return redacted }
+        return nil
+    }
 }
