@@ -166,20 +166,24 @@ extension APIContext {
         return principal
     }
 
+    /// `bearer ` in lowercase bytes.
+    private static let bearerScheme: [UInt8] = Array("bearer ".utf8)
+
     /// The token of an `Authorization: Bearer <token>` header (scheme case-insensitive, at most 256
     /// bytes), or nil.
     static func bearerToken(_ header: String) -> String? {
         // The usual form, `Bearer ` then an ASCII byte other than a space, read from the bytes; anything
         // else the general way below (which answers the same for the usual form).
-        let bytes = header.utf8
-        if bytes.count > 7, bytes.count <= 7 + 256 {
-            let scheme = bytes.prefix(7)
-            let next = bytes[bytes.index(bytes.startIndex, offsetBy: 7)]
-            if zip(scheme, "bearer ".utf8).allSatisfy({ ($0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0) == $1 }),
-               next < 0x80, next != UInt8(ascii: " ") {
-                return String(header[bytes.index(bytes.startIndex, offsetBy: 7)...])
+        // Through the contiguous bytes (a native string's): no iterator per byte.
+        let usual: String?? = header.utf8.withContiguousStorageIfAvailable { bytes -> String? in
+            guard bytes.count > 7, bytes.count <= 7 + 256, bytes[7] < 0x80, bytes[7] != UInt8(ascii: " ") else { return nil }
+            for (index, expected) in bearerScheme.enumerated() {
+                let byte = bytes[index]
+                guard (byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte) == expected else { return nil }
             }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[7...]), as: UTF8.self)
         }
+        if case .some(.some(let token)) = usual { return token }
         let parts = header.split(separator: " ", maxSplits: 1)
         guard parts.count == 2, parts[0].lowercased() == "bearer", parts[1].utf8.count <= 256 else { return nil }
         return String(parts[1])

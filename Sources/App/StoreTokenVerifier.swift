@@ -35,8 +35,9 @@ final class StoreTokenVerifier: TokenVerifier {
     /// Token lookups run here rather than on the store thread, so a long store job (an audit
     /// verification, an export) does not hold up every request's authentication.
     private let executor = DedicatedExecutor(name: "vfiod-tokens", queueLimit: 4096, stuckAfterSeconds: 30)
-    private let verified = Mutex<[String: Verified]>([:])
-    private let failing = Mutex(false)
+    private let verified = Mutex<[SHA256.Digest: Verified]>([:])
+    /// Whether the last lookup failed (read without a lock on every request).
+    private let failing = Atomic(false)
     private let graceSeconds: Double
     private static let rememberedLimit = 4096
     /// How long a lookup vouches for its token on the immediate path (while the database is unchanged).
@@ -51,7 +52,7 @@ final class StoreTokenVerifier: TokenVerifier {
     }
 
     func verify(_ token: String) async -> TokenVerdict {
-        let key = SHA256.hexDigest(Array(token.utf8))
+        let key = SHA256.digest(token.utf8)
         let now = Date()
         let database = database
         // Read before the lookup: a commit after this moment changes the version the cache entry holds.
@@ -83,8 +84,9 @@ final class StoreTokenVerifier: TokenVerifier {
     /// The principal of a token verified while the database was as it is now, before its expiry; nil
     /// (ask `verify`) otherwise, and while the database fails. Runs on the caller's thread and never waits.
     func immediatePrincipal(_ token: String) -> Principal? {
-        guard !failing.withLock({ $0 }) else { return nil }
-        let key = SHA256.hexDigest(Array(token.utf8))
+        guard !failing.load(ordering: .acquiring) else { return nil }
+        // Keyed by the digest's words, not its hex text: no allocation, and a cheaper hash.
+        let key = SHA256.digest(token.utf8)
         guard let known = verified.withLock({ $0[key] }), let version = known.version else { return nil }
         let now = Date()
         // Looked up again at least every second, so a database that stopped answering is noticed (and
@@ -105,10 +107,10 @@ final class StoreTokenVerifier: TokenVerifier {
     }
 
     /// The answer while the database cannot be read: the last good one if it is recent enough.
-    private func outage(_ key: String, _ now: Date, _ error: any Error) -> TokenVerdict {
+    private func outage(_ key: SHA256.Digest, _ now: Date, _ error: any Error) -> TokenVerdict {
         let reason = (error as? DatabaseError).map { "the database cannot be read: \($0.message) (SQLite code \($0.code))" }
             ?? "the token store failed: \(error)"
-        if failing.withLock({ state in defer { state = true }; return !state }) {
+        if !failing.exchange(true, ordering: .acquiringAndReleasing) {
             Log.warning("token checks: \(reason); tokens verified in the last \(Int(graceSeconds)) s keep working")
         }
         guard let known = verified.withLock({ $0[key] }), now.timeIntervalSince(known.at) < graceSeconds,
@@ -118,7 +120,7 @@ final class StoreTokenVerifier: TokenVerifier {
     }
 
     private func recovered() {
-        if failing.withLock({ state in defer { state = false }; return state }) {
+        if failing.exchange(false, ordering: .acquiringAndReleasing) {
             Log.info("token checks: the database answers again")
         }
     }

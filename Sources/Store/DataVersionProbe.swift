@@ -17,7 +17,14 @@ import Synchronization
 public final class DataVersionProbe: Sendable {
     /// The WAL index header's version: two values are equal only when nobody committed in between.
     public struct Version: Sendable, Equatable {
-        let words: [UInt64]
+        /// The header's six 64-bit words, held inline (no array: the probe runs on every cached read).
+        let w0, w1, w2, w3, w4, w5: UInt64
+
+        /// The header at `pointer` (48 bytes).
+        init(at pointer: UnsafeRawPointer) {
+            func word(_ index: Int) -> UInt64 { pointer.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self) }
+            (w0, w1, w2, w3, w4, w5) = (word(0), word(1), word(2), word(3), word(4), word(5))
+        }
     }
 
     /// The probe's own read-only connection, which keeps SQLite's mapping of the WAL index alive; only
@@ -50,10 +57,10 @@ public final class DataVersionProbe: Sendable {
         // offsets 0 and 48, the second written first on a commit. Reading the first, a fence, then the
         // second, as SQLite's readers do: equal copies are one consistent header. The region is SQLite's
         // mapping of at least 32 KiB, valid while `connection` is open.
-        let first = (0..<6).map { pointer.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
+        let first = Version(at: pointer)
         atomicMemoryFence(ordering: .sequentiallyConsistent)
-        let second = (0..<6).map { pointer.loadUnaligned(fromByteOffset: Self.headerBytes + $0 * 8, as: UInt64.self) }
-        guard first == second, first.contains(where: { $0 != 0 }) else { return nil }
-        return Version(words: first)
+        let second = Version(at: pointer + Self.headerBytes)
+        guard first == second, first.w0 | first.w1 | first.w2 | first.w3 | first.w4 | first.w5 != 0 else { return nil }
+        return first
     }
 }

@@ -40,39 +40,69 @@ public enum SHA256 {
         message.append(contentsOf: repeatElement(0, count: (120 - message.count % 64) % 64))
         for shift in stride(from: 56, through: 0, by: -8) { message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
 
-        var words: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-        if portable {
-            compress(message, into: &words)
-        } else {
-            words.withUnsafeMutableBufferPointer { state in
-                message.withUnsafeBufferPointer { input in
-                    // `state` holds the 8 state words and `input` whole 64-byte blocks (its length is a
-                    // multiple of 64); the C code reads and writes nothing else.
-                    csha256_blocks(state.baseAddress!, input.baseAddress!, input.count / 64)
-                }
+        var words: [UInt32] = initialState
+        words.withUnsafeMutableBufferPointer { state in
+            message.withUnsafeBufferPointer { input in compressBlocks(input, into: state, portable: portable) }
+        }
+        return Digest(words).hex
+    }
+
+    /// The digest of `bytes` without allocating on the heap for inputs under ~1 KiB (padding on the
+    /// stack, no hex text): for a key looked up on every request.
+    public static func digest<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> Digest {
+        digest(bytes, portable: !hasHardware)
+    }
+
+    /// `digest(_:)`, through the portable rounds when `portable` (tests compare both ways).
+    static func digest<Bytes: Collection<UInt8>>(_ bytes: Bytes, portable: Bool) -> Digest {
+        // One call into the contiguous bytes (a native string's UTF-8, an array): the generic
+        // collection is not walked a byte at a time through its witnesses.
+        if let digest = bytes.withContiguousStorageIfAvailable({ digest(buffer: $0, portable: portable) }) { return digest }
+        return Array(bytes).withUnsafeBufferPointer { digest(buffer: $0, portable: portable) }
+    }
+
+    /// The digest of `bytes`, padded in a temporary buffer (on the stack when small).
+    private static func digest(buffer bytes: UnsafeBufferPointer<UInt8>, portable: Bool) -> Digest {
+        let count = bytes.count
+        let padded = (count + 9 + 63) / 64 * 64
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: padded) { message in
+            // Every index written below is < `padded`: the message, 0x80, zeros, then 8 length bytes.
+            _ = message.initialize(from: bytes)
+            message[count] = 0x80
+            for zero in (count + 1)..<(padded - 8) { message[zero] = 0 }
+            let bitLength = UInt64(count) * 8
+            for byte in 0..<8 { message[padded - 8 + byte] = UInt8(truncatingIfNeeded: bitLength >> UInt64(56 - 8 * byte)) }
+            return withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 8) { state in
+                for (index, word) in initialState.enumerated() { state[index] = word }
+                compressBlocks(UnsafeBufferPointer(message), into: state, portable: portable)
+                return Digest(state)
             }
         }
-        // 64 lowercase hex digits, written straight into the string's storage.
-        return String(unsafeUninitializedCapacity: 64) { buffer in
-            for (index, word) in words.enumerated() {
-                for nibble in 0..<8 {
-                    let value = Int((word >> UInt32(28 - 4 * nibble)) & 0xf)
-                    buffer[index * 8 + nibble] = UInt8(value < 10 ? 0x30 + value : 0x57 + value)
-                }
-            }
-            return 64
+    }
+
+    private static let initialState: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+
+    /// Compresses the padded `input` (whole 64-byte blocks) into the 8 words of `state`.
+    private static func compressBlocks(_ input: UnsafeBufferPointer<UInt8>, into state: UnsafeMutableBufferPointer<UInt32>,
+                                       portable: Bool) {
+        if portable {
+            compress(input, into: state)
+        } else {
+            // `state` holds the 8 state words and `input` whole 64-byte blocks (its length is a multiple
+            // of 64); the C code reads and writes nothing else.
+            csha256_blocks(state.baseAddress!, input.baseAddress!, input.count / 64)
         }
     }
 
     /// The portable compression of the padded `message` (whole 64-byte blocks) into the 8 words `words`.
-    private static func compress(_ message: [UInt8], into words: inout [UInt32]) {
+    private static func compress(_ message: UnsafeBufferPointer<UInt8>, into words: UnsafeMutableBufferPointer<UInt32>) {
         var state = (words[0], words[1], words[2], words[3], words[4], words[5], words[6], words[7])
         // The schedule lives in one stack buffer of 64 words, the constants and the padded message are read
         // through buffer pointers: no allocation or bounds check per block. Every index below is < 64, and
         // every block read stays inside `message`, whose length is a multiple of 64.
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { words in
             roundConstants.withUnsafeBufferPointer { constants in
-                message.withUnsafeBufferPointer { input in
+                do { let input = message
                     for chunk in stride(from: 0, to: input.count, by: 64) {
                         for i in 0..<16 {
                             let b = chunk + i * 4
@@ -99,7 +129,8 @@ public enum SHA256 {
                 }
             }
         }
-        words = [state.0, state.1, state.2, state.3, state.4, state.5, state.6, state.7]
+        (words[0], words[1], words[2], words[3]) = (state.0, state.1, state.2, state.3)
+        (words[4], words[5], words[6], words[7]) = (state.4, state.5, state.6, state.7)
     }
 }
 
