@@ -29,6 +29,10 @@ static const uint32_t round_constants[64] = {
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 };
 
+const uint32_t *csha256_round_constants(void) {
+    return round_constants;
+}
+
 __attribute__((target("sha,sse4.1,ssse3")))
 void csha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks) {
     // Byte order: each 4-byte message word is big-endian; the shuffle swaps each word's bytes.

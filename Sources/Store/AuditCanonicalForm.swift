@@ -86,11 +86,10 @@ struct StoredAuditRow {
 
     private static func hash(of values: [SQLValue]) throws(NonCanonicalValue) -> String {
         var bytes: [UInt8] = []
-        // Room for SHA-256's padding too: the digest pads these bytes in place.
         bytes.reserveCapacity(1024)
         if case .text(let prevHash) = values[14] { bytes.append(contentsOf: prevHash.utf8) }
         try appendCanonicalForm(of: values, to: &bytes)
-        return SHA256.hexDigest(padding: &bytes)
+        return SHA256.hexDigest(bytes)
     }
 
     /// What the canonical form writes before each column's value: `{"seq":`, `,"time":`, …

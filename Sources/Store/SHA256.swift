@@ -8,43 +8,20 @@ public enum SHA256 {
     /// Whether this CPU has the SHA extensions `CSHA256` uses (asked once).
     static let hasHardware = csha256_hardware_available() == 1
 
-    private static let roundConstants: [UInt32] = [
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-    ]
+    /// FIPS 180-4's 64 round constants, from the one table `CSHA256`'s SHA-NI rounds use too.
+    private static let roundConstants: [UInt32] = {
+        // csha256_round_constants() points at a static array of exactly 64 words that lives as long as the process.
+        Array(UnsafeBufferPointer(start: csha256_round_constants(), count: 64))
+    }()
 
     /// The digest of `bytes` as 64 lowercase hex digits.
     public static func hexDigest<Bytes: Collection<UInt8>>(_ bytes: Bytes) -> String {
         hexDigest(bytes, portable: !hasHardware)
     }
 
-    /// The digest of `bytes`, through the portable rounds when `portable` (tests compare both ways).
+    /// The digest of `bytes` as hex, through the portable rounds when `portable` (tests compare both ways).
     static func hexDigest<Bytes: Collection<UInt8>>(_ bytes: Bytes, portable: Bool) -> String {
-        var message = [UInt8]()
-        message.reserveCapacity(bytes.count + 72)
-        message.append(contentsOf: bytes)
-        return hexDigest(padding: &message, portable: portable)
-    }
-
-    /// The digest of `message`, which is padded in place (up to 72 bytes are appended; reserve them to
-    /// spare a copy): for callers that build the bytes only to hash them.
-    static func hexDigest(padding message: inout [UInt8], portable: Bool = !hasHardware) -> String {
-        let bitLength = UInt64(message.count) * 8
-        message.append(0x80)
-        message.append(contentsOf: repeatElement(0, count: (120 - message.count % 64) % 64))
-        for shift in stride(from: 56, through: 0, by: -8) { message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-
-        var words: [UInt32] = initialState
-        words.withUnsafeMutableBufferPointer { state in
-            message.withUnsafeBufferPointer { input in compressBlocks(input, into: state, portable: portable) }
-        }
-        return Digest(words).hex
+        digest(bytes, portable: portable).hex
     }
 
     /// The digest of `bytes` without allocating on the heap for inputs under ~1 KiB (padding on the
@@ -94,43 +71,41 @@ public enum SHA256 {
         }
     }
 
-    /// The portable compression of the padded `message` (whole 64-byte blocks) into the 8 words `words`.
-    private static func compress(_ message: UnsafeBufferPointer<UInt8>, into words: UnsafeMutableBufferPointer<UInt32>) {
-        var state = (words[0], words[1], words[2], words[3], words[4], words[5], words[6], words[7])
+    /// The portable compression of the padded `message` (whole 64-byte blocks) into the 8 words `stateWords`.
+    private static func compress(_ message: UnsafeBufferPointer<UInt8>, into stateWords: UnsafeMutableBufferPointer<UInt32>) {
+        var state = (stateWords[0], stateWords[1], stateWords[2], stateWords[3], stateWords[4], stateWords[5], stateWords[6], stateWords[7])
         // The schedule lives in one stack buffer of 64 words, the constants and the padded message are read
         // through buffer pointers: no allocation or bounds check per block. Every index below is < 64, and
         // every block read stays inside `message`, whose length is a multiple of 64.
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { words in
             roundConstants.withUnsafeBufferPointer { constants in
-                do { let input = message
-                    for chunk in stride(from: 0, to: input.count, by: 64) {
-                        for i in 0..<16 {
-                            let b = chunk + i * 4
-                            words[i] = UInt32(input[b]) << 24 | UInt32(input[b + 1]) << 16
-                                | UInt32(input[b + 2]) << 8 | UInt32(input[b + 3])
-                        }
-                        for i in 16..<64 {
-                            let s0 = words[i - 15].rotatedRight(7) ^ words[i - 15].rotatedRight(18) ^ (words[i - 15] >> 3)
-                            let s1 = words[i - 2].rotatedRight(17) ^ words[i - 2].rotatedRight(19) ^ (words[i - 2] >> 10)
-                            words[i] = words[i - 16] &+ s0 &+ words[i - 7] &+ s1
-                        }
-                        var (a, b, c, d, e, f, g, h) = state
-                        for i in 0..<64 {
-                            let s1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
-                            let choice = (e & f) ^ (~e & g)
-                            let t1 = h &+ s1 &+ choice &+ constants[i] &+ words[i]
-                            let s0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
-                            let majority = (a & b) ^ (a & c) ^ (b & c)
-                            (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ s0 &+ majority)
-                        }
-                        state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d,
-                                 state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
+                for chunk in stride(from: 0, to: message.count, by: 64) {
+                    for i in 0..<16 {
+                        let b = chunk + i * 4
+                        words[i] = UInt32(message[b]) << 24 | UInt32(message[b + 1]) << 16
+                            | UInt32(message[b + 2]) << 8 | UInt32(message[b + 3])
                     }
+                    for i in 16..<64 {
+                        let s0 = words[i - 15].rotatedRight(7) ^ words[i - 15].rotatedRight(18) ^ (words[i - 15] >> 3)
+                        let s1 = words[i - 2].rotatedRight(17) ^ words[i - 2].rotatedRight(19) ^ (words[i - 2] >> 10)
+                        words[i] = words[i - 16] &+ s0 &+ words[i - 7] &+ s1
+                    }
+                    var (a, b, c, d, e, f, g, h) = state
+                    for i in 0..<64 {
+                        let s1 = e.rotatedRight(6) ^ e.rotatedRight(11) ^ e.rotatedRight(25)
+                        let choice = (e & f) ^ (~e & g)
+                        let t1 = h &+ s1 &+ choice &+ constants[i] &+ words[i]
+                        let s0 = a.rotatedRight(2) ^ a.rotatedRight(13) ^ a.rotatedRight(22)
+                        let majority = (a & b) ^ (a & c) ^ (b & c)
+                        (h, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ s0 &+ majority)
+                    }
+                    state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d,
+                             state.4 &+ e, state.5 &+ f, state.6 &+ g, state.7 &+ h)
                 }
             }
         }
-        (words[0], words[1], words[2], words[3]) = (state.0, state.1, state.2, state.3)
-        (words[4], words[5], words[6], words[7]) = (state.4, state.5, state.6, state.7)
+        (stateWords[0], stateWords[1], stateWords[2], stateWords[3]) = (state.0, state.1, state.2, state.3)
+        (stateWords[4], stateWords[5], stateWords[6], stateWords[7]) = (state.4, state.5, state.6, state.7)
     }
 }
 

@@ -11,4 +11,7 @@ int csha256_hardware_available(void);
 /// eight working words H0..H7, in order). Only call it when csha256_hardware_available() returned 1.
 void csha256_blocks(uint32_t state[8], const uint8_t *data, size_t blocks);
 
+/// FIPS 180-4's 64 round constants (a static table of exactly 64 words): the portable rounds use it too.
+const uint32_t *csha256_round_constants(void);
+
 #endif
