@@ -47,7 +47,7 @@ final class EncodedInventory: Sendable {
     init(snapshot: InventorySnapshot, hostRoot: String, previous: EncodedInventory? = nil) {
         self.snapshot = snapshot
         self.host = EncodedBody(InventoryJSON.host(snapshot, hostRoot: hostRoot))
-        if let previous, let changes = snapshot.changes, changes.baseGeneration == previous.snapshot.generation,
+        if let previous, let changes = snapshot.changes(since: previous.snapshot),
            previous.devices.count == snapshot.devices.count, previous.groups.count == snapshot.groups.count {
             var devices = previous.devices
             for index in changes.devices { devices[index] = EncodedBody(InventoryJSON.device(snapshot.devices[index])) }

@@ -17,10 +17,7 @@ enum InventoryEvents {
             let old = previous.snapshot
             // Derived from `previous` (``EncodedInventory/init(snapshot:hostRoot:previous:)`` reused every
             // other body): only the listed positions can differ.
-            let changes = snapshot.changes.flatMap { changes in
-                changes.baseGeneration == old.generation && old.devices.count == snapshot.devices.count
-                    && old.groups.count == snapshot.groups.count ? changes : nil
-            }
+            let changes = snapshot.changes(since: old)
             for index in changes?.devices ?? Array(snapshot.devices.indices) {
                 let before = changes != nil ? previous.devices[index]
                     : old.deviceIndex(of: snapshot.devices[index].address).map { previous.devices[$0] }

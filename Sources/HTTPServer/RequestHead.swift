@@ -36,11 +36,7 @@ enum RequestHead {
         if targetBytes > maxTargetBytes { return .uriTooLong(limit: maxTargetBytes) }
         let headerBytes = headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 }
         if headerBytes > maxHeaderBytes { return .headerFieldsTooLarge(limit: maxHeaderBytes) }
-        // Most requests (every GET) carry neither framing header: nothing to look at then.
-        let framed = headers.contains {
-            asciiCaseInsensitiveEquals($0.name, "Content-Length") || asciiCaseInsensitiveEquals($0.name, "Transfer-Encoding")
-        }
-        if framed, let problem = framingProblem(headers) { return problem }
+        if let problem = framingProblem(headers) { return problem }
         var hosts = 0
         for header in headers where asciiCaseInsensitiveEquals(header.name, "Host") { hosts += 1 }
         if hosts > 1 || (hosts == 0 && version != "HTTP/1.0") { return .invalidHost }
@@ -49,6 +45,11 @@ enum RequestHead {
 
     /// Transfer-Encoding and Content-Length (RFC 9112, section 6): chunked alone, or one Content-Length.
     static func framingProblem(_ headers: [(name: String, value: String)]) -> Problem? {
+        // Most requests (every GET) carry neither framing header: nothing to look at then, and nothing built.
+        let framed = headers.contains {
+            asciiCaseInsensitiveEquals($0.name, "Content-Length") || asciiCaseInsensitiveEquals($0.name, "Transfer-Encoding")
+        }
+        guard framed else { return nil }
         let lengths = headers.filter { asciiCaseInsensitiveEquals($0.name, "Content-Length") }
         let codings = headers.filter { asciiCaseInsensitiveEquals($0.name, "Transfer-Encoding") }
             .flatMap { $0.value.split(separator: ",") }

@@ -57,3 +57,13 @@ final class InventoryTopology: Sendable {
         self.devicesLinkingGroup = devicesLinkingGroup
     }
 }
+
+extension InventorySnapshot {
+    /// ``changes`` when they are relative to `base` (same generation, same numbers of devices and groups),
+    /// so that only their positions can differ from `base`'s; nil when everything must be compared.
+    public func changes(since base: InventorySnapshot) -> InventoryChanges? {
+        guard let changes, changes.baseGeneration == base.generation,
+              base.devices.count == devices.count, base.groups.count == groups.count else { return nil }
+        return changes
+    }
+}
