@@ -82,10 +82,13 @@ import VFIOSimulator
         }
     }
 
-    @Test func sixtyFourClientsRaceForOneGroupAndExactlyOneWins() async throws {
+    /// 63 racers: one under the per-address connection limit (64), so that the list read after the race is
+    /// admitted while the racers' connections are still closing (with 64 it was sometimes refused, correctly,
+    /// with 503 `too_many_connections`).
+    @Test func sixtyThreeClientsRaceForOneGroupAndExactlyOneWins() async throws {
         try await withService(try await TestService(simulatedHost: leaseHost(), allow: leaseAllowlist)) { service in
             let statuses = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
-                for index in 0..<64 {
+                for index in 0..<63 {
                     group.addTask {
                         let (response, body) = try await service.send(
                             "POST", "/v1/assignments",
@@ -96,9 +99,9 @@ import VFIOSimulator
                 return try await group.reduce(into: [(Int, String?)]()) { $0.append($1) }
             }
             #expect(statuses.filter { $0.0 == 202 }.count == 1)
-            #expect(statuses.filter { $0.0 == 409 }.count == 63)
+            #expect(statuses.filter { $0.0 == 409 }.count == 62)
             #expect(statuses.allSatisfy { $0.0 == 202 || ["group_assigned", "group_not_assignable"].contains($0.1) })
-            // The 63 losers were refused before anything was stored: one assignment exists in all.
+            // The 62 losers were refused before anything was stored: one assignment exists in all.
             let (listed, all) = try await service.send("GET", "/v1/assignments")
             #expect(listed.status == 200, "\(all)")
             let items = all["items"] as? [[String: Any]] ?? []
