@@ -12,18 +12,34 @@ public enum EventDrafts {
     public static func audit(_ record: AuditRecord) -> [EventDraft] {
         let entry = record.entry
         let keys = EventKeys(devices: entry.device.map { [$0] } ?? [], group: entry.group, assignment: entry.assignment)
-        var drafts = [EventDraft(type: EventTypes.auditAppended, data: AssignmentJSON.audit(record), keys: keys,
-                                 audience: .auditors, auditSeq: record.seq)]
+        // The data is written when a reader first asks: a row published while nobody streams costs its keys.
+        let size = estimatedSize(of: record)
+        var drafts = [EventDraft(type: EventTypes.auditAppended, estimatedSize: size, keys: keys, audience: .auditors,
+                                 auditSeq: record.seq) { AssignmentJSON.audit(record) }]
         let after = entry.after ?? [:]
         if entry.action.hasPrefix("assignment."), let id = entry.assignment {
-            drafts.append(EventDraft(type: EventTypes.assignmentChanged, data: assignmentChanged(id, record), keys: keys,
-                                     audience: .tenant(entry.tenant), auditSeq: record.seq))
+            drafts.append(EventDraft(type: EventTypes.assignmentChanged, estimatedSize: size / 2, keys: keys,
+                                     audience: .tenant(entry.tenant), auditSeq: record.seq) { assignmentChanged(id, record) })
         } else if entry.action.hasPrefix("operation."), entry.action != "operation.step",
                   let id = after["operation"] ?? entry.detail?.split(separator: " ").last.map(String.init) {
-            drafts.append(EventDraft(type: EventTypes.operationChanged, data: operationChanged(id, record), keys: keys,
-                                     audience: .tenant(entry.tenant), auditSeq: record.seq))
+            drafts.append(EventDraft(type: EventTypes.operationChanged, estimatedSize: size / 2, keys: keys,
+                                     audience: .tenant(entry.tenant), auditSeq: record.seq) { operationChanged(id, record) })
         }
         return drafts
+    }
+
+    /// About how long `audit.appended`'s data for `record` is: its fields, the two hashes and the member
+    /// names (JSON escaping, rare in these fields, may add a little).
+    private static func estimatedSize(of record: AuditRecord) -> Int {
+        let entry = record.entry
+        let texts = [entry.actor, entry.requestID, entry.action, entry.device, entry.assignment, entry.holder,
+                     entry.tenant, entry.detail, entry.error]
+        var size = 330 // member names, the time, the seq, the group and the two 64-digit hashes
+        for text in texts { size += text?.utf8.count ?? 0 }
+        for map in [entry.before, entry.after] {
+            for (key, value) in map ?? [:] { size += key.utf8.count + value.utf8.count + 6 }
+        }
+        return size
     }
 
     /// `assignment.changed`'s data: the assignment's state after an `assignment.*` row.
@@ -64,6 +80,16 @@ public enum EventDrafts {
 
     /// `operation.step` for a journaled step that finished.
     public static func step(_ step: FinishedStep) -> EventDraft {
+        let keys = EventKeys(devices: step.device.map { [$0] } ?? [], group: step.groupID, assignment: step.assignmentID)
+        let size = 330 + step.operationID.utf8.count + step.assignmentID.utf8.count + step.action.utf8.count
+            + (step.device?.utf8.count ?? 0) + (step.error?.utf8.count ?? 0)
+        return EventDraft(type: EventTypes.operationStep, estimatedSize: size, keys: keys, audience: .tenant(step.tenant)) {
+            stepData(step)
+        }
+    }
+
+    /// `operation.step`'s data.
+    private static func stepData(_ step: FinishedStep) -> [UInt8] {
         var json = JSONWriter()
         json.beginObject()
         json.key("operationId"); json.string(step.operationID)
@@ -79,8 +105,7 @@ public enum EventDrafts {
         json.key("durationMs"); json.int(max(0, Int((step.finishedAt.timeIntervalSince(step.startedAt) * 1000).rounded())))
         json.key("error"); json.string(step.error)
         json.endObject()
-        let keys = EventKeys(devices: step.device.map { [$0] } ?? [], group: step.groupID, assignment: step.assignmentID)
-        return EventDraft(type: EventTypes.operationStep, data: json.bytes, keys: keys, audience: .tenant(step.tenant))
+        return json.bytes
     }
 
     /// The audit history as the hub replays it (reads on the calling thread: the store's).

@@ -33,24 +33,78 @@ public enum EventAudience: Sendable, Hashable {
 public struct EventDraft: Sendable {
     /// The type: `device.changed`, `assignment.changed`, … (``EventTypes``).
     public var type: String
-    /// The data: one line of JSON (no newline).
-    public var data: [UInt8]
     /// What the event is about.
     public var keys: EventKeys
     /// Who may receive it.
     public var audience: EventAudience
     /// The audit row it derives from: durable events only; `nil` for ephemeral ones.
     public var auditSeq: Int64?
+    private var payload: EventData
+
+    /// The data: one line of JSON (no newline), encoded on first use for a draft made with `encode`.
+    public var data: [UInt8] {
+        get { payload.bytes }
+        set { payload = EventData(newValue) }
+    }
+
+    /// About how many bytes the data takes: exact once encoded, the feed's estimate before.
+    public var dataSize: Int { payload.size }
 
     /// Makes a draft.
     public init(type: String, data: [UInt8], keys: EventKeys = EventKeys(), audience: EventAudience,
                 auditSeq: Int64? = nil) {
+        self.init(type: type, payload: EventData(data), keys: keys, audience: audience, auditSeq: auditSeq)
+    }
+
+    /// Makes a draft whose data `encode` writes only when a reader first needs it (most events published
+    /// while nobody streams are never read); `estimatedSize` stands for its length until then, in the ring's
+    /// accounting. `encode` must give the same bytes whenever it runs.
+    public init(type: String, estimatedSize: Int, keys: EventKeys = EventKeys(), audience: EventAudience,
+                auditSeq: Int64? = nil, encode: @escaping @Sendable () -> [UInt8]) {
+        self.init(type: type, payload: EventData(estimatedSize: estimatedSize, encode: encode), keys: keys,
+                  audience: audience, auditSeq: auditSeq)
+    }
+
+    private init(type: String, payload: EventData, keys: EventKeys, audience: EventAudience, auditSeq: Int64?) {
         self.type = type
-        self.data = data
+        self.payload = payload
         self.keys = keys
         self.audience = audience
         self.auditSeq = auditSeq
     }
+}
+
+/// An event's data: bytes, or the means to write them once, on first use. A class, so that every copy of
+/// a draft shares one encoding.
+final class EventData: Sendable {
+    private let encode: (@Sendable () -> [UInt8])?
+    private let encoded: Mutex<[UInt8]?>
+    private let estimatedSize: Int
+
+    init(_ bytes: [UInt8]) {
+        encode = nil
+        encoded = Mutex(bytes)
+        estimatedSize = bytes.count
+    }
+
+    init(estimatedSize: Int, encode: @escaping @Sendable () -> [UInt8]) {
+        self.encode = encode
+        encoded = Mutex(nil)
+        self.estimatedSize = max(0, estimatedSize)
+    }
+
+    var bytes: [UInt8] {
+        if let done = encoded.withLock({ $0 }) { return done }
+        let made = encode?() ?? []
+        // Two readers racing write the same bytes; the first stored is kept.
+        return encoded.withLock { stored in
+            if let stored { return stored }
+            stored = made
+            return made
+        }
+    }
+
+    var size: Int { encoded.withLock { $0?.count } ?? estimatedSize }
 }
 
 /// An event with its cursor and its SSE frames, encoded once for every reader (when the first one asks).
@@ -76,8 +130,8 @@ public final class PublishedEvent: Sendable {
         self.draft = draft
         self.cursor = cursor
         let overhead = draft.type.utf8.count + 64
-        size = draft.data.count + overhead + (Self.redactedData(draft).map { $0.count + overhead } ?? 0)
-            + draft.data.count + 128
+        size = draft.dataSize + overhead + (Self.redactedData(draft).map { $0.count + overhead } ?? 0)
+            + draft.dataSize + 128
     }
 
     /// The frame every reader allowed the data gets.

@@ -1,5 +1,6 @@
 import Testing
 import EventStream
+import Synchronization
 
 @Suite struct HubTests {
     func hub(_ audit: TestAudit, boot: String = "b1", ring: Int = 100) -> EventHub {
@@ -240,4 +241,38 @@ final class HubBox: @unchecked Sendable {
 
 extension AuditEventSource {
     var headValue: Int64 { (try? head()) ?? 0 }
+}
+
+/// A draft made with an encoder is written only when a reader first needs its data, once, whoever asks.
+@Suite struct LazyDataTests {
+    @Test func dataIsEncodedOnceAndOnlyWhenAReaderFirstNeedsIt() throws {
+        let calls = Counter()
+        let draft = EventDraft(type: "audit.appended", estimatedSize: 100, audience: .tenant(nil)) {
+            calls.increment()
+            return Array("\"lazy\"".utf8)
+        }
+        let hub = EventHub(boot: "b1", auditSeq: 0, ringEvents: 100, ringBytes: 1 << 20, pendingLimit: 1 << 16,
+                           audit: TestAudit().source)
+        hub.publish([ephemeral("zero")])
+        let start = hub.current
+        hub.publish([draft])
+        #expect(calls.value == 0)
+        #expect(draft.dataSize == 100)
+        let first = TestSink(), second = TestSink()
+        _ = try hub.subscribe(admin, sink: first, after: start)
+        _ = try hub.subscribe(admin, sink: second, after: start)
+        #expect(first.payloads == ["\"lazy\""])
+        #expect(second.payloads == ["\"lazy\""])
+        #expect(calls.value == 1)
+        // Once written, the draft (and every copy of it) reports the data's real length.
+        #expect(draft.dataSize == 6)
+        #expect(draft.data == Array("\"lazy\"".utf8))
+        #expect(calls.value == 1)
+    }
+}
+
+private final class Counter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func increment() { count.withLock { $0 += 1 } }
 }
