@@ -12,7 +12,7 @@ extension AssignmentService {
     /// Expires leases as they fall due until the calling task is cancelled.
     public func expireLeasesWhenDue() async {
         while !Task.isCancelled {
-            let seen = live.changes.changes
+            let seen = live.changes.look()
             await expireDue()
             let next: Date?
             do {
@@ -26,7 +26,7 @@ extension AssignmentService {
             // A lease still active past its time is one whose release just failed: retried in a second.
             let due = next.map { $0.timeIntervalSince(now()) } ?? .infinity
             let wait = min(Self.expiryRecheckSeconds, due > 0 ? due + 0.001 : 1)
-            await live.changes.sleep(seconds: wait, unlessChangedAfter: seen)
+            await live.changes.sleep(seconds: wait, unlessChangedAfter: seen, now: now())
         }
     }
 }

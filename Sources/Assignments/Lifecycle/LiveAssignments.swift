@@ -23,7 +23,7 @@ final class LiveAssignments: Sendable {
         var tenants: [String: String] = [:]
     }
     private let state = Mutex(State())
-    /// Rung after every change, for the expiry loop.
+    /// Rung after every change with the lease's expiry while it is active, for the expiry loop.
     let changes = ExpiryAlarm()
 
     func set(_ assignment: Assignment) {
@@ -43,7 +43,7 @@ final class LiveAssignments: Sendable {
                 Self.replaceMarks(of: old, with: nil, in: &state)
             }
         }
-        changes.ring()
+        changes.ring(expiresAt: assignment.state == .active ? assignment.expiresAt : nil)
     }
 
     /// The live assignment holding `address`, if any.
