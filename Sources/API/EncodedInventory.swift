@@ -40,7 +40,8 @@ final class EncodedBody: Sendable {
 /// One snapshot, pre-encoded: every device and group as JSON bytes, and a bounded cache of list pages.
 ///
 /// Built on the refresh thread when a snapshot arrives, so requests only copy bytes (docs/ARCHITECTURE.md,
-/// "The inventory": encode once per snapshot, not once per request).
+/// "The inventory": encode once per snapshot, not once per request). What a patch needs no reader for —
+/// the ETags, the host body, leased devices' redacted copies — is made once, when a reader first asks.
 final class EncodedInventory: Sendable {
     let snapshot: InventorySnapshot
     private let hostRoot: String
