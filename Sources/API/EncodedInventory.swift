@@ -7,21 +7,46 @@ import Synchronization
 /// them every encoded snapshot holds copy with one reference count per body.
 final class EncodedBody: Sendable {
     let bytes: [UInt8]
-    let etag: String
+    /// Where a leased device's `assignmentId` value lies in `bytes` (its redacted copy writes `null` there).
+    let assignmentValue: Range<Int>?
+    /// The ETag, worked out when a reader first asks: most bodies a patch encodes are only compared and
+    /// published as events.
+    private let hashed = Mutex<String?>(nil)
 
-    init(_ bytes: [UInt8]) {
+    init(_ bytes: [UInt8], assignmentValue: Range<Int>? = nil) {
         self.bytes = bytes
-        self.etag = ETag.of(bytes)
+        self.assignmentValue = assignmentValue
+    }
+
+    /// The strong ETag of `bytes` (``ETag/of(_:)``).
+    var etag: String {
+        if let done = hashed.withLock({ $0 }) { return done }
+        let made = ETag.of(bytes)
+        // Two readers racing hash the same bytes; the first stored is kept.
+        return hashed.withLock { stored in
+            if let stored { return stored }
+            stored = made
+            return made
+        }
+    }
+
+    /// A device's body: its bytes and where its assignment lies in them.
+    static func device(_ device: Device) -> EncodedBody {
+        let (bytes, assignmentValue) = InventoryJSON.deviceLocatingAssignment(device)
+        return EncodedBody(bytes, assignmentValue: assignmentValue)
     }
 }
 
 /// One snapshot, pre-encoded: every device and group as JSON bytes, and a bounded cache of list pages.
 ///
 /// Built on the refresh thread when a snapshot arrives, so requests only copy bytes (docs/ARCHITECTURE.md,
-/// "The inventory": encode once per snapshot, not once per request).
+/// "The inventory": encode once per snapshot, not once per request). What a patch needs no reader for —
+/// the ETags, the host body, leased devices' redacted copies — is made once, when a reader first asks.
 final class EncodedInventory: Sendable {
     let snapshot: InventorySnapshot
-    let host: EncodedBody
+    private let hostRoot: String
+    /// The host body, encoded when a reader first asks (a patch changes it every time; few read it).
+    private let encodedHost = Mutex<EncodedBody?>(nil)
     let devices: [EncodedBody]
     let groups: [EncodedBody]
     private let pages = Mutex<[String: EncodedBody]>([:])
@@ -46,11 +71,11 @@ final class EncodedInventory: Sendable {
     /// nothing is compared; otherwise every device and group is compared with `previous`'s.
     init(snapshot: InventorySnapshot, hostRoot: String, previous: EncodedInventory? = nil) {
         self.snapshot = snapshot
-        self.host = EncodedBody(InventoryJSON.host(snapshot, hostRoot: hostRoot))
+        self.hostRoot = hostRoot
         if let previous, let changes = snapshot.changes(since: previous.snapshot),
            previous.devices.count == snapshot.devices.count, previous.groups.count == snapshot.groups.count {
             var devices = previous.devices
-            for index in changes.devices { devices[index] = EncodedBody(InventoryJSON.device(snapshot.devices[index])) }
+            for index in changes.devices { devices[index] = EncodedBody.device(snapshot.devices[index]) }
             var groups = previous.groups
             for index in changes.groups { groups[index] = EncodedBody(InventoryJSON.group(snapshot.groups[index])) }
             self.devices = devices
@@ -60,7 +85,7 @@ final class EncodedInventory: Sendable {
         let old = previous?.snapshot
         self.devices = snapshot.devices.enumerated().map { index, device in
             if let old, let previous, index < old.devices.count, old.devices[index] == device { return previous.devices[index] }
-            return EncodedBody(InventoryJSON.device(device))
+            return EncodedBody.device(device)
         }
         self.groups = snapshot.groups.enumerated().map { index, group in
             if let old, let previous, index < old.groups.count, old.groups[index] == group { return previous.groups[index] }
@@ -68,10 +93,25 @@ final class EncodedInventory: Sendable {
         }
     }
 
-    /// Device `index` encoded with `assignmentId` `null`, encoded once per snapshot.
+    /// The host (`GET /v1/host`), encoded once per snapshot when first asked for.
+    var host: EncodedBody {
+        if let done = encodedHost.withLock({ $0 }) { return done }
+        let made = EncodedBody(InventoryJSON.host(snapshot, hostRoot: hostRoot))
+        return encodedHost.withLock { stored in
+            if let stored { return stored }
+            stored = made
+            return made
+        }
+    }
+
+    /// Device `index` with `assignmentId` `null`, made once per snapshot: its bytes with the assignment
+    /// written as `null` (the same bytes `InventoryJSON.device(_:showsAssignment: false)` writes); a
+    /// device under no assignment is its own redacted copy.
     func redactedDevice(_ index: Int) -> EncodedBody {
+        let full = devices[index]
+        guard let assignmentValue = full.assignmentValue else { return full }
         if let cached = redacted.withLock({ $0[index] }) { return cached }
-        let body = EncodedBody(InventoryJSON.device(snapshot.devices[index], showsAssignment: false))
+        let body = EncodedBody(InventoryJSON.redacted(full.bytes, assignmentValue: assignmentValue))
         redacted.withLock { $0[index] = body }
         return body
     }

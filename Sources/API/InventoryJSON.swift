@@ -8,16 +8,36 @@ enum InventoryJSON {
     /// The `Device` shape; `showsAssignment: false` writes `assignmentId` as `null` (another tenant's lease,
     /// for an operator).
     static func device(_ device: Device, showsAssignment: Bool = true) -> [UInt8] {
+        let (bytes, assignmentValue) = deviceLocatingAssignment(device)
+        guard !showsAssignment, let assignmentValue else { return bytes }
+        return redacted(bytes, assignmentValue: assignmentValue)
+    }
+
+    /// `bytes` (a device as ``deviceLocatingAssignment(_:)`` wrote it) with the `assignmentId` value at
+    /// `assignmentValue` written as `null`: byte for byte what `device(_:showsAssignment: false)` writes,
+    /// since the value is the member's only part that differs (no comma is written before a key's value).
+    static func redacted(_ bytes: [UInt8], assignmentValue: Range<Int>) -> [UInt8] {
+        var copy: [UInt8] = []
+        copy.reserveCapacity(bytes.count - assignmentValue.count + 4)
+        copy.append(contentsOf: bytes[..<assignmentValue.lowerBound])
+        copy.append(contentsOf: [UInt8(ascii: "n"), UInt8(ascii: "u"), UInt8(ascii: "l"), UInt8(ascii: "l")])
+        copy.append(contentsOf: bytes[assignmentValue.upperBound...])
+        return copy
+    }
+
+    /// The `Device` shape, and where its `assignmentId` value lies in the bytes when it names one (so a
+    /// redacted copy is a splice, not a second encoding).
+    static func deviceLocatingAssignment(_ device: Device) -> (bytes: [UInt8], assignmentValue: Range<Int>?) {
         let facts = device.facts
         var json = JSONWriter(capacity: 1024)
         json.beginObject()
         json.key("address"); json.string(facts.address.description)
-        json.key("vendorId"); json.string(Hex.pad(facts.vendorID, 4))
-        json.key("deviceId"); json.string(Hex.pad(facts.deviceID, 4))
-        json.key("subsystemVendorId"); json.string(facts.subsystemVendorID.map { Hex.pad($0, 4) })
-        json.key("subsystemDeviceId"); json.string(facts.subsystemDeviceID.map { Hex.pad($0, 4) })
-        json.key("revision"); json.string(facts.revision.map { Hex.pad($0, 2) })
-        json.key("classCode"); json.string(Hex.pad(facts.classCode, 6))
+        json.key("vendorId"); json.hex(facts.vendorID, width: 4)
+        json.key("deviceId"); json.hex(facts.deviceID, width: 4)
+        json.key("subsystemVendorId"); json.hex(facts.subsystemVendorID, width: 4)
+        json.key("subsystemDeviceId"); json.hex(facts.subsystemDeviceID, width: 4)
+        json.key("revision"); json.hex(facts.revision, width: 2)
+        json.key("classCode"); json.hex(facts.classCode, width: 6)
         json.key("vendorName"); json.string(device.vendorName)
         json.key("deviceName"); json.string(device.deviceName)
         json.key("className"); json.string(device.className)
@@ -38,10 +58,13 @@ enum InventoryJSON {
         json.key("serialNumber"); json.string(facts.serialNumber)
         json.key("state"); json.string(device.state.rawValue)
         json.key("stateReason"); json.string(device.stateReason)
-        json.key("assignmentId"); json.string(showsAssignment ? device.assignmentID : nil)
+        json.key("assignmentId")
+        let valueStart = json.bytes.count
+        json.string(device.assignmentID)
+        let assignmentValue = device.assignmentID == nil ? nil : valueStart..<json.bytes.count
         json.key("notes"); json.strings(facts.notes)
         json.endObject()
-        return json.bytes
+        return (json.bytes, assignmentValue)
     }
 
     static func group(_ group: IOMMUGroup) -> [UInt8] {

@@ -33,7 +33,9 @@ struct JSONWriter {
         valuePrefix()
         bytes.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { bytes.append(contentsOf: $0) }
-        bytes.append(contentsOf: [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        // Byte by byte: an array literal here was an allocation per key.
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
         needsComma[needsComma.count - 1] = false
     }
 
@@ -47,15 +49,39 @@ struct JSONWriter {
 
     mutating func string(_ value: String) { valuePrefix(); appendQuoted(value) }
     mutating func string(_ value: String?) { if let value { string(value) } else { null() } }
-    mutating func int<T: BinaryInteger>(_ value: T) { valuePrefix(); bytes.append(contentsOf: Array(String(value).utf8)) }
+    mutating func int<T: BinaryInteger>(_ value: T) { valuePrefix(); bytes.append(contentsOf: String(value).utf8) }
     mutating func int<T: BinaryInteger>(_ value: T?) { if let value { int(value) } else { null() } }
-    mutating func double(_ value: Double) { valuePrefix(); bytes.append(contentsOf: Array(String(value).utf8)) }
-    mutating func bool(_ value: Bool) { valuePrefix(); bytes.append(contentsOf: Array((value ? "true" : "false").utf8)) }
-    mutating func null() { valuePrefix(); bytes.append(contentsOf: Array("null".utf8)) }
+    mutating func double(_ value: Double) { valuePrefix(); bytes.append(contentsOf: String(value).utf8) }
+    mutating func bool(_ value: Bool) { valuePrefix(); literal(value ? "true" : "false") }
+    mutating func null() { valuePrefix(); literal("null") }
     mutating func strings(_ values: [String]) { beginArray(); for value in values { string(value) }; endArray() }
+
+    /// `value` as a quoted lowercase hex string zero-padded to `width` digits: what `string(Hex.pad(value, width))`
+    /// writes, without the two strings in between (a device has six such ids).
+    mutating func hex<T: UnsignedInteger>(_ value: T, width: Int) {
+        valuePrefix()
+        let value = UInt64(value)
+        var digits = 1
+        while digits < 16, value >> (4 * UInt64(digits)) != 0 { digits += 1 }
+        bytes.append(UInt8(ascii: "\""))
+        if width > digits { bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width - digits)) }
+        for index in stride(from: digits - 1, through: 0, by: -1) {
+            let digit = UInt8(truncatingIfNeeded: value >> (4 * UInt64(index))) & 0xf
+            bytes.append(digit < 10 ? UInt8(ascii: "0") + digit : UInt8(ascii: "a") + digit - 10)
+        }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// ``hex(_:width:)``, or `null`.
+    mutating func hex<T: UnsignedInteger>(_ value: T?, width: Int) { if let value { hex(value, width: width) } else { null() } }
 
     /// Splices an already encoded JSON value.
     mutating func raw(_ encoded: [UInt8]) { valuePrefix(); bytes.append(contentsOf: encoded) }
+
+    /// Appends a literal's bytes as they are (no copy of them into an array first).
+    private mutating func literal(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
 
     private mutating func valuePrefix() {
         let last = needsComma.count - 1

@@ -28,4 +28,9 @@ struct EventFeeds: Sendable {
     var stepObserver: @Sendable ([FinishedStep]) -> Void {
         { [hub] steps in hub.publish(steps.map(EventDrafts.step)) }
     }
+
+    /// An operation's last steps, held to go out in front of the inventory's events in the same publish.
+    var heldSteps: HeldSteps {
+        HeldSteps(hold: { [hub] steps in hub.hold(steps.map(EventDrafts.step)) }, release: { [hub] in hub.publishHeld() })
+    }
 }

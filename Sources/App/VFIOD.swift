@@ -60,7 +60,8 @@ public final class VFIOD: Sendable {
         inventory = Self.makeInventory(configuration, kernel: kernel, database: database, late: late)
         let assignments = AssignmentService(database: database, kernel: kernel, inventory: inventory, workers: workers,
                                   storeExecutor: storeExecutor, maxTTLSeconds: configuration.maxTTLSeconds,
-                                  callbackHosts: configuration.callbackHosts, onSteps: events.stepObserver)
+                                  callbackHosts: configuration.callbackHosts, onSteps: events.stepObserver,
+                                  heldSteps: events.heldSteps)
         self.assignments = assignments
         late.assignments.withLock { $0 = assignments }
         tokenVerifier = configuration.authDisabled

@@ -41,15 +41,19 @@ public final class AssignmentService: Sendable {
     public let callbackHosts: CallbackHosts
     /// Told of each journaled step once its outcome committed (the event stream's `operation.step`).
     let stepObserver: @Sendable ([FinishedStep]) -> Void
+    /// Where an operation's last steps go to be published with the inventory's change (`nil`: to `stepObserver`).
+    let heldSteps: HeldSteps?
 
     /// Creates the service. Call `recover()` before serving. `onSteps` is called on the worker thread
-    /// after each transaction that finished steps; it must not block.
+    /// after each transaction that finished steps; it must not block. `heldSteps`, when given, takes an
+    /// operation's last steps instead, released once the inventory published what the operation did.
     public init(database: Database, kernel: any HostKernel, inventory: InventoryService, workers: WorkerPool,
                 storeExecutor: DedicatedExecutor, maxTTLSeconds: Int = 30 * 24 * 3600, callbackHosts: CallbackHosts = .loopback,
                 now: @escaping @Sendable () -> Date = { Date() },
-                onSteps: @escaping @Sendable ([FinishedStep]) -> Void = { _ in }) {
+                onSteps: @escaping @Sendable ([FinishedStep]) -> Void = { _ in }, heldSteps: HeldSteps? = nil) {
         self.callbackHosts = callbackHosts
         self.stepObserver = onSteps
+        self.heldSteps = heldSteps
         self.database = database
         self.kernel = kernel
         self.inventory = inventory

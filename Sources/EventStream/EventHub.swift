@@ -51,6 +51,8 @@ public final class EventHub: Sendable {
         /// The open streams, each with the number of its reader's kind.
         var subscriptions: [(subscription: EventSubscription, kind: Int)] = []
         var kinds = ReaderKinds()
+        /// Ephemeral drafts kept to go out in front of the next publish (``hold(_:)``).
+        var held: [EventDraft] = []
 
         mutating func add(_ subscription: EventSubscription) {
             subscriptions.append((subscription, kinds.number(of: subscription.reader)))
@@ -98,37 +100,67 @@ public final class EventHub: Sendable {
     /// Publishes `drafts` in order and returns the cursor after them. Durable drafts (audit seq set) must
     /// come in audit seq order, each row's events together; every event of a row but its last carries
     /// the seq before the row (a reader resuming between them gets the rest of the row).
+    /// Held drafts (``hold(_:)``) go out in front of `drafts`, in the same pass.
     @discardableResult
     public func publish(_ drafts: [EventDraft]) -> EventCursor {
         state.withLock { state in
-            var events: [PublishedEvent] = []
-            events.reserveCapacity(drafts.count)
-            for (index, draft) in drafts.enumerated() {
-                var auditSeq = state.head.auditSeq
-                if let seq = draft.auditSeq {
-                    let rowGoesOn = index + 1 < drafts.count && drafts[index + 1].auditSeq == seq
-                    auditSeq = max(auditSeq, rowGoesOn ? seq - 1 : seq)
-                }
-                let cursor = EventCursor(auditSeq: auditSeq, number: state.head.number + 1, boot: boot)
-                let event = PublishedEvent(draft: draft, cursor: cursor)
-                state.head = cursor
-                state.ring.append(event)
-                events.append(event)
+            guard state.held.isEmpty else {
+                let all = state.held + drafts
+                state.held.removeAll()
+                return publishLocked(all, in: &state)
             }
-            let head = state.head
-            publishedHead.withLock { $0 = head }
-            // Each reader gets the batch's frames for it in one send: one wake of its connection per batch.
-            // The frames are worked out once per kind of reader and shared by its streams.
-            var batches = [SharedBatch?](repeating: nil, count: state.kinds.count)
-            for (subscription, kind) in state.subscriptions {
-                if subscription.isEnded { continue }
-                let batch = batches[kind] ?? SharedBatch(reader: subscription.reader, events: events)
-                batches[kind] = batch
-                subscription.deliver(batch)
-            }
-            state.removeEnded()
-            return state.head
+            return publishLocked(drafts, in: &state)
         }
+    }
+
+    /// Keeps ephemeral `drafts` (no audit seq) to go out in front of the next publish's, under one lock and
+    /// in one delivery to each reader: a feed that is about to publish more calls this, then
+    /// ``publishHeld()`` once that publish is done (it may have had nothing to publish).
+    public func hold(_ drafts: [EventDraft]) {
+        guard !drafts.isEmpty else { return }
+        state.withLock { $0.held.append(contentsOf: drafts) }
+    }
+
+    /// Publishes the held drafts that no publish took yet, if any.
+    public func publishHeld() {
+        state.withLock { state in
+            guard !state.held.isEmpty else { return }
+            let held = state.held
+            state.held.removeAll()
+            publishLocked(held, in: &state)
+        }
+    }
+
+    /// ``publish(_:)``'s work, under `state`'s lock.
+    @discardableResult
+    private func publishLocked(_ drafts: [EventDraft], in state: inout State) -> EventCursor {
+        var events: [PublishedEvent] = []
+        events.reserveCapacity(drafts.count)
+        for (index, draft) in drafts.enumerated() {
+            var auditSeq = state.head.auditSeq
+            if let seq = draft.auditSeq {
+                let rowGoesOn = index + 1 < drafts.count && drafts[index + 1].auditSeq == seq
+                auditSeq = max(auditSeq, rowGoesOn ? seq - 1 : seq)
+            }
+            let cursor = EventCursor(auditSeq: auditSeq, number: state.head.number + 1, boot: boot)
+            let event = PublishedEvent(draft: draft, cursor: cursor)
+            state.head = cursor
+            state.ring.append(event)
+            events.append(event)
+        }
+        let head = state.head
+        publishedHead.withLock { $0 = head }
+        // Each reader gets the batch's frames for it in one send: one wake of its connection per batch.
+        // The frames are worked out once per kind of reader and shared by its streams.
+        var batches = [SharedBatch?](repeating: nil, count: state.kinds.count)
+        for (subscription, kind) in state.subscriptions {
+            if subscription.isEnded { continue }
+            let batch = batches[kind] ?? SharedBatch(reader: subscription.reader, events: events)
+            batches[kind] = batch
+            subscription.deliver(batch)
+        }
+        state.removeEnded()
+        return state.head
     }
 
     /// Opens a stream for `reader` into `sink`: live from now without `cursor`; with one, resumed after it

@@ -10,41 +10,41 @@ extension PCIDeviceReader {
         let fullRead = { read(address: previous.address, busEntry: busEntry, busDirectory: busDirectory) }
         let path = Self.directory(busEntry: busEntry, busDirectory: busDirectory)
         guard path == previous.sysfsPath, !previous.notes.contains(where: { $0.hasPrefix("driver link dangles") }),
-              let names = try? Set(SysfsFiles.listDirectory(path)) else { return fullRead() }
+              let directory = OpenSysfsDirectory(path) else { return fullRead() }
         var facts = previous
-        guard readDriverState(path: path, names: names, into: &facts) == nil else { return fullRead() }
+        guard readDriverState(directory, names: Set(directory.names), into: &facts) == nil else { return fullRead() }
         return facts
     }
 
-    /// Reads what binding or unbinding a driver changes into `facts`, from the device directory `path`
+    /// Reads what binding or unbinding a driver changes into `facts`, from the device directory `directory`
     /// whose entries are `names`: the `driver` link, `driver_override`, the VF count, the vfio-dev cdev,
     /// mounted block devices below it, its network interfaces and whether one carries the default route.
     /// Returns the target of a `driver` link that dangles (the driver is then left `nil`).
-    func readDriverState(path: String, names: Set<String>, into facts: inout PCIDeviceFacts) -> String? {
+    func readDriverState(_ directory: some SysfsDirectoryReads, names: Set<String>, into facts: inout PCIDeviceFacts) -> String? {
         var dangling: String?
         facts.driver = nil
-        if names.contains("driver"), let target = try? SysfsFiles.readLink(path + "/driver"),
+        if names.contains("driver"), let target = directory.readLink("driver"),
            let name = target.split(separator: "/").last.map(String.init) {
-            if SysfsFiles.exists(path + "/driver") { facts.driver = name } else { dangling = name }
+            if directory.exists("driver") { facts.driver = name } else { dangling = name }
         }
         facts.driverOverride = nil
-        if names.contains("driver_override"), let bytes = try? SysfsFiles.readAttribute(path + "/driver_override") {
+        if names.contains("driver_override"), let bytes = directory.readAttribute("driver_override", limit: 4096) {
             let override = SysfsText.trimmed(bytes)
             if !override.isEmpty, override != "(null)" { facts.driverOverride = override }
         }
         facts.numVFs = nil
-        if names.contains("sriov_numvfs"), let bytes = try? SysfsFiles.readAttribute(path + "/sriov_numvfs", limit: 64) {
+        if names.contains("sriov_numvfs"), let bytes = directory.readAttribute("sriov_numvfs", limit: 64) {
             facts.numVFs = SysfsText.decimal(bytes)
         }
         facts.vfioCdev = nil
-        if names.contains("vfio-dev"), let entries = try? SysfsFiles.listDirectory(path + "/vfio-dev") {
+        if names.contains("vfio-dev"), let entries = directory.list("vfio-dev") {
             facts.vfioCdev = entries.filter { $0.hasPrefix("vfio") }.sorted().first
         }
-        facts.mountedBlockDevices = mounts.below(path)
+        facts.mountedBlockDevices = mounts.below(directory.path)
         facts.netInterfaces = []
         facts.carriesDefaultRoute = false
         if names.contains("net") {
-            facts.netInterfaces = ((try? SysfsFiles.listDirectory(path + "/net")) ?? []).sorted()
+            facts.netInterfaces = (directory.list("net") ?? []).sorted()
             facts.carriesDefaultRoute = facts.netInterfaces.contains { defaultRoute.interfaces.contains($0) }
         }
         return dangling

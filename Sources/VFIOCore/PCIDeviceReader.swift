@@ -52,7 +52,7 @@ struct PCIDeviceReader {
     func read(address: PCIAddress, busEntry: String, busDirectory: String) -> PCIDeviceFacts {
         var directory = AttributeDirectory(path: Self.directory(busEntry: busEntry, busDirectory: busDirectory))
         var facts = Self.identity(address: address, in: &directory)
-        if let dangling = readDriverState(path: directory.path, names: directory.names, into: &facts) {
+        if let dangling = readDriverState(SysfsPathReads(path: directory.path), names: directory.names, into: &facts) {
             directory.notes.append("driver link dangles (to \(dangling))")
         }
         Self.readPlacement(into: &facts, from: &directory)

@@ -116,6 +116,40 @@ public enum SysfsFiles {
 
     /// Folds `.` and `..` components and repeated slashes of an absolute path.
     public static func normalize(_ path: String) -> String {
+        // Every sysfs path is ASCII: folded on its bytes (a re-read resolves one link per device). Anything
+        // else goes by characters, as a combining mark after a `/` makes one character of the two.
+        guard path.utf8.allSatisfy({ $0 < 0x80 }) else { return normalizeCharacters(path) }
+        var path = path
+        return path.withUTF8 { normalizeASCII($0) }
+    }
+
+    /// ``normalize(_:)`` of an ASCII path, component by component on its bytes. `bytes` is the path's own
+    /// storage, lent by `String.withUTF8` for the call only: nothing keeps a pointer into it.
+    private static func normalizeASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        var folded: [UInt8] = []
+        folded.reserveCapacity(bytes.count + 1)
+        var starts: [Int] = []  // where each kept component's `/` is in `folded`
+        var index = 0
+        while index < bytes.count {
+            if bytes[index] == slash { index += 1; continue }
+            let start = index
+            while index < bytes.count, bytes[index] != slash { index += 1 }
+            let length = index - start
+            if length == 1, bytes[start] == dot { continue }
+            if length == 2, bytes[start] == dot, bytes[start + 1] == dot {
+                if let last = starts.popLast() { folded.removeSubrange(last...) }
+                continue
+            }
+            starts.append(folded.count)
+            folded.append(slash)
+            folded.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+        }
+        return folded.isEmpty ? "/" : String(decoding: folded, as: UTF8.self)
+    }
+
+    /// ``normalize(_:)`` by characters.
+    static func normalizeCharacters(_ path: String) -> String {
         var parts: [Substring] = []
         for part in path.split(separator: "/", omittingEmptySubsequences: true) {
             if part == "." { continue }

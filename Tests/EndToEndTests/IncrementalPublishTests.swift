@@ -83,6 +83,37 @@ struct IncrementalPublishTests {
         #expect(derived == 60)
     }
 
+    /// The redacted copies (spliced from the full bytes) and the ETags and host (made when first asked
+    /// for) are what encoding afresh gives: `assignmentId` written as `null` and nothing else moved.
+    @Test func redactedCopiesAndLazyETagsEqualAFreshEncoding() throws {
+        var walk = try PatchWalk(topology: "gpu-server.json")
+        defer { walk.kernel.close() }
+        var encoded = EncodedInventory(snapshot: walk.snapshot, hostRoot: "/")
+        var leased = 0
+        for round in 0..<30 {
+            let address = walk.endpoints.randomElement(using: &walk.generator)!
+            try walk.flip(address, lease: round % 5 != 0)
+            encoded = EncodedInventory(snapshot: walk.snapshot, hostRoot: "/", previous: encoded)
+            for (index, device) in walk.snapshot.devices.enumerated() {
+                let full = String(decoding: encoded.devices[index].bytes, as: UTF8.self)
+                let redacted = encoded.redactedDevice(index)
+                let expected = device.assignmentID.map {
+                    full.replacingOccurrences(of: "\"assignmentId\":\"\($0)\"", with: "\"assignmentId\":null")
+                } ?? full
+                #expect(String(decoding: redacted.bytes, as: UTF8.self) == expected)
+                if device.assignmentID != nil {
+                    leased += 1
+                    #expect(redacted.bytes != encoded.devices[index].bytes)
+                }
+                #expect(redacted.etag == ETag.of(redacted.bytes))
+                #expect(encoded.devices[index].etag == ETag.of(Array(full.utf8)))
+            }
+            #expect(encoded.host.bytes == InventoryJSON.host(walk.snapshot, hostRoot: "/"))
+            #expect(encoded.host.etag == ETag.of(encoded.host.bytes))
+        }
+        #expect(leased > 0)
+    }
+
     @Test func anEncodingFromAnOlderGenerationComparesEverything() throws {
         var walk = try PatchWalk(topology: "workstation.json")
         defer { walk.kernel.close() }

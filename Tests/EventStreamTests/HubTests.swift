@@ -29,6 +29,32 @@ import Synchronization
         #expect(hub.current == cursors.last)
     }
 
+    /// Held drafts (an operation's last steps) go out in front of the next publish, in the same send to each
+    /// reader, numbered in that order; `publishHeld` sends them when no publish took them, and is a no-op
+    /// with nothing held.
+    @Test func heldDraftsGoOutWithTheNextPublishOrOnTheirOwn() throws {
+        let audit = TestAudit()
+        let hub = hub(audit)
+        let sink = TestSink()
+        _ = try hub.subscribe(admin, sink: sink, after: nil)
+        hub.hold([ephemeral("step 1"), ephemeral("step 2")])
+        #expect(sink.frames.isEmpty && hub.current.number == 0, "held, not published")
+        hub.publish([ephemeral("device")])
+        #expect(sink.payloads == ["\"step 1\"", "\"step 2\"", "\"device\""])
+        #expect(sink.sends == 1, "one send for the held drafts and the publish")
+        hub.publishHeld()
+        #expect(hub.current.number == 3, "nothing was left to publish")
+        hub.hold([ephemeral("step 3")])
+        publishRow(audit, to: hub)
+        #expect(sink.payloads.suffix(3) == ["\"step 3\"", "\"audit 1\"", "\"row 1\""])
+        let cursors = sink.frames.compactMap { $0.id.flatMap(EventCursor.init(parsing:)) }
+        #expect(cursors.map(\.number) == [1, 2, 3, 4, 5, 6])
+        #expect(cursors.map(\.auditSeq) == [0, 0, 0, 0, 0, 1], "a held draft in front of a row keeps the seq before it")
+        hub.hold([ephemeral("step 4")])
+        hub.publishHeld()
+        #expect(sink.payloads.last == "\"step 4\"" && hub.current.number == 7 && sink.sends == 3)
+    }
+
     @Test func scopeAndFiltersDecideWhoGetsWhat() throws {
         let audit = TestAudit()
         let hub = hub(audit)

@@ -71,10 +71,12 @@ extension AssignmentService {
 
     /// Publishes the assignment's new state, in memory and in the inventory (rescanned). Readers of the
     /// operation wait for this (``OperationWaiters/isPublishing(_:)``): whoever sees it finished also sees
-    /// what it did.
+    /// what it did. The operation's last steps, when held (``HeldSteps``), go out with the inventory's
+    /// events, and at the latest here.
     private func publish(_ assignment: Assignment) {
         published(assignment)
         inventory.refreshDevices(assignment.devices.compactMap { PCIAddress($0.address) })
+        heldSteps?.release()
     }
 
     /// The operation and its assignment as last committed (the read-only connection: an operation is
@@ -177,7 +179,7 @@ extension AssignmentService {
                         detail: OperationDetail? = nil, apply: (inout Assignment) -> String?) throws {
         let at = now()
         waiters.publishing(operation.id)
-        let updated = try journal.commit { connection -> Assignment in
+        let updated = try journal.commit(announcingStepsTo: heldSteps?.hold) { connection -> Assignment in
             guard var current = try AssignmentRecords.get(assignment.id, in: connection) else { throw AssignmentError.notFound(assignment.id) }
             let before = current.state
             let change = apply(&current)

@@ -40,3 +40,19 @@ final class PendingStep {
         self.step = step
     }
 }
+
+/// Where an operation's last steps go when they are to be published with the inventory's change right after
+/// them (one event-stream publish for both, rather than two): `hold` keeps them for the next publish,
+/// `release` publishes what is still kept once the inventory published (it may have had nothing to say).
+public struct HeldSteps: Sendable {
+    /// Keeps an operation's last steps for the next publish; must not block.
+    public let hold: @Sendable ([FinishedStep]) -> Void
+    /// Publishes the kept steps no publish took; must not block.
+    public let release: @Sendable () -> Void
+
+    /// Makes the pair.
+    public init(hold: @escaping @Sendable ([FinishedStep]) -> Void, release: @escaping @Sendable () -> Void) {
+        self.hold = hold
+        self.release = release
+    }
+}

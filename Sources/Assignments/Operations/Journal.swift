@@ -45,9 +45,11 @@ final class Journal {
     }
 
     /// Writes the pending rows, then `body`, in one transaction. When it fails the rows stay pending; a
-    /// storage fault (full disk, I/O error) is thrown as ``Unwritable``.
+    /// storage fault (full disk, I/O error) is thrown as ``Unwritable``. The finished steps go to
+    /// `announce` when given, else to `onSteps`.
     @discardableResult
-    func commit<T>(_ body: (Connection) throws -> T) throws -> T {
+    func commit<T>(announcingStepsTo announce: (@Sendable ([FinishedStep]) -> Void)? = nil,
+                   _ body: (Connection) throws -> T) throws -> T {
         let rows = pending
         let steps = pendingSteps
         let result: T
@@ -61,7 +63,7 @@ final class Journal {
         }
         pending.removeFirst(rows.count)
         pendingSteps.removeFirst(steps.count)
-        if !steps.isEmpty { onSteps(steps.map(\.step)) }
+        if !steps.isEmpty { (announce ?? onSteps)(steps.map(\.step)) }
         return result
     }
 
