@@ -11,7 +11,11 @@ enum AssignmentBody {
 
     /// The request in `body`; a `callbackUrl` must name one of `callbackHosts`.
     static func parse(_ body: [UInt8], callbackHosts: CallbackHosts) throws(APIError) -> CreateAssignmentRequest {
-        let object = try JSONObject.parse(body)
+        try request(JSONObject.parse(body), callbackHosts: callbackHosts)
+    }
+
+    /// The request in the parsed body `object`.
+    static func request(_ object: [String: Any], callbackHosts: CallbackHosts) throws(APIError) -> CreateAssignmentRequest {
         if let unknown = object.keys.first(where: { !fields.contains($0) }) {
             throw invalid("unknown field \"\(unknown.prefix(64))\"; fields are \(fields.sorted().joined(separator: ", "))")
         }
@@ -140,9 +144,16 @@ enum AssignmentBody {
     }
 }
 
-/// Small JSON request bodies, read with Foundation (bodies are capped and rare next to reads).
+/// Small JSON request bodies: the usual plain form read byte by byte (`PlainJSONObject`), anything else
+/// with Foundation, which also finds what is wrong with a body.
 enum JSONObject {
     static func parse(_ body: [UInt8]) throws(APIError) -> [String: Any] {
+        if let object = PlainJSONObject.parse(body) { return object }
+        return try parseGeneral(body)
+    }
+
+    /// `body` read with Foundation, with the checks of encoding and duplicate names around it.
+    static func parseGeneral(_ body: [UInt8]) throws(APIError) -> [String: Any] {
         guard !body.isEmpty else { throw AssignmentBody.invalid("the body is empty; send a JSON object") }
         try JSONBody.checkEncoding(body)
         guard let value = try? JSONSerialization.jsonObject(with: Data(body)), let object = value as? [String: Any] else {
