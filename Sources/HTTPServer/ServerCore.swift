@@ -96,7 +96,7 @@ final class ServerCore: Sendable {
     }
 
     /// The final call: answer at once when the immediate handler can; otherwise suspend the connection,
-    /// run the handler in a task started on this thread, resume when it answers. False (drop the connection) when the deadline
+    /// run the handler in a task, resume when it answers. False (drop the connection) when the deadline
     /// sweeper answered the request first.
     private func dispatch(_ state: RequestState) -> Bool {
         guard state.entry?.finishReceiving() ?? true else { return false }
@@ -119,11 +119,7 @@ final class ServerCore: Sendable {
             return true
         }
         let handler = self.handler
-        // Started on this thread: the handler runs here until it first waits (parsing, routing and
-        // checks take microseconds; reads and writes wait on the store's threads), and only what follows
-        // runs on Swift's pool. That spares each request a hop to the pool and the wake-up it costs. A
-        // handler that answers without waiting resumes the connection before this returns, as above.
-        Task.immediate {
+        Task {
             let response = await handler(request)
             self.deliver(response, to: state)
         }
