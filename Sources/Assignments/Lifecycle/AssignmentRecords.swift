@@ -140,7 +140,19 @@ enum AssignmentRecords {
 /// and read without Foundation's JSON machinery; anything else goes through `JSONSerialization`).
 enum JSONStrings {
     static func encode(_ values: [String]) -> String {
-        if values.allSatisfy(isPlain) { return "[" + values.map { "\"\($0)\"" }.joined(separator: ",") + "]" }
+        if values.allSatisfy(isPlain) {
+            // One string, sized once (every assignment written goes through here, on the writer).
+            var text = "["
+            text.reserveCapacity(values.reduce(2) { $0 + $1.utf8.count + 3 })
+            for (index, value) in values.enumerated() {
+                if index > 0 { text += "," }
+                text += "\""
+                text += value
+                text += "\""
+            }
+            text += "]"
+            return text
+        }
         let data = try? JSONSerialization.data(withJSONObject: values)
         return data.map { String(decoding: $0, as: UTF8.self) } ?? "[]"
     }
