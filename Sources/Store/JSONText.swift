@@ -12,14 +12,18 @@ enum JSONText {
 
     /// `object` as compact JSON with its keys sorted by their UTF-8 bytes (code point order), e.g.
     /// `{"driver":"nvidia","state":"bound"}`: the form `before`/`after` are stored in.
+    /// (Every audit row's `before` and `after` goes through here, on the writer: the pairs are sorted as
+    /// they are, with no second lookup of each key, into a buffer sized once for the usual, escape-free case.)
     static func encodeObject(_ object: [String: String]) -> String {
-        var output: [UInt8] = [UInt8(ascii: "{")]
-        let keys = object.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-        for (index, key) in keys.enumerated() {
+        var output: [UInt8] = []
+        output.reserveCapacity(object.reduce(2) { $0 + $1.key.utf8.count + $1.value.utf8.count + 6 })
+        output.append(UInt8(ascii: "{"))
+        let pairs = object.count < 2 ? Array(object) : object.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        for (index, pair) in pairs.enumerated() {
             if index > 0 { output.append(UInt8(ascii: ",")) }
-            appendString(key, to: &output)
+            appendString(pair.key, to: &output)
             output.append(UInt8(ascii: ":"))
-            appendString(object[key] ?? "", to: &output)
+            appendString(pair.value, to: &output)
         }
         output.append(UInt8(ascii: "}"))
         return String(decoding: output, as: UTF8.self)

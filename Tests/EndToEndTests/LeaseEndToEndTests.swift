@@ -218,6 +218,15 @@ import VFIOSimulator
             let details = (audit["items"] as? [[String: Any]] ?? []).compactMap { $0["detail"] as? String }
             #expect(details.contains { $0.hasSuffix(" probe") }, "each kernel write is audited: \(details)")
             #expect(!details.contains { $0.contains("verify_") }, "a passed check changes nothing: \(details)")
+            // The journal numbers the steps of a transaction itself after one lookup: 1, 2, … with no gap,
+            // and each write's audit row names the number its step row got.
+            let rows = bind["steps"] as? [[String: Any]] ?? []
+            #expect(rows.compactMap { $0["seq"] as? Int } == Array(1...max(1, rows.count)), "\(rows)")
+            let operation = try #require(bind["id"] as? String)
+            for row in rows where !(row["action"] as? String ?? "").hasPrefix("verify_") {
+                let named = "\(operation) step \(row["seq"] as? Int ?? -1) \(row["action"] as? String ?? "")"
+                #expect(details.contains { $0.hasSuffix(named) }, "\(named) in \(details)")
+            }
         }
     }
 

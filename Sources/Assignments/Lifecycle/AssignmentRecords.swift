@@ -33,9 +33,13 @@ enum AssignmentRecords {
                             .integer(assignment.generation), .text(Timestamp.format(assignment.updatedAt)),
                             SQLValue(assignment.failure), SQLValue(assignment.releaseReason),
                             .text(JSONStrings.encode(assignment.devicePaths)), .text(assignment.id)])
+        // A device whose original driver is already the one stored is left alone: no row write (nor page
+        // for the savepoint's journal) when nothing changed, which is most updates.
         for device in assignment.devices {
-            try connection.run("UPDATE assignment_devices SET original_driver = ? WHERE assignment_id = ? AND address = ?",
-                               bindings: [SQLValue(device.originalDriver), .text(assignment.id), .text(device.address)])
+            try connection.run("""
+                UPDATE assignment_devices SET original_driver = ?1
+                WHERE assignment_id = ?2 AND address = ?3 AND original_driver IS NOT ?1
+                """, bindings: [SQLValue(device.originalDriver), .text(assignment.id), .text(device.address)])
         }
     }
 
@@ -136,7 +140,19 @@ enum AssignmentRecords {
 /// and read without Foundation's JSON machinery; anything else goes through `JSONSerialization`).
 enum JSONStrings {
     static func encode(_ values: [String]) -> String {
-        if values.allSatisfy(isPlain) { return "[" + values.map { "\"\($0)\"" }.joined(separator: ",") + "]" }
+        if values.allSatisfy(isPlain) {
+            // One string, sized once (every assignment written goes through here, on the writer).
+            var text = "["
+            text.reserveCapacity(values.reduce(2) { $0 + $1.utf8.count + 3 })
+            for (index, value) in values.enumerated() {
+                if index > 0 { text += "," }
+                text += "\""
+                text += value
+                text += "\""
+            }
+            text += "]"
+            return text
+        }
         let data = try? JSONSerialization.data(withJSONObject: values)
         return data.map { String(decoding: $0, as: UTF8.self) } ?? "[]"
     }

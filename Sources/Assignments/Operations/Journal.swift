@@ -28,6 +28,8 @@ final class Journal {
     private var pendingSteps: [PendingStep] = []
     /// Whether a kernel write was made through this journal (the crash point before the first is passed).
     private var wrote = false
+    /// Numbers the step rows of the transaction being written.
+    private let stepNumbers = StepNumbers()
 
     init(database: Database, operation: GroupOperation, assignment: Assignment, actor: String,
          now: @escaping @Sendable () -> Date, onSteps: @escaping @Sendable ([FinishedStep]) -> Void) {
@@ -55,6 +57,7 @@ final class Journal {
         let result: T
         do {
             result = try database.write { connection -> T in
+                stepNumbers.reset()
                 for row in rows { try row(connection) }
                 return try body(connection)
             }
@@ -124,10 +127,11 @@ final class Journal {
         let (ok, found) = holds()
         let error = ok ? nil : "expected \(expected), found \(found)"
         let at = now()
-        let (operation, actor, assignment) = (operation, actor, assignment)
+        let (operation, actor, assignment, stepNumbers) = (operation, actor, assignment, stepNumbers)
         let step = pendingStep(action, device: device, error: error, startedAt: startedAt, finishedAt: at)
         record { connection in
-            let seq = try OperationRecords.addFinishedStep(operation.id, action: action, device: device?.description,
+            let seq = try OperationRecords.addFinishedStep(operation.id, seq: stepNumbers.take(operation.id, in: connection),
+                                                           action: action, device: device?.description,
                                                            expected: expected, error: error, at: at, in: connection)
             step.step.seq = seq
             guard let error else { return }
@@ -145,10 +149,11 @@ final class Journal {
     private func outcome(_ action: String, device: PCIAddress, originalDriver: String?, expected: String?, error: String?,
                          before: String?, after: String?, startedAt: Date) {
         let at = now()
-        let (operation, actor, assignment) = (operation, actor, assignment)
+        let (operation, actor, assignment, stepNumbers) = (operation, actor, assignment, stepNumbers)
         let step = pendingStep(action, device: device, error: error, startedAt: startedAt, finishedAt: at)
         record { connection in
-            let seq = try OperationRecords.addWrittenStep(operation.id, action: action, device: device.description,
+            let seq = try OperationRecords.addWrittenStep(operation.id, seq: stepNumbers.take(operation.id, in: connection),
+                                                          action: action, device: device.description,
                                                           originalDriver: originalDriver, expected: expected,
                                                           error: error, startedAt: startedAt, finishedAt: at, in: connection)
             step.step.seq = seq
@@ -167,5 +172,21 @@ final class Journal {
                                             device: device?.description, startedAt: startedAt, finishedAt: finishedAt, error: error))
         pendingSteps.append(step)
         return step
+    }
+}
+
+/// Numbers an operation's step rows inside one of its journal's transactions: the first looks the
+/// operation's last number up, the others follow it without another lookup. Only the journal writes its
+/// operation's steps, and its rows run one after another in the transaction, so the numbers are those the
+/// lookup would give each row. Reset at the start of every attempt to write the rows.
+private final class StepNumbers {
+    private var next: Int?
+
+    func reset() { next = nil }
+
+    func take(_ operationID: String, in connection: Connection) throws -> Int {
+        let seq = try next ?? OperationRecords.nextStepSeq(operationID, in: connection)
+        next = seq + 1
+        return seq
     }
 }
