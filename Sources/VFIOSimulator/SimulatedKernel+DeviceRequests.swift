@@ -80,6 +80,18 @@ extension SimulatedKernel {
         return files.allSatisfy(Self.isOpenNowhere)
     }
 
+    /// ``surelyUnheld(groups:cdevs:)`` with the device's cdev as ``SimulatedTree/cdev(among:)`` picks it
+    /// from its `vfio-dev/` entries (the first `vfioN` by name whose node exists), found by the lease
+    /// checks' own opens instead of a `stat(2)` of each candidate first.
+    func surelyUnheld(groups: [Int], cdevAmong entries: SimulatedTree.Listing) -> Bool {
+        guard groupsInReset.withLock({ $0.isDisjoint(with: groups) }) else { return false }
+        guard groups.allSatisfy({ Self.isOpenNowhere(paths.dev("vfio/\($0)")) }) else { return false }
+        for name in entries.names.filter({ $0.hasPrefix("vfio") }).sorted() {
+            if let unheld = Self.isOpenNowhereIfPresent(paths.dev("vfio/devices/\(name)")) { return unheld }
+        }
+        return true
+    }
+
     /// Writes an 8-byte counter of 1 to every request FIFO of `address` that has a reader; a FIFO whose
     /// opener is gone (`ENXIO`) or full is skipped.
     func signalRequestFIFOs(of address: PCIAddress) {

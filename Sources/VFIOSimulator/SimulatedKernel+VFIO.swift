@@ -120,6 +120,18 @@ extension SimulatedKernel {
         return granted
     }
 
+    /// ``isOpenNowhere(_:)`` of a file that exists; `nil` when the path leads to nothing (`ENOENT`,
+    /// `ENOTDIR`: where `stat(2)` would fail too).
+    static func isOpenNowhereIfPresent(_ path: String) -> Bool? {
+        _ = leaseBreaksIgnored
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0 { return errno == ENOENT || errno == ENOTDIR ? nil : false }
+        // fcntl(2) F_SETLEASE as in isOpenNowhere: the lease goes with the close right below.
+        let granted = fcntl(fd, setLease, F_WRLCK) == 0
+        Glibc.close(fd)
+        return granted
+    }
+
     /// The kernel tells a lease holder that another process is opening the file with SIGIO (a lease sets
     /// the process as the file's owner), and SIGIO's default action ends the process. The lease above lives
     /// between two lines, yet an open landing there (an opener starting, a test's child) killed the process

@@ -40,6 +40,8 @@ public final class SimulatedKernel: HostKernel {
     /// Where ``SimulatorState/nextCdev`` is saved at each bind to vfio-pci.
     let cdevCounter: CdevCounter
     let blocked = BlockedUnbinds()
+    /// The spare files intent records are written into (``PendingChange``).
+    let intentRecords: IntentRecordPool
     /// The IOMMU groups a reset in this process has open right now: a group opens once, so a concurrent
     /// reset of the same group gets `EBUSY`, as the kernel's second open of `/dev/vfio/<N>` does.
     let groupsInReset = Mutex<Set<Int>>([])
@@ -100,6 +102,7 @@ public final class SimulatedKernel: HostKernel {
         tree = SimulatedTree(root: paths.root, interruption: interruption)
         stateDirectory = SimulatorStateDirectory(root: paths.root)
         cdevCounter = CdevCounter(directory: stateDirectory.path)
+        intentRecords = IntentRecordPool(directory: stateDirectory.spareDirectory)
         scanner = SysfsScanner(paths: paths)
         do {
             var loaded = try Self.loadOrCreateState(tree: tree, directory: stateDirectory)
@@ -112,6 +115,7 @@ public final class SimulatedKernel: HostKernel {
             throw error
         }
         stateDirectory.clearBlockedMarkers()
+        IntentRecordPool.removeUnheld(in: stateDirectory.spareDirectory)
     }
 
     /// Reads the tree. Blocking file I/O; not serialised with concurrent binds (neither is the kernel's).

@@ -57,7 +57,7 @@ struct SimulatedTree: Sendable {
 
     /// Where the device's bus entry leads (the entry itself when it is no link), without checking that a
     /// directory is there; `nil` when it leads outside the root.
-    private func unverifiedDirectory(of address: PCIAddress) -> String? {
+    func unverifiedDirectory(of address: PCIAddress) -> String? {
         let entry = paths.pciDevice(address)
         let resolved: String
         if let target = try? SysfsFiles.readLink(entry) {
@@ -95,6 +95,11 @@ struct SimulatedTree: Sendable {
     /// finds that out, without a `stat` of the directory first.
     func writeOverride(_ driver: String?, of address: PCIAddress) throws(KernelError) -> Bool {
         guard let directory = unverifiedDirectory(of: address) else { return false }
+        return try writeOverride(driver, inDirectory: directory)
+    }
+
+    /// ``writeOverride(_:of:)`` into `directory`, where the device's bus entry leads.
+    func writeOverride(_ driver: String?, inDirectory directory: String) throws(KernelError) -> Bool {
         let path = directory + "/driver_override"
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 {
@@ -124,9 +129,16 @@ struct SimulatedTree: Sendable {
         try writer.link("sys/bus/pci/drivers/\(driver)/\(address)", to: relativeDirectory)
         if driver == "vfio-pci" {
             try removeCdev(directory: directory, entries: vfioDevEntries(directory: directory), &writer)
-            if let group = group ?? queries.iommuGroup(of: address), !queries.groupDeviceExists(group) {
-                try step("dev/vfio/\(group)")
-                try writer.file("dev/vfio/\(group)", "")
+            if let group = group ?? queries.iommuGroup(of: address) {
+                if interruption.isArmed {
+                    // Counted as a step only when it is made, as the test hook expects.
+                    if !queries.groupDeviceExists(group) {
+                        try step("dev/vfio/\(group)")
+                        try writer.file("dev/vfio/\(group)", "")
+                    }
+                } else {
+                    try writer.fileUnlessPresent("dev/vfio/\(group)")
+                }
             }
             if let cdev {
                 // `vfio-dev/` is gone (just removed): make both levels without trying the file first.
@@ -149,7 +161,7 @@ struct SimulatedTree: Sendable {
     func detach(_ address: PCIAddress, directory: String, driver: String, facts: VFIOFacts? = nil) throws(KernelError) {
         var writer = TreeWriter(root: root)
         try step(relative(directory) + "/driver")
-        writer.remove(relative(directory) + "/driver")
+        let unbound = writer.removeReporting(relative(directory) + "/driver")
         try step("sys/bus/pci/drivers/\(driver)/\(address)")
         writer.remove("sys/bus/pci/drivers/\(driver)/\(address)")
         guard driver == "vfio-pci" else { return }
@@ -159,7 +171,7 @@ struct SimulatedTree: Sendable {
             try step(Self.unbindingDirectory + "/" + name)
             writer.remove(Self.unbindingDirectory + "/" + name)
         }
-        if let group = facts.group, !groupHasVFIOMember(group) {
+        if let group = facts.group, !groupHasVFIOMember(group, except: unbound ? address : nil) {
             try step("dev/vfio/\(group)")
             writer.remove("dev/vfio/\(group)")
         }
@@ -200,23 +212,23 @@ struct SimulatedTree: Sendable {
         var vfioDevEntries: Listing
     }
 
-    /// Reads ``VFIOFacts`` of the device in `directory`.
-    func vfioFacts(_ address: PCIAddress, directory: String) -> VFIOFacts {
-        VFIOFacts(group: queries.iommuGroup(of: address), vfioDevEntries: vfioDevEntries(directory: directory))
+    /// Reads ``VFIOFacts`` of the device in `directory`; `group`: its group when the caller has just read it.
+    func vfioFacts(_ address: PCIAddress, directory: String, group: Int?? = nil) -> VFIOFacts {
+        VFIOFacts(group: group ?? queries.iommuGroup(of: address), vfioDevEntries: vfioDevEntries(directory: directory))
     }
 
     /// A directory's listing: its names, or why there are none.
     enum Listing {
         /// The directory does not exist.
         case missing
-        /// The names in it (possibly none).
-        case names([String])
+        /// The names in it (possibly none), with those the listing said are directories.
+        case names([String], directories: Set<String> = [])
         /// It could not be listed for another reason.
         case unreadable
 
         /// The names; empty when missing or unreadable.
         var names: [String] {
-            if case .names(let names) = self { return names }
+            if case .names(let names, _) = self { return names }
             return []
         }
     }
@@ -224,8 +236,9 @@ struct SimulatedTree: Sendable {
     /// The device's `vfio-dev/` listing.
     func vfioDevEntries(directory: String) -> Listing {
         do {
-            return .names(try SysfsFiles.listDirectory(directory + "/vfio-dev"))
-        } catch let error as KernelError where error.errno == ENOENT {
+            let listed = try Self.listDirectoryWithTypes(directory + "/vfio-dev")
+            return .names(listed.names, directories: listed.directories)
+        } catch where error.errno == ENOENT {
             return .missing
         } catch {
             return .unreadable
@@ -238,9 +251,10 @@ struct SimulatedTree: Sendable {
         entries.names.filter { $0.hasPrefix("vfio") }.sorted().first { SysfsFiles.exists(paths.dev("vfio/devices/\($0)")) }
     }
 
-    /// Whether any member of `group` is bound to vfio-pci now.
-    func groupHasVFIOMember(_ group: Int) -> Bool {
-        groupMembers(group).contains { queries.driver(of: $0) == "vfio-pci" }
+    /// Whether any member of `group` is bound to vfio-pci now; `except`: a member known to be unbound
+    /// (its `driver` link just removed), not read again.
+    func groupHasVFIOMember(_ group: Int, except: PCIAddress? = nil) -> Bool {
+        groupMembers(group).contains { $0 != except && queries.driver(of: $0) == "vfio-pci" }
     }
 
     /// The highest `vfioN` number in use (in `dev/vfio/devices` or any device's `vfio-dev/`), or -1.
@@ -277,13 +291,13 @@ struct SimulatedTree: Sendable {
         case .unreadable:
             try step(relative(directory) + "/vfio-dev")
             writer.removeTree(relative(directory) + "/vfio-dev")
-        case .names(let names):
+        case .names(let names, let directories):
             let vfioDev = relative(directory) + "/vfio-dev"
             for name in names {
                 try step("dev/vfio/devices/" + name)
                 writer.remove("dev/vfio/devices/" + name)
                 try step(vfioDev + "/" + name)
-                writer.removeCdevDirectory(vfioDev + "/" + name)
+                writer.removeCdevDirectory(vfioDev + "/" + name, listedAsDirectory: directories.contains(name))
             }
             writer.remove(directory: vfioDev)
         }

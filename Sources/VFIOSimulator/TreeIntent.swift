@@ -76,47 +76,56 @@ struct TreeIntent: Sendable, Hashable {
 final class PendingChange {
     private var fd: Int32
     private let path: String
+    /// The spare the record was written into, given back to its pool when the change finishes.
+    private let spare: (pool: IntentRecordPool, file: IntentRecordFile)?
 
-    private init(fd: Int32, path: String) {
+    private init(fd: Int32, path: String, spare: (pool: IntentRecordPool, file: IntentRecordFile)? = nil) {
         self.fd = fd
         self.path = path
+        self.spare = spare
     }
 
-    /// Records `intent`: writes it to a temporary file, locks it, and renames it to `pending/<address>`, so
-    /// the record is whole and locked before it can be seen. Throws ``KernelError``.
-    static func begin(_ intent: TreeIntent, in directory: String) throws(KernelError) -> PendingChange {
+    /// Records `intent`: writes it into a spare record file of `spares` (open and locked already) and
+    /// renames that to `pending/<address>`, so the record is whole and locked before it can be seen. A
+    /// record shorter than what the spare held is padded with spaces before its newline (the parse skips
+    /// them), so one `pwrite(2)` covers the whole file. Throws ``KernelError``.
+    static func begin(_ intent: TreeIntent, in directory: String, spares: IntentRecordPool) throws(KernelError) -> PendingChange {
         let path = directory + "/" + intent.address.description
-        let temporary = directory + "/.\(intent.address).\(getpid()).tmp"
-        var fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 && errno == ENOENT {
-            let parent = String(directory[..<directory.lastIndex(of: "/")!])
-            _ = mkdir(parent, 0o755)
-            guard mkdir(directory, 0o755) == 0 || errno == EEXIST else { throw KernelError(call: "mkdir", path: directory, errno: errno) }
-            fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        var file = try spares.take()
+        var bytes = Array(intent.encoded.utf8)
+        if bytes.count < file.size {
+            bytes.insert(contentsOf: repeatElement(UInt8(ascii: " "), count: file.size - bytes.count), at: bytes.count - 1)
         }
-        guard fd >= 0 else { throw KernelError(call: "open", path: temporary, errno: errno) }
-        let change = PendingChange(fd: fd, path: path)
-        // flock(2) on our own new file cannot conflict; it goes with the process's last fd on the file.
-        guard flock(fd, LOCK_EX) == 0 else { let code = errno; change.abandon(); unlink(temporary); throw KernelError(call: "flock", path: temporary, errno: code) }
         do {
-            try TreeWriter.write(Array(intent.encoded.utf8), to: fd, path: temporary)
+            try IntentRecordFile.write(bytes, to: file)
         } catch {
-            change.abandon()
-            unlink(temporary)
+            close(file.fd)
+            unlink(file.path)
             throw error
         }
-        guard rename(temporary, path) == 0 else {
+        file.size = bytes.count
+        var renamed = rename(file.path, path)
+        if renamed != 0 && errno == ENOENT {
+            _ = mkdir(String(directory[..<directory.lastIndex(of: "/")!]), 0o755)
+            _ = mkdir(directory, 0o755)
+            renamed = rename(file.path, path)
+        }
+        guard renamed == 0 else {
             let code = errno
-            change.abandon()
-            unlink(temporary)
+            spares.put(file)
             throw KernelError(call: "rename", path: path, errno: code)
         }
-        return change
+        return PendingChange(fd: file.fd, path: path, spare: (spares, file))
     }
 
-    /// The change is complete: the record goes.
+    /// The change is complete: the record goes (back to being a spare, when it was one).
     func finish() {
         guard fd >= 0 else { return }
+        if let spare, rename(path, spare.file.path) == 0 {
+            spare.pool.put(spare.file)
+            fd = -1
+            return
+        }
         unlink(path)
         abandon()
     }

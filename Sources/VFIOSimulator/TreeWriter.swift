@@ -92,6 +92,26 @@ struct TreeWriter {
         unlink(absolute(relative))
     }
 
+    /// ``remove(_:)``, saying whether `relative` is gone now (removed, or missing already).
+    func removeReporting(_ relative: String) -> Bool {
+        unlink(absolute(relative)) == 0 || errno == ENOENT
+    }
+
+    /// Creates the empty file `relative` (and its directory) unless something is there already, which is
+    /// left as it is: one `open(2)` without `O_TRUNC`, no `stat(2)` first. Throws ``KernelError``.
+    mutating func fileUnlessPresent(_ relative: String) throws {
+        let path = absolute(relative)
+        var fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        if fd < 0 && errno == ENOENT, let slash = relative.lastIndex(of: "/") {
+            try directory(String(relative[..<slash]))
+            fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        }
+        // A directory there (EISDIR) is present too, as `stat(2)` would have said.
+        if fd < 0 && errno == EISDIR { return }
+        guard fd >= 0 else { throw KernelError(call: "open", path: path, errno: errno) }
+        close(fd)
+    }
+
     /// Removes a directory tree (used for `vfio-dev/`); a missing one is fine.
     func removeTree(_ relative: String) {
         let path = absolute(relative)
@@ -107,8 +127,12 @@ struct TreeWriter {
     /// Removes `vfio-dev/vfioN` (`relative`) as ``removeTree(_:)`` would, trying the layout the simulator
     /// writes first: a directory holding just `dev`. `rmdir(2)` goes first, so a symbolic link is never
     /// followed (it fails with `ENOTDIR` and is unlinked); anything else falls back to ``removeTree(_:)``.
-    func removeCdevDirectory(_ relative: String) {
+    /// `listedAsDirectory`: the listing said it is a directory (no link), so `dev` goes first.
+    func removeCdevDirectory(_ relative: String, listedAsDirectory: Bool = false) {
         let path = absolute(relative)
+        if listedAsDirectory {
+            unlink(path + "/dev")
+        }
         if rmdir(path) == 0 { return }
         switch errno {
         case ENOENT: return
