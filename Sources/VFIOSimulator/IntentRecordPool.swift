@@ -5,9 +5,10 @@ import Synchronization
 import VFIOCore
 
 /// Record files a ``PendingChange`` reuses, kept open and locked in `<root>/.vfiod-simulator/spare/`, so
-/// that recording a change is one `pwrite(2)` and one `rename(2)` into `pending/`, and finishing it one
-/// `rename(2)` back, instead of creating, locking, writing, renaming, unlinking and closing a new file
-/// each time (the new inode and its page were most of a record's cost).
+/// that recording a change is one `pwrite(2)` and one `link(2)` into `pending/`, and finishing it one
+/// `unlink(2)`, instead of creating, locking, writing, renaming, unlinking and closing a new file each
+/// time (the new inode and its page were most of a record's cost; a `rename(2)` costs more than a
+/// `link(2)` or `unlink(2)` on tmpfs).
 ///
 /// A spare is locked (`flock`) for as long as this process has it open, as a live record is: a
 /// process opening the tree removes only the spares nobody holds (``removeUnheld(in:)``), those a dead

@@ -20,6 +20,11 @@ struct SimulatedTree: Sendable {
     let groupListings: DirectoryListingCache
     /// The test hook called before each step of a change.
     let interruption: TreeInterruption
+    /// `<root>/`: what every path inside the tree begins with.
+    let rootPrefix: String
+    /// `sys/bus/pci/devices`, where the devices' bus entries are, when its path is normalised (no
+    /// `.`, `..` or empty component: ``resolve(busEntryLink:)`` may then fold a link's `..` by hand).
+    let normalizedBusDirectory: String?
 
     init(root: String, groupListings: DirectoryListingCache = DirectoryListingCache(),
          interruption: TreeInterruption = TreeInterruption()) {
@@ -28,6 +33,9 @@ struct SimulatedTree: Sendable {
         queries = SysfsQueries(paths: paths)
         self.groupListings = groupListings
         self.interruption = interruption
+        rootPrefix = root + "/"
+        let bus = paths.sys("bus/pci/devices")
+        normalizedBusDirectory = SysfsFiles.normalize(bus) == bus ? bus : nil
     }
 
     /// `.vfiod-simulator/unbinding`: where an unbind from vfio-pci keeps the inode of each cdev node it
@@ -46,26 +54,6 @@ struct SimulatedTree: Sendable {
             return names.compactMap { PCIAddress($0) }.sorted()
         }
         return queries.groupMembers(group)
-    }
-
-    /// The device's resolved directory (`<root>/sys/devices/…/<address>`); `nil` when it has no bus entry
-    /// or the entry leads outside the root.
-    func directory(of address: PCIAddress) -> String? {
-        guard let resolved = unverifiedDirectory(of: address), SysfsFiles.isDirectory(resolved) else { return nil }
-        return resolved
-    }
-
-    /// Where the device's bus entry leads (the entry itself when it is no link), without checking that a
-    /// directory is there; `nil` when it leads outside the root.
-    func unverifiedDirectory(of address: PCIAddress) -> String? {
-        let entry = paths.pciDevice(address)
-        let resolved: String
-        if let target = try? SysfsFiles.readLink(entry) {
-            resolved = SysfsFiles.resolve(link: target, in: paths.sys("bus/pci/devices"))
-        } else {
-            resolved = entry
-        }
-        return resolved.hasPrefix(root + "/") ? resolved : nil
     }
 
     /// Every address with an entry in `sys/bus/pci/devices`, sorted.
@@ -88,28 +76,6 @@ struct SimulatedTree: Sendable {
         if group == nil { return true }
         let classCode = (try? SysfsFiles.readAttribute(directory + "/class", limit: 64)).flatMap { SysfsText.hex($0) } ?? 0
         return classCode >> 8 == 0x0604 || classCode >> 8 == 0x0609
-    }
-
-    /// Writes the device's `driver_override` as the kernel shows it: `<name>\n`, or `(null)\n` when
-    /// cleared. False when there is no such device (as ``directory(of:)`` is `nil`): the file's open
-    /// finds that out, without a `stat` of the directory first.
-    func writeOverride(_ driver: String?, of address: PCIAddress) throws(KernelError) -> Bool {
-        guard let directory = unverifiedDirectory(of: address) else { return false }
-        return try writeOverride(driver, inDirectory: directory)
-    }
-
-    /// ``writeOverride(_:of:)`` into `directory`, where the device's bus entry leads.
-    func writeOverride(_ driver: String?, inDirectory directory: String) throws(KernelError) -> Bool {
-        let path = directory + "/driver_override"
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 {
-            // No directory there (missing, or not a directory): no such device.
-            if errno == ENOENT || errno == ENOTDIR { return false }
-            throw KernelError(call: "open", path: path, errno: errno)
-        }
-        defer { close(fd) }
-        try TreeWriter.write(Array(((driver ?? "(null)") + "\n").utf8), to: fd, path: path)
-        return true
     }
 
     /// Binds the unbound device to `driver`: the driver directory (made when missing; `driverExists`: the

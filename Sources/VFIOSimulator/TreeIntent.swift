@@ -86,9 +86,11 @@ final class PendingChange {
     }
 
     /// Records `intent`: writes it into a spare record file of `spares` (open and locked already) and
-    /// renames that to `pending/<address>`, so the record is whole and locked before it can be seen. A
-    /// record shorter than what the spare held is padded with spaces before its newline (the parse skips
-    /// them), so one `pwrite(2)` covers the whole file. Throws ``KernelError``.
+    /// links that as `pending/<address>` (`link(2)`: the same locked inode under a second name), so the
+    /// record is whole and locked before it can be seen; ``finish()`` unlinks the name again. A record
+    /// shorter than what the spare held is padded with spaces before its newline (the parse skips them),
+    /// so one `pwrite(2)` covers the whole file. A record already there (one this process abandoned) is
+    /// replaced in one step, as a `rename(2)` of a second link over it. Throws ``KernelError``.
     static func begin(_ intent: TreeIntent, in directory: String, spares: IntentRecordPool) throws(KernelError) -> PendingChange {
         let path = directory + "/" + intent.address.description
         var file = try spares.take()
@@ -104,34 +106,42 @@ final class PendingChange {
             throw error
         }
         file.size = bytes.count
-        var renamed = rename(file.path, path)
-        if renamed != 0 && errno == ENOENT {
+        var failure = link(file.path, path) == 0 ? 0 : errno
+        if failure == ENOENT {
             _ = mkdir(String(directory[..<directory.lastIndex(of: "/")!]), 0o755)
             _ = mkdir(directory, 0o755)
-            renamed = rename(file.path, path)
+            failure = link(file.path, path) == 0 ? 0 : errno
         }
-        guard renamed == 0 else {
-            let code = errno
+        if failure == EEXIST {
+            let temporary = directory + "/.\(intent.address).\(getpid()).tmp"
+            unlink(temporary)
+            failure = link(file.path, temporary) == 0 ? 0 : errno
+            if failure == 0 && rename(temporary, path) != 0 {
+                failure = errno
+                unlink(temporary)
+            }
+        }
+        guard failure == 0 else {
             spares.put(file)
-            throw KernelError(call: "rename", path: path, errno: code)
+            throw KernelError(call: "link", path: path, errno: failure)
         }
         return PendingChange(fd: file.fd, path: path, spare: (spares, file))
     }
 
-    /// The change is complete: the record goes (back to being a spare, when it was one).
+    /// The change is complete: the record goes (its spare, still at its own name, back to the pool).
     func finish() {
         guard fd >= 0 else { return }
-        if let spare, rename(path, spare.file.path) == 0 {
+        unlink(path)
+        if let spare {
             spare.pool.put(spare.file)
             fd = -1
             return
         }
-        unlink(path)
         abandon()
     }
 
     /// Lets go of the record without removing it, as a process that dies does: the next ``SimulatedKernel``
-    /// opening the tree completes the change.
+    /// opening the tree completes the change. A spare's file is not reused (the record is its inode).
     func abandon() {
         guard fd >= 0 else { return }
         close(fd)

@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import VFIOCore
+
+/// One device of the tree: where its bus entry leads, its `driver_override`, and the facts a change reads
+/// of it through its directory as the caller resolved it once (``unverifiedDirectory(of:)``) rather than
+/// through `sys/bus/pci/devices/<address>` each time: the same files (the bus entry leads there), one
+/// link fewer for the kernel to walk per read, and the entry's own link read once per change instead of
+/// once per fact.
+extension SimulatedTree {
+    /// The device's resolved directory (`<root>/sys/devices/…/<address>`); `nil` when it has no bus entry
+    /// or the entry leads outside the root.
+    func directory(of address: PCIAddress) -> String? {
+        guard let resolved = unverifiedDirectory(of: address), SysfsFiles.isDirectory(resolved) else { return nil }
+        return resolved
+    }
+
+    /// Where the device's bus entry leads (the entry itself when it is no link), without checking that a
+    /// directory is there; `nil` when it leads outside the root.
+    func unverifiedDirectory(of address: PCIAddress) -> String? {
+        let entry = paths.pciDevice(address)
+        let resolved: String
+        if let target = try? SysfsFiles.readLink(entry) {
+            resolved = resolve(busEntryLink: target)
+        } else {
+            resolved = entry
+        }
+        return resolved.hasPrefix(rootPrefix) ? resolved : nil
+    }
+
+    /// Writes the device's `driver_override` as the kernel shows it: `<name>\n`, or `(null)\n` when
+    /// cleared. False when there is no such device (as ``directory(of:)`` is `nil`): the file's open
+    /// finds that out, without a `stat` of the directory first.
+    func writeOverride(_ driver: String?, of address: PCIAddress) throws(KernelError) -> Bool {
+        guard let directory = unverifiedDirectory(of: address) else { return false }
+        return try writeOverride(driver, inDirectory: directory)
+    }
+
+    /// ``writeOverride(_:of:)`` into `directory`, where the device's bus entry leads.
+    func writeOverride(_ driver: String?, inDirectory directory: String) throws(KernelError) -> Bool {
+        let path = directory + "/driver_override"
+        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            // No directory there (missing, or not a directory): no such device.
+            if errno == ENOENT || errno == ENOTDIR { return false }
+            throw KernelError(call: "open", path: path, errno: errno)
+        }
+        defer { close(fd) }
+        let bytes = Array(((driver ?? "(null)") + "\n").utf8)
+        // Emptied first only when the new text is shorter (a reader then sees no override, as with
+        // O_TRUNC); a text as long or longer simply replaces the old one, with no empty moment and
+        // without tmpfs freeing the file's page and allocating a new one.
+        var info = stat()
+        if fstat(fd, &info) != 0 || Int(info.st_size) > bytes.count {
+            guard ftruncate(fd, 0) == 0 else { throw KernelError(call: "ftruncate", path: path, errno: errno) }
+        }
+        try TreeWriter.write(bytes, to: fd, path: path)
+        return true
+    }
+
+    /// ``SysfsFiles/resolve(link:in:)`` of a bus entry's link target in `sys/bus/pci/devices`. The usual
+    /// target (`../../../devices/pci0000:00/0000:00:02.0`: leading `..` components, then plain ones) is
+    /// folded on the text's bytes, without splitting both paths into components; anything else goes the
+    /// general way. Either way the result is the same path.
+    func resolve(busEntryLink target: String) -> String {
+        guard let directory = normalizedBusDirectory, !target.hasPrefix("/") else {
+            return SysfsFiles.resolve(link: target, in: paths.sys("bus/pci/devices"))
+        }
+        var rest = Substring(target)
+        var end = directory.endIndex
+        while rest.hasPrefix("../") {
+            guard let slash = directory.utf8[..<end].lastIndex(of: UInt8(ascii: "/")), slash != directory.startIndex else {
+                return SysfsFiles.resolve(link: target, in: directory)
+            }
+            end = slash
+            rest = rest.dropFirst(3)
+        }
+        guard Self.isPlainRelative(rest) else { return SysfsFiles.resolve(link: target, in: directory) }
+        return String(directory[..<end]) + "/" + rest
+    }
+
+    /// Whether `path` is components joined by single slashes, none empty, `.` or `..`.
+    static func isPlainRelative(_ path: Substring) -> Bool {
+        var length = 0
+        var dots = 0
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: "/") {
+                if length == 0 || (dots == length && length <= 2) { return false }
+                length = 0
+                dots = 0
+            } else {
+                length += 1
+                if byte == UInt8(ascii: ".") { dots += 1 }
+            }
+        }
+        return length > 0 && !(dots == length && length <= 2)
+    }
+
+    /// ``SysfsQueries/driver(of:)`` of the device in `directory`: the `driver` link's last component; `nil`
+    /// when unbound or dangling.
+    func driver(inDirectory directory: String) -> String? {
+        let link = directory + "/driver"
+        guard let target = try? SysfsFiles.readLink(link), SysfsFiles.exists(link) else { return nil }
+        return target.split(separator: "/").last.map(String.init)
+    }
+
+    /// ``SysfsQueries/iommuGroup(of:)`` of the device in `directory`.
+    func iommuGroup(inDirectory directory: String) -> Int? {
+        guard let target = try? SysfsFiles.readLink(directory + "/iommu_group") else { return nil }
+        return target.split(separator: "/").last.flatMap { Int($0) }
+    }
+
+    /// ``SysfsQueries/driverOverride(of:)`` of the device in `directory`.
+    func driverOverride(inDirectory directory: String) -> String? {
+        guard let text = try? SysfsFiles.readString(directory + "/driver_override"),
+              !text.isEmpty, text != "(null)" else { return nil }
+        return text
+    }
+
+    /// The device's group as the lock of a change needs it: through `entry` (where its bus entry leads)
+    /// when there is one, else through the bus entry itself.
+    func iommuGroup(of address: PCIAddress, entry: String?) -> Int? {
+        entry.map(iommuGroup(inDirectory:)) ?? queries.iommuGroup(of: address)
+    }
+
+    /// The names in `path` as ``SysfsFiles/listDirectory(_:)`` gives them, with those `readdir(3)` says are
+    /// directories (`DT_DIR`; a file system that does not say leaves the set short, never wrong). Throws
+    /// ``KernelError``.
+    static func listDirectoryWithTypes(_ path: String) throws(KernelError) -> (names: [String], directories: Set<String>) {
+        guard let dir = opendir(path) else { throw KernelError(call: "opendir", path: path, errno: errno) }
+        defer { closedir(dir) }
+        var names: [String] = []
+        var directories: Set<String> = []
+        // readdir(3) returns entries owned by the DIR stream, valid until the next call: copy the name out.
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+            }
+            if name == "." || name == ".." { continue }
+            names.append(name)
+            if entry.pointee.d_type == UInt8(DT_DIR) { directories.insert(name) }
+        }
+        return (names, directories)
+    }
+}
