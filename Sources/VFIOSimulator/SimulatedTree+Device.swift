@@ -67,17 +67,31 @@ extension SimulatedTree {
         guard let directory = normalizedBusDirectory, !target.hasPrefix("/") else {
             return SysfsFiles.resolve(link: target, in: paths.sys("bus/pci/devices"))
         }
-        var rest = Substring(target)
-        var end = directory.endIndex
-        while rest.hasPrefix("../") {
-            guard let slash = directory.utf8[..<end].lastIndex(of: UInt8(ascii: "/")), slash != directory.startIndex else {
+        let bytes = target.utf8
+        var rest = bytes.startIndex
+        var end = directory.utf8.endIndex
+        while bytes[rest...].starts(with: "../".utf8) {
+            guard let slash = directory.utf8[..<end].lastIndex(of: UInt8(ascii: "/")), slash != directory.utf8.startIndex else {
                 return SysfsFiles.resolve(link: target, in: directory)
             }
             end = slash
-            rest = rest.dropFirst(3)
+            rest = bytes.index(rest, offsetBy: 3)
         }
-        guard Self.isPlainRelative(rest) else { return SysfsFiles.resolve(link: target, in: directory) }
-        return String(directory[..<end]) + "/" + rest
+        guard Self.isPlainRelative(target[rest...]) else { return SysfsFiles.resolve(link: target, in: directory) }
+        var resolved = String(directory[..<end])
+        resolved += "/"
+        resolved += target[rest...]
+        return resolved
+    }
+
+    /// The last non-empty component of `path`, as `path.split(separator: "/").last` gives it.
+    static func lastComponent(_ path: String) -> Substring? {
+        let bytes = path.utf8
+        var end = bytes.endIndex
+        while end > bytes.startIndex, bytes[bytes.index(before: end)] == UInt8(ascii: "/") { end = bytes.index(before: end) }
+        guard end > bytes.startIndex else { return nil }
+        let start = bytes[..<end].lastIndex(of: UInt8(ascii: "/")).map { bytes.index(after: $0) } ?? bytes.startIndex
+        return path[start..<end]
     }
 
     /// Whether `path` is components joined by single slashes, none empty, `.` or `..`.
@@ -102,13 +116,13 @@ extension SimulatedTree {
     func driver(inDirectory directory: String) -> String? {
         let link = directory + "/driver"
         guard let target = try? SysfsFiles.readLink(link), SysfsFiles.exists(link) else { return nil }
-        return target.split(separator: "/").last.map(String.init)
+        return Self.lastComponent(target).map(String.init)
     }
 
     /// ``SysfsQueries/iommuGroup(of:)`` of the device in `directory`.
     func iommuGroup(inDirectory directory: String) -> Int? {
         guard let target = try? SysfsFiles.readLink(directory + "/iommu_group") else { return nil }
-        return target.split(separator: "/").last.flatMap { Int($0) }
+        return Self.lastComponent(target).flatMap { Int($0) }
     }
 
     /// ``SysfsQueries/driverOverride(of:)`` of the device in `directory`.

@@ -42,9 +42,10 @@ struct SimulatedTree: Sendable {
     /// removed while it waits for the node's openers (relative to the root).
     static let unbindingDirectory = ".vfiod-simulator/unbinding"
 
-    /// Before each step of a change: the interruption hook.
-    private func step(_ relative: String) throws(KernelError) {
-        try interruption.step(root + "/" + relative)
+    /// Before each step of a change: the interruption hook (the step's path is built only when it stops
+    /// there).
+    private func step(_ relative: @autoclosure () -> String) throws(KernelError) {
+        try interruption.step(root + "/" + relative())
     }
 
     /// ``SysfsQueries/groupMembers(_:)``, with the group's `devices/` listing reused while the directory

@@ -31,11 +31,16 @@ struct TreeIntent: Sendable, Hashable {
 
     /// One line: `detach 0000:01:00.0 vfio-pci group=7 vfio-dev=vfio0`, `attach 0000:01:00.0 vfio-pci cdev=3`.
     var encoded: String {
-        var words = [kind.rawValue, address.description, driver]
-        if let cdev { words.append("cdev=\(cdev)") }
-        if let group { words.append("group=\(group)") }
-        if !vfioDevEntries.isEmpty { words.append("vfio-dev=" + vfioDevEntries.joined(separator: ",")) }
-        return words.joined(separator: " ") + "\n"
+        var text = kind.rawValue
+        text.reserveCapacity(64)
+        text += " "
+        text += address.description
+        text += " "
+        text += driver
+        if let cdev { text += " cdev=" + String(cdev) }
+        if let group { text += " group=" + String(group) }
+        if !vfioDevEntries.isEmpty { text += " vfio-dev=" + vfioDevEntries.joined(separator: ",") }
+        return text + "\n"
     }
 
     /// Parses ``encoded``; `nil` for anything else (a record cut short by a crash: its change never began).

@@ -21,8 +21,8 @@ final class TreeInterruption: Sendable {
     var isArmed: Bool { remaining.withLock { $0 != nil } }
 
     /// Called before each step of a tree change: throws ``KernelError`` (`EINTR`, call `simulated-kill`)
-    /// once the armed count is used up, and disarms.
-    func step(_ path: String) throws(KernelError) {
+    /// once the armed count is used up, and disarms. `path` is evaluated only then.
+    func step(_ path: @autoclosure () -> String) throws(KernelError) {
         let interrupt = remaining.withLock { left -> Bool in
             guard let count = left else { return false }
             if count == 0 {
@@ -32,6 +32,6 @@ final class TreeInterruption: Sendable {
             left = count - 1
             return false
         }
-        if interrupt { throw KernelError(call: "simulated-kill", path: path, errno: EINTR) }
+        if interrupt { throw KernelError(call: "simulated-kill", path: path(), errno: EINTR) }
     }
 }

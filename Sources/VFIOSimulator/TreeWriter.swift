@@ -167,6 +167,42 @@ struct TreeWriter {
     /// The relative path from directory `from` to `to`, both root-relative: `sys/bus/pci/devices` →
     /// `sys/devices/pci0000:00/0000:00:02.0` gives `../../../devices/pci0000:00/0000:00:02.0`.
     static func relativePath(from: String, to: String) -> String {
+        guard isPlainRelative(from), isPlainRelative(to) else { return componentwiseRelativePath(from: from, to: to) }
+        // Both are components joined by single slashes: compare them in place.
+        let source = from.utf8
+        let target = to.utf8
+        var inSource = source.startIndex
+        var inTarget = target.startIndex
+        while inSource < source.endIndex, inTarget < target.endIndex {
+            let sourceEnd = source[inSource...].firstIndex(of: UInt8(ascii: "/")) ?? source.endIndex
+            let targetEnd = target[inTarget...].firstIndex(of: UInt8(ascii: "/")) ?? target.endIndex
+            guard source[inSource..<sourceEnd].elementsEqual(target[inTarget..<targetEnd]) else { break }
+            inSource = sourceEnd == source.endIndex ? sourceEnd : source.index(after: sourceEnd)
+            inTarget = targetEnd == target.endIndex ? targetEnd : target.index(after: targetEnd)
+        }
+        let ups = inSource == source.endIndex ? 0 : 1 + source[inSource...].count { $0 == UInt8(ascii: "/") }
+        var text = String(repeating: "../", count: ups)
+        if inTarget == target.endIndex {
+            if ups > 0 { text.removeLast() }
+        } else {
+            text += to[inTarget...]
+        }
+        return text
+    }
+
+    /// Whether `path` is components joined by single slashes (no empty one: no leading, trailing or double
+    /// slash); empty counts as plain.
+    private static func isPlainRelative(_ path: String) -> Bool {
+        var previous = UInt8(ascii: "/")
+        for byte in path.utf8 {
+            if byte == UInt8(ascii: "/") && previous == UInt8(ascii: "/") { return false }
+            previous = byte
+        }
+        return path.isEmpty || previous != UInt8(ascii: "/")
+    }
+
+    /// ``relativePath(from:to:)`` by splitting both paths into components (empty ones dropped).
+    static func componentwiseRelativePath(from: String, to: String) -> String {
         let fromParts = from.split(separator: "/")
         let toParts = to.split(separator: "/")
         var common = 0

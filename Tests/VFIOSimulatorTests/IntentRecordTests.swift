@@ -76,4 +76,17 @@ struct IntentRecordTests {
             #expect(tree.resolve(busEntryLink: target) == SysfsFiles.resolve(link: target, in: bus), "\(target)")
         }
     }
+
+    @Test func linkTextsAndLastComponentsComeOutAsSplittingGivesThem() {
+        let pairs = [("sys/bus/pci/drivers/vfio-pci", "sys/devices/pci0000:00/0000:00:02.0"),
+                     ("sys/devices/pci0000:00/0000:00:02.0", "sys/bus/pci/drivers/vfio-pci"), ("a/b", "a/b"),
+                     ("a/b/c", "a"), ("", "dev/vfio/7"), ("dev/vfio", ""), ("a//b/", "/a/c"), ("x/y", "z")]
+        for (from, to) in pairs {
+            #expect(TreeWriter.relativePath(from: from, to: to) == TreeWriter.componentwiseRelativePath(from: from, to: to),
+                    "\(from) → \(to)")
+        }
+        for path in ["../../../kernel/iommu_groups/100", "vfio-pci", "a/b/", "/", "", "//x//", "../bus/pci/drivers/nvme"] {
+            #expect(SimulatedTree.lastComponent(path).map(String.init) == path.split(separator: "/").last.map(String.init), "\(path)")
+        }
+    }
 }
