@@ -19,14 +19,42 @@ extension SimulatedTree {
     /// Where the device's bus entry leads (the entry itself when it is no link), without checking that a
     /// directory is there; `nil` when it leads outside the root.
     func unverifiedDirectory(of address: PCIAddress) -> String? {
-        let entry = paths.pciDevice(address)
+        let entry = "sys/bus/pci/devices/" + address.description
         let resolved: String
-        if let target = try? SysfsFiles.readLink(entry) {
+        if let target = readLink(relative: entry) {
             resolved = resolve(busEntryLink: target)
         } else {
-            resolved = entry
+            resolved = rootPrefix + entry
         }
         return resolved.hasPrefix(rootPrefix) ? resolved : nil
+    }
+
+    /// `relative` (to the root) as the `*at` calls take it with ``rootDirectory``'s fd: itself, or the
+    /// absolute path when the root could not be opened.
+    func at(_ relative: String) -> String {
+        rootDirectory.fd == AT_FDCWD ? rootPrefix + relative : relative
+    }
+
+    /// The text of the link `relative` (`readlinkat(2)`); `nil` when it is no link or cannot be read.
+    func readLink(relative: String) -> String? {
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: Int(PATH_MAX)) { buffer in
+            // readlinkat(2) does not NUL-terminate: its return value is the length.
+            let length = readlinkat(rootDirectory.fd, at(relative), buffer.baseAddress!, buffer.count)
+            guard length >= 0 else { return nil }
+            return String(decoding: UnsafeRawBufferPointer(start: buffer.baseAddress!, count: length), as: UTF8.self)
+        }
+    }
+
+    /// Whether `relative` exists, following links (`fstatat(2)`).
+    func exists(relative: String) -> Bool {
+        var info = stat()
+        return fstatat(rootDirectory.fd, at(relative), &info, 0) == 0
+    }
+
+    /// Whether `relative` is a directory, following links.
+    func isDirectory(relative: String) -> Bool {
+        var info = stat()
+        return fstatat(rootDirectory.fd, at(relative), &info, 0) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// Writes the device's `driver_override` as the kernel shows it: `<name>\n`, or `(null)\n` when
@@ -40,7 +68,7 @@ extension SimulatedTree {
     /// ``writeOverride(_:of:)`` into `directory`, where the device's bus entry leads.
     func writeOverride(_ driver: String?, inDirectory directory: String) throws(KernelError) -> Bool {
         let path = directory + "/driver_override"
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = openat(rootDirectory.fd, at(relative(directory) + "/driver_override"), O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
         if fd < 0 {
             // No directory there (missing, or not a directory): no such device.
             if errno == ENOENT || errno == ENOTDIR { return false }
@@ -114,22 +142,37 @@ extension SimulatedTree {
     /// ``SysfsQueries/driver(of:)`` of the device in `directory`: the `driver` link's last component; `nil`
     /// when unbound or dangling.
     func driver(inDirectory directory: String) -> String? {
-        let link = directory + "/driver"
-        guard let target = try? SysfsFiles.readLink(link), SysfsFiles.exists(link) else { return nil }
+        let link = relative(directory) + "/driver"
+        guard let target = readLink(relative: link), exists(relative: link) else { return nil }
         return Self.lastComponent(target).map(String.init)
     }
 
     /// ``SysfsQueries/iommuGroup(of:)`` of the device in `directory`.
     func iommuGroup(inDirectory directory: String) -> Int? {
-        guard let target = try? SysfsFiles.readLink(directory + "/iommu_group") else { return nil }
+        guard let target = readLink(relative: relative(directory) + "/iommu_group") else { return nil }
         return Self.lastComponent(target).flatMap { Int($0) }
     }
 
     /// ``SysfsQueries/driverOverride(of:)`` of the device in `directory`.
     func driverOverride(inDirectory directory: String) -> String? {
-        guard let text = try? SysfsFiles.readString(directory + "/driver_override"),
+        guard let text = readString(relative: relative(directory) + "/driver_override"),
               !text.isEmpty, text != "(null)" else { return nil }
         return text
+    }
+
+    /// ``SysfsFiles/readString(_:)`` of `relative`: one read of up to 4 KiB, without its trailing newlines,
+    /// spaces and NULs; `nil` when it cannot be opened or read.
+    func readString(relative: String) -> String? {
+        let fd = openat(rootDirectory.fd, at(relative), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer in
+            // read(2) into our 4 KiB buffer, once, as SysfsFiles.readAttribute does.
+            var count = retryingInterruptedCall { read(fd, buffer.baseAddress!, buffer.count) }
+            guard count >= 0 else { return nil }
+            while count > 0, [0x0a, 0x20, 0].contains(buffer[count - 1]) { count -= 1 }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[..<count]), as: UTF8.self)
+        }
     }
 
     /// The device's group as the lock of a change needs it: through `entry` (where its bus entry leads)
@@ -138,11 +181,18 @@ extension SimulatedTree {
         entry.map(iommuGroup(inDirectory:)) ?? queries.iommuGroup(of: address)
     }
 
-    /// The names in `path` as ``SysfsFiles/listDirectory(_:)`` gives them, with those `readdir(3)` says are
-    /// directories (`DT_DIR`; a file system that does not say leaves the set short, never wrong). Throws
-    /// ``KernelError``.
-    static func listDirectoryWithTypes(_ path: String) throws(KernelError) -> (names: [String], directories: Set<String>) {
-        guard let dir = opendir(path) else { throw KernelError(call: "opendir", path: path, errno: errno) }
+    /// The names in `relative` as ``SysfsFiles/listDirectory(_:)`` gives them, with those `readdir(3)` says
+    /// are directories (`DT_DIR`; a file system that does not say leaves the set short, never wrong).
+    /// Throws ``KernelError``.
+    func listDirectoryWithTypes(relative: String) throws(KernelError) -> (names: [String], directories: Set<String>) {
+        // openat(2) with the flags opendir(3) uses, then fdopendir(3), which owns the fd from then on.
+        let fd = openat(rootDirectory.fd, at(relative), O_RDONLY | O_NONBLOCK | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw KernelError(call: "opendir", path: rootPrefix + relative, errno: errno) }
+        guard let dir = fdopendir(fd) else {
+            let code = errno
+            close(fd)
+            throw KernelError(call: "opendir", path: rootPrefix + relative, errno: code)
+        }
         defer { closedir(dir) }
         var names: [String] = []
         var directories: Set<String> = []

@@ -22,6 +22,8 @@ struct SimulatedTree: Sendable {
     let interruption: TreeInterruption
     /// `<root>/`: what every path inside the tree begins with.
     let rootPrefix: String
+    /// The root's directory fd, for the `*at` calls of changes and their reads.
+    let rootDirectory: TreeRootDirectory
     /// `sys/bus/pci/devices`, where the devices' bus entries are, when its path is normalised (no
     /// `.`, `..` or empty component: ``resolve(busEntryLink:)`` may then fold a link's `..` by hand).
     let normalizedBusDirectory: String?
@@ -34,6 +36,7 @@ struct SimulatedTree: Sendable {
         self.groupListings = groupListings
         self.interruption = interruption
         rootPrefix = root + "/"
+        rootDirectory = TreeRootDirectory(root: root)
         let bus = paths.sys("bus/pci/devices")
         normalizedBusDirectory = SysfsFiles.normalize(bus) == bus ? bus : nil
     }
@@ -64,11 +67,11 @@ struct SimulatedTree: Sendable {
 
     /// `sys/bus/pci/drivers/<name>` exists (the module is loaded).
     func driverExists(_ name: String) -> Bool {
-        SysfsFiles.isDirectory(paths.sys("bus/pci/drivers/\(name)"))
+        isDirectory(relative: "sys/bus/pci/drivers/" + name)
     }
 
     /// `dev/vfio/devices` exists: the kernel makes VFIO device cdevs.
-    var cdevSupported: Bool { SysfsFiles.isDirectory(paths.dev("vfio/devices")) }
+    var cdevSupported: Bool { isDirectory(relative: "dev/vfio/devices") }
 
     /// Whether vfio-pci's probe would refuse the device: no IOMMU group, or not a normal (type 0) header
     /// — bridges (class 0x0604/0x0609) are refused by `vfio_pci_probe` with `EINVAL`.
@@ -86,7 +89,7 @@ struct SimulatedTree: Sendable {
     /// step is idempotent: a change cut short is completed by running it again.
     func attach(_ address: PCIAddress, directory: String, driver: String, cdev: Int?,
                 driverExists: Bool = false, group: Int?? = nil) throws {
-        var writer = TreeWriter(root: root)
+        var writer = makeWriter()
         let relativeDirectory = relative(directory)
         if !driverExists {
             try step("sys/bus/pci/drivers/\(driver)")
@@ -126,7 +129,7 @@ struct SimulatedTree: Sendable {
     /// is on vfio-pci — `dev/vfio/<group>`. `facts`: the device's group and `vfio-dev/` entries when the
     /// caller has read them under the lock (`nil`: read them here). Idempotent, as ``attach`` is.
     func detach(_ address: PCIAddress, directory: String, driver: String, facts: VFIOFacts? = nil) throws(KernelError) {
-        var writer = TreeWriter(root: root)
+        var writer = makeWriter()
         try step(relative(directory) + "/driver")
         let unbound = writer.removeReporting(relative(directory) + "/driver")
         try step("sys/bus/pci/drivers/\(driver)/\(address)")
@@ -134,7 +137,7 @@ struct SimulatedTree: Sendable {
         guard driver == "vfio-pci" else { return }
         let facts = facts ?? vfioFacts(address, directory: directory)
         try removeCdev(directory: directory, entries: facts.vfioDevEntries, &writer)
-        for name in facts.vfioDevEntries.names where SysfsFiles.exists(root + "/" + Self.unbindingDirectory + "/" + name) {
+        for name in facts.vfioDevEntries.names where exists(relative: Self.unbindingDirectory + "/" + name) {
             try step(Self.unbindingDirectory + "/" + name)
             writer.remove(Self.unbindingDirectory + "/" + name)
         }
@@ -150,7 +153,7 @@ struct SimulatedTree: Sendable {
     /// `… (deleted)`). Each node's inode is kept as `.vfiod-simulator/unbinding/<name>` (a hard link) for
     /// the simulator to tell whether it is still open; ``detach`` removes it. The group node stays.
     func unregisterCdev(directory: String, entries: Listing) throws {
-        var writer = TreeWriter(root: root)
+        var writer = makeWriter()
         for name in entries.names where SysfsFiles.exists(paths.dev("vfio/devices/" + name)) {
             try step(Self.unbindingDirectory + "/" + name)
             try writer.directory(Self.unbindingDirectory)
@@ -203,7 +206,7 @@ struct SimulatedTree: Sendable {
     /// The device's `vfio-dev/` listing.
     func vfioDevEntries(directory: String) -> Listing {
         do {
-            let listed = try Self.listDirectoryWithTypes(directory + "/vfio-dev")
+            let listed = try listDirectoryWithTypes(relative: relative(directory) + "/vfio-dev")
             return .names(listed.names, directories: listed.directories)
         } catch where error.errno == ENOENT {
             return .missing
@@ -235,7 +238,7 @@ struct SimulatedTree: Sendable {
 
     /// Removes every `dev/vfio/<group>` and `dev/vfio/devices/vfioN` node (a reboot starts without them).
     func removeAllVFIONodes() {
-        let writer = TreeWriter(root: root)
+        let writer = makeWriter()
         for name in (try? SysfsFiles.listDirectory(paths.dev("vfio"))) ?? [] where Int(name) != nil {
             writer.remove("dev/vfio/" + name)
         }
@@ -246,7 +249,7 @@ struct SimulatedTree: Sendable {
 
     /// Removes the device's `vfio-dev/` and the `dev/vfio/devices` nodes it names.
     func removeCdev(directory: String) throws(KernelError) {
-        var writer = TreeWriter(root: root)
+        var writer = makeWriter()
         try removeCdev(directory: directory, entries: vfioDevEntries(directory: directory), &writer)
     }
 
@@ -270,8 +273,13 @@ struct SimulatedTree: Sendable {
         }
     }
 
-    /// `directory` relative to the root.
-    private func relative(_ directory: String) -> String {
-        String(directory.dropFirst(root.count + 1))
+    /// `directory` (inside the root) relative to the root.
+    func relative(_ directory: String) -> String {
+        String(directory[directory.utf8.index(directory.utf8.startIndex, offsetBy: rootPrefix.utf8.count)...])
+    }
+
+    /// A writer whose calls are relative to the root's directory fd.
+    func makeWriter() -> TreeWriter {
+        TreeWriter(root: root, rootFD: rootDirectory.fd)
     }
 }
