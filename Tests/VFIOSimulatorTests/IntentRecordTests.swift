@@ -89,4 +89,10 @@ struct IntentRecordTests {
             #expect(SimulatedTree.lastComponent(path).map(String.init) == path.split(separator: "/").last.map(String.init), "\(path)")
         }
     }
+
+    @Test func vfioDriversAreTheNamesContainingVFIO() {
+        for name in ["vfio-pci", "mlx5_vfio_pci", "vfio", "xvfio", "nvme", "vfi", "", "e1000e", "VFIO"] {
+            #expect(SimulatedKernel.isVFIODriver(name) == name.contains("vfio"), "\(name)")
+        }
+    }
 }
