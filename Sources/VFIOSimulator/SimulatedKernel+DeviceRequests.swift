@@ -77,7 +77,7 @@ extension SimulatedKernel {
     func surelyUnheld(groups: [Int], cdevs: [String]) -> Bool {
         guard groupsInReset.withLock({ $0.isDisjoint(with: groups) }) else { return false }
         let files = groups.map { paths.dev("vfio/\($0)") } + cdevs.map { paths.dev("vfio/devices/\($0)") }
-        return files.allSatisfy(Self.isOpenNowhere)
+        return files.allSatisfy { Self.isOpenNowhere($0) }
     }
 
     /// ``surelyUnheld(groups:cdevs:)`` with the device's cdev as ``SimulatedTree/cdev(among:)`` picks it
@@ -85,9 +85,10 @@ extension SimulatedKernel {
     /// checks' own opens instead of a `stat(2)` of each candidate first.
     func surelyUnheld(groups: [Int], cdevAmong entries: SimulatedTree.Listing) -> Bool {
         guard groupsInReset.withLock({ $0.isDisjoint(with: groups) }) else { return false }
-        guard groups.allSatisfy({ Self.isOpenNowhere(paths.dev("vfio/\($0)")) }) else { return false }
+        let root = tree.rootDirectory.fd
+        guard groups.allSatisfy({ Self.isOpenNowhere(tree.at("dev/vfio/\($0)"), from: root) }) else { return false }
         for name in entries.names.filter({ $0.hasPrefix("vfio") }).sorted() {
-            if let unheld = Self.isOpenNowhereIfPresent(paths.dev("vfio/devices/\(name)")) { return unheld }
+            if let unheld = Self.isOpenNowhereIfPresent(tree.at("dev/vfio/devices/" + name), from: root) { return unheld }
         }
         return true
     }

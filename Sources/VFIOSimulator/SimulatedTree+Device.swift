@@ -68,7 +68,10 @@ extension SimulatedTree {
     /// ``writeOverride(_:of:)`` into `directory`, where the device's bus entry leads.
     func writeOverride(_ driver: String?, inDirectory directory: String) throws(KernelError) -> Bool {
         let path = directory + "/driver_override"
-        let fd = openat(rootDirectory.fd, at(relative(directory) + "/driver_override"), O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
+        // Cleared: emptied at the open (O_TRUNC; empty and "(null)" both read as no override). A name:
+        // see below.
+        let truncate = driver == nil ? O_TRUNC : 0
+        let fd = openat(rootDirectory.fd, at(relative(directory) + "/driver_override"), O_WRONLY | O_CREAT | O_CLOEXEC | truncate, 0o644)
         if fd < 0 {
             // No directory there (missing, or not a directory): no such device.
             if errno == ENOENT || errno == ENOTDIR { return false }
@@ -80,7 +83,7 @@ extension SimulatedTree {
         // O_TRUNC); a text as long or longer simply replaces the old one, with no empty moment and
         // without tmpfs freeing the file's page and allocating a new one.
         var info = stat()
-        if fstat(fd, &info) != 0 || Int(info.st_size) > bytes.count {
+        if driver != nil, fstat(fd, &info) != 0 || Int(info.st_size) > bytes.count {
             guard ftruncate(fd, 0) == 0 else { throw KernelError(call: "ftruncate", path: path, errno: errno) }
         }
         try TreeWriter.write(bytes, to: fd, path: path)

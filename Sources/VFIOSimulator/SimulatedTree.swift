@@ -166,8 +166,14 @@ struct SimulatedTree: Sendable {
         try removeCdev(directory: directory, entries: entries, &writer)
     }
 
-    /// The inode of cdev `name` an unbind under way keeps (`<root>/.vfiod-simulator/unbinding/<name>`),
-    /// when it exists.
+    /// The inode of cdev `name` an unbind under way keeps (`.vfiod-simulator/unbinding/<name>`, relative
+    /// to the root), when it exists.
+    func keptCdevRelative(_ name: String) -> String? {
+        let path = Self.unbindingDirectory + "/" + name
+        return exists(relative: path) ? path : nil
+    }
+
+    /// ``keptCdevRelative(_:)`` as an absolute path.
     func keptCdev(_ name: String) -> String? {
         let path = root + "/" + Self.unbindingDirectory + "/" + name
         return SysfsFiles.exists(path) ? path : nil
