@@ -120,7 +120,7 @@ extension SimulatedKernel {
         defer { cpu.end(call) }
         let path = paths.sys("bus/pci/drivers_probe")
         try lockedDevice(path, address) { group, entry in
-            guard let directory = entry, SysfsFiles.isDirectory(directory) else { throw Self.failure(path, ENODEV) }
+            guard let directory = entry, tree.isDirectory(relative: tree.relative(directory)) else { throw Self.failure(path, ENODEV) }
             guard tree.driver(inDirectory: directory) == nil else { return }
             if stateDirectory.readFaults()?.probeLeavesDriverless.contains(address) == true { return }
             let candidate: String
@@ -150,7 +150,7 @@ extension SimulatedKernel {
         try requirePlainName(driver, path)
         guard tree.driverExists(driver) else { throw Self.failure(path, ENOENT) }
         try lockedDevice(path, address) { group, entry in
-            guard let directory = entry, SysfsFiles.isDirectory(directory) else { throw Self.failure(path, ENODEV) }
+            guard let directory = entry, tree.isDirectory(relative: tree.relative(directory)) else { throw Self.failure(path, ENODEV) }
             if let override = tree.driverOverride(inDirectory: directory), override != driver {
                 throw Self.failure(path, ENODEV)
             }

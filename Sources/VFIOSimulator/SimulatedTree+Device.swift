@@ -188,14 +188,9 @@ extension SimulatedTree {
     /// are directories (`DT_DIR`; a file system that does not say leaves the set short, never wrong).
     /// Throws ``KernelError``.
     func listDirectoryWithTypes(relative: String) throws(KernelError) -> (names: [String], directories: Set<String>) {
-        // openat(2) with the flags opendir(3) uses, then fdopendir(3), which owns the fd from then on.
-        let fd = openat(rootDirectory.fd, at(relative), O_RDONLY | O_NONBLOCK | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw KernelError(call: "opendir", path: rootPrefix + relative, errno: errno) }
-        guard let dir = fdopendir(fd) else {
-            let code = errno
-            close(fd)
-            throw KernelError(call: "opendir", path: rootPrefix + relative, errno: code)
-        }
+        // opendir(3) of the absolute path: fdopendir(3) of an openat(2) fd would add two fcntl(2) calls.
+        let path = rootPrefix + relative
+        guard let dir = opendir(path) else { throw KernelError(call: "opendir", path: path, errno: errno) }
         defer { closedir(dir) }
         var names: [String] = []
         var directories: Set<String> = []
