@@ -10,7 +10,7 @@ import VFIOCore
 extension SimulatedKernel {
     /// Records `intent` as the change under way (see ``PendingChange``). Throws ``KernelError``.
     func beginChange(_ intent: TreeIntent) throws(KernelError) -> PendingChange {
-        try PendingChange.begin(intent, in: stateDirectory.pendingDirectory)
+        try PendingChange.begin(intent, in: stateDirectory.pendingDirectory, spares: intentRecords)
     }
 
     /// Completes every change a dead process left (records nobody holds locked), at open.

@@ -77,7 +77,20 @@ extension SimulatedKernel {
     func surelyUnheld(groups: [Int], cdevs: [String]) -> Bool {
         guard groupsInReset.withLock({ $0.isDisjoint(with: groups) }) else { return false }
         let files = groups.map { paths.dev("vfio/\($0)") } + cdevs.map { paths.dev("vfio/devices/\($0)") }
-        return files.allSatisfy(Self.isOpenNowhere)
+        return files.allSatisfy { Self.isOpenNowhere($0) }
+    }
+
+    /// ``surelyUnheld(groups:cdevs:)`` with the device's cdev as ``SimulatedTree/cdev(among:)`` picks it
+    /// from its `vfio-dev/` entries (the first `vfioN` by name whose node exists), found by the lease
+    /// checks' own opens instead of a `stat(2)` of each candidate first.
+    func surelyUnheld(groups: [Int], cdevAmong entries: SimulatedTree.Listing) -> Bool {
+        guard groupsInReset.withLock({ $0.isDisjoint(with: groups) }) else { return false }
+        let root = tree.rootDirectory.fd
+        guard groups.allSatisfy({ Self.isOpenNowhere(tree.at("dev/vfio/\($0)"), from: root) }) else { return false }
+        for name in entries.names.filter({ $0.hasPrefix("vfio") }).sorted() {
+            if let unheld = Self.isOpenNowhereIfPresent(tree.at("dev/vfio/devices/" + name), from: root) { return unheld }
+        }
+        return true
     }
 
     /// Writes an 8-byte counter of 1 to every request FIFO of `address` that has a reader; a FIFO whose

@@ -16,8 +16,8 @@ extension SimulatedKernel {
         defer { cpu.end(call) }
         let path = paths.pciDevice(address) + "/driver_override"
         if let driver { try requirePlainName(driver, path) }
-        try locked(path, address) { _ in
-            guard try tree.writeOverride(driver, of: address) else { throw Self.failure(path, ENOENT) }
+        try lockedDevice(path, address) { _, entry in
+            guard let entry, try tree.writeOverride(driver, inDirectory: entry) else { throw Self.failure(path, ENOENT) }
         }
     }
 
@@ -79,18 +79,18 @@ extension SimulatedKernel {
     /// with the device's directory.
     private func startUnbind(_ address: PCIAddress, from driver: String, _ path: String) throws(KernelError)
         -> (WaitingUnbind?, String) {
-        try locked(path, address) { _ in
-            guard tree.queries.driver(of: address) == driver else { throw Self.failure(path, ENODEV) }
+        try lockedDevice(path, address) { group, entry in
+            let bound = entry.map(tree.driver(inDirectory:)) ?? tree.queries.driver(of: address)
+            guard bound == driver else { throw Self.failure(path, ENODEV) }
             let faults = stateDirectory.readFaults() ?? SimulatorFaults()
             if faults.unbindBusy.contains(address) { throw Self.failure(path, EBUSY) }
-            guard let directory = tree.directory(of: address) else { throw Self.failure(path, ENODEV) }
+            // A directory: its `driver` link was just read through it.
+            guard let directory = entry else { throw Self.failure(path, ENODEV) }
             var facts: SimulatedTree.VFIOFacts?
             var held = false
             if driver == "vfio-pci" {
-                let read = tree.vfioFacts(address, directory: directory)
-                let groups = read.group.map { [$0] } ?? []
-                let cdevs = tree.cdev(among: read.vfioDevEntries).map { [$0] } ?? []
-                held = !surelyUnheld(groups: groups, cdevs: cdevs)
+                let read = tree.vfioFacts(address, directory: directory, group: .some(group))
+                held = !surelyUnheld(groups: read.group.map { [$0] } ?? [], cdevAmong: read.vfioDevEntries)
                 facts = read
             }
             let change = try beginChange(TreeIntent(kind: .detach, address: address, driver: driver, group: facts?.group,
@@ -119,13 +119,13 @@ extension SimulatedKernel {
         let call = cpu.begin()
         defer { cpu.end(call) }
         let path = paths.sys("bus/pci/drivers_probe")
-        try locked(path, address) { group in
-            guard let directory = tree.directory(of: address) else { throw Self.failure(path, ENODEV) }
-            guard tree.queries.driver(of: address) == nil else { return }
+        try lockedDevice(path, address) { group, entry in
+            guard let directory = entry, tree.isDirectory(relative: tree.relative(directory)) else { throw Self.failure(path, ENODEV) }
+            guard tree.driver(inDirectory: directory) == nil else { return }
             if stateDirectory.readFaults()?.probeLeavesDriverless.contains(address) == true { return }
             let candidate: String
             let driverExists: Bool
-            if let override = tree.queries.driverOverride(of: address) {
+            if let override = tree.driverOverride(inDirectory: directory) {
                 guard SysfsFiles.isPlainDriverName(override), tree.driverExists(override) else { return }
                 candidate = override
                 driverExists = true
@@ -149,12 +149,12 @@ extension SimulatedKernel {
         let path = paths.sys("bus/pci/drivers/\(driver)/bind")
         try requirePlainName(driver, path)
         guard tree.driverExists(driver) else { throw Self.failure(path, ENOENT) }
-        try locked(path, address) { group in
-            guard let directory = tree.directory(of: address) else { throw Self.failure(path, ENODEV) }
-            if let override = tree.queries.driverOverride(of: address), override != driver {
+        try lockedDevice(path, address) { group, entry in
+            guard let directory = entry, tree.isDirectory(relative: tree.relative(directory)) else { throw Self.failure(path, ENODEV) }
+            if let override = tree.driverOverride(inDirectory: directory), override != driver {
                 throw Self.failure(path, ENODEV)
             }
-            guard tree.queries.driver(of: address) == nil else { throw Self.failure(path, EBUSY) }
+            guard tree.driver(inDirectory: directory) == nil else { throw Self.failure(path, EBUSY) }
             if driver == "vfio-pci", tree.vfioRefuses(address, directory: directory, group: group) {
                 throw Self.failure(path, ENODEV)
             }
@@ -196,6 +196,22 @@ extension SimulatedKernel {
         let group = tree.queries.iommuGroup(of: address)
         do {
             return try treeLocks.withLock(group: group) { try body(group) }
+        } catch let error as KernelError {
+            throw error
+        } catch {
+            throw Self.failure(path, EIO)
+        }
+    }
+
+    /// ``locked(_:_:_:)`` for a change of one device: where its bus entry leads (``SimulatedTree/unverifiedDirectory(of:)``;
+    /// `nil`: outside the root) is read once, before the lock (the simulator never moves a bus entry), and
+    /// the group through it; `body` gets both.
+    func lockedDevice<Result>(_ path: String, _ address: PCIAddress,
+                              _ body: (Int?, String?) throws -> Result) throws(KernelError) -> Result {
+        let entry = tree.unverifiedDirectory(of: address)
+        let group = tree.iommuGroup(of: address, entry: entry)
+        do {
+            return try treeLocks.withLock(group: group) { try body(group, entry) }
         } catch let error as KernelError {
             throw error
         } catch {

@@ -28,7 +28,9 @@ extension SimulatedKernel {
         var devicePath = directory ?? tree.directory(of: address) ?? paths.pciDevice(address)
         // DEVPATH is relative to /sys, as the kernel sends it.
         let sys = paths.sys("")
-        if devicePath.hasPrefix(sys) { devicePath = "/" + devicePath.dropFirst(sys.count) }
+        if devicePath.hasPrefix(sys) {
+            devicePath = "/" + devicePath[devicePath.utf8.index(devicePath.utf8.startIndex, offsetBy: sys.utf8.count)...]
+        }
         let message = UeventMessage(action: action, devicePath: devicePath, address: address, driver: driver)
         // The watcher is vfiod's code, not the kernel's: its CPU is not the simulator's.
         cpu.excluding { handler(message) }

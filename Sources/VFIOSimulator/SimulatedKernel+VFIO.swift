@@ -85,9 +85,10 @@ extension SimulatedKernel {
     public func openers(groups: [Int], cdevs: [String], removedCdevs: [String]) -> [VFIOOpener] {
         let call = cpu.begin()
         defer { cpu.end(call) }
-        let files = groups.map { paths.dev("vfio/\($0)") }
-            + (cdevs + removedCdevs).map { tree.keptCdev($0) ?? paths.dev("vfio/devices/\($0)") }
-        if files.allSatisfy(Self.isOpenNowhere) { return [] }
+        // Relative to the root, opened from its directory fd.
+        let files = groups.map { "dev/vfio/\($0)" }
+            + (cdevs + removedCdevs).map { tree.keptCdevRelative($0) ?? "dev/vfio/devices/\($0)" }
+        if files.allSatisfy({ Self.isOpenNowhere(tree.at($0), from: tree.rootDirectory.fd) }) { return [] }
         var roots = [paths.root]
         if let resolved = realpath(paths.root, nil) {
             roots.append(String(cString: resolved))
@@ -108,13 +109,26 @@ extension SimulatedKernel {
     /// kernel grants a write lease (`F_SETLEASE` `F_WRLCK`, root has `CAP_LEASE`) only on a regular file
     /// nobody else has open. The fake group and cdev files are regular files; the real ones are not, which
     /// is why ``LinuxKernel`` scans. Any doubt (no lease support, a lease held) answers false: then scan.
-    static func isOpenNowhere(_ path: String) -> Bool {
+    /// `directoryFD`: where a relative `path` starts (`openat(2)`).
+    static func isOpenNowhere(_ path: String, from directoryFD: Int32 = AT_FDCWD) -> Bool {
         _ = leaseBreaksIgnored
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        let fd = openat(directoryFD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 { return errno == ENOENT }
         // fcntl(2) F_SETLEASE takes the lease type as its int argument. The lease belongs to this open
         // file and goes with its last close, right below (the fd is O_CLOEXEC: a child being spawned
         // shares it at most until its exec), so no F_UNLCK call is needed.
+        let granted = fcntl(fd, setLease, F_WRLCK) == 0
+        Glibc.close(fd)
+        return granted
+    }
+
+    /// ``isOpenNowhere(_:)`` of a file that exists; `nil` when the path leads to nothing (`ENOENT`,
+    /// `ENOTDIR`: where `stat(2)` would fail too).
+    static func isOpenNowhereIfPresent(_ path: String, from directoryFD: Int32 = AT_FDCWD) -> Bool? {
+        _ = leaseBreaksIgnored
+        let fd = openat(directoryFD, path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0 { return errno == ENOENT || errno == ENOTDIR ? nil : false }
+        // fcntl(2) F_SETLEASE as in isOpenNowhere: the lease goes with the close right below.
         let granted = fcntl(fd, setLease, F_WRLCK) == 0
         Glibc.close(fd)
         return granted

@@ -40,6 +40,8 @@ public final class SimulatedKernel: HostKernel {
     /// Where ``SimulatorState/nextCdev`` is saved at each bind to vfio-pci.
     let cdevCounter: CdevCounter
     let blocked = BlockedUnbinds()
+    /// The spare files intent records are written into (``PendingChange``).
+    let intentRecords: IntentRecordPool
     /// The IOMMU groups a reset in this process has open right now: a group opens once, so a concurrent
     /// reset of the same group gets `EBUSY`, as the kernel's second open of `/dev/vfio/<N>` does.
     let groupsInReset = Mutex<Set<Int>>([])
@@ -100,6 +102,7 @@ public final class SimulatedKernel: HostKernel {
         tree = SimulatedTree(root: paths.root, interruption: interruption)
         stateDirectory = SimulatorStateDirectory(root: paths.root)
         cdevCounter = CdevCounter(directory: stateDirectory.path)
+        intentRecords = IntentRecordPool(directory: stateDirectory.spareDirectory)
         scanner = SysfsScanner(paths: paths)
         do {
             var loaded = try Self.loadOrCreateState(tree: tree, directory: stateDirectory)
@@ -112,6 +115,7 @@ public final class SimulatedKernel: HostKernel {
             throw error
         }
         stateDirectory.clearBlockedMarkers()
+        IntentRecordPool.removeUnheld(in: stateDirectory.spareDirectory)
     }
 
     /// Reads the tree. Blocking file I/O; not serialised with concurrent binds (neither is the kernel's).
@@ -157,7 +161,17 @@ public final class SimulatedKernel: HostKernel {
     }
 
     /// vfio-pci and its variant drivers (`mlx5_vfio_pci` …): never a device's native driver.
-    static func isVFIODriver(_ name: String) -> Bool { name.contains("vfio") }
+    static func isVFIODriver(_ name: String) -> Bool {
+        // `name.contains("vfio")` on the bytes (Foundation's substring search cost more than the rest of
+        // the check); driver names are plain ASCII names.
+        let bytes = name.utf8
+        var start = bytes.startIndex
+        while start != bytes.endIndex {
+            if bytes[start...].starts(with: "vfio".utf8) { return true }
+            start = bytes.index(after: start)
+        }
+        return false
+    }
 
     /// `mkdtemp` under `$TMPDIR` (or `/tmp`).
     private static func makeTemporaryDirectory() throws -> String {

@@ -20,6 +20,13 @@ struct SimulatedTree: Sendable {
     let groupListings: DirectoryListingCache
     /// The test hook called before each step of a change.
     let interruption: TreeInterruption
+    /// `<root>/`: what every path inside the tree begins with.
+    let rootPrefix: String
+    /// The root's directory fd, for the `*at` calls of changes and their reads.
+    let rootDirectory: TreeRootDirectory
+    /// `sys/bus/pci/devices`, where the devices' bus entries are, when its path is normalised (no
+    /// `.`, `..` or empty component: ``resolve(busEntryLink:)`` may then fold a link's `..` by hand).
+    let normalizedBusDirectory: String?
 
     init(root: String, groupListings: DirectoryListingCache = DirectoryListingCache(),
          interruption: TreeInterruption = TreeInterruption()) {
@@ -28,15 +35,20 @@ struct SimulatedTree: Sendable {
         queries = SysfsQueries(paths: paths)
         self.groupListings = groupListings
         self.interruption = interruption
+        rootPrefix = root + "/"
+        rootDirectory = TreeRootDirectory(root: root)
+        let bus = paths.sys("bus/pci/devices")
+        normalizedBusDirectory = SysfsFiles.normalize(bus) == bus ? bus : nil
     }
 
     /// `.vfiod-simulator/unbinding`: where an unbind from vfio-pci keeps the inode of each cdev node it
     /// removed while it waits for the node's openers (relative to the root).
     static let unbindingDirectory = ".vfiod-simulator/unbinding"
 
-    /// Before each step of a change: the interruption hook.
-    private func step(_ relative: String) throws(KernelError) {
-        try interruption.step(root + "/" + relative)
+    /// Before each step of a change: the interruption hook (the step's path is built only when it stops
+    /// there).
+    private func step(_ relative: @autoclosure () -> String) throws(KernelError) {
+        try interruption.step(root + "/" + relative())
     }
 
     /// ``SysfsQueries/groupMembers(_:)``, with the group's `devices/` listing reused while the directory
@@ -48,26 +60,6 @@ struct SimulatedTree: Sendable {
         return queries.groupMembers(group)
     }
 
-    /// The device's resolved directory (`<root>/sys/devices/…/<address>`); `nil` when it has no bus entry
-    /// or the entry leads outside the root.
-    func directory(of address: PCIAddress) -> String? {
-        guard let resolved = unverifiedDirectory(of: address), SysfsFiles.isDirectory(resolved) else { return nil }
-        return resolved
-    }
-
-    /// Where the device's bus entry leads (the entry itself when it is no link), without checking that a
-    /// directory is there; `nil` when it leads outside the root.
-    private func unverifiedDirectory(of address: PCIAddress) -> String? {
-        let entry = paths.pciDevice(address)
-        let resolved: String
-        if let target = try? SysfsFiles.readLink(entry) {
-            resolved = SysfsFiles.resolve(link: target, in: paths.sys("bus/pci/devices"))
-        } else {
-            resolved = entry
-        }
-        return resolved.hasPrefix(root + "/") ? resolved : nil
-    }
-
     /// Every address with an entry in `sys/bus/pci/devices`, sorted.
     func allDevices() -> [PCIAddress] {
         ((try? SysfsFiles.listDirectory(paths.sys("bus/pci/devices"))) ?? []).compactMap { PCIAddress($0) }.sorted()
@@ -75,11 +67,11 @@ struct SimulatedTree: Sendable {
 
     /// `sys/bus/pci/drivers/<name>` exists (the module is loaded).
     func driverExists(_ name: String) -> Bool {
-        SysfsFiles.isDirectory(paths.sys("bus/pci/drivers/\(name)"))
+        isDirectory(relative: "sys/bus/pci/drivers/" + name)
     }
 
     /// `dev/vfio/devices` exists: the kernel makes VFIO device cdevs.
-    var cdevSupported: Bool { SysfsFiles.isDirectory(paths.dev("vfio/devices")) }
+    var cdevSupported: Bool { isDirectory(relative: "dev/vfio/devices") }
 
     /// Whether vfio-pci's probe would refuse the device: no IOMMU group, or not a normal (type 0) header
     /// — bridges (class 0x0604/0x0609) are refused by `vfio_pci_probe` with `EINVAL`.
@@ -90,23 +82,6 @@ struct SimulatedTree: Sendable {
         return classCode >> 8 == 0x0604 || classCode >> 8 == 0x0609
     }
 
-    /// Writes the device's `driver_override` as the kernel shows it: `<name>\n`, or `(null)\n` when
-    /// cleared. False when there is no such device (as ``directory(of:)`` is `nil`): the file's open
-    /// finds that out, without a `stat` of the directory first.
-    func writeOverride(_ driver: String?, of address: PCIAddress) throws(KernelError) -> Bool {
-        guard let directory = unverifiedDirectory(of: address) else { return false }
-        let path = directory + "/driver_override"
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 {
-            // No directory there (missing, or not a directory): no such device.
-            if errno == ENOENT || errno == ENOTDIR { return false }
-            throw KernelError(call: "open", path: path, errno: errno)
-        }
-        defer { close(fd) }
-        try TreeWriter.write(Array(((driver ?? "(null)") + "\n").utf8), to: fd, path: path)
-        return true
-    }
-
     /// Binds the unbound device to `driver`: the driver directory (made when missing; `driverExists`: the
     /// caller has just seen it, under the lock), its `<address>` link, for vfio-pci `dev/vfio/<group>`
     /// and, with `cdev`, `vfio-dev/vfio<cdev>` and `dev/vfio/devices/vfio<cdev>`; the `driver` link last.
@@ -114,7 +89,7 @@ struct SimulatedTree: Sendable {
     /// step is idempotent: a change cut short is completed by running it again.
     func attach(_ address: PCIAddress, directory: String, driver: String, cdev: Int?,
                 driverExists: Bool = false, group: Int?? = nil) throws {
-        var writer = TreeWriter(root: root)
+        var writer = makeWriter()
         let relativeDirectory = relative(directory)
         if !driverExists {
             try step("sys/bus/pci/drivers/\(driver)")
@@ -124,9 +99,16 @@ struct SimulatedTree: Sendable {
         try writer.link("sys/bus/pci/drivers/\(driver)/\(address)", to: relativeDirectory)
         if driver == "vfio-pci" {
             try removeCdev(directory: directory, entries: vfioDevEntries(directory: directory), &writer)
-            if let group = group ?? queries.iommuGroup(of: address), !queries.groupDeviceExists(group) {
-                try step("dev/vfio/\(group)")
-                try writer.file("dev/vfio/\(group)", "")
+            if let group = group ?? queries.iommuGroup(of: address) {
+                if interruption.isArmed {
+                    // Counted as a step only when it is made, as the test hook expects.
+                    if !queries.groupDeviceExists(group) {
+                        try step("dev/vfio/\(group)")
+                        try writer.file("dev/vfio/\(group)", "")
+                    }
+                } else {
+                    try writer.fileUnlessPresent("dev/vfio/\(group)")
+                }
             }
             if let cdev {
                 // `vfio-dev/` is gone (just removed): make both levels without trying the file first.
@@ -147,19 +129,19 @@ struct SimulatedTree: Sendable {
     /// is on vfio-pci — `dev/vfio/<group>`. `facts`: the device's group and `vfio-dev/` entries when the
     /// caller has read them under the lock (`nil`: read them here). Idempotent, as ``attach`` is.
     func detach(_ address: PCIAddress, directory: String, driver: String, facts: VFIOFacts? = nil) throws(KernelError) {
-        var writer = TreeWriter(root: root)
+        var writer = makeWriter()
         try step(relative(directory) + "/driver")
-        writer.remove(relative(directory) + "/driver")
+        let unbound = writer.removeReporting(relative(directory) + "/driver")
         try step("sys/bus/pci/drivers/\(driver)/\(address)")
         writer.remove("sys/bus/pci/drivers/\(driver)/\(address)")
         guard driver == "vfio-pci" else { return }
         let facts = facts ?? vfioFacts(address, directory: directory)
         try removeCdev(directory: directory, entries: facts.vfioDevEntries, &writer)
-        for name in facts.vfioDevEntries.names where SysfsFiles.exists(root + "/" + Self.unbindingDirectory + "/" + name) {
+        for name in facts.vfioDevEntries.names where exists(relative: Self.unbindingDirectory + "/" + name) {
             try step(Self.unbindingDirectory + "/" + name)
             writer.remove(Self.unbindingDirectory + "/" + name)
         }
-        if let group = facts.group, !groupHasVFIOMember(group) {
+        if let group = facts.group, !groupHasVFIOMember(group, except: unbound ? address : nil) {
             try step("dev/vfio/\(group)")
             writer.remove("dev/vfio/\(group)")
         }
@@ -171,7 +153,7 @@ struct SimulatedTree: Sendable {
     /// `… (deleted)`). Each node's inode is kept as `.vfiod-simulator/unbinding/<name>` (a hard link) for
     /// the simulator to tell whether it is still open; ``detach`` removes it. The group node stays.
     func unregisterCdev(directory: String, entries: Listing) throws {
-        var writer = TreeWriter(root: root)
+        var writer = makeWriter()
         for name in entries.names where SysfsFiles.exists(paths.dev("vfio/devices/" + name)) {
             try step(Self.unbindingDirectory + "/" + name)
             try writer.directory(Self.unbindingDirectory)
@@ -184,8 +166,14 @@ struct SimulatedTree: Sendable {
         try removeCdev(directory: directory, entries: entries, &writer)
     }
 
-    /// The inode of cdev `name` an unbind under way keeps (`<root>/.vfiod-simulator/unbinding/<name>`),
-    /// when it exists.
+    /// The inode of cdev `name` an unbind under way keeps (`.vfiod-simulator/unbinding/<name>`, relative
+    /// to the root), when it exists.
+    func keptCdevRelative(_ name: String) -> String? {
+        let path = Self.unbindingDirectory + "/" + name
+        return exists(relative: path) ? path : nil
+    }
+
+    /// ``keptCdevRelative(_:)`` as an absolute path.
     func keptCdev(_ name: String) -> String? {
         let path = root + "/" + Self.unbindingDirectory + "/" + name
         return SysfsFiles.exists(path) ? path : nil
@@ -200,23 +188,23 @@ struct SimulatedTree: Sendable {
         var vfioDevEntries: Listing
     }
 
-    /// Reads ``VFIOFacts`` of the device in `directory`.
-    func vfioFacts(_ address: PCIAddress, directory: String) -> VFIOFacts {
-        VFIOFacts(group: queries.iommuGroup(of: address), vfioDevEntries: vfioDevEntries(directory: directory))
+    /// Reads ``VFIOFacts`` of the device in `directory`; `group`: its group when the caller has just read it.
+    func vfioFacts(_ address: PCIAddress, directory: String, group: Int?? = nil) -> VFIOFacts {
+        VFIOFacts(group: group ?? queries.iommuGroup(of: address), vfioDevEntries: vfioDevEntries(directory: directory))
     }
 
     /// A directory's listing: its names, or why there are none.
     enum Listing {
         /// The directory does not exist.
         case missing
-        /// The names in it (possibly none).
-        case names([String])
+        /// The names in it (possibly none), with those the listing said are directories.
+        case names([String], directories: Set<String> = [])
         /// It could not be listed for another reason.
         case unreadable
 
         /// The names; empty when missing or unreadable.
         var names: [String] {
-            if case .names(let names) = self { return names }
+            if case .names(let names, _) = self { return names }
             return []
         }
     }
@@ -224,8 +212,9 @@ struct SimulatedTree: Sendable {
     /// The device's `vfio-dev/` listing.
     func vfioDevEntries(directory: String) -> Listing {
         do {
-            return .names(try SysfsFiles.listDirectory(directory + "/vfio-dev"))
-        } catch let error as KernelError where error.errno == ENOENT {
+            let listed = try listDirectoryWithTypes(relative: relative(directory) + "/vfio-dev")
+            return .names(listed.names, directories: listed.directories)
+        } catch where error.errno == ENOENT {
             return .missing
         } catch {
             return .unreadable
@@ -238,9 +227,10 @@ struct SimulatedTree: Sendable {
         entries.names.filter { $0.hasPrefix("vfio") }.sorted().first { SysfsFiles.exists(paths.dev("vfio/devices/\($0)")) }
     }
 
-    /// Whether any member of `group` is bound to vfio-pci now.
-    func groupHasVFIOMember(_ group: Int) -> Bool {
-        groupMembers(group).contains { queries.driver(of: $0) == "vfio-pci" }
+    /// Whether any member of `group` is bound to vfio-pci now; `except`: a member known to be unbound
+    /// (its `driver` link just removed), not read again.
+    func groupHasVFIOMember(_ group: Int, except: PCIAddress? = nil) -> Bool {
+        groupMembers(group).contains { $0 != except && queries.driver(of: $0) == "vfio-pci" }
     }
 
     /// The highest `vfioN` number in use (in `dev/vfio/devices` or any device's `vfio-dev/`), or -1.
@@ -254,7 +244,7 @@ struct SimulatedTree: Sendable {
 
     /// Removes every `dev/vfio/<group>` and `dev/vfio/devices/vfioN` node (a reboot starts without them).
     func removeAllVFIONodes() {
-        let writer = TreeWriter(root: root)
+        let writer = makeWriter()
         for name in (try? SysfsFiles.listDirectory(paths.dev("vfio"))) ?? [] where Int(name) != nil {
             writer.remove("dev/vfio/" + name)
         }
@@ -265,7 +255,7 @@ struct SimulatedTree: Sendable {
 
     /// Removes the device's `vfio-dev/` and the `dev/vfio/devices` nodes it names.
     func removeCdev(directory: String) throws(KernelError) {
-        var writer = TreeWriter(root: root)
+        var writer = makeWriter()
         try removeCdev(directory: directory, entries: vfioDevEntries(directory: directory), &writer)
     }
 
@@ -277,20 +267,25 @@ struct SimulatedTree: Sendable {
         case .unreadable:
             try step(relative(directory) + "/vfio-dev")
             writer.removeTree(relative(directory) + "/vfio-dev")
-        case .names(let names):
+        case .names(let names, let directories):
             let vfioDev = relative(directory) + "/vfio-dev"
             for name in names {
                 try step("dev/vfio/devices/" + name)
                 writer.remove("dev/vfio/devices/" + name)
                 try step(vfioDev + "/" + name)
-                writer.removeCdevDirectory(vfioDev + "/" + name)
+                writer.removeCdevDirectory(vfioDev + "/" + name, listedAsDirectory: directories.contains(name))
             }
             writer.remove(directory: vfioDev)
         }
     }
 
-    /// `directory` relative to the root.
-    private func relative(_ directory: String) -> String {
-        String(directory.dropFirst(root.count + 1))
+    /// `directory` (inside the root) relative to the root.
+    func relative(_ directory: String) -> String {
+        String(directory[directory.utf8.index(directory.utf8.startIndex, offsetBy: rootPrefix.utf8.count)...])
+    }
+
+    /// A writer whose calls are relative to the root's directory fd.
+    func makeWriter() -> TreeWriter {
+        TreeWriter(root: root, rootFD: rootDirectory.fd)
     }
 }

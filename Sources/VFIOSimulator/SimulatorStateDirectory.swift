@@ -61,6 +61,8 @@ struct SimulatorStateDirectory: Sendable {
     }
     /// `pending/`: one ``TreeIntent`` record per tree change under way (or cut short), `<address>`.
     var pendingDirectory: String { path + "/pending" }
+    /// `spare/`: record files kept open for reuse by ``PendingChange`` (``IntentRecordPool``).
+    var spareDirectory: String { path + "/spare" }
 
     /// The settings in the file; defaults when it is missing or does not parse.
     func readSettings() -> SimulatorSettings {

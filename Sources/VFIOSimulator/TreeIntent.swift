@@ -31,11 +31,16 @@ struct TreeIntent: Sendable, Hashable {
 
     /// One line: `detach 0000:01:00.0 vfio-pci group=7 vfio-dev=vfio0`, `attach 0000:01:00.0 vfio-pci cdev=3`.
     var encoded: String {
-        var words = [kind.rawValue, address.description, driver]
-        if let cdev { words.append("cdev=\(cdev)") }
-        if let group { words.append("group=\(group)") }
-        if !vfioDevEntries.isEmpty { words.append("vfio-dev=" + vfioDevEntries.joined(separator: ",")) }
-        return words.joined(separator: " ") + "\n"
+        var text = kind.rawValue
+        text.reserveCapacity(64)
+        text += " "
+        text += address.description
+        text += " "
+        text += driver
+        if let cdev { text += " cdev=" + String(cdev) }
+        if let group { text += " group=" + String(group) }
+        if !vfioDevEntries.isEmpty { text += " vfio-dev=" + vfioDevEntries.joined(separator: ",") }
+        return text + "\n"
     }
 
     /// Parses ``encoded``; `nil` for anything else (a record cut short by a crash: its change never began).
@@ -76,53 +81,72 @@ struct TreeIntent: Sendable, Hashable {
 final class PendingChange {
     private var fd: Int32
     private let path: String
+    /// The spare the record was written into, given back to its pool when the change finishes.
+    private let spare: (pool: IntentRecordPool, file: IntentRecordFile)?
 
-    private init(fd: Int32, path: String) {
+    private init(fd: Int32, path: String, spare: (pool: IntentRecordPool, file: IntentRecordFile)? = nil) {
         self.fd = fd
         self.path = path
+        self.spare = spare
     }
 
-    /// Records `intent`: writes it to a temporary file, locks it, and renames it to `pending/<address>`, so
-    /// the record is whole and locked before it can be seen. Throws ``KernelError``.
-    static func begin(_ intent: TreeIntent, in directory: String) throws(KernelError) -> PendingChange {
+    /// Records `intent`: writes it into a spare record file of `spares` (open and locked already) and
+    /// links that as `pending/<address>` (`link(2)`: the same locked inode under a second name), so the
+    /// record is whole and locked before it can be seen; ``finish()`` unlinks the name again. A record
+    /// shorter than what the spare held is padded with spaces before its newline (the parse skips them),
+    /// so one `pwrite(2)` covers the whole file. A record already there (one this process abandoned) is
+    /// replaced in one step, as a `rename(2)` of a second link over it. Throws ``KernelError``.
+    static func begin(_ intent: TreeIntent, in directory: String, spares: IntentRecordPool) throws(KernelError) -> PendingChange {
         let path = directory + "/" + intent.address.description
-        let temporary = directory + "/.\(intent.address).\(getpid()).tmp"
-        var fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 && errno == ENOENT {
-            let parent = String(directory[..<directory.lastIndex(of: "/")!])
-            _ = mkdir(parent, 0o755)
-            guard mkdir(directory, 0o755) == 0 || errno == EEXIST else { throw KernelError(call: "mkdir", path: directory, errno: errno) }
-            fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        var file = try spares.take()
+        var bytes = Array(intent.encoded.utf8)
+        if bytes.count < file.size {
+            bytes.insert(contentsOf: repeatElement(UInt8(ascii: " "), count: file.size - bytes.count), at: bytes.count - 1)
         }
-        guard fd >= 0 else { throw KernelError(call: "open", path: temporary, errno: errno) }
-        let change = PendingChange(fd: fd, path: path)
-        // flock(2) on our own new file cannot conflict; it goes with the process's last fd on the file.
-        guard flock(fd, LOCK_EX) == 0 else { let code = errno; change.abandon(); unlink(temporary); throw KernelError(call: "flock", path: temporary, errno: code) }
         do {
-            try TreeWriter.write(Array(intent.encoded.utf8), to: fd, path: temporary)
+            try IntentRecordFile.write(bytes, to: file)
         } catch {
-            change.abandon()
-            unlink(temporary)
+            close(file.fd)
+            unlink(file.path)
             throw error
         }
-        guard rename(temporary, path) == 0 else {
-            let code = errno
-            change.abandon()
-            unlink(temporary)
-            throw KernelError(call: "rename", path: path, errno: code)
+        file.size = bytes.count
+        var failure = link(file.path, path) == 0 ? 0 : errno
+        if failure == ENOENT {
+            _ = mkdir(String(directory[..<directory.lastIndex(of: "/")!]), 0o755)
+            _ = mkdir(directory, 0o755)
+            failure = link(file.path, path) == 0 ? 0 : errno
         }
-        return change
+        if failure == EEXIST {
+            let temporary = directory + "/.\(intent.address).\(getpid()).tmp"
+            unlink(temporary)
+            failure = link(file.path, temporary) == 0 ? 0 : errno
+            if failure == 0 && rename(temporary, path) != 0 {
+                failure = errno
+                unlink(temporary)
+            }
+        }
+        guard failure == 0 else {
+            spares.put(file)
+            throw KernelError(call: "link", path: path, errno: failure)
+        }
+        return PendingChange(fd: file.fd, path: path, spare: (spares, file))
     }
 
-    /// The change is complete: the record goes.
+    /// The change is complete: the record goes (its spare, still at its own name, back to the pool).
     func finish() {
         guard fd >= 0 else { return }
         unlink(path)
+        if let spare {
+            spare.pool.put(spare.file)
+            fd = -1
+            return
+        }
         abandon()
     }
 
     /// Lets go of the record without removing it, as a process that dies does: the next ``SimulatedKernel``
-    /// opening the tree completes the change.
+    /// opening the tree completes the change. A spare's file is not reused (the record is its inode).
     func abandon() {
         guard fd >= 0 else { return }
         close(fd)
