@@ -43,7 +43,7 @@ final class OpenSysfsDirectory: SysfsDirectoryReads {
         guard let stream = fdopendir(fd) else { _ = close(fd); return nil }
         self.path = path
         self.stream = stream
-        self.names = Self.names(of: stream)
+        self.names = SysfsFiles.entryNames(of: stream)
     }
 
     deinit { closedir(stream) }
@@ -85,20 +85,6 @@ final class OpenSysfsDirectory: SysfsDirectoryReads {
         // fdopendir(3) takes the descriptor over: closedir closes it.
         guard let stream = fdopendir(directory) else { _ = close(directory); return nil }
         defer { closedir(stream) }
-        return Self.names(of: stream)
-    }
-
-    /// The names `stream` lists, without `.` and `..`, in the order `readdir` gives.
-    private static func names(of stream: OpaquePointer) -> [String] {
-        var names: [String] = []
-        // readdir(3) returns entries owned by the DIR stream, valid until the next call: copy the name out.
-        while let entry = readdir(stream) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
-            }
-            if name == "." || name == ".." { continue }
-            names.append(name)
-        }
-        return names
+        return SysfsFiles.entryNames(of: stream)
     }
 }

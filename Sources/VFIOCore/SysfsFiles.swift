@@ -77,9 +77,14 @@ public enum SysfsFiles {
     public static func listDirectory(_ path: String) throws -> [String] {
         guard let dir = opendir(path) else { throw KernelError(call: "opendir", path: path, errno: errno) }
         defer { closedir(dir) }
+        return entryNames(of: dir)
+    }
+
+    /// The names the open directory stream `stream` lists, without `.` and `..`, in the order `readdir` gives.
+    static func entryNames(of stream: OpaquePointer) -> [String] {
         var names: [String] = []
         // readdir(3) returns entries owned by the DIR stream, valid until the next call: copy the name out.
-        while let entry = readdir(dir) {
+        while let entry = readdir(stream) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
             }
