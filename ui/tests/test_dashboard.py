@@ -55,6 +55,12 @@ class Page:
     def go(self, view):
         self.driver.execute_script('location.hash = arguments[0]', '#/' + view)
 
+    def attribute(self, selector, name):
+        """The attribute `name` of the first element matching `selector`, once there, read in one step in
+        the page: a live update that redraws the element between a find and a read cannot make it stale."""
+        return self.wait.until(lambda d: d.execute_script(
+            'const e = document.querySelector(arguments[0]); return e && e.getAttribute(arguments[1])', selector, name))
+
     def text_in(self, selector, text):
         self.wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, selector), text))
 
@@ -105,8 +111,7 @@ class DashboardTests(unittest.TestCase):
         page.clickable('dialog[open] button[type=submit]').click()
 
         # The assignments view: the new lease goes binding → active without a reload.
-        card = page.css(f'article.assignment[data-group="{group}"]')
-        assignment = card.get_attribute('data-assignment')
+        assignment = page.attribute(f'article.assignment[data-group="{group}"]', 'data-assignment')
         page.css(f'article.assignment[data-assignment="{assignment}"][data-state=active]')
         page.text_in(f'article.assignment[data-assignment="{assignment}"] .trail', 'binding → active')
         self.assertTrue(page.driver.execute_script('return window.__sameDocument === true'))
