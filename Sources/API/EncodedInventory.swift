@@ -11,24 +11,16 @@ final class EncodedBody: Sendable {
     let assignmentValue: Range<Int>?
     /// The ETag, worked out when a reader first asks: most bodies a patch encodes are only compared and
     /// published as events.
-    private let hashed = Mutex<String?>(nil)
+    private let hashed: MadeOnce<String>
 
     init(_ bytes: [UInt8], assignmentValue: Range<Int>? = nil) {
         self.bytes = bytes
         self.assignmentValue = assignmentValue
+        hashed = MadeOnce { ETag.of(bytes) }
     }
 
     /// The strong ETag of `bytes` (``ETag/of(_:)``).
-    var etag: String {
-        if let done = hashed.withLock({ $0 }) { return done }
-        let made = ETag.of(bytes)
-        // Two readers racing hash the same bytes; the first stored is kept.
-        return hashed.withLock { stored in
-            if let stored { return stored }
-            stored = made
-            return made
-        }
-    }
+    var etag: String { hashed.value }
 
     /// A device's body: its bytes and where its assignment lies in them.
     static func device(_ device: Device) -> EncodedBody {
@@ -44,9 +36,8 @@ final class EncodedBody: Sendable {
 /// the ETags, the host body, leased devices' redacted copies — is made once, when a reader first asks.
 final class EncodedInventory: Sendable {
     let snapshot: InventorySnapshot
-    private let hostRoot: String
     /// The host body, encoded when a reader first asks (a patch changes it every time; few read it).
-    private let encodedHost = Mutex<EncodedBody?>(nil)
+    private let encodedHost: MadeOnce<EncodedBody>
     let devices: [EncodedBody]
     let groups: [EncodedBody]
     private let pages = Mutex<[String: EncodedBody]>([:])
@@ -71,7 +62,7 @@ final class EncodedInventory: Sendable {
     /// nothing is compared; otherwise every device and group is compared with `previous`'s.
     init(snapshot: InventorySnapshot, hostRoot: String, previous: EncodedInventory? = nil) {
         self.snapshot = snapshot
-        self.hostRoot = hostRoot
+        encodedHost = MadeOnce { EncodedBody(InventoryJSON.host(snapshot, hostRoot: hostRoot)) }
         if let previous, let changes = snapshot.changes(since: previous.snapshot),
            previous.devices.count == snapshot.devices.count, previous.groups.count == snapshot.groups.count {
             var devices = previous.devices
@@ -94,15 +85,7 @@ final class EncodedInventory: Sendable {
     }
 
     /// The host (`GET /v1/host`), encoded once per snapshot when first asked for.
-    var host: EncodedBody {
-        if let done = encodedHost.withLock({ $0 }) { return done }
-        let made = EncodedBody(InventoryJSON.host(snapshot, hostRoot: hostRoot))
-        return encodedHost.withLock { stored in
-            if let stored { return stored }
-            stored = made
-            return made
-        }
-    }
+    var host: EncodedBody { encodedHost.value }
 
     /// Device `index` with `assignmentId` `null`, made once per snapshot: its bytes with the assignment
     /// written as `null` (the same bytes `InventoryJSON.device(_:showsAssignment: false)` writes); a

@@ -77,34 +77,22 @@ public struct EventDraft: Sendable {
 /// An event's data: bytes, or the means to write them once, on first use. A class, so that every copy of
 /// a draft shares one encoding.
 final class EventData: Sendable {
-    private let encode: (@Sendable () -> [UInt8])?
-    private let encoded: Mutex<[UInt8]?>
+    private let encoded: MadeOnce<[UInt8]>
     private let estimatedSize: Int
 
     init(_ bytes: [UInt8]) {
-        encode = nil
-        encoded = Mutex(bytes)
+        encoded = MadeOnce(value: bytes)
         estimatedSize = bytes.count
     }
 
     init(estimatedSize: Int, encode: @escaping @Sendable () -> [UInt8]) {
-        self.encode = encode
-        encoded = Mutex(nil)
+        encoded = MadeOnce(encode)
         self.estimatedSize = max(0, estimatedSize)
     }
 
-    var bytes: [UInt8] {
-        if let done = encoded.withLock({ $0 }) { return done }
-        let made = encode?() ?? []
-        // Two readers racing write the same bytes; the first stored is kept.
-        return encoded.withLock { stored in
-            if let stored { return stored }
-            stored = made
-            return made
-        }
-    }
+    var bytes: [UInt8] { encoded.value }
 
-    var size: Int { encoded.withLock { $0?.count } ?? estimatedSize }
+    var size: Int { encoded.valueIfMade?.count ?? estimatedSize }
 }
 
 /// An event with its cursor and its SSE frames, encoded once for every reader (when the first one asks).
@@ -119,7 +107,7 @@ public final class PublishedEvent: Sendable {
     let size: Int
     /// The frames, encoded when a reader first asks (delivered live or replayed from the ring): a publish
     /// no stream reads encodes none.
-    private let frames = Mutex<Frames?>(nil)
+    private let frames: MadeOnce<Frames>
 
     private struct Frames {
         let frame: [UInt8]
@@ -132,25 +120,17 @@ public final class PublishedEvent: Sendable {
         let overhead = draft.type.utf8.count + 64
         size = draft.dataSize + overhead + (Self.redactedData(draft).map { $0.count + overhead } ?? 0)
             + draft.dataSize + 128
+        frames = MadeOnce {
+            Frames(frame: EventFrame.event(cursor: cursor, type: draft.type, data: draft.data),
+                   redacted: Self.redactedData(draft).map { EventFrame.event(cursor: cursor, type: draft.type, data: $0) })
+        }
     }
 
     /// The frame every reader allowed the data gets.
-    var frame: [UInt8] { encoded.frame }
+    var frame: [UInt8] { frames.value.frame }
 
     /// The frame a reader of another tenant gets (`EventAudience.everyone` with an assignment).
-    var redactedFrame: [UInt8]? { encoded.redacted }
-
-    private var encoded: Frames {
-        if let done = frames.withLock({ $0 }) { return done }
-        let made = Frames(frame: EventFrame.event(cursor: cursor, type: draft.type, data: draft.data),
-                          redacted: Self.redactedData(draft).map { EventFrame.event(cursor: cursor, type: draft.type, data: $0) })
-        // Two readers racing encode the same bytes; the first stored is kept.
-        return frames.withLock { stored in
-            if let stored { return stored }
-            stored = made
-            return made
-        }
-    }
+    var redactedFrame: [UInt8]? { frames.value.redacted }
 
     private static func redactedData(_ draft: EventDraft) -> [UInt8]? {
         if case .everyone(let assignment, _, let redacted) = draft.audience, assignment != nil { return redacted }

@@ -70,13 +70,7 @@ final class OpenSysfsDirectory: SysfsDirectoryReads {
         let file = retryingEINTR { openat(fd, name, O_RDONLY | O_CLOEXEC) }
         guard file >= 0 else { return nil }
         defer { _ = close(file) }
-        return try? [UInt8](unsafeUninitializedCapacity: limit) { buffer, count in
-            // One read(2) into a buffer of exactly `limit` bytes that we own: sysfs shows a whole attribute
-            // in the first read at offset 0 (``SysfsFiles/readAttribute(_:limit:)``).
-            let got = retryingEINTR { read(file, buffer.baseAddress!, limit) }
-            guard got >= 0 else { count = 0; throw KernelError(call: "read", path: path + "/" + name, errno: errno) }
-            count = got
-        }
+        return try? SysfsFiles.readAttribute(open: file, limit: limit, path: path + "/" + name)
     }
 
     func list(_ name: String) -> [String]? {

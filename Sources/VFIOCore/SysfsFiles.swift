@@ -33,7 +33,13 @@ public enum SysfsFiles {
         let fd = retryingEINTR { open(path, O_RDONLY | O_CLOEXEC) }
         guard fd >= 0 else { throw KernelError(call: "open", path: path, errno: errno) }
         defer { _ = close(fd) }
-        return try [UInt8](unsafeUninitializedCapacity: limit) { buffer, count in
+        return try readAttribute(open: fd, limit: limit, path: path)
+    }
+
+    /// One `read(2)` of at most `limit` bytes from the start of the attribute open as `fd` (sysfs shows a
+    /// whole attribute in the first read at offset 0); `path` names it in errors. Throws ``KernelError``.
+    static func readAttribute(open fd: Int32, limit: Int, path: String) throws -> [UInt8] {
+        try [UInt8](unsafeUninitializedCapacity: limit) { buffer, count in
             // read(2) into a buffer of exactly `limit` bytes that we own.
             let got = retryingEINTR { read(fd, buffer.baseAddress!, limit) }
             if got < 0 { count = 0; throw KernelError(call: "read", path: path, errno: errno) }

@@ -66,7 +66,7 @@ enum OperationRecords {
 
     /// A kernel write's step, recorded after the write (with the operation's end): `done`, or `failed` with
     /// `error`; returns its number.
-    static func addWrittenStep(_ operationID: String, seq: Int? = nil, action: String, device: String?,
+    static func addWrittenStep(_ operationID: String, seq: Int, action: String, device: String?,
                                originalDriver: String?, expected: String?, error: String?, startedAt: Date,
                                finishedAt: Date, in connection: Connection) throws -> Int {
         try insertStep(operationID, seq: seq, action: action, device: device, originalDriver: originalDriver,
@@ -75,23 +75,23 @@ enum OperationRecords {
     }
 
     /// A step that is over as it is recorded (a check): `done`, or `failed` with `error`; returns its number.
-    static func addFinishedStep(_ operationID: String, seq: Int? = nil, action: String, device: String?,
+    static func addFinishedStep(_ operationID: String, seq: Int, action: String, device: String?,
                                 expected: String?, error: String?, at date: Date, in connection: Connection) throws -> Int {
         try insertStep(operationID, seq: seq, action: action, device: device, originalDriver: nil, expected: expected,
                        state: error == nil ? "done" : "failed", finishedAt: date, error: error, at: date, in: connection)
     }
+
     /// The number the operation's next step takes: one after its last.
     static func nextStepSeq(_ operationID: String, in connection: Connection) throws -> Int {
         try connection.query("SELECT COALESCE(MAX(seq), 0) + 1 FROM operation_steps WHERE operation_id = ?",
                              bindings: [.text(operationID)]) { Int($0.int64(0)) }.first ?? 1
     }
 
-    /// Inserts the operation's step numbered `seq` (when the caller knows it), else numbered after its last
-    /// one; returns its number.
-    private static func insertStep(_ operationID: String, seq: Int?, action: String, device: String?,
+    /// Inserts the operation's step numbered `seq` (``nextStepSeq(_:in:)`` for the first of a transaction);
+    /// returns its number.
+    private static func insertStep(_ operationID: String, seq next: Int, action: String, device: String?,
                                    originalDriver: String?, expected: String?, state: String, finishedAt: Date?,
                                    error: String?, at date: Date, in connection: Connection) throws -> Int {
-        let next = try seq ?? nextStepSeq(operationID, in: connection)
         try connection.run("""
             INSERT INTO operation_steps (operation_id, seq, action, device, original_driver, expected, state, started_at,
                                          finished_at, error)
