@@ -11,16 +11,15 @@ final class EncodedBody: Sendable {
     let assignmentValue: Range<Int>?
     /// The ETag, worked out when a reader first asks: most bodies a patch encodes are only compared and
     /// published as events.
-    private let hashed: MadeOnce<String>
+    private let hashed = MadeOnce<String>()
 
     init(_ bytes: [UInt8], assignmentValue: Range<Int>? = nil) {
         self.bytes = bytes
         self.assignmentValue = assignmentValue
-        hashed = MadeOnce { ETag.of(bytes) }
     }
 
     /// The strong ETag of `bytes` (``ETag/of(_:)``).
-    var etag: String { hashed.value }
+    var etag: String { hashed.value { ETag.of(bytes) } }
 
     /// A device's body: its bytes and where its assignment lies in them.
     static func device(_ device: Device) -> EncodedBody {
@@ -37,7 +36,9 @@ final class EncodedBody: Sendable {
 final class EncodedInventory: Sendable {
     let snapshot: InventorySnapshot
     /// The host body, encoded when a reader first asks (a patch changes it every time; few read it).
-    private let encodedHost: MadeOnce<EncodedBody>
+    private let encodedHost = MadeOnce<EncodedBody>()
+    /// The host root the host body names.
+    private let hostRoot: String
     let devices: [EncodedBody]
     let groups: [EncodedBody]
     private let pages = Mutex<[String: EncodedBody]>([:])
@@ -62,7 +63,7 @@ final class EncodedInventory: Sendable {
     /// nothing is compared; otherwise every device and group is compared with `previous`'s.
     init(snapshot: InventorySnapshot, hostRoot: String, previous: EncodedInventory? = nil) {
         self.snapshot = snapshot
-        encodedHost = MadeOnce { EncodedBody(InventoryJSON.host(snapshot, hostRoot: hostRoot)) }
+        self.hostRoot = hostRoot
         if let previous, let changes = snapshot.changes(since: previous.snapshot),
            previous.devices.count == snapshot.devices.count, previous.groups.count == snapshot.groups.count {
             var devices = previous.devices
@@ -85,7 +86,7 @@ final class EncodedInventory: Sendable {
     }
 
     /// The host (`GET /v1/host`), encoded once per snapshot when first asked for.
-    var host: EncodedBody { encodedHost.value }
+    var host: EncodedBody { encodedHost.value { EncodedBody(InventoryJSON.host(snapshot, hostRoot: hostRoot)) } }
 
     /// Device `index` with `assignmentId` `null`, made once per snapshot: its bytes with the assignment
     /// written as `null` (the same bytes `InventoryJSON.device(_:showsAssignment: false)` writes); a

@@ -78,19 +78,23 @@ public struct EventDraft: Sendable {
 /// a draft shares one encoding.
 final class EventData: Sendable {
     private let encoded: MadeOnce<[UInt8]>
+    /// Writes the bytes; `nil` when they were given.
+    private let encode: (@Sendable () -> [UInt8])?
     private let estimatedSize: Int
 
     init(_ bytes: [UInt8]) {
         encoded = MadeOnce(value: bytes)
+        encode = nil
         estimatedSize = bytes.count
     }
 
     init(estimatedSize: Int, encode: @escaping @Sendable () -> [UInt8]) {
-        encoded = MadeOnce(encode)
+        encoded = MadeOnce()
+        self.encode = encode
         self.estimatedSize = max(0, estimatedSize)
     }
 
-    var bytes: [UInt8] { encoded.value }
+    var bytes: [UInt8] { encoded.value { encode?() ?? [] } }
 
     var size: Int { encoded.valueIfMade?.count ?? estimatedSize }
 }
@@ -107,7 +111,7 @@ public final class PublishedEvent: Sendable {
     let size: Int
     /// The frames, encoded when a reader first asks (delivered live or replayed from the ring): a publish
     /// no stream reads encodes none.
-    private let frames: MadeOnce<Frames>
+    private let frames = MadeOnce<Frames>()
 
     private struct Frames {
         let frame: [UInt8]
@@ -120,17 +124,18 @@ public final class PublishedEvent: Sendable {
         let overhead = draft.type.utf8.count + 64
         size = draft.dataSize + overhead + (Self.redactedData(draft).map { $0.count + overhead } ?? 0)
             + draft.dataSize + 128
-        frames = MadeOnce {
-            Frames(frame: EventFrame.event(cursor: cursor, type: draft.type, data: draft.data),
-                   redacted: Self.redactedData(draft).map { EventFrame.event(cursor: cursor, type: draft.type, data: $0) })
-        }
     }
 
     /// The frame every reader allowed the data gets.
-    var frame: [UInt8] { frames.value.frame }
+    var frame: [UInt8] { frames.value(encodeFrames).frame }
 
     /// The frame a reader of another tenant gets (`EventAudience.everyone` with an assignment).
-    var redactedFrame: [UInt8]? { frames.value.redacted }
+    var redactedFrame: [UInt8]? { frames.value(encodeFrames).redacted }
+
+    private func encodeFrames() -> Frames {
+        Frames(frame: EventFrame.event(cursor: cursor, type: draft.type, data: draft.data),
+               redacted: Self.redactedData(draft).map { EventFrame.event(cursor: cursor, type: draft.type, data: $0) })
+    }
 
     private static func redactedData(_ draft: EventDraft) -> [UInt8]? {
         if case .everyone(let assignment, _, let redacted) = draft.audience, assignment != nil { return redacted }

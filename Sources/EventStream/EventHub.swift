@@ -43,6 +43,10 @@ public final class EventHub: Sendable {
     /// `state.head` again, set with it under `state`'s lock: every response reads the head for its cursor,
     /// and this lock is never held across a publish's delivery, so those reads do not queue behind one.
     private let publishedHead: Mutex<EventCursor>
+    /// Ephemeral drafts kept to go out in front of the next publish (``hold(_:)``), under a lock of their
+    /// own: a feed holding its drafts does not queue behind a publish. Taken only inside `state`'s lock
+    /// (never the other way round), so the publish that takes them sends them before anyone else's.
+    private let held = Mutex<[EventDraft]>([])
 
     private struct State {
         var ring: EventRing
@@ -51,8 +55,6 @@ public final class EventHub: Sendable {
         /// The open streams, each with the number of its reader's kind.
         var subscriptions: [(subscription: EventSubscription, kind: Int)] = []
         var kinds = ReaderKinds()
-        /// Ephemeral drafts kept to go out in front of the next publish (``hold(_:)``).
-        var held: [EventDraft] = []
 
         mutating func add(_ subscription: EventSubscription) {
             subscriptions.append((subscription, kinds.number(of: subscription.reader)))
@@ -103,14 +105,14 @@ public final class EventHub: Sendable {
     /// Held drafts (``hold(_:)``) go out in front of `drafts`, in the same pass.
     @discardableResult
     public func publish(_ drafts: [EventDraft]) -> EventCursor {
-        state.withLock { state in
-            guard state.held.isEmpty else {
-                let all = state.held + drafts
-                state.held.removeAll()
-                return publishLocked(all, in: &state)
-            }
-            return publishLocked(drafts, in: &state)
+        // The events the ring drops are freed after the lock is let go (each is a few objects).
+        var evicted: [PublishedEvent] = []
+        let head = state.withLock { state in
+            let heldDrafts = takeHeld()
+            return publishLocked(heldDrafts.isEmpty ? drafts : heldDrafts + drafts, in: &state, evicted: &evicted)
         }
+        evicted.removeAll()
+        return head
     }
 
     /// Keeps ephemeral `drafts` (no audit seq) to go out in front of the next publish's, under one lock and
@@ -118,22 +120,33 @@ public final class EventHub: Sendable {
     /// ``publishHeld()`` once that publish is done (it may have had nothing to publish).
     public func hold(_ drafts: [EventDraft]) {
         guard !drafts.isEmpty else { return }
-        state.withLock { $0.held.append(contentsOf: drafts) }
+        held.withLock { $0.append(contentsOf: drafts) }
     }
 
     /// Publishes the held drafts that no publish took yet, if any.
     public func publishHeld() {
+        guard !held.withLock({ $0.isEmpty }) else { return }
+        var evicted: [PublishedEvent] = []
         state.withLock { state in
-            guard !state.held.isEmpty else { return }
-            let held = state.held
-            state.held.removeAll()
-            publishLocked(held, in: &state)
+            let heldDrafts = takeHeld()
+            guard !heldDrafts.isEmpty else { return }
+            publishLocked(heldDrafts, in: &state, evicted: &evicted)
+        }
+        evicted.removeAll()
+    }
+
+    /// The held drafts, now no longer held; called under `state`'s lock.
+    private func takeHeld() -> [EventDraft] {
+        held.withLock { held in
+            guard !held.isEmpty else { return [] }
+            defer { held.removeAll() }
+            return held
         }
     }
 
-    /// ``publish(_:)``'s work, under `state`'s lock.
+    /// ``publish(_:)``'s work, under `state`'s lock; the events the ring dropped go to `evicted`.
     @discardableResult
-    private func publishLocked(_ drafts: [EventDraft], in state: inout State) -> EventCursor {
+    private func publishLocked(_ drafts: [EventDraft], in state: inout State, evicted: inout [PublishedEvent]) -> EventCursor {
         var events: [PublishedEvent] = []
         events.reserveCapacity(drafts.count)
         for (index, draft) in drafts.enumerated() {
@@ -145,7 +158,7 @@ public final class EventHub: Sendable {
             let cursor = EventCursor(auditSeq: auditSeq, number: state.head.number + 1, boot: boot)
             let event = PublishedEvent(draft: draft, cursor: cursor)
             state.head = cursor
-            state.ring.append(event)
+            state.ring.append(event, evicted: &evicted)
             events.append(event)
         }
         let head = state.head

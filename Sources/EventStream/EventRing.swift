@@ -18,21 +18,26 @@ struct EventRing {
         events = Array(repeating: nil, count: self.capacity)
     }
 
-    /// Appends `event`, dropping the oldest events past the bounds.
-    mutating func append(_ event: PublishedEvent) {
-        while count > 0 && (count == capacity || bytes + event.size > capacityBytes) { dropOldest() }
+    /// Appends `event`, dropping the oldest events past the bounds into `evicted` (the caller frees them,
+    /// outside its lock).
+    mutating func append(_ event: PublishedEvent, evicted: inout [PublishedEvent]) {
+        while count > 0 && (count == capacity || bytes + event.size > capacityBytes) {
+            guard let oldest = dropOldest() else { break }
+            evicted.append(oldest)
+        }
         events[(start + count) % capacity] = event
         count += 1
         bytes += event.size
     }
 
-    private mutating func dropOldest() {
-        guard let oldest = events[start] else { return }
+    private mutating func dropOldest() -> PublishedEvent? {
+        guard let oldest = events[start] else { return nil }
         lastEvicted = oldest.cursor
         bytes -= oldest.size
         events[start] = nil
         start = (start + 1) % capacity
         count -= 1
+        return oldest
     }
 
     /// The oldest number kept; `nil` when empty.

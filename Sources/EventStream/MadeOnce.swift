@@ -1,26 +1,27 @@
 import Synchronization
 
-/// A value worked out when it is first asked for, then kept, whoever holds a reference to it: an event's
-/// data and frames, a body's ETag. Two threads asking at once may both work it out and the first stored is
-/// kept, so `make` must give the same value whenever it runs; nobody waits on a lock while it does.
-public final class MadeOnce<Value: Sendable>: Sendable {
-    private let make: @Sendable () -> Value
+/// A value worked out when it is first asked for, then kept: an event's data and frames, a body's ETag.
+///
+/// It lives inline in the object that owns it (a `let` of a final class): no object, no closure and no
+/// generic metadata of its own, so the thousands of events a lease phase publishes and then drops cost no
+/// more to free than their own fields. The owner passes the means to make the value at each ask. Two
+/// threads asking at once may both work it out and the first stored is kept, so `make` must give the same
+/// value whenever it runs; nobody waits on a lock while it does.
+public struct MadeOnce<Value: Sendable>: ~Copyable, Sendable {
     private let made: Mutex<Value?>
 
-    /// A value `make` works out on first use.
-    public init(_ make: @escaping @Sendable () -> Value) {
-        self.make = make
+    /// A value worked out on first use.
+    public init() {
         made = Mutex(nil)
     }
 
     /// A value known already.
     public init(value: Value) {
-        make = { value }
         made = Mutex(value)
     }
 
-    /// The value, worked out now when nobody asked before.
-    public var value: Value {
+    /// The value, worked out now by `make` when nobody asked before.
+    public func value(_ make: () -> Value) -> Value {
         if let done = made.withLock({ $0 }) { return done }
         let value = make()
         return made.withLock { stored in

@@ -23,7 +23,9 @@ import Testing
 
     @Test func theRingKeepsTheNewestEventsUpToItsCount() {
         var ring = EventRing(capacity: 3, capacityBytes: 1 << 20)
-        for number in 1...5 { ring.append(event(UInt64(number))) }
+        var evicted: [PublishedEvent] = []
+        for number in 1...5 { ring.append(event(UInt64(number)), evicted: &evicted) }
+        #expect(evicted.map(\.cursor.number) == [1, 2])
         #expect(ring.count == 3)
         #expect(ring.oldestNumber == 3)
         #expect(ring.lastEvicted?.number == 2)
@@ -36,9 +38,11 @@ import Testing
 
     @Test func theRingKeepsItsBytesBounded() {
         var ring = EventRing(capacity: 1000, capacityBytes: 2000)
-        for number in 1...100 { ring.append(event(UInt64(number), size: 100)) }
+        var evicted: [PublishedEvent] = []
+        for number in 1...100 { ring.append(event(UInt64(number), size: 100), evicted: &evicted) }
         #expect(ring.bytes <= 2000)
         #expect(ring.count < 10)
+        #expect(evicted.count + ring.count == 100)
         #expect(ring.events(after: 0).last?.cursor.number == 100)
     }
 }
