@@ -13,6 +13,7 @@ extension Migration {
         ("0006_idempotency_operation.sql", PackageResources._006_idempotency_operation_sql),
         ("0007_audit_layout_and_archive.sql", PackageResources._007_audit_layout_and_archive_sql),
         ("0008_assignment_holder_uid.sql", PackageResources._008_assignment_holder_uid_sql),
+        ("0009_checks_without_temporary_tables.sql", PackageResources._009_checks_without_temporary_tables_sql),
     ]
 
     /// The migrations compiled into this vfiod, in version order.

@@ -137,6 +137,45 @@ import Testing
         }
     }
 
+    /// 0009 rebuilds `operations` and `operation_steps` and remakes one partial index: every row stays,
+    /// every condition still refuses what it refused, and none is written as `IN (…)` any more.
+    @Test func migration9KeepsEveryOperationAndStepAndEveryCondition() throws {
+        try withTemporaryDirectory { directory in
+            let database = try Database(path: databasePath(in: directory))
+            #expect(try Migrator(throughVersion: 8).apply(to: database) == Array(1...8))
+            let time = "2026-12-08T00:00:00.000Z"
+            try database.execute("""
+                INSERT INTO assignments (id, group_id, holder_id, tenant, state, ttl_seconds, expires_at, created_at, updated_at, created_by)
+                    VALUES ('asg_1', 7, 'vm-1', 't', 'active', 60, '\(time)', '\(time)', '\(time)', 'orch');
+                INSERT INTO operations (id, kind, assignment_id, group_id, state, created_at, started_at, finished_at, actor, target, detail)
+                    VALUES ('op_1', 'bind', 'asg_1', 7, 'succeeded', '\(time)', '\(time)', '\(time)', 'orch', '0000:01:00.0', '{"a":1}');
+                INSERT INTO operation_steps (operation_id, seq, action, device, original_driver, expected, state, started_at, finished_at)
+                    VALUES ('op_1', 1, 'set_override', '0000:01:00.0', 'e1000e', 'vfio-pci', 'done', '\(time)', '\(time)');
+                """)
+            let operationsBefore = try database.query("SELECT * FROM operations") { row in (0..<14).map { row.nullableString($0) } }
+            let stepsBefore = try database.query("SELECT * FROM operation_steps") { row in (0..<10).map { row.nullableString($0) } }
+            #expect(try Migrator().apply(to: database) == Array(9...Migration.embedded.count))
+            #expect(try database.query("SELECT * FROM operations") { row in (0..<14).map { row.nullableString($0) } } == operationsBefore)
+            #expect(try database.query("SELECT * FROM operation_steps") { row in (0..<10).map { row.nullableString($0) } } == stepsBefore)
+            #expect(try database.query("PRAGMA foreign_key_check") { $0.string(0) }.isEmpty)
+            let refused = [
+                "UPDATE operations SET state = 'done' WHERE id = 'op_1'",
+                "UPDATE operations SET kind = 'rebind' WHERE id = 'op_1'",
+                "UPDATE operation_steps SET state = 'running' WHERE operation_id = 'op_1'",
+                "INSERT INTO assignments (id, group_id, holder_id, tenant, state, ttl_seconds, expires_at, created_at, updated_at, created_by) "
+                    + "VALUES ('asg_2', 7, 'vm-2', 't', 'binding', 60, '\(time)', '\(time)', '\(time)', 'orch')",
+            ]
+            for statement in refused {
+                #expect(throws: DatabaseError.self, "\(statement)") { try database.execute(statement) }
+            }
+            let tables = try database.query("""
+                SELECT sql FROM sqlite_master WHERE name IN ('operations', 'operation_steps', 'assignments_one_live_per_group')
+                """) { $0.string(0) }
+            #expect(tables.count == 3)
+            #expect(tables.allSatisfy { !$0.contains(" IN (") }, "\(tables)")
+        }
+    }
+
     @Test func fileNamesParse() {
         let migration = Migration(fileName: "0012_add_leases.sql", contents: Array("SELECT 1;".utf8))
         #expect(migration?.version == 12)

@@ -47,10 +47,11 @@ enum AssignmentRecords {
         try list(where: "id = ?", [.text(id)], in: connection).first
     }
 
-    /// The live assignment of a group, if any.
+    /// The live assignment of a group, if any. The condition is the partial index's
+    /// (`assignments_one_live_per_group`) word for word, so SQLite reads that index.
     static func live(group: Int, in connection: Connection) throws -> Assignment? {
-        try list(where: "group_id = ? AND state IN ('binding', 'active', 'releasing')", [.integer(Int64(group))],
-                 in: connection).first
+        try list(where: "group_id = ? AND (state = 'binding' OR state = 'active' OR state = 'releasing')",
+                 [.integer(Int64(group))], in: connection).first
     }
 
     /// A page of assignments matching `filter` (and visible to `tenant`, when set) after `afterID`, in id order.
