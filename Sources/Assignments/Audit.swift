@@ -5,7 +5,8 @@ import Store
 ///
 /// The event stream derives `assignment.changed` and `operation.changed` from these rows alone, so their
 /// `after` maps carry what those events show: an assignment's `state`, `generation` and `expiresAt`; an
-/// operation's id (`operation`), `kind` and `state`. (Rows written before these keys existed lack them.)
+/// operation's id (`operation`), `kind` and `state`, and on an end row the time it started (`startedAt`)
+/// when it started in this process. (Rows written before these keys existed lack them.)
 enum Audit {
     /// An assignment changed state (or was created, renewed …).
     static func assignment(_ action: String, _ assignment: Assignment, caller: Caller, before: AssignmentState?,
@@ -19,14 +20,15 @@ enum Audit {
             detail: detail, error: error ?? assignment.failure), in: connection)
     }
 
-    /// An operation changed state.
+    /// An operation changed state; `startedAt`, on an end row, when the operation started.
     static func operation(_ action: String, _ operation: GroupOperation, assignment: Assignment, caller: Caller,
-                          error: String?, at time: Date = Date(), in connection: Connection) throws {
+                          error: String?, startedAt: Date? = nil, at time: Date = Date(), in connection: Connection) throws {
+        var after = ["operation": operation.id, "kind": operation.kind.rawValue, "state": state(of: action, operation)]
+        if let startedAt { after["startedAt"] = Timestamp.format(startedAt) }
         _ = try AuditLog.append(AuditEntry(
             time: time, actor: caller.name, requestID: caller.requestID, action: action,
             group: operation.groupID, assignment: assignment.id, holder: assignment.holder.id,
-            tenant: assignment.holder.tenant,
-            after: ["operation": operation.id, "kind": operation.kind.rawValue, "state": state(of: action, operation)],
+            tenant: assignment.holder.tenant, after: after,
             detail: "\(operation.kind.rawValue) \(operation.id)", error: error),
             in: connection)
     }

@@ -41,7 +41,10 @@ import TestSupport
             let states = frames.filter { $0.type == "assignment.changed" }.compactMap { $0.object["state"] as? String }
             #expect(states == ["binding", "active"], "\(frames)")
             let operations = frames.filter { $0.type == "operation.changed" }.compactMap { $0.object["state"] as? String }
-            #expect(operations.contains("running") && operations.last == "succeeded", "\(operations)")
+            // The bind's start commits with its end: no `running` row, the end's row says when it started.
+            #expect(operations == ["succeeded"], "\(operations)")
+            let end = frames.first { $0.type == "audit.appended" && $0.object["action"] as? String == "operation.succeeded" }
+            #expect((end?.object["after"] as? [String: Any])?["startedAt"] is String, "\(String(describing: end?.object))")
             let steps = frames.filter { $0.type == "operation.step" }
             #expect(!steps.isEmpty)
             #expect(steps.allSatisfy { ($0.object["durationMs"] as? Int ?? -1) >= 0 && $0.object["assignmentId"] as? String == id })

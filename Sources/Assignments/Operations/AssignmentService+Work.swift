@@ -90,13 +90,16 @@ extension AssignmentService {
     }
 
     /// Marks the operation running: at once for readers (``RunningOperations``), in the database with the
-    /// journal's next transaction (its end, or a commit before its first write).
+    /// journal's next transaction (a commit before its first write, or its end). The `operation.running`
+    /// audit row is written only when that transaction does not also end it: otherwise the end's row,
+    /// committed at the same instant, carries `startedAt` instead.
     private func markRunning(_ operation: GroupOperation, _ assignment: Assignment, journal: Journal) {
         let at = now()
         running.start(operation.id, at: at)
         let caller = caller(of: operation)
-        journal.record { connection in
+        journal.recordStart(at: at) { connection, withRow in
             try OperationRecords.setState(operation.id, .running, at: at, in: connection)
+            guard withRow else { return }
             try Audit.operation("operation.running", operation, assignment: assignment, caller: caller,
                                 error: nil, at: at, in: connection)
         }
@@ -179,7 +182,7 @@ extension AssignmentService {
                         detail: OperationDetail? = nil, apply: (inout Assignment) -> String?) throws {
         let at = now()
         waiters.publishing(operation.id)
-        let updated = try journal.commit(announcingStepsTo: heldSteps?.hold) { connection -> Assignment in
+        let updated = try journal.commit(endingOperation: true, announcingStepsTo: heldSteps?.hold) { connection -> Assignment in
             guard var current = try AssignmentRecords.get(assignment.id, in: connection) else { throw AssignmentError.notFound(assignment.id) }
             let before = current.state
             let change = apply(&current)
@@ -190,7 +193,7 @@ extension AssignmentService {
                 try Audit.assignment("assignment.\(current.state.rawValue)", current, caller: caller(of: operation),
                                      before: before, detail: change, in: connection)
             }
-            try recordEnd(operation, current, error: error, detail: detail, at: at, in: connection)
+            try recordEnd(operation, current, error: error, detail: detail, startedAt: journal.startedAt, at: at, in: connection)
             return current
         }
         Trace.mark(operation.id, "end-committed")

@@ -24,6 +24,11 @@ final class Journal {
     let onSteps: @Sendable ([FinishedStep]) -> Void
     /// Rows to write in the next transaction, in order.
     private var pending: [(Connection) throws -> Void] = []
+    /// The operation's start (its state `running`, and its `operation.running` row when `withRow`), kept
+    /// for the next transaction ahead of the pending rows (``recordStart(at:_:)``).
+    private var start: ((Connection, _ withRow: Bool) throws -> Void)?
+    /// When the operation started running in this process, once ``recordStart(at:_:)`` said so.
+    private(set) var startedAt: Date?
     /// The steps the pending rows finish.
     private var pendingSteps: [PendingStep] = []
     /// Whether a kernel write was made through this journal (the crash point before the first is passed).
@@ -46,24 +51,34 @@ final class Journal {
         pending.append(rows)
     }
 
-    /// Writes the pending rows, then `body`, in one transaction. When it fails the rows stay pending; a
-    /// storage fault (full disk, I/O error) is thrown as ``Unwritable``. The finished steps go to
-    /// `announce` when given, else to `onSteps`.
+    /// Keeps the operation's start, which began at `at`, for the next transaction. When that transaction
+    /// also ends the operation (``commit(endingOperation:announcingStepsTo:_:)``), `rows` is told to leave
+    /// out the `operation.running` audit row: both would commit at once, and the end's row says when the
+    /// operation started (``startedAt``).
+    func recordStart(at: Date, _ rows: @escaping (Connection, _ withRow: Bool) throws -> Void) {
+        startedAt = at
+        start = rows
+    }
+
+    /// Writes the start and the pending rows, then `body`, in one transaction. When it fails they stay
+    /// pending; a storage fault (full disk, I/O error) is thrown as ``Unwritable``. The finished steps go
+    /// to `announce` when given, else to `onSteps`. `endingOperation`: `body` records the operation's end.
     @discardableResult
-    func commit<T>(announcingStepsTo announce: (@Sendable ([FinishedStep]) -> Void)? = nil,
+    func commit<T>(endingOperation: Bool = false, announcingStepsTo announce: (@Sendable ([FinishedStep]) -> Void)? = nil,
                    _ body: (Connection) throws -> T) throws -> T {
-        let rows = pending
-        let steps = pendingSteps
+        let (start, rows, steps) = (start, pending, pendingSteps)
         let result: T
         do {
             result = try database.write { connection -> T in
                 stepNumbers.reset()
+                try start?(connection, !endingOperation)
                 for row in rows { try row(connection) }
                 return try body(connection)
             }
         } catch let error as DatabaseError where error.isStorageFault {
             throw Unwritable(fault: error)
         }
+        self.start = nil
         pending.removeFirst(rows.count)
         pendingSteps.removeFirst(steps.count)
         if !steps.isEmpty { (announce ?? onSteps)(steps.map(\.step)) }
@@ -78,9 +93,9 @@ final class Journal {
         var description: String { "the journal cannot be written: \(fault.message)" }
     }
 
-    /// Commits the pending rows, if any.
+    /// Commits the start and the pending rows, if any.
     func flush() throws {
-        if !pending.isEmpty { try commit { _ in } }
+        if start != nil || !pending.isEmpty { try commit { _ in } }
     }
 
     /// A step whose kernel write failed, or whose check did not hold.

@@ -190,19 +190,22 @@ extension AssignmentService {
     func endOperation(_ operation: GroupOperation, _ assignment: Assignment, error: String?, detail: OperationDetail?,
                       journal: Journal? = nil) throws {
         let at = now()
+        let startedAt = journal?.startedAt
         let end = { (connection: Connection) throws in
-            try self.recordEnd(operation, assignment, error: error, detail: detail, at: at, in: connection)
+            try self.recordEnd(operation, assignment, error: error, detail: detail, startedAt: startedAt, at: at, in: connection)
         }
-        if let journal { try journal.commit(end) } else { try database.write(end) }
+        if let journal { try journal.commit(endingOperation: true, end) } else { try database.write(end) }
     }
 
-    /// An operation's end, inside the caller's transaction: its detail when given, its state, its audit row.
+    /// An operation's end, inside the caller's transaction: its detail when given, its state, its audit row
+    /// (with `startedAt` when the operation started in this process).
     func recordEnd(_ operation: GroupOperation, _ assignment: Assignment, error: String?, detail: OperationDetail?,
-                   at: Date, in connection: Connection) throws {
+                   startedAt: Date?, at: Date, in connection: Connection) throws {
         if let detail { try OperationRecords.setDetail(operation.id, detail, in: connection) }
         try OperationRecords.setState(operation.id, error == nil ? .succeeded : .failed, error: error, at: at, in: connection)
         try Audit.operation(error == nil ? "operation.succeeded" : "operation.failed", operation,
-                            assignment: assignment, caller: caller(of: operation), error: error, at: at, in: connection)
+                            assignment: assignment, caller: caller(of: operation), error: error, startedAt: startedAt,
+                            at: at, in: connection)
     }
 
     static func describe(_ blocker: ResetPreview.Blocker) -> String {
