@@ -107,12 +107,18 @@ final class TestService: @unchecked Sendable {
         return (response, body)
     }
 
-    /// Follows an operation to its end (long-poll) and returns it.
+    /// Follows an operation to its end (long-poll) and returns it. One that succeeded says when it started
+    /// and ended, in that order (its start may have committed with its end).
     func finish(operation location: String?, token: String? = nil) async throws -> [String: Any] {
         let path = try #require(location, "an Operation-Location header")
         for _ in 0..<20 {
             let (_, operation) = try await send("GET", path + "?wait=30", token: token)
-            if let state = operation["state"] as? String, state != "queued", state != "running" { return operation }
+            guard let state = operation["state"] as? String, state != "queued", state != "running" else { continue }
+            if state == "succeeded" {
+                let (started, finished) = (operation["startedAt"] as? String, operation["finishedAt"] as? String)
+                #expect(started != nil && finished != nil && started! <= finished!, "\(operation)")
+            }
+            return operation
         }
         throw FixtureError("operation \(path) did not finish")
     }

@@ -90,16 +90,17 @@ extension AssignmentService {
     }
 
     /// Marks the operation running: at once for readers (``RunningOperations``), in the database with the
-    /// journal's next transaction (a commit before its first write, or its end). The `operation.running`
-    /// audit row is written only when that transaction does not also end it: otherwise the end's row,
-    /// committed at the same instant, carries `startedAt` instead.
+    /// journal's next transaction (a commit before its first write, or its end). The state `running` and
+    /// the `operation.running` audit row are written only when that transaction does not also end it:
+    /// otherwise the end, committed at the same instant, records the start itself (`started_at`, and
+    /// `startedAt` in its audit row).
     private func markRunning(_ operation: GroupOperation, _ assignment: Assignment, journal: Journal) {
         let at = now()
         running.start(operation.id, at: at)
         let caller = caller(of: operation)
-        journal.recordStart(at: at) { connection, withRow in
+        journal.recordStart(at: at) { connection, apart in
+            guard apart else { return }
             try OperationRecords.setState(operation.id, .running, at: at, in: connection)
-            guard withRow else { return }
             try Audit.operation("operation.running", operation, assignment: assignment, caller: caller,
                                 error: nil, at: at, in: connection)
         }

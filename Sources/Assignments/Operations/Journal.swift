@@ -24,9 +24,9 @@ final class Journal {
     let onSteps: @Sendable ([FinishedStep]) -> Void
     /// Rows to write in the next transaction, in order.
     private var pending: [(Connection) throws -> Void] = []
-    /// The operation's start (its state `running`, and its `operation.running` row when `withRow`), kept
-    /// for the next transaction ahead of the pending rows (``recordStart(at:_:)``).
-    private var start: ((Connection, _ withRow: Bool) throws -> Void)?
+    /// The operation's start, kept for the next transaction ahead of the pending rows
+    /// (``recordStart(at:_:)``); told whether that transaction commits it apart from the operation's end.
+    private var start: ((Connection, _ apart: Bool) throws -> Void)?
     /// When the operation started running in this process, once ``recordStart(at:_:)`` said so.
     private(set) var startedAt: Date?
     /// The steps the pending rows finish.
@@ -51,11 +51,10 @@ final class Journal {
         pending.append(rows)
     }
 
-    /// Keeps the operation's start, which began at `at`, for the next transaction. When that transaction
-    /// also ends the operation (``commit(endingOperation:announcingStepsTo:_:)``), `rows` is told to leave
-    /// out the `operation.running` audit row: both would commit at once, and the end's row says when the
-    /// operation started (``startedAt``).
-    func recordStart(at: Date, _ rows: @escaping (Connection, _ withRow: Bool) throws -> Void) {
+    /// Keeps the operation's start, which began at `at`, for the next transaction. `rows` is told whether
+    /// that transaction commits it apart from the operation's end: when it also ends the operation
+    /// (``commit(endingOperation:announcingStepsTo:_:)``), the end records the start itself (``startedAt``).
+    func recordStart(at: Date, _ rows: @escaping (Connection, _ apart: Bool) throws -> Void) {
         startedAt = at
         start = rows
     }

@@ -57,11 +57,20 @@ enum OperationRecords {
         try connection.run("UPDATE operations SET detail = ? WHERE id = ?", bindings: [.text(detail.encoded), .text(id)])
     }
 
-    static func setState(_ id: String, _ state: OperationState, error: String? = nil, at date: Date,
-                         in connection: Connection) throws {
+    /// Sets the operation's state and the time it reached it (`started_at` for `running`, else
+    /// `finished_at`). `startedAt`, on an end whose start commits with it, sets `started_at` in the same write.
+    static func setState(_ id: String, _ state: OperationState, error: String? = nil, startedAt: Date? = nil,
+                         at date: Date, in connection: Connection) throws {
         let column = state == .running ? "started_at" : "finished_at"
-        try connection.run("UPDATE operations SET state = ?, error = COALESCE(?, error), \(column) = ? WHERE id = ?",
-                           bindings: [.text(state.rawValue), SQLValue(error), .text(Timestamp.format(date)), .text(id)])
+        var bindings: [SQLValue] = [.text(state.rawValue), SQLValue(error), .text(Timestamp.format(date))]
+        var alsoStarted = ""
+        if let startedAt, state != .running {
+            alsoStarted = ", started_at = COALESCE(started_at, ?)"
+            bindings.append(.text(Timestamp.format(startedAt)))
+        }
+        bindings.append(.text(id))
+        try connection.run("UPDATE operations SET state = ?, error = COALESCE(?, error), \(column) = ?\(alsoStarted) WHERE id = ?",
+                           bindings: bindings)
     }
 
     /// A kernel write's step, recorded after the write (with the operation's end): `done`, or `failed` with

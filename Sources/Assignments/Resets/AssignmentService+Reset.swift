@@ -202,7 +202,8 @@ extension AssignmentService {
     func recordEnd(_ operation: GroupOperation, _ assignment: Assignment, error: String?, detail: OperationDetail?,
                    startedAt: Date?, at: Date, in connection: Connection) throws {
         if let detail { try OperationRecords.setDetail(operation.id, detail, in: connection) }
-        try OperationRecords.setState(operation.id, error == nil ? .succeeded : .failed, error: error, at: at, in: connection)
+        try OperationRecords.setState(operation.id, error == nil ? .succeeded : .failed, error: error, startedAt: startedAt,
+                                      at: at, in: connection)
         try Audit.operation(error == nil ? "operation.succeeded" : "operation.failed", operation,
                             assignment: assignment, caller: caller(of: operation), error: error, startedAt: startedAt,
                             at: at, in: connection)
