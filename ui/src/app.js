@@ -23,6 +23,9 @@ const routes = [
 const main = document.getElementById('main');
 const errors = document.getElementById('errors');
 let current = null;
+/** Events that arrived while the view being shown loaded (it listens only once its first load is done);
+ * handed to it when it is ready, so a change made during that load is not lost. */
+let arrivedWhileLoading = null;
 
 /** Shows an error from the API (title and detail) or any other failure; `dismiss` removes it. */
 export function showError(error) {
@@ -43,6 +46,7 @@ function clearErrors() { errors.replaceChildren(); }
 async function route() {
   current?.stop?.();
   current = null;
+  arrivedWhileLoading = null;
   clearErrors();
   if (!session.token || !session.who) {
     showSignedOut();
@@ -56,10 +60,16 @@ async function route() {
   if (!match) { location.hash = '#/groups'; return; }
   const [m, view] = match;
   markNav(path);
+  const arrived = [];
+  arrivedWhileLoading = arrived;
   try {
     current = await view.render(main, m.slice(1).map(decodeURIComponent), new URLSearchParams(search)) || null;
+    // Unless another route began meanwhile (it takes the events from then on).
+    if (arrivedWhileLoading === arrived) for (const event of arrived) current?.onEvent?.(event);
   } catch (error) {
     showError(error);
+  } finally {
+    if (arrivedWhileLoading === arrived) arrivedWhileLoading = null;
   }
 }
 
@@ -95,7 +105,10 @@ function signOut(message) {
 }
 
 whenUnauthenticated((error) => signOut(`${error.title}: ${error.detail}`));
-live.onEvent((event) => current?.onEvent?.(event));
+live.onEvent((event) => {
+  if (current) current.onEvent?.(event);
+  else if (arrivedWhileLoading && arrivedWhileLoading.length < 1000) arrivedWhileLoading.push(event);
+});
 live.onError(showError);
 document.getElementById('signout').addEventListener('click', () => signOut('Signed out.'));
 window.addEventListener('hashchange', route);
