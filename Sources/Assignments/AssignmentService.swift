@@ -117,14 +117,14 @@ public final class AssignmentService: Sendable {
         // does that at once, without waiting on anything but the inventory).
         if waiters.isPublishing(id) { await waiters.wait(for: id, seconds: Self.publishWaitSeconds) }
         let found = try await store { database in
-            try database.read { connection -> (GroupOperation, Assignment)? in
+            try database.read { connection -> (GroupOperation, tenant: String)? in
                 try head?.capture(in: connection)
                 guard let operation = try OperationRecords.get(id, in: connection),
-                      let assignment = try AssignmentRecords.get(operation.assignmentID, in: connection) else { return nil }
-                return (operation, assignment)
+                      let tenant = try AssignmentRecords.tenant(of: operation.assignmentID, in: connection) else { return nil }
+                return (operation, tenant)
             }
         }
-        guard let (found, assignment) = found, caller.sees(assignment) else { throw AssignmentError.notFound(id) }
+        guard let (found, tenant) = found, caller.sees(tenant: tenant) else { throw AssignmentError.notFound(id) }
         var operation = running.shown(found)
         operation.pausedReason = paused.reason(id)
         return operation

@@ -47,6 +47,11 @@ enum AssignmentRecords {
         try list(where: "id = ?", [.text(id)], in: connection).first
     }
 
+    /// The tenant of assignment `id` (all a reader of one of its operations needs of it), if it exists.
+    static func tenant(of id: String, in connection: Connection) throws -> String? {
+        try connection.query("SELECT tenant FROM assignments WHERE id = ?", bindings: [.text(id)]) { $0.string(0) }.first
+    }
+
     /// The live assignment of a group, if any. The condition is the partial index's
     /// (`assignments_one_live_per_group`) word for word, so SQLite reads that index.
     static func live(group: Int, in connection: Connection) throws -> Assignment? {
