@@ -1,5 +1,6 @@
 """The dashboard in a real browser (Debian's Chromium) against the real vfiod on a simulated GPU server:
-sign-in, a lease from the form followed live to active, its operation's steps, a release, the audit
+sign-in, a lease from the form followed live to active, a change made while a view first reads reaching
+it, its operation's steps, a release, the audit
 badge, role-aware actions, a bad token, no console errors, screenshots of every view at 1280 and 390 px,
 and an axe-core scan with no serious or critical violation. Waits are WebDriverWait conditions only."""
 import os
@@ -94,6 +95,49 @@ class DashboardTests(unittest.TestCase):
     def tearDownClass(cls):
         cls.server.stop()
 
+    # Before the page's scripts: note when the event stream is open, and hold the answer to the next
+    # assignments list (the server has already answered it) until the test lets it go.
+    HOLD_THE_FIRST_LIST = """
+        window.__streamOpen = false;
+        const PageEventSource = window.EventSource;
+        window.EventSource = class extends PageEventSource {
+          constructor(...args) { super(...args); this.addEventListener('open', () => { window.__streamOpen = true; }); }
+        };
+        const pageFetch = window.fetch.bind(window);
+        window.__holdList = false;
+        window.fetch = async (...args) => {
+          const response = await pageFetch(...args);
+          const url = String(args[0] && args[0].url || args[0]);
+          if (window.__holdList && /\/v1\/assignments(\?|$)/.test(url)) {
+            window.__holdList = false;
+            await new Promise((resolve) => { window.__releaseList = resolve; });
+          }
+          return response;
+        };"""
+
+    def test_a_change_made_while_a_view_first_reads_reaches_it(self):
+        # The assignments view opens, its first list is read before a lease exists and answered after the
+        # lease is active: the events of the lease, which came while the view was reading, must reach it.
+        page = Page(self, self.server)
+        self.addCleanup(page.close)
+        page.driver.execute_cdp_cmd('Page.addScriptToEvaluateOnNewDocument', {'source': self.HOLD_THE_FIRST_LIST})
+        page.sign_in(self.admin)
+        page.css('main[data-ready=groups] article.group')
+        page.wait.until(lambda driver: driver.execute_script('return window.__streamOpen === true'))
+        page.driver.execute_script('window.__holdList = true')
+        page.go('assignments')
+        page.wait.until(lambda driver: driver.execute_script('return typeof window.__releaseList === "function"'))
+        groups = self.server.api('/v1/groups?assignable=true&pageSize=100', self.admin)['items']
+        lease, headers = self.server.api_full('/v1/assignments', self.admin, method='POST',
+                                              body={'group': groups[-1]['id'], 'holder': {'id': 'vm-race', 'tenant': 't'}})
+        operation = headers['Operation-Location'].rsplit('/', 1)[-1]
+        self.assertEqual(self.server.api(f'/v1/operations/{operation}?wait=30', self.admin)['state'], 'succeeded')
+        page.driver.execute_script('window.__releaseList()')
+        page.css(f'article.assignment[data-assignment="{lease["id"]}"][data-state=active]')
+        _, headers = self.server.api_full(f'/v1/assignments/{lease["id"]}', self.admin, method='DELETE')
+        release = headers['Operation-Location'].rsplit('/', 1)[-1]
+        self.assertEqual(self.server.api(f'/v1/operations/{release}?wait=30', self.admin)['state'], 'succeeded')
+
     def test_admin_leases_a_gpu_group_follows_it_live_releases_it_and_sees_the_chain_ok(self):
         page = Page(self, self.server)
         self.addCleanup(page.close)
@@ -111,7 +155,8 @@ class DashboardTests(unittest.TestCase):
         page.clickable('dialog[open] button[type=submit]').click()
 
         # The assignments view: the new lease goes binding → active without a reload.
-        assignment = page.attribute(f'article.assignment[data-group="{group}"]', 'data-assignment')
+        # (An earlier test may have leased and released the same group: its card is `released`.)
+        assignment = page.attribute(f'article.assignment[data-group="{group}"]:not([data-state=released])', 'data-assignment')
         page.css(f'article.assignment[data-assignment="{assignment}"][data-state=active]')
         page.text_in(f'article.assignment[data-assignment="{assignment}"] .trail', 'binding → active')
         self.assertTrue(page.driver.execute_script('return window.__sameDocument === true'))
