@@ -44,8 +44,8 @@ final class IntentRecordPool: Sendable {
         let path = directory + "/\(getpid()).\(Self.serial.add(1, ordering: .relaxed).newValue)"
         var fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         if fd < 0 && errno == ENOENT {
-            _ = mkdir(String(directory[..<directory.lastIndex(of: "/")!]), 0o755)
-            guard mkdir(directory, 0o755) == 0 || errno == EEXIST else { throw KernelError(call: "mkdir", path: directory, errno: errno) }
+            let code = Self.makeDirectory(directory)
+            guard code == 0 else { throw KernelError(call: "mkdir", path: directory, errno: code) }
             fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         }
         guard fd >= 0 else { throw KernelError(call: "open", path: path, errno: errno) }
@@ -56,6 +56,13 @@ final class IntentRecordPool: Sendable {
             throw KernelError(call: "flock", path: path, errno: code)
         }
         return IntentRecordFile(fd: fd, path: path, size: 0)
+    }
+
+    /// Makes `directory` (`.vfiod-simulator/spare` or `/pending`) and its parent when missing: 0, or the
+    /// `errno` of the directory's `mkdir(2)`.
+    static func makeDirectory(_ directory: String) -> Int32 {
+        _ = mkdir(String(directory[..<directory.lastIndex(of: "/")!]), 0o755)
+        return mkdir(directory, 0o755) == 0 || errno == EEXIST ? 0 : errno
     }
 
     /// Removes the spares in `directory` that no live process holds (a dead process's).
@@ -76,18 +83,4 @@ struct IntentRecordFile: Sendable {
     let fd: Int32
     let path: String
     var size: Int
-
-    /// Writes `bytes` at the start of `file` (`pwrite(2)`, retried until all are written). Throws ``KernelError``.
-    static func write(_ bytes: [UInt8], to file: IntentRecordFile) throws(KernelError) {
-        var written = 0
-        while written < bytes.count {
-            // pwrite(2) the remaining tail of `bytes` at its own offset.
-            let count = bytes.withUnsafeBytes { raw in pwrite(file.fd, raw.baseAddress! + written, raw.count - written, off_t(written)) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw KernelError(call: "pwrite", path: file.path, errno: errno)
-            }
-            written += count
-        }
-    }
 }

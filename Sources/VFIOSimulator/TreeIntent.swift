@@ -104,7 +104,7 @@ final class PendingChange {
             bytes.insert(contentsOf: repeatElement(UInt8(ascii: " "), count: file.size - bytes.count), at: bytes.count - 1)
         }
         do {
-            try IntentRecordFile.write(bytes, to: file)
+            try TreeWriter.write(bytes, to: file.fd, at: 0, path: file.path)
         } catch {
             close(file.fd)
             unlink(file.path)
@@ -112,10 +112,10 @@ final class PendingChange {
         }
         file.size = bytes.count
         var failure = link(file.path, path) == 0 ? 0 : errno
+        var call = "link"
         if failure == ENOENT {
-            _ = mkdir(String(directory[..<directory.lastIndex(of: "/")!]), 0o755)
-            _ = mkdir(directory, 0o755)
-            failure = link(file.path, path) == 0 ? 0 : errno
+            failure = IntentRecordPool.makeDirectory(directory)
+            if failure == 0 { failure = link(file.path, path) == 0 ? 0 : errno } else { call = "mkdir" }
         }
         if failure == EEXIST {
             let temporary = directory + "/.\(intent.address).\(getpid()).tmp"
@@ -128,7 +128,7 @@ final class PendingChange {
         }
         guard failure == 0 else {
             spares.put(file)
-            throw KernelError(call: "link", path: path, errno: failure)
+            throw KernelError(call: call, path: call == "mkdir" ? directory : path, errno: failure)
         }
         return PendingChange(fd: file.fd, path: path, spare: (spares, file))
     }

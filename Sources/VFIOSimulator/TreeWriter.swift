@@ -62,15 +62,20 @@ struct TreeWriter {
         try Self.write(bytes, to: fd, path: absolute(relative))
     }
 
-    /// Writes all of `bytes` to the open file `fd` (`path` names it in errors). Throws ``KernelError``.
-    static func write(_ bytes: [UInt8], to fd: Int32, path: String) throws(KernelError) {
+    /// Writes all of `bytes` to the open file `fd` (`path` names it in errors): at its offset, or from
+    /// byte `offset` of the file when given (`pwrite(2)`, the file's offset untouched). Throws ``KernelError``.
+    static func write(_ bytes: [UInt8], to fd: Int32, at offset: off_t? = nil, path: String) throws(KernelError) {
         var written = 0
         while written < bytes.count {
-            // write(2) the remaining tail of `bytes`.
-            let count = bytes.withUnsafeBytes { raw in Glibc.write(fd, raw.baseAddress! + written, raw.count - written) }
+            // write(2) or pwrite(2) the remaining tail of `bytes`, at its own place in the file.
+            let count = bytes.withUnsafeBytes { raw in
+                let tail = raw.baseAddress! + written
+                return offset.map { pwrite(fd, tail, raw.count - written, $0 + off_t(written)) }
+                    ?? Glibc.write(fd, tail, raw.count - written)
+            }
             if count < 0 {
                 if errno == EINTR { continue }
-                throw KernelError(call: "write", path: path, errno: errno)
+                throw KernelError(call: offset == nil ? "write" : "pwrite", path: path, errno: errno)
             }
             written += count
         }

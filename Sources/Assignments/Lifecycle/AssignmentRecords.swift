@@ -52,11 +52,14 @@ enum AssignmentRecords {
         try connection.query("SELECT tenant FROM assignments WHERE id = ?", bindings: [.text(id)]) { $0.string(0) }.first
     }
 
-    /// The live assignment of a group, if any. The condition is the partial index's
-    /// (`assignments_one_live_per_group`) word for word, so SQLite reads that index.
+    /// What makes an assignment live (it holds or is taking devices): the partial index
+    /// `assignments_one_live_per_group`'s condition word for word (migration 0009), so SQLite reads that
+    /// index for a query that names it.
+    static let isLive = "(state = 'binding' OR state = 'active' OR state = 'releasing')"
+
+    /// The live assignment of a group, if any.
     static func live(group: Int, in connection: Connection) throws -> Assignment? {
-        try list(where: "group_id = ? AND (state = 'binding' OR state = 'active' OR state = 'releasing')",
-                 [.integer(Int64(group))], in: connection).first
+        try list(where: "group_id = ? AND \(isLive)", [.integer(Int64(group))], in: connection).first
     }
 
     /// A page of assignments matching `filter` (and visible to `tenant`, when set) after `afterID`, in id order.
@@ -78,7 +81,7 @@ enum AssignmentRecords {
 
     /// The assignments that hold or are taking devices (`binding`, `active`, `releasing`).
     static func live(in connection: Connection) throws -> [Assignment] {
-        try list(where: "state IN ('binding', 'active', 'releasing')", [], in: connection)
+        try list(where: isLive, [], in: connection)
     }
 
     /// The active assignments.
